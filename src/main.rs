@@ -1,0 +1,3 @@
+fn main() {
+    println!("latchkey {}", env!("CARGO_PKG_VERSION"));
+}
