@@ -2,4 +2,16 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod api;
+pub mod auth;
+pub mod bootstrap;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod iam;
 pub mod policy;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod telemetry;

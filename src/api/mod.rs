@@ -1,0 +1,137 @@
+//! The /v1 REST front end: thin actix handlers that parse, call one
+//! operation in iam/ (or sts/) and map the result. The handlers' utoipa
+//! annotations and doc comments are the API's documentation.
+
+pub mod access_keys;
+pub mod accounts;
+pub mod extract;
+pub mod groups;
+pub mod health;
+pub mod policies;
+pub mod principal_policies;
+pub mod roles;
+pub mod users;
+
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme, ApiKey, ApiKeyValue};
+use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_actix_web::AppExt as _;
+
+use crate::error::ApiResult;
+use crate::store::{ListParams, Page};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "latchkey",
+        description = "AWS-style IAM and STS: users, groups, roles, managed and inline policies, access keys and temporary credentials. Authenticate with HTTP Basic (access key id and secret) or AWS SigV4.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&SecuritySchemes),
+    security(("basic" = []), ("sigv4" = [])),
+    components(schemas(crate::error::ErrorResponse, crate::error::ErrorBody)),
+    tags(
+        (name = "accounts", description = "Accounts (management account only)"),
+        (name = "users", description = "IAM users, their access keys and passwords"),
+        (name = "groups", description = "Groups and membership"),
+        (name = "roles", description = "Roles and trust policies"),
+        (name = "policies", description = "Managed policies and versions"),
+        (name = "principal-policies", description = "Inline policies and attachments of users, groups and roles"),
+        (name = "health", description = "Probes")
+    )
+)]
+pub struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("basic", SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)));
+        components.add_security_scheme(
+            "sigv4",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=... (as curl --aws-sigv4 and the AWS SDKs send it)",
+            ))),
+        );
+    }
+}
+
+/// Registers every /v1 handler.
+pub fn configure(cfg: &mut ServiceConfig) {
+    accounts::configure(cfg);
+    users::configure(cfg);
+    access_keys::configure(cfg);
+    groups::configure(cfg);
+    roles::configure(cfg);
+    policies::configure(cfg);
+    principal_policies::configure(cfg);
+}
+
+/// The OpenAPI document, collected from the registered handlers.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, api) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .service(utoipa_actix_web::scope("/v1").configure(configure))
+        .service(health::healthz)
+        .service(health::readyz)
+        .split_for_parts();
+    api
+}
+
+/// `?path_prefix=&marker=&max_items=` of list endpoints.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only entities whose path starts with this (default `/`).
+    pub path_prefix: Option<String>,
+    /// The `marker` of the previous page.
+    pub marker: Option<String>,
+    /// 1 to 1000, default 100.
+    pub max_items: Option<i64>,
+}
+
+impl ListQuery {
+    pub fn params(&self) -> ApiResult<ListParams> {
+        ListParams::from_request(self.path_prefix.as_deref(), self.marker.as_deref(), self.max_items)
+    }
+}
+
+/// Declares a list reply type `{items, is_truncated, marker}` for an item type.
+macro_rules! list_response {
+    ($name:ident, $item:ty) => {
+        #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+        pub struct $name {
+            pub items: Vec<$item>,
+            /// More items follow; ask again with `marker`.
+            pub is_truncated: bool,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub marker: Option<String>,
+        }
+
+        impl $name {
+            pub fn from_page<T>(page: crate::store::Page<T>, f: impl Fn(T) -> $item) -> Self {
+                $name {
+                    items: page.items.into_iter().map(f).collect(),
+                    is_truncated: page.is_truncated,
+                    marker: page.marker,
+                }
+            }
+
+            pub fn complete(items: Vec<$item>) -> Self {
+                $name { items, is_truncated: false, marker: None }
+            }
+        }
+    };
+}
+pub(crate) use list_response;
+
+/// A reply of a single message (deletes answer 204 instead).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Ack {
+    pub ok: bool,
+}
+

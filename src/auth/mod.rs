@@ -1,0 +1,10 @@
+//! Who is calling: Basic credentials (and, with the SigV4 module, signed
+//! requests), secret encryption and password hashing.
+
+pub mod authenticate;
+pub mod basic;
+pub mod caller;
+pub mod crypto;
+pub mod password;
+
+pub use caller::{Caller, CallerKind};

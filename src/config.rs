@@ -1,0 +1,91 @@
+//! Settings: command-line flags > `LATCHKEY_*` environment > defaults.
+//! clap resolves the first two; this is the resolved configuration that
+//! `Application::build` takes (tests build it directly).
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use crate::telemetry::LogFormat;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "LATCHKEY_BIND", default_value = "127.0.0.1:8300")]
+    pub bind: String,
+    /// Directory for the SQLite database, the master key and the root
+    /// credentials file.
+    #[arg(long, env = "LATCHKEY_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Log format.
+    #[arg(long, env = "LATCHKEY_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+    /// Region reported in SigV4 scopes and `aws:RequestedRegion`.
+    #[arg(long, env = "LATCHKEY_REGION", default_value = "us-east-1")]
+    pub region: String,
+    /// Largest accepted request body, in bytes (413 beyond it).
+    #[arg(long, env = "LATCHKEY_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
+    pub max_body_bytes: usize,
+    /// Proxies whose X-Forwarded-For is believed (comma-separated IPs).
+    #[arg(long, env = "LATCHKEY_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Hex-encoded 32-byte master key; otherwise `master.key` in the data dir.
+    #[arg(long, env = "LATCHKEY_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<String>,
+    /// Presets the management account's root access key id on first start.
+    #[arg(long, env = "LATCHKEY_ROOT_ACCESS_KEY_ID")]
+    pub root_access_key_id: Option<String>,
+    /// Presets the management account's root secret on first start.
+    #[arg(long, env = "LATCHKEY_ROOT_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub root_secret_access_key: Option<String>,
+}
+
+/// The resolved configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: String,
+    pub data_dir: PathBuf,
+    pub log_format: LogFormat,
+    pub region: String,
+    pub max_body_bytes: usize,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub master_key_hex: Option<String>,
+    pub root_access_key_id: Option<String>,
+    pub root_secret_access_key: Option<String>,
+}
+
+impl From<ServeArgs> for Config {
+    fn from(a: ServeArgs) -> Self {
+        Config {
+            bind: a.bind,
+            data_dir: a.data_dir,
+            log_format: a.log_format,
+            region: a.region,
+            max_body_bytes: a.max_body_bytes,
+            trusted_proxies: a.trusted_proxies,
+            master_key_hex: a.master_key,
+            root_access_key_id: a.root_access_key_id,
+            root_secret_access_key: a.root_secret_access_key,
+        }
+    }
+}
+
+impl Config {
+    /// Defaults for a data directory; what tests start from.
+    pub fn for_data_dir(data_dir: impl Into<PathBuf>) -> Self {
+        Config {
+            bind: "127.0.0.1:0".into(),
+            data_dir: data_dir.into(),
+            log_format: LogFormat::Text,
+            region: "us-east-1".into(),
+            max_body_bytes: 256 * 1024,
+            trusted_proxies: Vec::new(),
+            master_key_hex: None,
+            root_access_key_id: None,
+            root_secret_access_key: None,
+        }
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("latchkey.db")
+    }
+}

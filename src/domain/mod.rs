@@ -1,0 +1,33 @@
+//! Plain domain types: ids, ARNs, validated names and paths, tags, and the
+//! entities the store returns. No I/O here.
+
+pub mod arn;
+pub mod entities;
+pub mod ids;
+pub mod names;
+pub mod tags;
+
+pub use arn::Arn;
+pub use entities::*;
+pub use ids::{AccessKeyId, AccountId, SecretAccessKey};
+pub use names::{EntityKind, EntityName, IamPath};
+pub use tags::Tag;
+
+/// Time as IAM shows it: ISO-8601 UTC with second precision. Stored as
+/// text in this fixed-width form so that it also sorts correctly.
+pub fn format_time(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+pub fn now() -> String {
+    format_time(time::OffsetDateTime::now_utc())
+}

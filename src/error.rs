@@ -1,0 +1,147 @@
+//! The one error type of the service, mapped once to an HTTP status, an AWS
+//! error code and a body (JSON for /v1, XML for the query protocol).
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::policy::PolicyError;
+
+#[derive(thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    NoSuchEntity(String),
+    #[error("{0}")]
+    EntityAlreadyExists(String),
+    #[error("{0}")]
+    DeleteConflict(String),
+    #[error("{0}")]
+    LimitExceeded(String),
+    #[error("{0}")]
+    MalformedPolicyDocument(String),
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("{0}")]
+    ValidationError(String),
+    #[error("{0}")]
+    AccessDenied(String),
+    /// Missing or unusable credentials: 401 on /v1, with AWS's code
+    /// (`MissingAuthenticationToken`, `InvalidClientTokenId`,
+    /// `SignatureDoesNotMatch`, `IncompleteSignature`, `ExpiredToken`).
+    #[error("{message}")]
+    Unauthenticated { code: &'static str, message: String },
+    #[error("The request body is larger than the limit of {0} bytes.")]
+    PayloadTooLarge(usize),
+    #[error("{0}")]
+    NotFound(String),
+    /// Everything that is not the client's fault. The cause is logged; the
+    /// client sees an opaque message.
+    #[error("An internal error occurred.")]
+    Unexpected(#[from] anyhow::Error),
+}
+
+impl std::fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApiError::Unexpected(e) => write!(f, "Unexpected: {e:#}"),
+            other => write!(f, "{}: {}", other.code(), other),
+        }
+    }
+}
+
+impl ApiError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::NoSuchEntity(_) => "NoSuchEntity",
+            ApiError::EntityAlreadyExists(_) => "EntityAlreadyExists",
+            ApiError::DeleteConflict(_) => "DeleteConflict",
+            ApiError::LimitExceeded(_) => "LimitExceeded",
+            ApiError::MalformedPolicyDocument(_) => "MalformedPolicyDocument",
+            ApiError::InvalidInput(_) => "InvalidInput",
+            ApiError::ValidationError(_) => "ValidationError",
+            ApiError::AccessDenied(_) => "AccessDenied",
+            ApiError::Unauthenticated { code, .. } => code,
+            ApiError::PayloadTooLarge(_) => "PayloadTooLarge",
+            ApiError::NotFound(_) => "NotFound",
+            ApiError::Unexpected(_) => "ServiceFailure",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::NoSuchEntity(_) | ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::EntityAlreadyExists(_)
+            | ApiError::DeleteConflict(_)
+            | ApiError::LimitExceeded(_) => StatusCode::CONFLICT,
+            ApiError::MalformedPolicyDocument(_)
+            | ApiError::InvalidInput(_)
+            | ApiError::ValidationError(_) => StatusCode::BAD_REQUEST,
+            ApiError::AccessDenied(_) => StatusCode::FORBIDDEN,
+            ApiError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn unauthenticated(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Unauthenticated { code, message: message.into() }
+    }
+
+    pub fn no_such(kind: &str, name: &str) -> Self {
+        ApiError::NoSuchEntity(format!("The {kind} with name {name} cannot be found."))
+    }
+}
+
+impl From<PolicyError> for ApiError {
+    fn from(e: PolicyError) -> Self {
+        match e {
+            PolicyError::Malformed(m) => ApiError::MalformedPolicyDocument(m),
+            PolicyError::LimitExceeded(m) => ApiError::LimitExceeded(m),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        ApiError::Unexpected(anyhow::Error::new(e).context("database error"))
+    }
+}
+
+/// The JSON error body of every /v1 error.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorResponse {
+    pub error: ErrorBody,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// AWS's error code, e.g. `NoSuchEntity`.
+    #[schema(example = "NoSuchEntity")]
+    pub code: String,
+    pub message: String,
+    /// The id also sent in the `x-request-id` header.
+    pub request_id: String,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let ApiError::Unexpected(e) = self {
+            tracing::error!(error = format!("{e:#}"), "request failed");
+        }
+        let body = ErrorResponse {
+            error: ErrorBody {
+                code: self.code().to_string(),
+                message: self.to_string(),
+                request_id: crate::telemetry::current_request_id(),
+            },
+        };
+        HttpResponse::build(self.status()).json(body)
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,71 @@
+//! Managed-policy attachments: at most 10 per user, group or role.
+
+use super::authorize;
+use super::holders::{action, find_holder};
+use super::policies::find_policy_by_arn;
+use crate::auth::Caller;
+use crate::domain::{ManagedPolicy, PolicyHolder};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub const MAX_ATTACHED_POLICIES: i64 = 10;
+
+pub async fn attach_policy(
+    state: &AppState,
+    caller: &Caller,
+    kind: PolicyHolder,
+    holder_name: &str,
+    policy_arn: &str,
+) -> ApiResult<()> {
+    let holder = find_holder(state, caller, kind, holder_name).await?;
+    authorize(state, caller, &action(kind, "Attach", "Policy"), &holder.arn).await?;
+    let policy = find_policy_by_arn(state, caller, policy_arn)
+        .await
+        .map_err(|_| ApiError::NoSuchEntity(format!("Policy {policy_arn} does not exist or is not attachable.")))?;
+    let attached = state.store.attached_policies(kind, &holder.id).await?;
+    if attached.iter().any(|p| p.id == policy.id) {
+        return Ok(());
+    }
+    if attached.len() as i64 >= MAX_ATTACHED_POLICIES {
+        let noun = match kind {
+            PolicyHolder::User => "PoliciesPerUser",
+            PolicyHolder::Group => "PoliciesPerGroup",
+            PolicyHolder::Role => "PoliciesPerRole",
+        };
+        return Err(ApiError::LimitExceeded(format!(
+            "Cannot exceed quota for {noun}: {MAX_ATTACHED_POLICIES}"
+        )));
+    }
+    state.store.attach_policy(kind, &holder.id, &policy.id).await?;
+    state.policies.invalidate_all();
+    Ok(())
+}
+
+pub async fn detach_policy(
+    state: &AppState,
+    caller: &Caller,
+    kind: PolicyHolder,
+    holder_name: &str,
+    policy_arn: &str,
+) -> ApiResult<()> {
+    let holder = find_holder(state, caller, kind, holder_name).await?;
+    authorize(state, caller, &action(kind, "Detach", "Policy"), &holder.arn).await?;
+    let not_attached = || ApiError::NoSuchEntity(format!("Policy {policy_arn} was not found."));
+    let policy = state.store.get_policy_by_arn(policy_arn).await?.ok_or_else(not_attached)?;
+    if !state.store.detach_policy(kind, &holder.id, &policy.id).await? {
+        return Err(not_attached());
+    }
+    state.policies.invalidate_all();
+    Ok(())
+}
+
+pub async fn list_attached_policies(
+    state: &AppState,
+    caller: &Caller,
+    kind: PolicyHolder,
+    holder_name: &str,
+) -> ApiResult<Vec<ManagedPolicy>> {
+    let holder = find_holder(state, caller, kind, holder_name).await?;
+    authorize(state, caller, &action(kind, "ListAttached", "Policies"), &holder.arn).await?;
+    state.store.attached_policies(kind, &holder.id).await
+}

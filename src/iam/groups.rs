@@ -1,0 +1,118 @@
+//! Groups and membership. Groups are not principals and cannot be tagged.
+
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::users::find_user;
+use super::{all_of, arn_in, authorize, parse_name, parse_path};
+use crate::auth::Caller;
+use crate::domain::ids::{new_unique_id, UniqueIdPrefix};
+use crate::domain::{now, EntityKind, Group, User};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::{ListParams, Page};
+
+/// A user may belong to at most this many groups.
+pub const MAX_GROUPS_PER_USER: i64 = 10;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateGroupRequest {
+    /// 1 to 128 characters of `[\w+=,.@-]`.
+    #[schema(example = "admins")]
+    pub name: String,
+    pub path: Option<String>,
+}
+
+pub async fn find_group(state: &AppState, caller: &Caller, name: &str) -> ApiResult<Group> {
+    state
+        .store
+        .get_group(&caller.account_id, name)
+        .await?
+        .ok_or_else(|| ApiError::no_such("group", name))
+}
+
+pub async fn create_group(state: &AppState, caller: &Caller, req: CreateGroupRequest) -> ApiResult<Group> {
+    let name = parse_name(EntityKind::Group, &req.name)?;
+    let path = parse_path(req.path.as_deref())?;
+    authorize(state, caller, "iam:CreateGroup", &arn_in(caller, "group", path.as_str(), name.as_str())).await?;
+    let group = Group {
+        id: new_unique_id(UniqueIdPrefix::Group),
+        account_id: caller.account_id.clone(),
+        name: name.to_string(),
+        path: path.as_str().to_string(),
+        created_at: now(),
+    };
+    state.store.insert_group(&group).await?;
+    Ok(group)
+}
+
+pub async fn get_group(state: &AppState, caller: &Caller, name: &str) -> ApiResult<(Group, Vec<User>)> {
+    let group = find_group(state, caller, name).await?;
+    authorize(state, caller, "iam:GetGroup", &group.arn().to_string()).await?;
+    let members = state.store.members_of_group(&group.id).await?;
+    Ok((group, members))
+}
+
+pub async fn list_groups(state: &AppState, caller: &Caller, params: &ListParams) -> ApiResult<Page<Group>> {
+    authorize(state, caller, "iam:ListGroups", &all_of(caller, "group")).await?;
+    state.store.list_groups(&caller.account_id, params).await
+}
+
+pub async fn list_groups_for_user(state: &AppState, caller: &Caller, user_name: &str) -> ApiResult<Vec<Group>> {
+    let user = find_user(state, caller, user_name).await?;
+    authorize(state, caller, "iam:ListGroupsForUser", &user.arn().to_string()).await?;
+    state.store.groups_of_user(&user.id).await
+}
+
+pub async fn delete_group(state: &AppState, caller: &Caller, name: &str) -> ApiResult<()> {
+    let group = find_group(state, caller, name).await?;
+    authorize(state, caller, "iam:DeleteGroup", &group.arn().to_string()).await?;
+    let deps = state.store.group_dependents(&group.id).await?;
+    let blocker = if deps.members > 0 {
+        Some("Cannot delete entity, must remove users from group first.")
+    } else if deps.inline_policies > 0 {
+        Some("Cannot delete entity, must delete policies first.")
+    } else if deps.attached_policies > 0 {
+        Some("Cannot delete entity, must detach all policies first.")
+    } else {
+        None
+    };
+    if let Some(message) = blocker {
+        return Err(ApiError::DeleteConflict(message.to_string()));
+    }
+    state.store.delete_group(&group.id).await?;
+    state.policies.invalidate_all();
+    Ok(())
+}
+
+pub async fn add_user_to_group(state: &AppState, caller: &Caller, group_name: &str, user_name: &str) -> ApiResult<()> {
+    let group = find_group(state, caller, group_name).await?;
+    authorize(state, caller, "iam:AddUserToGroup", &group.arn().to_string()).await?;
+    let user = find_user(state, caller, user_name).await?;
+    if state.store.group_count_of_user(&user.id).await? >= MAX_GROUPS_PER_USER {
+        let already = state.store.groups_of_user(&user.id).await?.iter().any(|g| g.id == group.id);
+        if !already {
+            return Err(ApiError::LimitExceeded(format!(
+                "Cannot exceed quota for GroupsPerUser: {MAX_GROUPS_PER_USER}"
+            )));
+        }
+    }
+    state.store.add_group_member(&group.id, &user.id, &now()).await?;
+    state.policies.invalidate_all();
+    Ok(())
+}
+
+pub async fn remove_user_from_group(state: &AppState, caller: &Caller, group_name: &str, user_name: &str) -> ApiResult<()> {
+    let group = find_group(state, caller, group_name).await?;
+    authorize(state, caller, "iam:RemoveUserFromGroup", &group.arn().to_string()).await?;
+    let user = find_user(state, caller, user_name).await?;
+    if !state.store.remove_group_member(&group.id, &user.id).await? {
+        return Err(ApiError::NoSuchEntity(format!(
+            "The user with name {} is not a member of group {}.",
+            user.name, group.name
+        )));
+    }
+    state.policies.invalidate_all();
+    Ok(())
+}

@@ -1,0 +1,46 @@
+//! The user, group or role that holds inline policies, attachments or tags,
+//! looked up by name in the caller's account.
+
+use super::groups::find_group;
+use super::roles::find_role;
+use super::users::find_user;
+use crate::auth::Caller;
+use crate::domain::PolicyHolder;
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+pub struct Holder {
+    pub kind: PolicyHolder,
+    pub id: String,
+    pub name: String,
+    pub arn: String,
+}
+
+pub async fn find_holder(state: &AppState, caller: &Caller, kind: PolicyHolder, name: &str) -> ApiResult<Holder> {
+    let (id, name, arn) = match kind {
+        PolicyHolder::User => {
+            let u = find_user(state, caller, name).await?;
+            (u.id.clone(), u.name.clone(), u.arn().to_string())
+        }
+        PolicyHolder::Group => {
+            let g = find_group(state, caller, name).await?;
+            (g.id.clone(), g.name.clone(), g.arn().to_string())
+        }
+        PolicyHolder::Role => {
+            let r = find_role(state, caller, name).await?;
+            (r.id.clone(), r.name.clone(), r.arn().to_string())
+        }
+    };
+    Ok(Holder { kind, id, name, arn })
+}
+
+/// The IAM action name for an operation on a holder kind, e.g.
+/// `("Put", "Policy")` on a role gives `iam:PutRolePolicy`.
+pub fn action(kind: PolicyHolder, verb: &str, object: &str) -> String {
+    let noun = match kind {
+        PolicyHolder::User => "User",
+        PolicyHolder::Group => "Group",
+        PolicyHolder::Role => "Role",
+    };
+    format!("iam:{verb}{noun}{object}")
+}

@@ -1,0 +1,127 @@
+//! Inline policies of users, groups and roles. Their sizes are capped per
+//! holder in total, not per policy (AWS-IAM-NOTES §2.1, §12.8).
+
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::authorize;
+use super::documents::{stored_value, validated_text};
+use super::holders::{action, find_holder};
+use super::parse_name;
+use crate::auth::Caller;
+use crate::domain::{EntityKind, PolicyHolder};
+use crate::error::{ApiError, ApiResult};
+use crate::policy::validate::{policy_size, GROUP_INLINE_MAX, ROLE_INLINE_MAX, USER_INLINE_MAX};
+use crate::policy::PolicyType;
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PutInlinePolicyRequest {
+    /// An identity policy document (JSON object).
+    #[schema(value_type = Object)]
+    pub document: Value,
+}
+
+fn limit(kind: PolicyHolder) -> usize {
+    match kind {
+        PolicyHolder::User => USER_INLINE_MAX,
+        PolicyHolder::Group => GROUP_INLINE_MAX,
+        PolicyHolder::Role => ROLE_INLINE_MAX,
+    }
+}
+
+pub async fn put_inline_policy(
+    state: &AppState,
+    caller: &Caller,
+    kind: PolicyHolder,
+    holder_name: &str,
+    policy_name: &str,
+    document: &Value,
+) -> ApiResult<()> {
+    let holder = find_holder(state, caller, kind, holder_name).await?;
+    authorize(state, caller, &action(kind, "Put", "Policy"), &holder.arn).await?;
+    let policy_name = parse_name(EntityKind::InlinePolicy, policy_name)?;
+    let text = validated_text(document, PolicyType::Identity)?;
+    let others: usize = state
+        .store
+        .list_inline_policies(kind, &holder.id)
+        .await?
+        .iter()
+        .filter(|(name, _)| name != policy_name.as_str())
+        .map(|(_, doc)| policy_size(doc))
+        .sum();
+    let max = limit(kind);
+    if others + policy_size(&text) > max {
+        return Err(ApiError::LimitExceeded(format!(
+            "Maximum policy size of {max} bytes exceeded for {} {}",
+            kind.noun(),
+            holder.name
+        )));
+    }
+    state
+        .store
+        .put_inline_policy(kind, &holder.id, policy_name.as_str(), &text)
+        .await?;
+    state.policies.invalidate_all();
+    Ok(())
+}
+
+pub async fn get_inline_policy(
+    state: &AppState,
+    caller: &Caller,
+    kind: PolicyHolder,
+    holder_name: &str,
+    policy_name: &str,
+) -> ApiResult<Value> {
+    let holder = find_holder(state, caller, kind, holder_name).await?;
+    authorize(state, caller, &action(kind, "Get", "Policy"), &holder.arn).await?;
+    let (_, document) = state
+        .store
+        .get_inline_policy(kind, &holder.id, policy_name)
+        .await?
+        .ok_or_else(|| {
+            ApiError::NoSuchEntity(format!(
+                "The {} policy with name {policy_name} cannot be found.",
+                kind.noun()
+            ))
+        })?;
+    stored_value(&document)
+}
+
+pub async fn list_inline_policies(
+    state: &AppState,
+    caller: &Caller,
+    kind: PolicyHolder,
+    holder_name: &str,
+) -> ApiResult<Vec<String>> {
+    let holder = find_holder(state, caller, kind, holder_name).await?;
+    authorize(state, caller, &action(kind, "List", "Policies"), &holder.arn).await?;
+    Ok(state
+        .store
+        .list_inline_policies(kind, &holder.id)
+        .await?
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect())
+}
+
+pub async fn delete_inline_policy(
+    state: &AppState,
+    caller: &Caller,
+    kind: PolicyHolder,
+    holder_name: &str,
+    policy_name: &str,
+) -> ApiResult<()> {
+    let holder = find_holder(state, caller, kind, holder_name).await?;
+    authorize(state, caller, &action(kind, "Delete", "Policy"), &holder.arn).await?;
+    if !state.store.delete_inline_policy(kind, &holder.id, policy_name).await? {
+        return Err(ApiError::NoSuchEntity(format!(
+            "The {} policy with name {policy_name} cannot be found.",
+            kind.noun()
+        )));
+    }
+    state.policies.invalidate_all();
+    Ok(())
+}

@@ -1,0 +1,255 @@
+//! Customer managed policies and their versions (at most five; the default
+//! cannot be deleted), and the built-in AWS managed policies (read-only).
+
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::documents::validated_text;
+use super::{all_of, authorize, parse_name};
+use crate::auth::Caller;
+use crate::domain::ids::{new_unique_id, UniqueIdPrefix};
+use crate::domain::tags::validate_tags;
+use crate::domain::{now, Arn, EntityKind, IamPath, ManagedPolicy, PolicyHolder, PolicyVersion, Tag};
+use crate::error::{ApiError, ApiResult};
+use crate::policy::validate::check_managed_policy_size;
+use crate::policy::PolicyType;
+use crate::state::AppState;
+use crate::store::policies::PolicyScope;
+use crate::store::{ListParams, Page};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePolicyRequest {
+    #[schema(example = "read-only-users")]
+    pub name: String,
+    pub path: Option<String>,
+    pub description: Option<String>,
+    /// An identity policy document (JSON object).
+    #[schema(value_type = Object)]
+    pub document: Value,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreatePolicyVersionRequest {
+    #[schema(value_type = Object)]
+    pub document: Value,
+    #[serde(default)]
+    pub set_as_default: bool,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetDefaultVersionRequest {
+    #[schema(example = "v2")]
+    pub version_id: String,
+}
+
+/// Entities a policy is attached to.
+#[derive(Debug, Default)]
+pub struct PolicyEntities {
+    pub users: Vec<String>,
+    pub groups: Vec<String>,
+    pub roles: Vec<String>,
+}
+
+fn not_found(arn: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("Policy {arn} was not found."))
+}
+
+/// A policy the caller's account can see: its own or a built-in one.
+pub async fn find_policy_by_arn(state: &AppState, caller: &Caller, arn: &str) -> ApiResult<ManagedPolicy> {
+    match state.store.get_policy_by_arn(arn).await? {
+        Some(p) if p.is_aws_managed() || p.account_id == caller.account_id => Ok(p),
+        _ => Err(not_found(arn)),
+    }
+}
+
+/// The REST path names a policy by ARN, or by name within the account (then
+/// a built-in policy of that name).
+pub async fn resolve_policy(state: &AppState, caller: &Caller, arn_or_name: &str) -> ApiResult<ManagedPolicy> {
+    if arn_or_name.starts_with("arn:") {
+        return find_policy_by_arn(state, caller, arn_or_name).await;
+    }
+    state
+        .store
+        .get_policy_by_name(&caller.account_id, arn_or_name)
+        .await?
+        .ok_or_else(|| ApiError::NoSuchEntity(format!("Policy {arn_or_name} was not found.")))
+}
+
+fn refuse_aws_managed(caller: &Caller, policy: &ManagedPolicy, action: &str) -> ApiResult<()> {
+    if policy.is_aws_managed() {
+        return Err(ApiError::AccessDenied(format!(
+            "User: {} is not authorized to perform: {action} on resource: {} because AWS managed policies cannot be modified",
+            caller.arn, policy.arn
+        )));
+    }
+    Ok(())
+}
+
+fn managed_text(document: &Value) -> ApiResult<String> {
+    let text = validated_text(document, PolicyType::Identity)?;
+    check_managed_policy_size(&text)?;
+    Ok(text)
+}
+
+pub async fn create_policy(state: &AppState, caller: &Caller, req: CreatePolicyRequest) -> ApiResult<(ManagedPolicy, Vec<Tag>)> {
+    let name = parse_name(EntityKind::Policy, &req.name)?;
+    let path = match req.path.as_deref() {
+        None => IamPath::root(),
+        Some(p) => IamPath::parse_policy_path(p).map_err(ApiError::ValidationError)?,
+    };
+    validate_tags(&req.tags).map_err(ApiError::ValidationError)?;
+    if req.description.as_ref().is_some_and(|d| d.chars().count() > 1000) {
+        return Err(ApiError::ValidationError(
+            "1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 1000".into(),
+        ));
+    }
+    let arn = Arn::iam(&caller.account_id, "policy", path.as_str(), name.as_str()).to_string();
+    authorize(state, caller, "iam:CreatePolicy", &arn).await?;
+    let text = managed_text(&req.document)?;
+    let created = now();
+    let policy = ManagedPolicy {
+        id: new_unique_id(UniqueIdPrefix::Policy),
+        account_id: caller.account_id.clone(),
+        name: name.to_string(),
+        path: path.as_str().to_string(),
+        arn,
+        description: req.description,
+        default_version_id: "v1".into(),
+        next_version: 2,
+        created_at: created.clone(),
+        updated_at: created,
+    };
+    state.store.insert_policy(&policy, &text, &req.tags).await?;
+    let tags = state.store.list_tags(&policy.id).await?;
+    Ok((policy, tags))
+}
+
+pub async fn get_policy(state: &AppState, caller: &Caller, arn_or_name: &str) -> ApiResult<(ManagedPolicy, i64, Vec<Tag>)> {
+    let policy = resolve_policy(state, caller, arn_or_name).await?;
+    authorize(state, caller, "iam:GetPolicy", &policy.arn).await?;
+    let (attachments, _) = state.store.policy_usage(&policy).await?;
+    let tags = state.store.list_tags(&policy.id).await?;
+    Ok((policy, attachments, tags))
+}
+
+pub async fn list_policies(state: &AppState, caller: &Caller, scope: PolicyScope, params: &ListParams) -> ApiResult<Page<ManagedPolicy>> {
+    authorize(state, caller, "iam:ListPolicies", &all_of(caller, "policy")).await?;
+    state.store.list_policies(&caller.account_id, scope, params).await
+}
+
+pub async fn delete_policy(state: &AppState, caller: &Caller, arn_or_name: &str) -> ApiResult<()> {
+    let policy = resolve_policy(state, caller, arn_or_name).await?;
+    authorize(state, caller, "iam:DeletePolicy", &policy.arn).await?;
+    refuse_aws_managed(caller, &policy, "iam:DeletePolicy")?;
+    let (attachments, boundaries) = state.store.policy_usage(&policy).await?;
+    if attachments > 0 || boundaries > 0 {
+        return Err(ApiError::DeleteConflict("Cannot delete a policy attached to entities.".into()));
+    }
+    if state.store.list_policy_versions(&policy.id).await?.len() > 1 {
+        return Err(ApiError::DeleteConflict(
+            "This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.".into(),
+        ));
+    }
+    state.store.delete_policy(&policy.id).await
+}
+
+pub async fn create_policy_version(
+    state: &AppState,
+    caller: &Caller,
+    arn_or_name: &str,
+    req: CreatePolicyVersionRequest,
+) -> ApiResult<(PolicyVersion, bool)> {
+    let policy = resolve_policy(state, caller, arn_or_name).await?;
+    authorize(state, caller, "iam:CreatePolicyVersion", &policy.arn).await?;
+    refuse_aws_managed(caller, &policy, "iam:CreatePolicyVersion")?;
+    let text = managed_text(&req.document)?;
+    let version = state
+        .store
+        .insert_policy_version(&policy.id, &text, req.set_as_default, &now())
+        .await?;
+    if req.set_as_default {
+        state.policies.invalidate_all();
+    }
+    Ok((version, req.set_as_default))
+}
+
+pub async fn list_policy_versions(state: &AppState, caller: &Caller, arn_or_name: &str) -> ApiResult<(ManagedPolicy, Vec<PolicyVersion>)> {
+    let policy = resolve_policy(state, caller, arn_or_name).await?;
+    authorize(state, caller, "iam:ListPolicyVersions", &policy.arn).await?;
+    let versions = state.store.list_policy_versions(&policy.id).await?;
+    Ok((policy, versions))
+}
+
+async fn find_version(state: &AppState, policy: &ManagedPolicy, version_id: &str) -> ApiResult<PolicyVersion> {
+    state
+        .store
+        .get_policy_version(&policy.id, version_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::NoSuchEntity(format!(
+                "Policy {} version {version_id} does not exist or is not attachable.",
+                policy.arn
+            ))
+        })
+}
+
+pub async fn get_policy_version(
+    state: &AppState,
+    caller: &Caller,
+    arn_or_name: &str,
+    version_id: &str,
+) -> ApiResult<(ManagedPolicy, PolicyVersion)> {
+    let policy = resolve_policy(state, caller, arn_or_name).await?;
+    authorize(state, caller, "iam:GetPolicyVersion", &policy.arn).await?;
+    let version = find_version(state, &policy, version_id).await?;
+    Ok((policy, version))
+}
+
+pub async fn delete_policy_version(state: &AppState, caller: &Caller, arn_or_name: &str, version_id: &str) -> ApiResult<()> {
+    let policy = resolve_policy(state, caller, arn_or_name).await?;
+    authorize(state, caller, "iam:DeletePolicyVersion", &policy.arn).await?;
+    refuse_aws_managed(caller, &policy, "iam:DeletePolicyVersion")?;
+    let version = find_version(state, &policy, version_id).await?;
+    if version.version_id == policy.default_version_id {
+        return Err(ApiError::DeleteConflict("Cannot delete the default version of a policy.".into()));
+    }
+    state.store.delete_policy_version(&policy.id, &version.version_id).await
+}
+
+pub async fn set_default_policy_version(state: &AppState, caller: &Caller, arn_or_name: &str, version_id: &str) -> ApiResult<ManagedPolicy> {
+    let policy = resolve_policy(state, caller, arn_or_name).await?;
+    authorize(state, caller, "iam:SetDefaultPolicyVersion", &policy.arn).await?;
+    refuse_aws_managed(caller, &policy, "iam:SetDefaultPolicyVersion")?;
+    let version = find_version(state, &policy, version_id).await?;
+    let updated = now();
+    state
+        .store
+        .set_default_policy_version(&policy.id, &version.version_id, &updated)
+        .await?;
+    state.policies.invalidate_all();
+    Ok(ManagedPolicy { default_version_id: version.version_id, updated_at: updated, ..policy })
+}
+
+pub async fn list_entities_for_policy(state: &AppState, caller: &Caller, arn_or_name: &str) -> ApiResult<PolicyEntities> {
+    let policy = resolve_policy(state, caller, arn_or_name).await?;
+    authorize(state, caller, "iam:ListEntitiesForPolicy", &policy.arn).await?;
+    // Built-in policies are shared by every account: show only this
+    // account's holders.
+    let mut entities = PolicyEntities::default();
+    for (kind, list) in [
+        (PolicyHolder::User, &mut entities.users),
+        (PolicyHolder::Group, &mut entities.groups),
+        (PolicyHolder::Role, &mut entities.roles),
+    ] {
+        for name in state.store.policy_holders_in(kind, &policy.id, &caller.account_id).await? {
+            list.push(name);
+        }
+    }
+    Ok(entities)
+}

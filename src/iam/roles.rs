@@ -1,0 +1,183 @@
+//! Roles: created with a trust policy, assumed (never logged into).
+
+use serde::Deserialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::users::check_boundary;
+use super::{all_of, arn_in, authorize, parse_name, parse_path, trust};
+use crate::auth::Caller;
+use crate::domain::ids::{new_unique_id, UniqueIdPrefix};
+use crate::domain::tags::validate_tags;
+use crate::domain::{now, EntityKind, Role, Tag};
+use crate::error::{ApiError, ApiResult};
+use crate::iam::documents::validated_text;
+use crate::policy::validate::{policy_size, TRUST_POLICY_MAX};
+use crate::policy::PolicyType;
+use crate::state::AppState;
+use crate::store::{ListParams, Page};
+
+pub const MIN_SESSION_DURATION: i64 = 3600;
+pub const MAX_SESSION_DURATION: i64 = 43200;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRoleRequest {
+    /// 1 to 64 characters of `[\w+=,.@-]`.
+    #[schema(example = "deployer")]
+    pub name: String,
+    pub path: Option<String>,
+    /// Who may assume the role: an AWS policy document (JSON object).
+    #[schema(value_type = Object)]
+    pub trust_policy: Value,
+    pub description: Option<String>,
+    /// 3600 to 43200 seconds; default 3600.
+    pub max_session_duration: Option<i64>,
+    pub permissions_boundary: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateRoleRequest {
+    pub description: Option<String>,
+    pub max_session_duration: Option<i64>,
+}
+
+fn check_duration(seconds: i64) -> ApiResult<()> {
+    if !(MIN_SESSION_DURATION..=MAX_SESSION_DURATION).contains(&seconds) {
+        return Err(ApiError::ValidationError(format!(
+            "1 validation error detected: Value '{seconds}' at 'maxSessionDuration' failed to satisfy constraint: Member must have value greater than or equal to 3600 and less than or equal to 43200"
+        )));
+    }
+    Ok(())
+}
+
+fn check_description(description: &Option<String>) -> ApiResult<()> {
+    if let Some(d) = description {
+        let ok = d.chars().count() <= 1000
+            && d.chars().all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7e}' | '\u{a1}'..='\u{ff}'));
+        if !ok {
+            return Err(ApiError::ValidationError(
+                "1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 1000 and match [\\u0009\\u000A\\u000D\\u0020-\\u007E\\u00A1-\\u00FF]*".into(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Validates a trust policy as the trust type, checks its size and pins its
+/// principals.
+async fn trust_text(state: &AppState, document: &Value) -> ApiResult<String> {
+    let text = validated_text(document, PolicyType::Trust)?;
+    if policy_size(&text) > TRUST_POLICY_MAX {
+        return Err(ApiError::LimitExceeded(format!(
+            "Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_MAX}"
+        )));
+    }
+    trust::pin(state, &text).await
+}
+
+pub async fn find_role(state: &AppState, caller: &Caller, name: &str) -> ApiResult<Role> {
+    state
+        .store
+        .get_role(&caller.account_id, name)
+        .await?
+        .ok_or_else(|| ApiError::no_such("role", name))
+}
+
+pub async fn create_role(state: &AppState, caller: &Caller, req: CreateRoleRequest) -> ApiResult<(Role, Vec<Tag>)> {
+    let name = parse_name(EntityKind::Role, &req.name)?;
+    let path = parse_path(req.path.as_deref())?;
+    validate_tags(&req.tags).map_err(ApiError::ValidationError)?;
+    check_description(&req.description)?;
+    let max_session_duration = req.max_session_duration.unwrap_or(MIN_SESSION_DURATION);
+    check_duration(max_session_duration)?;
+    authorize(state, caller, "iam:CreateRole", &arn_in(caller, "role", path.as_str(), name.as_str())).await?;
+    if let Some(boundary) = &req.permissions_boundary {
+        check_boundary(state, caller, boundary).await?;
+    }
+    let trust_policy = trust_text(state, &req.trust_policy).await?;
+    let role = Role {
+        id: new_unique_id(UniqueIdPrefix::Role),
+        account_id: caller.account_id.clone(),
+        name: name.to_string(),
+        path: path.as_str().to_string(),
+        trust_policy,
+        description: req.description,
+        max_session_duration,
+        permissions_boundary: req.permissions_boundary,
+        created_at: now(),
+        last_used_at: None,
+        last_used_region: None,
+    };
+    state.store.insert_role(&role, &req.tags).await?;
+    state.policies.invalidate_all();
+    let tags = state.store.list_tags(&role.id).await?;
+    Ok((role, tags))
+}
+
+pub async fn get_role(state: &AppState, caller: &Caller, name: &str) -> ApiResult<(Role, Vec<Tag>)> {
+    let role = find_role(state, caller, name).await?;
+    authorize(state, caller, "iam:GetRole", &role.arn().to_string()).await?;
+    let tags = state.store.list_tags(&role.id).await?;
+    Ok((role, tags))
+}
+
+pub async fn list_roles(state: &AppState, caller: &Caller, params: &ListParams) -> ApiResult<Page<Role>> {
+    authorize(state, caller, "iam:ListRoles", &all_of(caller, "role")).await?;
+    state.store.list_roles(&caller.account_id, params).await
+}
+
+pub async fn update_role(state: &AppState, caller: &Caller, name: &str, req: UpdateRoleRequest) -> ApiResult<Role> {
+    let role = find_role(state, caller, name).await?;
+    authorize(state, caller, "iam:UpdateRole", &role.arn().to_string()).await?;
+    check_description(&req.description)?;
+    let description = req.description.or(role.description.clone());
+    let max_session_duration = req.max_session_duration.unwrap_or(role.max_session_duration);
+    check_duration(max_session_duration)?;
+    state.store.update_role(&role.id, description.as_deref(), max_session_duration).await?;
+    Ok(Role { description, max_session_duration, ..role })
+}
+
+pub async fn update_trust_policy(state: &AppState, caller: &Caller, name: &str, document: &Value) -> ApiResult<Role> {
+    let role = find_role(state, caller, name).await?;
+    authorize(state, caller, "iam:UpdateAssumeRolePolicy", &role.arn().to_string()).await?;
+    let trust_policy = trust_text(state, document).await?;
+    state.store.set_trust_policy(&role.id, &trust_policy).await?;
+    state.policies.invalidate_all();
+    Ok(Role { trust_policy, ..role })
+}
+
+pub async fn delete_role(state: &AppState, caller: &Caller, name: &str) -> ApiResult<()> {
+    let role = find_role(state, caller, name).await?;
+    authorize(state, caller, "iam:DeleteRole", &role.arn().to_string()).await?;
+    let deps = state.store.role_dependents(&role.id).await?;
+    if deps.inline_policies > 0 {
+        return Err(ApiError::DeleteConflict("Cannot delete entity, must delete policies first.".into()));
+    }
+    if deps.attached_policies > 0 {
+        return Err(ApiError::DeleteConflict("Cannot delete entity, must detach all policies first.".into()));
+    }
+    state.store.delete_role(&role.id).await?;
+    state.policies.invalidate_all();
+    Ok(())
+}
+
+pub async fn put_role_boundary(state: &AppState, caller: &Caller, name: &str, boundary_arn: &str) -> ApiResult<()> {
+    let role = find_role(state, caller, name).await?;
+    authorize(state, caller, "iam:PutRolePermissionsBoundary", &role.arn().to_string()).await?;
+    check_boundary(state, caller, boundary_arn).await?;
+    state.store.set_role_boundary(&role.id, Some(boundary_arn)).await?;
+    state.policies.invalidate_all();
+    Ok(())
+}
+
+pub async fn delete_role_boundary(state: &AppState, caller: &Caller, name: &str) -> ApiResult<()> {
+    let role = find_role(state, caller, name).await?;
+    authorize(state, caller, "iam:DeleteRolePermissionsBoundary", &role.arn().to_string()).await?;
+    state.store.set_role_boundary(&role.id, None).await?;
+    state.policies.invalidate_all();
+    Ok(())
+}

@@ -1,0 +1,153 @@
+//! Users: create, read, list, rename, delete, permissions boundary.
+
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::{all_of, arn_in, authorize, parse_name, parse_path};
+use crate::auth::Caller;
+use crate::domain::ids::{new_unique_id, UniqueIdPrefix};
+use crate::domain::tags::validate_tags;
+use crate::domain::{now, EntityKind, Tag, User};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::{ListParams, Page};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    /// 1 to 64 characters of `[\w+=,.@-]`; unique in the account ignoring case.
+    #[schema(example = "alice")]
+    pub name: String,
+    /// `/` (default) or `/a/b/`.
+    pub path: Option<String>,
+    /// ARN of a managed policy that caps the user's permissions.
+    pub permissions_boundary: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    /// A new name.
+    pub new_name: Option<String>,
+    /// A new path.
+    pub new_path: Option<String>,
+}
+
+/// Finds a user of the caller's account or answers NoSuchEntity.
+pub async fn find_user(state: &AppState, caller: &Caller, name: &str) -> ApiResult<User> {
+    state
+        .store
+        .get_user(&caller.account_id, name)
+        .await?
+        .ok_or_else(|| ApiError::no_such("user", name))
+}
+
+/// Checks that a boundary ARN names an existing managed policy.
+pub(crate) async fn check_boundary(state: &AppState, caller: &Caller, arn: &str) -> ApiResult<()> {
+    let policy = state.store.get_policy_by_arn(arn).await?;
+    match policy {
+        Some(p) if p.is_aws_managed() || p.account_id == caller.account_id => Ok(()),
+        _ => Err(ApiError::NoSuchEntity(format!("Policy {arn} does not exist or is not attachable."))),
+    }
+}
+
+pub async fn create_user(state: &AppState, caller: &Caller, req: CreateUserRequest) -> ApiResult<(User, Vec<Tag>)> {
+    let name = parse_name(EntityKind::User, &req.name)?;
+    let path = parse_path(req.path.as_deref())?;
+    validate_tags(&req.tags).map_err(ApiError::ValidationError)?;
+    authorize(state, caller, "iam:CreateUser", &arn_in(caller, "user", path.as_str(), name.as_str())).await?;
+    if let Some(boundary) = &req.permissions_boundary {
+        check_boundary(state, caller, boundary).await?;
+    }
+    let user = User {
+        id: new_unique_id(UniqueIdPrefix::User),
+        account_id: caller.account_id.clone(),
+        name: name.to_string(),
+        path: path.as_str().to_string(),
+        permissions_boundary: req.permissions_boundary,
+        created_at: now(),
+    };
+    state.store.insert_user(&user, &req.tags).await?;
+    state.policies.invalidate_all();
+    let tags = state.store.list_tags(&user.id).await?;
+    Ok((user, tags))
+}
+
+pub async fn get_user(state: &AppState, caller: &Caller, name: &str) -> ApiResult<(User, Vec<Tag>)> {
+    let user = find_user(state, caller, name).await;
+    // Authorize against the ARN the caller asked about, found or not, so
+    // that a 404 does not leak to callers who may not read users.
+    let resource = match &user {
+        Ok(u) => u.arn().to_string(),
+        Err(_) => arn_in(caller, "user", "/", name),
+    };
+    authorize(state, caller, "iam:GetUser", &resource).await?;
+    let user = user?;
+    let tags = state.store.list_tags(&user.id).await?;
+    Ok((user, tags))
+}
+
+pub async fn list_users(state: &AppState, caller: &Caller, params: &ListParams) -> ApiResult<Page<User>> {
+    authorize(state, caller, "iam:ListUsers", &all_of(caller, "user")).await?;
+    state.store.list_users(&caller.account_id, params).await
+}
+
+pub async fn update_user(state: &AppState, caller: &Caller, name: &str, req: UpdateUserRequest) -> ApiResult<User> {
+    let user = find_user(state, caller, name).await?;
+    authorize(state, caller, "iam:UpdateUser", &user.arn().to_string()).await?;
+    let new_name = match &req.new_name {
+        Some(n) => parse_name(EntityKind::User, n)?.to_string(),
+        None => user.name.clone(),
+    };
+    let new_path = match &req.new_path {
+        Some(p) => parse_path(Some(p))?.as_str().to_string(),
+        None => user.path.clone(),
+    };
+    state.store.update_user(&user.id, &new_name, &new_path).await?;
+    state.policies.invalidate_all();
+    Ok(User { name: new_name, path: new_path, ..user })
+}
+
+pub async fn delete_user(state: &AppState, caller: &Caller, name: &str) -> ApiResult<()> {
+    let user = find_user(state, caller, name).await?;
+    authorize(state, caller, "iam:DeleteUser", &user.arn().to_string()).await?;
+    let deps = state.store.user_dependents(&user.id).await?;
+    let blocker = if deps.access_keys > 0 {
+        Some("Cannot delete entity, must delete access keys first.")
+    } else if deps.login_profile {
+        Some("Cannot delete entity, must delete login profile first.")
+    } else if deps.inline_policies > 0 {
+        Some("Cannot delete entity, must delete policies first.")
+    } else if deps.attached_policies > 0 {
+        Some("Cannot delete entity, must detach all policies first.")
+    } else if deps.groups > 0 {
+        Some("Cannot delete entity, must remove user from group first.")
+    } else {
+        None
+    };
+    if let Some(message) = blocker {
+        return Err(ApiError::DeleteConflict(message.to_string()));
+    }
+    state.store.delete_user(&user.id).await?;
+    state.policies.invalidate_all();
+    Ok(())
+}
+
+pub async fn put_user_boundary(state: &AppState, caller: &Caller, name: &str, boundary_arn: &str) -> ApiResult<()> {
+    let user = find_user(state, caller, name).await?;
+    authorize(state, caller, "iam:PutUserPermissionsBoundary", &user.arn().to_string()).await?;
+    check_boundary(state, caller, boundary_arn).await?;
+    state.store.set_user_boundary(&user.id, Some(boundary_arn)).await?;
+    state.policies.invalidate_all();
+    Ok(())
+}
+
+pub async fn delete_user_boundary(state: &AppState, caller: &Caller, name: &str) -> ApiResult<()> {
+    let user = find_user(state, caller, name).await?;
+    authorize(state, caller, "iam:DeleteUserPermissionsBoundary", &user.arn().to_string()).await?;
+    state.store.set_user_boundary(&user.id, None).await?;
+    state.policies.invalidate_all();
+    Ok(())
+}

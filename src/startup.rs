@@ -1,0 +1,99 @@
+//! Builds the application from a configuration: the store, the master key,
+//! first-start bootstrap, and an HTTP server on an already bound listener,
+//! so tests get exactly the production wiring on port 0.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpResponse, HttpServer};
+use anyhow::Context as _;
+use utoipa_actix_web::service_config::ServiceConfig;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::api;
+use crate::api::extract::{json_error, path_error, query_error};
+use crate::auth::crypto::MasterKey;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::Store;
+use crate::telemetry::RequestId;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        create_data_dir(&config.data_dir)?;
+        let store = Store::open(&config.database_path()).await?;
+        let master_key = match &config.master_key_hex {
+            Some(hex_key) => MasterKey::from_hex(hex_key)?,
+            None => MasterKey::load_or_create(&config.data_dir)?,
+        };
+        let state = AppState::new(store, master_key, config.clone());
+        crate::bootstrap::bootstrap(&state, &config).await?;
+
+        let listener = TcpListener::bind(&config.bind).with_context(|| format!("binding {}", config.bind))?;
+        let port = listener.local_addr()?.port();
+        let openapi = api::openapi();
+        let data = web::Data::new(state.clone());
+        let max_body = config.max_body_bytes;
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(RequestId)
+                .app_data(data.clone())
+                .app_data(web::JsonConfig::default().limit(max_body).error_handler(json_error))
+                .app_data(web::PayloadConfig::new(max_body))
+                .app_data(web::PathConfig::default().error_handler(path_error))
+                .app_data(web::QueryConfig::default().error_handler(query_error))
+                .service(web::scope("/v1").configure(|c| api::configure(&mut ServiceConfig::new(c))))
+                .service(api::health::healthz)
+                .service(api::health::readyz)
+                .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/openapi.json", openapi.clone()))
+                .route("/swagger-ui", web::get().to(redirect_to_swagger))
+                .default_service(web::to(not_found))
+        })
+        .listen(listener)?
+        .shutdown_timeout(10)
+        .run();
+        tracing::info!(address = %config.bind, port, data_dir = %config.data_dir.display(), "latchkey listening");
+        Ok(Application { port, server, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn create_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("restricting {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+async fn redirect_to_swagger() -> HttpResponse {
+    HttpResponse::MovedPermanently()
+        .insert_header(("Location", "/swagger-ui/"))
+        .finish()
+}
+
+async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::NotFound(format!("No route for {} {}", req.method(), req.path())))
+}

@@ -1,0 +1,69 @@
+//! Accounts.
+
+use super::Store;
+use crate::domain::Account;
+use crate::error::ApiResult;
+
+impl Store {
+    pub async fn insert_account(&self, account: &Account) -> ApiResult<()> {
+        sqlx::query("INSERT INTO accounts (id, name, is_management, created_at) VALUES (?, ?, ?, ?)")
+            .bind(&account.id)
+            .bind(&account.name)
+            .bind(account.is_management)
+            .bind(&account.created_at)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn get_account(&self, id: &str) -> ApiResult<Option<Account>> {
+        Ok(sqlx::query_as("SELECT id, name, is_management, created_at FROM accounts WHERE id = ?")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    pub async fn management_account(&self) -> ApiResult<Option<Account>> {
+        Ok(sqlx::query_as(
+            "SELECT id, name, is_management, created_at FROM accounts WHERE is_management = 1",
+        )
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    pub async fn list_accounts(&self) -> ApiResult<Vec<Account>> {
+        Ok(sqlx::query_as("SELECT id, name, is_management, created_at FROM accounts ORDER BY created_at, id")
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    /// How many IAM entities an account still holds; an account is deleted
+    /// only when empty (no cascading, as everywhere in IAM).
+    pub async fn account_entity_count(&self, id: &str) -> ApiResult<i64> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM users WHERE account_id = ?1)
+                  + (SELECT COUNT(*) FROM groups WHERE account_id = ?1)
+                  + (SELECT COUNT(*) FROM roles WHERE account_id = ?1)
+                  + (SELECT COUNT(*) FROM managed_policies WHERE account_id = ?1)",
+        )
+        .bind(id)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n)
+    }
+
+    /// Deletes an empty account and its root keys in one transaction.
+    pub async fn delete_account(&self, id: &str) -> ApiResult<()> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("DELETE FROM access_keys WHERE account_id = ? AND user_id IS NULL")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM accounts WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,133 @@
+//! Groups and membership.
+
+use super::{is_unique_violation, paginate, ListParams, Page, Store};
+use crate::domain::{Group, User};
+use crate::error::{ApiError, ApiResult};
+
+#[derive(Debug, Default)]
+pub struct GroupDependents {
+    pub members: i64,
+    pub inline_policies: i64,
+    pub attached_policies: i64,
+}
+
+impl Store {
+    pub async fn insert_group(&self, group: &Group) -> ApiResult<()> {
+        let inserted = sqlx::query(
+            "INSERT INTO groups (id, account_id, name, name_lower, path, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&group.id)
+        .bind(&group.account_id)
+        .bind(&group.name)
+        .bind(group.name.to_ascii_lowercase())
+        .bind(&group.path)
+        .bind(&group.created_at)
+        .execute(self.pool())
+        .await;
+        match inserted {
+            Err(e) if is_unique_violation(&e) => Err(ApiError::EntityAlreadyExists(format!(
+                "Group with name {} already exists.",
+                group.name
+            ))),
+            Err(e) => Err(e.into()),
+            Ok(_) => Ok(()),
+        }
+    }
+
+    pub async fn get_group(&self, account_id: &str, name: &str) -> ApiResult<Option<Group>> {
+        Ok(sqlx::query_as(
+            "SELECT id, account_id, name, path, created_at FROM groups WHERE account_id = ? AND name_lower = ?",
+        )
+        .bind(account_id)
+        .bind(name.to_ascii_lowercase())
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    pub async fn list_groups(&self, account_id: &str, params: &ListParams) -> ApiResult<Page<Group>> {
+        let rows: Vec<Group> = sqlx::query_as(
+            "SELECT id, account_id, name, path, created_at FROM groups
+             WHERE account_id = ? AND path LIKE ? ESCAPE '\\' AND name_lower > ?
+             ORDER BY name_lower LIMIT ?",
+        )
+        .bind(account_id)
+        .bind(params.path_like())
+        .bind(&params.after)
+        .bind(params.fetch_limit())
+        .fetch_all(self.pool())
+        .await?;
+        Ok(paginate(rows, params, |g| g.name.to_ascii_lowercase()))
+    }
+
+    pub async fn groups_of_user(&self, user_id: &str) -> ApiResult<Vec<Group>> {
+        Ok(sqlx::query_as(
+            "SELECT g.id, g.account_id, g.name, g.path, g.created_at FROM groups g
+             JOIN group_members m ON m.group_id = g.id WHERE m.user_id = ? ORDER BY g.name_lower",
+        )
+        .bind(user_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    pub async fn members_of_group(&self, group_id: &str) -> ApiResult<Vec<User>> {
+        Ok(sqlx::query_as(
+            "SELECT u.id, u.account_id, u.name, u.path, u.permissions_boundary, u.created_at FROM users u
+             JOIN group_members m ON m.user_id = u.id WHERE m.group_id = ? ORDER BY u.name_lower",
+        )
+        .bind(group_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Adds a member; false when the user already is one (adding is
+    /// idempotent in AWS).
+    pub async fn add_group_member(&self, group_id: &str, user_id: &str, now: &str) -> ApiResult<bool> {
+        let result = sqlx::query(
+            "INSERT INTO group_members (group_id, user_id, added_at) VALUES (?, ?, ?)
+             ON CONFLICT (group_id, user_id) DO NOTHING",
+        )
+        .bind(group_id)
+        .bind(user_id)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    pub async fn remove_group_member(&self, group_id: &str, user_id: &str) -> ApiResult<bool> {
+        let result = sqlx::query("DELETE FROM group_members WHERE group_id = ? AND user_id = ?")
+            .bind(group_id)
+            .bind(user_id)
+            .execute(self.pool())
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    pub async fn group_count_of_user(&self, user_id: &str) -> ApiResult<i64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM group_members WHERE user_id = ?")
+            .bind(user_id)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(n)
+    }
+
+    pub async fn group_dependents(&self, id: &str) -> ApiResult<GroupDependents> {
+        let (members, inline_policies, attached_policies): (i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM group_members WHERE group_id = ?1),
+                    (SELECT COUNT(*) FROM group_inline_policies WHERE group_id = ?1),
+                    (SELECT COUNT(*) FROM group_attached_policies WHERE group_id = ?1)",
+        )
+        .bind(id)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(GroupDependents { members, inline_policies, attached_policies })
+    }
+
+    pub async fn delete_group(&self, id: &str) -> ApiResult<()> {
+        sqlx::query("DELETE FROM groups WHERE id = ?")
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}

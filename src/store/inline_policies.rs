@@ -1,0 +1,70 @@
+//! Inline policies of users, groups and roles. Not versioned; a PUT with an
+//! existing name replaces the document.
+
+use super::Store;
+use crate::domain::PolicyHolder;
+use crate::error::ApiResult;
+
+fn table(holder: PolicyHolder) -> (&'static str, &'static str, &'static str, &'static str) {
+    // (upsert, get, list, delete)
+    match holder {
+        PolicyHolder::User => (
+            "INSERT INTO user_inline_policies (user_id, name, document) VALUES (?, ?, ?)
+             ON CONFLICT (user_id, name) DO UPDATE SET document = excluded.document",
+            "SELECT name, document FROM user_inline_policies WHERE user_id = ? AND name = ?",
+            "SELECT name, document FROM user_inline_policies WHERE user_id = ? ORDER BY name",
+            "DELETE FROM user_inline_policies WHERE user_id = ? AND name = ?",
+        ),
+        PolicyHolder::Group => (
+            "INSERT INTO group_inline_policies (group_id, name, document) VALUES (?, ?, ?)
+             ON CONFLICT (group_id, name) DO UPDATE SET document = excluded.document",
+            "SELECT name, document FROM group_inline_policies WHERE group_id = ? AND name = ?",
+            "SELECT name, document FROM group_inline_policies WHERE group_id = ? ORDER BY name",
+            "DELETE FROM group_inline_policies WHERE group_id = ? AND name = ?",
+        ),
+        PolicyHolder::Role => (
+            "INSERT INTO role_inline_policies (role_id, name, document) VALUES (?, ?, ?)
+             ON CONFLICT (role_id, name) DO UPDATE SET document = excluded.document",
+            "SELECT name, document FROM role_inline_policies WHERE role_id = ? AND name = ?",
+            "SELECT name, document FROM role_inline_policies WHERE role_id = ? ORDER BY name",
+            "DELETE FROM role_inline_policies WHERE role_id = ? AND name = ?",
+        ),
+    }
+}
+
+impl Store {
+    pub async fn put_inline_policy(&self, holder: PolicyHolder, holder_id: &str, name: &str, document: &str) -> ApiResult<()> {
+        sqlx::query(table(holder).0)
+            .bind(holder_id)
+            .bind(name)
+            .bind(document)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn get_inline_policy(&self, holder: PolicyHolder, holder_id: &str, name: &str) -> ApiResult<Option<(String, String)>> {
+        Ok(sqlx::query_as(table(holder).1)
+            .bind(holder_id)
+            .bind(name)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// (name, document) pairs, by name.
+    pub async fn list_inline_policies(&self, holder: PolicyHolder, holder_id: &str) -> ApiResult<Vec<(String, String)>> {
+        Ok(sqlx::query_as(table(holder).2)
+            .bind(holder_id)
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    pub async fn delete_inline_policy(&self, holder: PolicyHolder, holder_id: &str, name: &str) -> ApiResult<bool> {
+        let result = sqlx::query(table(holder).3)
+            .bind(holder_id)
+            .bind(name)
+            .execute(self.pool())
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+}

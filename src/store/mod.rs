@@ -1,0 +1,157 @@
+//! The SQLite store: the only place that writes SQL. One file per
+//! aggregate; each returns domain types. SQL stays portable (no SQLite-only
+//! syntax beyond what PostgreSQL also takes) so that a second backend stays
+//! a swap of this module.
+
+pub mod access_keys;
+pub mod accounts;
+pub mod attachments;
+pub mod groups;
+pub mod inline_policies;
+pub mod login_profiles;
+pub mod policies;
+pub mod roles;
+pub mod tags;
+pub mod users;
+
+use std::path::Path;
+use std::str::FromStr as _;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use base64::Engine as _;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+use crate::error::{ApiError, ApiResult};
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database, with WAL, foreign keys and a
+    /// busy timeout, and runs the embedded migrations.
+    pub async fn open(path: &Path) -> anyhow::Result<Self> {
+        let url = format!("sqlite://{}", path.display());
+        let options = SqliteConnectOptions::from_str(&url)
+            .with_context(|| format!("bad database path {}", path.display()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .with_context(|| format!("opening {}", path.display()))?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .context("running migrations")?;
+        Ok(Store { pool })
+    }
+
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// True when the database answers; backs /readyz.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+}
+
+/// A page of a list: AWS's `IsTruncated`/`Marker` contract.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub is_truncated: bool,
+    pub marker: Option<String>,
+}
+
+/// How to read one page: a path prefix filter, where to start, how many.
+#[derive(Debug, Clone)]
+pub struct ListParams {
+    pub path_prefix: String,
+    /// The sort key (lower-cased name) after which the page starts.
+    pub after: String,
+    pub max_items: i64,
+}
+
+pub const DEFAULT_MAX_ITEMS: i64 = 100;
+
+impl ListParams {
+    /// Builds the parameters from the wire values, validating them as IAM
+    /// does (MaxItems 1..=1000, an opaque marker, a `/`-prefixed filter).
+    pub fn from_request(
+        path_prefix: Option<&str>,
+        marker: Option<&str>,
+        max_items: Option<i64>,
+    ) -> ApiResult<Self> {
+        let max_items = max_items.unwrap_or(DEFAULT_MAX_ITEMS);
+        if !(1..=1000).contains(&max_items) {
+            return Err(ApiError::ValidationError(format!(
+                "1 validation error detected: Value '{max_items}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000"
+            )));
+        }
+        let path_prefix = path_prefix.unwrap_or("/").to_string();
+        if !path_prefix.starts_with('/') || path_prefix.len() > 512 {
+            return Err(ApiError::ValidationError(format!(
+                "1 validation error detected: Value '{path_prefix}' at 'pathPrefix' failed to satisfy constraint: Member must satisfy regular expression pattern: \\u002F[\\u0021-\\u007F]*"
+            )));
+        }
+        let after = match marker {
+            None | Some("") => String::new(),
+            Some(m) => decode_marker(m)?,
+        };
+        Ok(ListParams { path_prefix, after, max_items })
+    }
+
+    /// `LIKE` pattern for the path prefix, with LIKE's wildcards escaped.
+    pub fn path_like(&self) -> String {
+        let escaped = self
+            .path_prefix
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("{escaped}%")
+    }
+
+    /// Fetch one more row than asked, to know whether the list goes on.
+    pub fn fetch_limit(&self) -> i64 {
+        self.max_items + 1
+    }
+}
+
+pub fn encode_marker(sort_key: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sort_key.as_bytes())
+}
+
+fn decode_marker(marker: &str) -> ApiResult<String> {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(marker)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| ApiError::InvalidInput("Invalid Marker.".to_string()))
+}
+
+/// Cuts the extra row off a fetched list and sets the marker from the last
+/// item kept.
+pub fn paginate<T>(mut rows: Vec<T>, params: &ListParams, sort_key: impl Fn(&T) -> String) -> Page<T> {
+    let is_truncated = rows.len() as i64 > params.max_items;
+    rows.truncate(params.max_items as usize);
+    let marker = if is_truncated {
+        rows.last().map(|r| encode_marker(&sort_key(r)))
+    } else {
+        None
+    };
+    Page { items: rows, is_truncated, marker }
+}
+
+/// A unique-constraint violation: a concurrent create of the same name.
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}

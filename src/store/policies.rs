@@ -1,0 +1,258 @@
+//! Managed policies and their versions.
+
+use super::{is_unique_violation, paginate, ListParams, Page, Store};
+use crate::domain::{ManagedPolicy, PolicyVersion, Tag};
+use crate::error::{ApiError, ApiResult};
+
+
+/// Which policies a list shows (IAM's `Scope`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyScope {
+    All,
+    Aws,
+    Local,
+}
+
+/// At most this many versions are kept (AWS-IAM-NOTES §2.3).
+pub const MAX_POLICY_VERSIONS: i64 = 5;
+
+impl Store {
+    /// Inserts a policy and its v1 (the default) in one transaction.
+    pub async fn insert_policy(&self, policy: &ManagedPolicy, document: &str, tags: &[Tag]) -> ApiResult<()> {
+        let mut tx = self.pool().begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO managed_policies (id, account_id, name, name_lower, path, arn, description,
+                                           default_version_id, next_version, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&policy.id)
+        .bind(&policy.account_id)
+        .bind(&policy.name)
+        .bind(policy.name.to_ascii_lowercase())
+        .bind(&policy.path)
+        .bind(&policy.arn)
+        .bind(&policy.description)
+        .bind(&policy.default_version_id)
+        .bind(policy.next_version)
+        .bind(&policy.created_at)
+        .bind(&policy.updated_at)
+        .execute(&mut *tx)
+        .await;
+        if let Err(e) = inserted {
+            return Err(if is_unique_violation(&e) {
+                ApiError::EntityAlreadyExists(format!(
+                    "A policy called {} already exists. Duplicate names are not allowed.",
+                    policy.name
+                ))
+            } else {
+                e.into()
+            });
+        }
+        sqlx::query("INSERT INTO policy_versions (policy_id, version_id, document, created_at) VALUES (?, ?, ?, ?)")
+            .bind(&policy.id)
+            .bind(&policy.default_version_id)
+            .bind(document)
+            .bind(&policy.created_at)
+            .execute(&mut *tx)
+            .await?;
+        Self::replace_tags_in(&mut tx, &policy.id, tags).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn get_policy_by_arn(&self, arn: &str) -> ApiResult<Option<ManagedPolicy>> {
+        Ok(sqlx::query_as(
+            "SELECT id, account_id, name, path, arn, description, default_version_id, next_version, created_at, updated_at
+             FROM managed_policies WHERE arn = ?",
+        )
+        .bind(arn)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// A policy by name: the account's own first, then a built-in one.
+    pub async fn get_policy_by_name(&self, account_id: &str, name: &str) -> ApiResult<Option<ManagedPolicy>> {
+        Ok(sqlx::query_as(
+            "SELECT id, account_id, name, path, arn, description, default_version_id, next_version, created_at, updated_at
+             FROM managed_policies WHERE account_id IN (?, 'aws') AND name_lower = ?
+             ORDER BY CASE WHEN account_id = 'aws' THEN 1 ELSE 0 END LIMIT 1",
+        )
+        .bind(account_id)
+        .bind(name.to_ascii_lowercase())
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    pub async fn get_policy_by_id(&self, id: &str) -> ApiResult<Option<ManagedPolicy>> {
+        Ok(sqlx::query_as(
+            "SELECT id, account_id, name, path, arn, description, default_version_id, next_version, created_at, updated_at
+             FROM managed_policies WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Lists the account's own policies and/or the built-in ones. Sorted by
+    /// ARN, which is also the marker's sort key.
+    pub async fn list_policies(&self, account_id: &str, scope: PolicyScope, params: &ListParams) -> ApiResult<Page<ManagedPolicy>> {
+        let (own, aws) = match scope {
+            PolicyScope::All => (account_id, "aws"),
+            PolicyScope::Aws => ("aws", "aws"),
+            PolicyScope::Local => (account_id, account_id),
+        };
+        let rows: Vec<ManagedPolicy> = sqlx::query_as(
+            "SELECT id, account_id, name, path, arn, description, default_version_id, next_version, created_at, updated_at
+             FROM managed_policies WHERE account_id IN (?, ?) AND path LIKE ? ESCAPE '\\' AND arn > ?
+             ORDER BY arn LIMIT ?",
+        )
+        .bind(own)
+        .bind(aws)
+        .bind(params.path_like())
+        .bind(&params.after)
+        .bind(params.fetch_limit())
+        .fetch_all(self.pool())
+        .await?;
+        Ok(paginate(rows, params, |p| p.arn.clone()))
+    }
+
+    pub async fn list_policy_versions(&self, policy_id: &str) -> ApiResult<Vec<PolicyVersion>> {
+        Ok(sqlx::query_as(
+            "SELECT policy_id, version_id, document, created_at FROM policy_versions
+             WHERE policy_id = ? ORDER BY CAST(SUBSTR(version_id, 2) AS INTEGER) DESC",
+        )
+        .bind(policy_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    pub async fn get_policy_version(&self, policy_id: &str, version_id: &str) -> ApiResult<Option<PolicyVersion>> {
+        Ok(sqlx::query_as(
+            "SELECT policy_id, version_id, document, created_at FROM policy_versions WHERE policy_id = ? AND version_id = ?",
+        )
+        .bind(policy_id)
+        .bind(version_id)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// The default version's document of a policy.
+    pub async fn default_policy_document(&self, policy_id: &str) -> ApiResult<Option<String>> {
+        let row: Option<(String,)> = sqlx::query_as(
+            "SELECT v.document FROM policy_versions v JOIN managed_policies p
+               ON p.id = v.policy_id AND p.default_version_id = v.version_id WHERE p.id = ?",
+        )
+        .bind(policy_id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|(d,)| d))
+    }
+
+    /// Adds the next version number. The 5-version limit is checked inside
+    /// the transaction, so two concurrent creates cannot make a sixth.
+    pub async fn insert_policy_version(
+        &self,
+        policy_id: &str,
+        document: &str,
+        set_as_default: bool,
+        now: &str,
+    ) -> ApiResult<PolicyVersion> {
+        let mut tx = self.pool().begin().await?;
+        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM policy_versions WHERE policy_id = ?")
+            .bind(policy_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if count >= MAX_POLICY_VERSIONS {
+            return Err(ApiError::LimitExceeded(
+                "A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.".into(),
+            ));
+        }
+        let (next,): (i64,) = sqlx::query_as("SELECT next_version FROM managed_policies WHERE id = ?")
+            .bind(policy_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let version_id = format!("v{next}");
+        sqlx::query("INSERT INTO policy_versions (policy_id, version_id, document, created_at) VALUES (?, ?, ?, ?)")
+            .bind(policy_id)
+            .bind(&version_id)
+            .bind(document)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "UPDATE managed_policies SET next_version = next_version + 1, updated_at = ?,
+               default_version_id = CASE WHEN ? THEN ? ELSE default_version_id END WHERE id = ?",
+        )
+        .bind(now)
+        .bind(set_as_default)
+        .bind(&version_id)
+        .bind(policy_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(PolicyVersion {
+            policy_id: policy_id.to_string(),
+            version_id,
+            document: document.to_string(),
+            created_at: now.to_string(),
+        })
+    }
+
+    pub async fn set_default_policy_version(&self, policy_id: &str, version_id: &str, now: &str) -> ApiResult<()> {
+        sqlx::query("UPDATE managed_policies SET default_version_id = ?, updated_at = ? WHERE id = ?")
+            .bind(version_id)
+            .bind(now)
+            .bind(policy_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_policy_version(&self, policy_id: &str, version_id: &str) -> ApiResult<()> {
+        sqlx::query("DELETE FROM policy_versions WHERE policy_id = ? AND version_id = ?")
+            .bind(policy_id)
+            .bind(version_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes a policy, its (single, default) version and its tags.
+    pub async fn delete_policy(&self, policy_id: &str) -> ApiResult<()> {
+        let mut tx = self.pool().begin().await?;
+        for q in [
+            "DELETE FROM policy_versions WHERE policy_id = ?",
+            "DELETE FROM tags WHERE entity_id = ?",
+            "DELETE FROM managed_policies WHERE id = ?",
+        ] {
+            sqlx::query(q).bind(policy_id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// How many users, groups and roles have it attached, and how many use
+    /// its ARN as a permissions boundary.
+    pub async fn policy_usage(&self, policy: &ManagedPolicy) -> ApiResult<(i64, i64)> {
+        let (attachments, boundaries): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM user_attached_policies WHERE policy_id = ?1)
+                  + (SELECT COUNT(*) FROM group_attached_policies WHERE policy_id = ?1)
+                  + (SELECT COUNT(*) FROM role_attached_policies WHERE policy_id = ?1),
+                    (SELECT COUNT(*) FROM users WHERE permissions_boundary = ?2)
+                  + (SELECT COUNT(*) FROM roles WHERE permissions_boundary = ?2)",
+        )
+        .bind(&policy.id)
+        .bind(&policy.arn)
+        .fetch_one(self.pool())
+        .await?;
+        Ok((attachments, boundaries))
+    }
+
+    /// Inserts a built-in policy unless it exists; run at every start.
+    pub async fn ensure_builtin_policy(&self, policy: &ManagedPolicy, document: &str) -> ApiResult<()> {
+        if self.get_policy_by_arn(&policy.arn).await?.is_none() {
+            self.insert_policy(policy, document, &[]).await?;
+        }
+        Ok(())
+    }
+}

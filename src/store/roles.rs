@@ -1,0 +1,136 @@
+//! Roles.
+
+use super::{is_unique_violation, paginate, ListParams, Page, Store};
+use crate::domain::{Role, Tag};
+use crate::error::{ApiError, ApiResult};
+
+#[derive(Debug, Default)]
+pub struct RoleDependents {
+    pub inline_policies: i64,
+    pub attached_policies: i64,
+}
+
+impl Store {
+    pub async fn insert_role(&self, role: &Role, tags: &[Tag]) -> ApiResult<()> {
+        let mut tx = self.pool().begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO roles (id, account_id, name, name_lower, path, trust_policy, description,
+                                max_session_duration, permissions_boundary, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&role.id)
+        .bind(&role.account_id)
+        .bind(&role.name)
+        .bind(role.name.to_ascii_lowercase())
+        .bind(&role.path)
+        .bind(&role.trust_policy)
+        .bind(&role.description)
+        .bind(role.max_session_duration)
+        .bind(&role.permissions_boundary)
+        .bind(&role.created_at)
+        .execute(&mut *tx)
+        .await;
+        if let Err(e) = inserted {
+            return Err(if is_unique_violation(&e) {
+                ApiError::EntityAlreadyExists(format!("Role with name {} already exists.", role.name))
+            } else {
+                e.into()
+            });
+        }
+        Self::replace_tags_in(&mut tx, &role.id, tags).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn get_role(&self, account_id: &str, name: &str) -> ApiResult<Option<Role>> {
+        Ok(sqlx::query_as(
+            "SELECT id, account_id, name, path, trust_policy, description, max_session_duration,
+                    permissions_boundary, created_at, last_used_at, last_used_region
+             FROM roles WHERE account_id = ? AND name_lower = ?",
+        )
+        .bind(account_id)
+        .bind(name.to_ascii_lowercase())
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    pub async fn get_role_by_id(&self, id: &str) -> ApiResult<Option<Role>> {
+        Ok(sqlx::query_as(
+            "SELECT id, account_id, name, path, trust_policy, description, max_session_duration,
+                    permissions_boundary, created_at, last_used_at, last_used_region
+             FROM roles WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    pub async fn list_roles(&self, account_id: &str, params: &ListParams) -> ApiResult<Page<Role>> {
+        let rows: Vec<Role> = sqlx::query_as(
+            "SELECT id, account_id, name, path, trust_policy, description, max_session_duration,
+                    permissions_boundary, created_at, last_used_at, last_used_region
+             FROM roles WHERE account_id = ? AND path LIKE ? ESCAPE '\\' AND name_lower > ?
+             ORDER BY name_lower LIMIT ?",
+        )
+        .bind(account_id)
+        .bind(params.path_like())
+        .bind(&params.after)
+        .bind(params.fetch_limit())
+        .fetch_all(self.pool())
+        .await?;
+        Ok(paginate(rows, params, |r| r.name.to_ascii_lowercase()))
+    }
+
+    pub async fn update_role(&self, id: &str, description: Option<&str>, max_session_duration: i64) -> ApiResult<()> {
+        sqlx::query("UPDATE roles SET description = ?, max_session_duration = ? WHERE id = ?")
+            .bind(description)
+            .bind(max_session_duration)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_trust_policy(&self, id: &str, trust_policy: &str) -> ApiResult<()> {
+        sqlx::query("UPDATE roles SET trust_policy = ? WHERE id = ?")
+            .bind(trust_policy)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_role_boundary(&self, id: &str, boundary: Option<&str>) -> ApiResult<()> {
+        sqlx::query("UPDATE roles SET permissions_boundary = ? WHERE id = ?")
+            .bind(boundary)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn role_dependents(&self, id: &str) -> ApiResult<RoleDependents> {
+        let (inline_policies, attached_policies): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM role_inline_policies WHERE role_id = ?1),
+                    (SELECT COUNT(*) FROM role_attached_policies WHERE role_id = ?1)",
+        )
+        .bind(id)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(RoleDependents { inline_policies, attached_policies })
+    }
+
+    pub async fn delete_role(&self, id: &str) -> ApiResult<()> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("DELETE FROM tags WHERE entity_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM roles WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,142 @@
+//! Users and their dependents.
+
+use super::{is_unique_violation, paginate, ListParams, Page, Store};
+use crate::domain::{Tag, User};
+use crate::error::{ApiError, ApiResult};
+
+/// What blocks a user's deletion (AWS-IAM-NOTES §9.2).
+#[derive(Debug, Default)]
+pub struct UserDependents {
+    pub access_keys: i64,
+    pub login_profile: bool,
+    pub inline_policies: i64,
+    pub attached_policies: i64,
+    pub groups: i64,
+}
+
+impl Store {
+    /// Inserts a user with its tags in one transaction.
+    pub async fn insert_user(&self, user: &User, tags: &[Tag]) -> ApiResult<()> {
+        let mut tx = self.pool().begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO users (id, account_id, name, name_lower, path, permissions_boundary, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&user.id)
+        .bind(&user.account_id)
+        .bind(&user.name)
+        .bind(user.name.to_ascii_lowercase())
+        .bind(&user.path)
+        .bind(&user.permissions_boundary)
+        .bind(&user.created_at)
+        .execute(&mut *tx)
+        .await;
+        if let Err(e) = inserted {
+            return Err(if is_unique_violation(&e) {
+                ApiError::EntityAlreadyExists(format!("User with name {} already exists.", user.name))
+            } else {
+                e.into()
+            });
+        }
+        Self::replace_tags_in(&mut tx, &user.id, tags).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn get_user(&self, account_id: &str, name: &str) -> ApiResult<Option<User>> {
+        Ok(sqlx::query_as(
+            "SELECT id, account_id, name, path, permissions_boundary, created_at
+             FROM users WHERE account_id = ? AND name_lower = ?",
+        )
+            .bind(account_id)
+            .bind(name.to_ascii_lowercase())
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    pub async fn get_user_by_id(&self, id: &str) -> ApiResult<Option<User>> {
+        Ok(sqlx::query_as(
+            "SELECT id, account_id, name, path, permissions_boundary, created_at FROM users WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    pub async fn list_users(&self, account_id: &str, params: &ListParams) -> ApiResult<Page<User>> {
+        let rows: Vec<User> = sqlx::query_as(
+            "SELECT id, account_id, name, path, permissions_boundary, created_at FROM users
+             WHERE account_id = ? AND path LIKE ? ESCAPE '\\' AND name_lower > ?
+             ORDER BY name_lower LIMIT ?",
+        )
+        .bind(account_id)
+        .bind(params.path_like())
+        .bind(&params.after)
+        .bind(params.fetch_limit())
+        .fetch_all(self.pool())
+        .await?;
+        Ok(paginate(rows, params, |u| u.name.to_ascii_lowercase()))
+    }
+
+    /// Renames and/or moves a user. The unique id stays, as in AWS.
+    pub async fn update_user(&self, id: &str, name: &str, path: &str) -> ApiResult<()> {
+        let updated = sqlx::query("UPDATE users SET name = ?, name_lower = ?, path = ? WHERE id = ?")
+            .bind(name)
+            .bind(name.to_ascii_lowercase())
+            .bind(path)
+            .bind(id)
+            .execute(self.pool())
+            .await;
+        match updated {
+            Err(e) if is_unique_violation(&e) => Err(ApiError::EntityAlreadyExists(format!(
+                "User with name {name} already exists."
+            ))),
+            Err(e) => Err(e.into()),
+            Ok(_) => Ok(()),
+        }
+    }
+
+    pub async fn set_user_boundary(&self, id: &str, boundary: Option<&str>) -> ApiResult<()> {
+        sqlx::query("UPDATE users SET permissions_boundary = ? WHERE id = ?")
+            .bind(boundary)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn user_dependents(&self, id: &str) -> ApiResult<UserDependents> {
+        let (access_keys, login_profile, inline_policies, attached_policies, groups): (i64, i64, i64, i64, i64) =
+            sqlx::query_as(
+                "SELECT (SELECT COUNT(*) FROM access_keys WHERE user_id = ?1),
+                        (SELECT COUNT(*) FROM login_profiles WHERE user_id = ?1),
+                        (SELECT COUNT(*) FROM user_inline_policies WHERE user_id = ?1),
+                        (SELECT COUNT(*) FROM user_attached_policies WHERE user_id = ?1),
+                        (SELECT COUNT(*) FROM group_members WHERE user_id = ?1)",
+            )
+            .bind(id)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(UserDependents {
+            access_keys,
+            login_profile: login_profile > 0,
+            inline_policies,
+            attached_policies,
+            groups,
+        })
+    }
+
+    pub async fn delete_user(&self, id: &str) -> ApiResult<()> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("DELETE FROM tags WHERE entity_id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM users WHERE id = ?")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
