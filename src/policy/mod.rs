@@ -6,6 +6,7 @@
 
 pub mod context;
 pub mod error;
+pub mod validate;
 
 pub use context::RequestContext;
 pub use error::PolicyError;
