@@ -361,9 +361,7 @@ impl<S: Sink> Run<'_, '_, S> {
         match resource_grants {
             Some(true) if grant != Some(Grant::Account) => (Decision::Allowed, Layer::Resource),
             _ if identity_side => (Decision::Allowed, identity_layer),
-            Some(false) if grant == Some(Grant::Capped) && identity_ok => {
-                (Decision::ImplicitDeny, capped_fail)
-            }
+            Some(false) if grant == Some(Grant::Capped) => (Decision::ImplicitDeny, capped_fail),
             _ => (Decision::ImplicitDeny, identity_fail),
         }
     }
