@@ -10,10 +10,10 @@ use std::time::Duration;
 use crate::auth::{Caller, CallerKind};
 use crate::domain::{PolicyHolder, Tag};
 use crate::error::{ApiError, ApiResult};
-use crate::policy::compile::{CompiledPolicy, PolicySource, SourceKind};
-use crate::policy::evaluate::{evaluate, EvaluationRequest};
-use crate::policy::principal::{Principal, PrincipalKind};
-use crate::policy::RequestContext;
+use crate::policy::{
+    evaluate, CompiledPolicy, EvaluationRequest, PolicySource, Principal, PrincipalKind, RequestContext,
+    SourceKind,
+};
 use crate::state::AppState;
 
 /// A principal's compiled identity policies, boundary and tags.

@@ -4,12 +4,34 @@
 //! drive the same functions. The facts it matches are in AWS-IAM-NOTES.md
 //! §3 to §6 and §12.
 
+pub mod compile;
+mod condition;
 pub mod context;
+pub mod document;
 pub mod error;
+pub mod evaluate;
+mod index;
+mod pattern;
+mod principal;
+pub mod simulate;
 pub mod validate;
+mod variables;
 
+#[cfg(test)]
+mod corpus_tests;
+#[cfg(test)]
+mod engine_tests;
+#[cfg(test)]
+mod proptests;
+
+pub use compile::{CompiledPolicy, PolicySource, SourceKind};
 pub use context::RequestContext;
+pub use document::PolicyDocument;
 pub use error::PolicyError;
+pub use evaluate::{
+    evaluate, is_allowed, Decision, Evaluation, EvaluationRequest, Layer, MatchedStatement,
+    Principal, PrincipalKind, ResourcePolicy,
+};
 
 use serde::{Deserialize, Serialize};
 

@@ -1,0 +1,331 @@
+//! Compilation: a document becomes statements with lower-cased actions,
+//! compiled globs and parsed condition values, filed in an index so that a
+//! request visits only the statements that can match its action and
+//! resource (see `index.rs`). Done once per document; the result is
+//! immutable, `Send + Sync`, and shared as `Arc<CompiledPolicy>`.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::condition::CompiledCondition;
+use super::context::RequestContext;
+use super::document::{ActionElement, PolicyDocument, PrincipalElement, ResourceElement};
+use super::index::{Index, Query};
+use super::pattern::{arn_colons, ArnPattern, Glob, SplitArn};
+use super::principal::{Grant, Principal, PrincipalMatcher};
+use super::variables::Template;
+use super::{Effect, PolicyError};
+
+/// Which layer a policy belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    Identity,
+    Boundary,
+    Session,
+    Resource,
+    Trust,
+}
+
+/// Where a policy came from; `name` (policy name or ARN) is reported in
+/// explanations.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PolicySource {
+    pub kind: SourceKind,
+    pub name: String,
+}
+
+impl PolicySource {
+    pub fn new(kind: SourceKind, name: impl Into<String>) -> Self {
+        PolicySource {
+            kind,
+            name: name.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum ResourcePattern {
+    Static(ArnPattern),
+    /// Variables in the resource segment: the head stays fixed.
+    Vars {
+        text: Box<str>,
+        colons: Option<[usize; 5]>,
+        rest: Template,
+    },
+}
+
+impl ResourcePattern {
+    fn compile(text: &str, expand_vars: bool) -> ResourcePattern {
+        let template = if expand_vars {
+            Template::parse(text)
+        } else {
+            None
+        };
+        let Some(whole) = template else {
+            return ResourcePattern::Static(ArnPattern::new(text, true));
+        };
+        match arn_colons(text) {
+            // Variables are only allowed after the fifth colon (§5.4).
+            Some(c) if !text[..c[4]].contains("${") => ResourcePattern::Vars {
+                text: text.into(),
+                colons: Some(c),
+                rest: Template::parse(&text[c[4] + 1..]).unwrap_or(whole),
+            },
+            _ => ResourcePattern::Vars {
+                text: text.into(),
+                colons: None,
+                rest: whole,
+            },
+        }
+    }
+
+    fn matches(&self, resource: &SplitArn, ctx: &RequestContext) -> bool {
+        match self {
+            ResourcePattern::Static(p) => p.matches(resource),
+            // An unresolved variable without default matches nothing (§5.4).
+            ResourcePattern::Vars { text, colons, rest } => match rest.resolve_glob(ctx) {
+                None => false,
+                Some(g) => match colons {
+                    Some(c) => ArnPattern::with_head(text, *c, g, true).matches(resource),
+                    None => g.matches(resource.full),
+                },
+            },
+        }
+    }
+
+    /// The text every match starts with, and whether it is the whole match.
+    pub(crate) fn literal_prefix(&self) -> (String, bool) {
+        match self {
+            ResourcePattern::Static(p) => p.literal_prefix(),
+            ResourcePattern::Vars { text, .. } => {
+                let cut = text.find(['*', '?']).unwrap_or(text.len());
+                let cut = cut.min(text.find("${").unwrap_or(text.len()));
+                (text[..cut].to_owned(), false)
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledStatement {
+    pub(crate) source: SourceKind,
+    pub(crate) policy: Arc<str>,
+    pub(crate) sid: Option<Arc<str>>,
+    pub(crate) index: usize,
+    pub(crate) effect: Effect,
+    /// (negated, lower-cased patterns); `None`: no Action element, matches nothing.
+    pub(crate) actions: Option<(bool, Vec<Glob>)>,
+    /// `None`: no Resource element (trust policies): any resource.
+    resources: Option<(bool, Vec<ResourcePattern>)>,
+    principal: Option<(bool, PrincipalMatcher)>,
+    pub(crate) conditions: Vec<CompiledCondition>,
+}
+
+impl CompiledStatement {
+    pub(crate) fn resource_prefixes(&self) -> Option<Vec<(String, bool)>> {
+        match &self.resources {
+            Some((false, pats)) => Some(pats.iter().map(ResourcePattern::literal_prefix).collect()),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn action_matches(&self, action_lower: &str) -> bool {
+        match &self.actions {
+            None => false,
+            Some((negated, pats)) => pats.iter().any(|g| g.matches(action_lower)) != *negated,
+        }
+    }
+
+    pub(crate) fn resource_matches(&self, resource: &SplitArn, ctx: &RequestContext) -> bool {
+        match &self.resources {
+            None => true,
+            Some((negated, pats)) => pats.iter().any(|p| p.matches(resource, ctx)) != *negated,
+        }
+    }
+
+    /// How the statement's Principal names the caller. Identity-side
+    /// statements carry no Principal and always apply to their owner.
+    pub(crate) fn principal_grant(&self, who: &Principal) -> Option<Grant> {
+        match &self.principal {
+            None => match self.source {
+                SourceKind::Resource | SourceKind::Trust => None,
+                _ => Some(Grant::Direct),
+            },
+            Some((false, m)) => m.grant(who),
+            // NotPrincipal: applies to everyone it does not name.
+            Some((true, m)) => match m.grant(who) {
+                Some(_) => None,
+                None => Some(Grant::Direct),
+            },
+        }
+    }
+
+    pub(crate) fn conditions_hold(&self, ctx: &RequestContext) -> bool {
+        self.conditions.iter().all(|c| c.eval(ctx))
+    }
+
+    fn compile(
+        st: &super::document::Statement,
+        index: usize,
+        source: &PolicySource,
+        policy: &Arc<str>,
+        expand_vars: bool,
+    ) -> Result<Self, PolicyError> {
+        let actions = st.action.as_ref().map(|a| {
+            let (negated, list) = match a {
+                ActionElement::Action(l) => (false, l),
+                ActionElement::NotAction(l) => (true, l),
+            };
+            (
+                negated,
+                list.iter()
+                    .map(|s| Glob::new(&s.to_ascii_lowercase()))
+                    .collect(),
+            )
+        });
+        let resources = st.resource.as_ref().map(|r| {
+            let (negated, list) = match r {
+                ResourceElement::Resource(l) => (false, l),
+                ResourceElement::NotResource(l) => (true, l),
+            };
+            (
+                negated,
+                list.iter()
+                    .map(|s| ResourcePattern::compile(s, expand_vars))
+                    .collect(),
+            )
+        });
+        let principal = st.principal.as_ref().map(|p| match p {
+            PrincipalElement::Principal(p) => (false, PrincipalMatcher::compile(p)),
+            PrincipalElement::NotPrincipal(p) => (true, PrincipalMatcher::compile(p)),
+        });
+        let mut conditions = Vec::new();
+        for (op, keys) in &st.condition {
+            for (key, values) in keys {
+                conditions.push(CompiledCondition::compile(op, key, values, expand_vars)?);
+            }
+        }
+        Ok(CompiledStatement {
+            source: source.kind,
+            policy: policy.clone(),
+            sid: st.sid.as_deref().map(Arc::from),
+            index,
+            effect: st.effect,
+            actions,
+            resources,
+            principal,
+            conditions,
+        })
+    }
+}
+
+/// One policy (or several merged into one set), ready to evaluate.
+#[derive(Debug, Clone)]
+pub struct CompiledPolicy {
+    source: PolicySource,
+    statements: Vec<CompiledStatement>,
+    index: Index,
+}
+
+impl CompiledPolicy {
+    pub fn compile(doc: &PolicyDocument, source: PolicySource) -> Result<Self, PolicyError> {
+        let name: Arc<str> = Arc::from(source.name.as_str());
+        let expand = doc.effective_version().expands_variables();
+        let statements = doc
+            .statements
+            .iter()
+            .enumerate()
+            .map(|(i, st)| CompiledStatement::compile(st, i, &source, &name, expand))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self::from_statements(source, statements))
+    }
+
+    /// Parses and compiles JSON text in one step.
+    pub fn from_json(text: &str, source: PolicySource) -> Result<Self, PolicyError> {
+        Self::compile(&PolicyDocument::parse(text)?, source)
+    }
+
+    /// Merges several compiled policies of one layer into a single indexed
+    /// set, so that a principal with hundreds of policies still costs a
+    /// handful of index probes per request. Statements keep the name of the
+    /// policy they came from; `source` names the set.
+    pub fn merge(source: PolicySource, parts: &[&CompiledPolicy]) -> Self {
+        let statements = parts
+            .iter()
+            .flat_map(|p| p.statements.iter().cloned())
+            .collect();
+        Self::from_statements(source, statements)
+    }
+
+    fn from_statements(source: PolicySource, statements: Vec<CompiledStatement>) -> Self {
+        let index = Index::build(&statements);
+        CompiledPolicy {
+            source,
+            statements,
+            index,
+        }
+    }
+
+    pub fn source(&self) -> &PolicySource {
+        &self.source
+    }
+
+    pub fn kind(&self) -> SourceKind {
+        self.source.kind
+    }
+
+    pub fn statement_count(&self) -> usize {
+        self.statements.len()
+    }
+
+    /// Calls `f` on every statement of `effect` that may match `q`, until
+    /// `f` returns true. A statement may be offered more than once.
+    pub(crate) fn candidates(
+        &self,
+        effect: Effect,
+        q: &Query,
+        mut f: impl FnMut(&CompiledStatement) -> bool,
+    ) -> bool {
+        self.index
+            .candidates(effect, q, |i| f(&self.statements[i as usize]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn compiled_policy_is_shareable() {
+        assert_send_sync::<CompiledPolicy>();
+        assert_send_sync::<Arc<CompiledPolicy>>();
+    }
+
+    #[test]
+    fn unknown_operator_and_bad_values_fail_to_compile() {
+        let src = || PolicySource::new(SourceKind::Identity, "p");
+        let doc = |cond: &str| {
+            format!(
+                r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Action":"*","Resource":"*","Condition":{cond}}}}}"#
+            )
+        };
+        for bad in [
+            r#"{"UnsupportedOperation":{"k":"v"}}"#,
+            r#"{"IpAddress":{"aws:SourceIp":"not-an-ip"}}"#,
+            r#"{"NumericEquals":{"k":"ten"}}"#,
+            r#"{"DateLessThan":{"k":"tomorrow"}}"#,
+            r#"{"BinaryEquals":{"k":"%%%"}}"#,
+            r#"{"Bool":{"k":"maybe"}}"#,
+        ] {
+            assert!(
+                CompiledPolicy::from_json(&doc(bad), src()).is_err(),
+                "{bad}"
+            );
+        }
+        assert!(CompiledPolicy::from_json(&doc(r#"{"Bool":{"k":"${aws:x}"}}"#), src()).is_ok());
+    }
+}
