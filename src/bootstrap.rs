@@ -5,7 +5,7 @@
 use anyhow::Context as _;
 
 use crate::config::Config;
-use crate::domain::{now, Account, AccessKeyId, AccountId, SecretAccessKey};
+use crate::domain::{now, AccessKeyId, Account, AccountId, SecretAccessKey};
 use crate::iam::access_keys::seal_new_key;
 use crate::state::AppState;
 
@@ -15,7 +15,12 @@ pub async fn bootstrap(state: &AppState, config: &Config) -> anyhow::Result<()> 
     crate::iam::builtin::ensure_builtin_policies(&state.store)
         .await
         .map_err(|e| anyhow::anyhow!("seeding built-in policies: {e}"))?;
-    if let Some(account) = state.store.management_account().await.map_err(|e| anyhow::anyhow!("{e}"))? {
+    if let Some(account) = state
+        .store
+        .management_account()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+    {
         tracing::info!(account_id = %account.id, "management account present");
         return Ok(());
     }
@@ -45,11 +50,20 @@ pub async fn bootstrap(state: &AppState, config: &Config) -> anyhow::Result<()> 
     });
     let text = serde_json::to_string_pretty(&contents)?;
     if path.exists() {
-        std::fs::remove_file(&path).with_context(|| format!("replacing stale {}", path.display()))?;
+        std::fs::remove_file(&path)
+            .with_context(|| format!("replacing stale {}", path.display()))?;
     }
     crate::auth::crypto::write_private_file(&path, text.as_bytes())?;
-    state.store.insert_account(&account).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-    state.store.insert_access_key(&key.key).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    state
+        .store
+        .insert_account(&account)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    state
+        .store
+        .insert_access_key(&key.key)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     tracing::info!(
         account_id = %account.id,
         access_key_id = %key.key.access_key_id,

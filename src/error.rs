@@ -85,7 +85,10 @@ impl ApiError {
     }
 
     pub fn unauthenticated(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::Unauthenticated { code, message: message.into() }
+        ApiError::Unauthenticated {
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn no_such(kind: &str, name: &str) -> Self {

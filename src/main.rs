@@ -7,7 +7,11 @@ use latchkey::config::{Config, ServeArgs};
 use latchkey::startup::Application;
 
 #[derive(Parser)]
-#[command(name = "latchkey", version, about = "AWS-style IAM and STS in one binary, kept in SQLite")]
+#[command(
+    name = "latchkey",
+    version,
+    about = "AWS-style IAM and STS in one binary, kept in SQLite"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -45,7 +49,10 @@ fn main() -> ExitCode {
 fn serve(args: ServeArgs) -> ExitCode {
     let config = Config::from(args);
     latchkey::telemetry::init(config.log_format, "info");
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");

@@ -36,7 +36,8 @@ impl Application {
         let state = AppState::new(store, master_key, config.clone());
         crate::bootstrap::bootstrap(&state, &config).await?;
 
-        let listener = TcpListener::bind(&config.bind).with_context(|| format!("binding {}", config.bind))?;
+        let listener =
+            TcpListener::bind(&config.bind).with_context(|| format!("binding {}", config.bind))?;
         let port = listener.local_addr()?.port();
         let openapi = api::openapi();
         let data = web::Data::new(state.clone());
@@ -45,11 +46,17 @@ impl Application {
             App::new()
                 .wrap(RequestId)
                 .app_data(data.clone())
-                .app_data(web::JsonConfig::default().limit(max_body).error_handler(json_error))
+                .app_data(
+                    web::JsonConfig::default()
+                        .limit(max_body)
+                        .error_handler(json_error),
+                )
                 .app_data(web::PayloadConfig::new(max_body))
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .app_data(web::QueryConfig::default().error_handler(query_error))
-                .service(web::scope("/v1").configure(|c| api::configure(&mut ServiceConfig::new(c))))
+                .service(
+                    web::scope("/v1").configure(|c| api::configure(&mut ServiceConfig::new(c))),
+                )
                 .service(api::health::healthz)
                 .service(api::health::readyz)
                 .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/openapi.json", openapi.clone()))
@@ -60,7 +67,11 @@ impl Application {
         .shutdown_timeout(10)
         .run();
         tracing::info!(address = %config.bind, port, data_dir = %config.data_dir.display(), "latchkey listening");
-        Ok(Application { port, server, state })
+        Ok(Application {
+            port,
+            server,
+            state,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -95,5 +106,9 @@ async fn redirect_to_swagger() -> HttpResponse {
 }
 
 async fn not_found(req: actix_web::HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound(format!("No route for {} {}", req.method(), req.path())))
+    Err(ApiError::NotFound(format!(
+        "No route for {} {}",
+        req.method(),
+        req.path()
+    )))
 }

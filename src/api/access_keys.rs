@@ -91,7 +91,11 @@ impl LoginProfileResponse {
     (status = 201, body = CreatedAccessKey), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse),
     (status = 404, body = ErrorResponse), (status = 409, description = "LimitExceeded", body = ErrorResponse)))]
 #[post("/users/{user}/access-keys")]
-async fn create_access_key(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+async fn create_access_key(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let (user, new_key) = iam::access_keys::create_access_key(&state, &caller, &path).await?;
     Ok(HttpResponse::Created().json(CreatedAccessKey {
         access_key_id: new_key.key.access_key_id.clone(),
@@ -108,10 +112,16 @@ async fn create_access_key(state: web::Data<AppState>, caller: Caller, path: web
 #[utoipa::path(tag = "users", params(("user" = String, Path)), responses(
     (status = 200, body = AccessKeyList), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[get("/users/{user}/access-keys")]
-async fn list_access_keys(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+async fn list_access_keys(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let (user, keys) = iam::access_keys::list_access_keys(&state, &caller, &path).await?;
     Ok(HttpResponse::Ok().json(AccessKeyList::complete(
-        keys.into_iter().map(|k| AccessKeyResponse::new(k, &user.name)).collect(),
+        keys.into_iter()
+            .map(|k| AccessKeyResponse::new(k, &user.name))
+            .collect(),
     )))
 }
 
@@ -129,7 +139,8 @@ async fn update_access_key(
     body: web::Json<UpdateAccessKeyRequest>,
 ) -> ApiResult<HttpResponse> {
     let (user, key_id) = path.into_inner();
-    let key = iam::access_keys::update_access_key(&state, &caller, &user, &key_id, body.status).await?;
+    let key =
+        iam::access_keys::update_access_key(&state, &caller, &user, &key_id, body.status).await?;
     Ok(HttpResponse::Ok().json(AccessKeyResponse::new(key, &user)))
 }
 
@@ -139,7 +150,11 @@ async fn update_access_key(
 #[utoipa::path(tag = "users", params(("user" = String, Path), ("key_id" = String, Path)), responses(
     (status = 204), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[delete("/users/{user}/access-keys/{key_id}")]
-async fn delete_access_key(state: web::Data<AppState>, caller: Caller, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
+async fn delete_access_key(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
     let (user, key_id) = path.into_inner();
     iam::access_keys::delete_access_key(&state, &caller, &user, &key_id).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -158,9 +173,14 @@ async fn put_login_profile(
     path: web::Path<String>,
     body: web::Json<LoginProfileRequest>,
 ) -> ApiResult<HttpResponse> {
-    let (profile, created) = iam::login_profiles::put_login_profile(&state, &caller, &path, body.into_inner()).await?;
+    let (profile, created) =
+        iam::login_profiles::put_login_profile(&state, &caller, &path, body.into_inner()).await?;
     let reply = LoginProfileResponse::new(profile, &path);
-    Ok(if created { HttpResponse::Created().json(reply) } else { HttpResponse::Ok().json(reply) })
+    Ok(if created {
+        HttpResponse::Created().json(reply)
+    } else {
+        HttpResponse::Ok().json(reply)
+    })
 }
 
 /// Whether the user has a password (never the password or its hash).
@@ -169,7 +189,11 @@ async fn put_login_profile(
 #[utoipa::path(tag = "users", params(("user" = String, Path)), responses(
     (status = 200, body = LoginProfileResponse), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[get("/users/{user}/login-profile")]
-async fn get_login_profile(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+async fn get_login_profile(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let profile = iam::login_profiles::get_login_profile(&state, &caller, &path).await?;
     Ok(HttpResponse::Ok().json(LoginProfileResponse::new(profile, &path)))
 }
@@ -180,7 +204,11 @@ async fn get_login_profile(state: web::Data<AppState>, caller: Caller, path: web
 #[utoipa::path(tag = "users", params(("user" = String, Path)), responses(
     (status = 204), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[delete("/users/{user}/login-profile")]
-async fn delete_login_profile(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+async fn delete_login_profile(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     iam::login_profiles::delete_login_profile(&state, &caller, &path).await?;
     Ok(HttpResponse::NoContent().finish())
 }

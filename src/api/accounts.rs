@@ -31,7 +31,12 @@ pub struct AccountResponse {
 
 impl From<Account> for AccountResponse {
     fn from(a: Account) -> Self {
-        AccountResponse { account_id: a.id, name: a.name, is_management: a.is_management, created_at: a.created_at }
+        AccountResponse {
+            account_id: a.id,
+            name: a.name,
+            is_management: a.is_management,
+            created_at: a.created_at,
+        }
     }
 }
 
@@ -57,7 +62,11 @@ pub struct CreatedAccount {
 #[utoipa::path(tag = "accounts", request_body = CreateAccountRequest, responses(
     (status = 201, body = CreatedAccount), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse)))]
 #[post("/accounts")]
-async fn create_account(state: web::Data<AppState>, caller: Caller, body: web::Json<CreateAccountRequest>) -> ApiResult<HttpResponse> {
+async fn create_account(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<CreateAccountRequest>,
+) -> ApiResult<HttpResponse> {
     let (account, key) = iam::accounts::create_account(&state, &caller, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(CreatedAccount {
         account_id: account.id,
@@ -77,7 +86,9 @@ async fn create_account(state: web::Data<AppState>, caller: Caller, body: web::J
 #[get("/accounts")]
 async fn list_accounts(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     let accounts = iam::accounts::list_accounts(&state, &caller).await?;
-    Ok(HttpResponse::Ok().json(AccountList::complete(accounts.into_iter().map(Into::into).collect())))
+    Ok(HttpResponse::Ok().json(AccountList::complete(
+        accounts.into_iter().map(Into::into).collect(),
+    )))
 }
 
 /// Get an account.
@@ -86,7 +97,11 @@ async fn list_accounts(state: web::Data<AppState>, caller: Caller) -> ApiResult<
 #[utoipa::path(tag = "accounts", params(("id" = String, Path)), responses(
     (status = 200, body = AccountResponse), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[get("/accounts/{id}")]
-async fn get_account(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+async fn get_account(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let account = iam::accounts::get_account(&state, &caller, &path).await?;
     Ok(HttpResponse::Ok().json(AccountResponse::from(account)))
 }
@@ -98,7 +113,11 @@ async fn get_account(state: web::Data<AppState>, caller: Caller, path: web::Path
     (status = 204), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse),
     (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 #[delete("/accounts/{id}")]
-async fn delete_account(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+async fn delete_account(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     iam::accounts::delete_account(&state, &caller, &path).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -47,7 +47,9 @@ impl FromRequest for Caller {
             .map(|s| origin_of(req, &s.config.trusted_proxies))
             .unwrap_or_default();
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("application state missing")))?;
+            let state = state.ok_or_else(|| {
+                ApiError::Unexpected(anyhow::anyhow!("application state missing"))
+            })?;
             authenticate(&state, authorization.as_deref(), origin).await
         })
     }
@@ -55,12 +57,14 @@ impl FromRequest for Caller {
 
 pub fn json_error(err: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
     match err {
-        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => {
             ApiError::PayloadTooLarge(limit).into()
         }
-        JsonPayloadError::ContentType => {
-            ApiError::ValidationError("The request body must be JSON (Content-Type: application/json).".into()).into()
-        }
+        JsonPayloadError::ContentType => ApiError::ValidationError(
+            "The request body must be JSON (Content-Type: application/json).".into(),
+        )
+        .into(),
         other => ApiError::ValidationError(format!("Invalid request body: {other}")).into(),
     }
 }

@@ -59,7 +59,11 @@ list_response!(GroupList, GroupResponse);
     (status = 201, body = GroupResponse), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
     (status = 403, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 #[post("/groups")]
-async fn create_group(state: web::Data<AppState>, caller: Caller, body: web::Json<CreateGroupRequest>) -> ApiResult<HttpResponse> {
+async fn create_group(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<CreateGroupRequest>,
+) -> ApiResult<HttpResponse> {
     let group = iam::groups::create_group(&state, &caller, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(GroupResponse::new(group, None)))
 }
@@ -70,7 +74,11 @@ async fn create_group(state: web::Data<AppState>, caller: Caller, body: web::Jso
 #[utoipa::path(tag = "groups", params(ListQuery), responses(
     (status = 200, body = GroupList), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse)))]
 #[get("/groups")]
-async fn list_groups(state: web::Data<AppState>, caller: Caller, query: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
+async fn list_groups(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
     let page = iam::groups::list_groups(&state, &caller, &query.params()?).await?;
     Ok(HttpResponse::Ok().json(GroupList::from_page(page, |g| GroupResponse::new(g, None))))
 }
@@ -81,9 +89,16 @@ async fn list_groups(state: web::Data<AppState>, caller: Caller, query: web::Que
 #[utoipa::path(tag = "groups", params(("group" = String, Path)), responses(
     (status = 200, body = GroupResponse), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[get("/groups/{group}")]
-async fn get_group(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+async fn get_group(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let (group, members) = iam::groups::get_group(&state, &caller, &path).await?;
-    let members = members.into_iter().map(|u| UserResponse::new(u, None)).collect();
+    let members = members
+        .into_iter()
+        .map(|u| UserResponse::new(u, None))
+        .collect();
     Ok(HttpResponse::Ok().json(GroupResponse::new(group, Some(members))))
 }
 
@@ -94,7 +109,11 @@ async fn get_group(state: web::Data<AppState>, caller: Caller, path: web::Path<S
     (status = 204), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse),
     (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 #[delete("/groups/{group}")]
-async fn delete_group(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+async fn delete_group(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     iam::groups::delete_group(&state, &caller, &path).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -106,7 +125,11 @@ async fn delete_group(state: web::Data<AppState>, caller: Caller, path: web::Pat
     (status = 204), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse),
     (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 #[put("/groups/{group}/members/{user}")]
-async fn add_member(state: web::Data<AppState>, caller: Caller, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
+async fn add_member(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
     let (group, user) = path.into_inner();
     iam::groups::add_user_to_group(&state, &caller, &group, &user).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -118,7 +141,11 @@ async fn add_member(state: web::Data<AppState>, caller: Caller, path: web::Path<
 #[utoipa::path(tag = "groups", params(("group" = String, Path), ("user" = String, Path)), responses(
     (status = 204), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[delete("/groups/{group}/members/{user}")]
-async fn remove_member(state: web::Data<AppState>, caller: Caller, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
+async fn remove_member(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
     let (group, user) = path.into_inner();
     iam::groups::remove_user_from_group(&state, &caller, &group, &user).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -130,7 +157,16 @@ async fn remove_member(state: web::Data<AppState>, caller: Caller, path: web::Pa
 #[utoipa::path(tag = "users", params(("user" = String, Path)), responses(
     (status = 200, body = GroupList), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[get("/users/{user}/groups")]
-async fn groups_for_user(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+async fn groups_for_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let groups = iam::groups::list_groups_for_user(&state, &caller, &path).await?;
-    Ok(HttpResponse::Ok().json(GroupList::complete(groups.into_iter().map(|g| GroupResponse::new(g, None)).collect())))
+    Ok(HttpResponse::Ok().json(GroupList::complete(
+        groups
+            .into_iter()
+            .map(|g| GroupResponse::new(g, None))
+            .collect(),
+    )))
 }

@@ -26,6 +26,8 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     if state.store.ping().await {
         HttpResponse::Ok().json(Health { status: "ready" })
     } else {
-        HttpResponse::ServiceUnavailable().json(Health { status: "database unavailable" })
+        HttpResponse::ServiceUnavailable().json(Health {
+            status: "database unavailable",
+        })
     }
 }

@@ -13,13 +13,13 @@ pub mod roles;
 pub mod users;
 
 use serde::{Deserialize, Serialize};
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme, ApiKey, ApiKeyValue};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::AppExt as _;
 
 use crate::error::ApiResult;
-use crate::store::{ListParams, Page};
+use crate::store::ListParams;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -48,7 +48,10 @@ struct SecuritySchemes;
 impl Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("basic", SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)));
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Basic)),
+        );
         components.add_security_scheme(
             "sigv4",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
@@ -96,7 +99,11 @@ pub struct ListQuery {
 
 impl ListQuery {
     pub fn params(&self) -> ApiResult<ListParams> {
-        ListParams::from_request(self.path_prefix.as_deref(), self.marker.as_deref(), self.max_items)
+        ListParams::from_request(
+            self.path_prefix.as_deref(),
+            self.marker.as_deref(),
+            self.max_items,
+        )
     }
 }
 
@@ -122,7 +129,11 @@ macro_rules! list_response {
             }
 
             pub fn complete(items: Vec<$item>) -> Self {
-                $name { items, is_truncated: false, marker: None }
+                $name {
+                    items,
+                    is_truncated: false,
+                    marker: None,
+                }
             }
         }
     };
@@ -134,4 +145,3 @@ pub(crate) use list_response;
 pub struct Ack {
     pub ok: bool,
 }
-

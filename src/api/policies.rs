@@ -15,7 +15,9 @@ use crate::domain::{ManagedPolicy, PolicyVersion, Tag};
 use crate::error::{ApiResult, ErrorResponse};
 use crate::iam;
 use crate::iam::documents::stored_value;
-use crate::iam::policies::{CreatePolicyRequest, CreatePolicyVersionRequest, SetDefaultVersionRequest};
+use crate::iam::policies::{
+    CreatePolicyRequest, CreatePolicyVersionRequest, SetDefaultVersionRequest,
+};
 use crate::iam::tags::Taggable;
 use crate::state::AppState;
 use crate::store::policies::PolicyScope;
@@ -135,7 +137,11 @@ fn parse_scope(scope: Option<&str>) -> ApiResult<PolicyScope> {
     (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse),
     (status = 409, description = "EntityAlreadyExists or LimitExceeded", body = ErrorResponse)))]
 #[post("/policies")]
-async fn create_policy(state: web::Data<AppState>, caller: Caller, body: web::Json<CreatePolicyRequest>) -> ApiResult<HttpResponse> {
+async fn create_policy(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<CreatePolicyRequest>,
+) -> ApiResult<HttpResponse> {
     let (policy, tags) = iam::policies::create_policy(&state, &caller, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(PolicyResponse::new(policy, Some(0), Some(tags))))
 }
@@ -146,11 +152,22 @@ async fn create_policy(state: web::Data<AppState>, caller: Caller, body: web::Js
 #[utoipa::path(tag = "policies", params(PolicyListQuery), responses(
     (status = 200, body = PolicyList), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse)))]
 #[get("/policies")]
-async fn list_policies(state: web::Data<AppState>, caller: Caller, query: web::Query<PolicyListQuery>) -> ApiResult<HttpResponse> {
+async fn list_policies(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<PolicyListQuery>,
+) -> ApiResult<HttpResponse> {
     let scope = parse_scope(query.scope.as_deref())?;
-    let params = ListQuery { path_prefix: query.path_prefix.clone(), marker: query.marker.clone(), max_items: query.max_items }.params()?;
+    let params = ListQuery {
+        path_prefix: query.path_prefix.clone(),
+        marker: query.marker.clone(),
+        max_items: query.max_items,
+    }
+    .params()?;
     let page = iam::policies::list_policies(&state, &caller, scope, &params).await?;
-    Ok(HttpResponse::Ok().json(PolicyList::from_page(page, |p| PolicyResponse::new(p, None, None))))
+    Ok(HttpResponse::Ok().json(PolicyList::from_page(page, |p| {
+        PolicyResponse::new(p, None, None)
+    })))
 }
 
 /// Get a managed policy.
@@ -159,7 +176,11 @@ async fn list_policies(state: web::Data<AppState>, caller: Caller, query: web::Q
 #[utoipa::path(tag = "policies", params(("policy" = String, Path, description = "name or URL-encoded ARN")), responses(
     (status = 200, body = PolicyResponse), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[get("/policies/{policy}")]
-async fn get_policy(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+async fn get_policy(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let (policy, attachments, tags) = iam::policies::get_policy(&state, &caller, &path).await?;
     Ok(HttpResponse::Ok().json(PolicyResponse::new(policy, Some(attachments), Some(tags))))
 }
@@ -172,7 +193,11 @@ async fn get_policy(state: web::Data<AppState>, caller: Caller, path: web::Path<
     (status = 204), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse),
     (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 #[delete("/policies/{policy}")]
-async fn delete_policy(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+async fn delete_policy(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     iam::policies::delete_policy(&state, &caller, &path).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -190,8 +215,13 @@ async fn create_version(
     path: web::Path<String>,
     body: web::Json<CreatePolicyVersionRequest>,
 ) -> ApiResult<HttpResponse> {
-    let (version, is_default) = iam::policies::create_policy_version(&state, &caller, &path, body.into_inner()).await?;
-    let default_id = if is_default { version.version_id.clone() } else { String::new() };
+    let (version, is_default) =
+        iam::policies::create_policy_version(&state, &caller, &path, body.into_inner()).await?;
+    let default_id = if is_default {
+        version.version_id.clone()
+    } else {
+        String::new()
+    };
     Ok(HttpResponse::Created().json(PolicyVersionResponse::new(version, &default_id)?))
 }
 
@@ -201,7 +231,11 @@ async fn create_version(
 #[utoipa::path(tag = "policies", params(("policy" = String, Path)), responses(
     (status = 200, body = PolicyVersionList), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[get("/policies/{policy}/versions")]
-async fn list_versions(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+async fn list_versions(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let (policy, versions) = iam::policies::list_policy_versions(&state, &caller, &path).await?;
     let items = versions
         .into_iter()
@@ -216,10 +250,18 @@ async fn list_versions(state: web::Data<AppState>, caller: Caller, path: web::Pa
 #[utoipa::path(tag = "policies", params(("policy" = String, Path), ("version" = String, Path, example = "v1")), responses(
     (status = 200, body = PolicyVersionResponse), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[get("/policies/{policy}/versions/{version}")]
-async fn get_version(state: web::Data<AppState>, caller: Caller, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
+async fn get_version(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
     let (policy_ref, version_id) = path.into_inner();
-    let (policy, version) = iam::policies::get_policy_version(&state, &caller, &policy_ref, &version_id).await?;
-    Ok(HttpResponse::Ok().json(PolicyVersionResponse::new(version, &policy.default_version_id)?))
+    let (policy, version) =
+        iam::policies::get_policy_version(&state, &caller, &policy_ref, &version_id).await?;
+    Ok(HttpResponse::Ok().json(PolicyVersionResponse::new(
+        version,
+        &policy.default_version_id,
+    )?))
 }
 
 /// Delete a version that is not the default.
@@ -229,7 +271,11 @@ async fn get_version(state: web::Data<AppState>, caller: Caller, path: web::Path
     (status = 204), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse),
     (status = 404, body = ErrorResponse), (status = 409, description = "DeleteConflict: the default version", body = ErrorResponse)))]
 #[delete("/policies/{policy}/versions/{version}")]
-async fn delete_version(state: web::Data<AppState>, caller: Caller, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
+async fn delete_version(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, String)>,
+) -> ApiResult<HttpResponse> {
     let (policy_ref, version_id) = path.into_inner();
     iam::policies::delete_policy_version(&state, &caller, &policy_ref, &version_id).await?;
     Ok(HttpResponse::NoContent().finish())
@@ -247,7 +293,8 @@ async fn set_default_version(
     path: web::Path<String>,
     body: web::Json<SetDefaultVersionRequest>,
 ) -> ApiResult<HttpResponse> {
-    let policy = iam::policies::set_default_policy_version(&state, &caller, &path, &body.version_id).await?;
+    let policy =
+        iam::policies::set_default_policy_version(&state, &caller, &path, &body.version_id).await?;
     Ok(HttpResponse::Ok().json(PolicyResponse::new(policy, None, None)))
 }
 
@@ -257,9 +304,17 @@ async fn set_default_version(
 #[utoipa::path(tag = "policies", params(("policy" = String, Path)), responses(
     (status = 200, body = PolicyEntitiesResponse), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[get("/policies/{policy}/entities")]
-async fn list_entities(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+async fn list_entities(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let e = iam::policies::list_entities_for_policy(&state, &caller, &path).await?;
-    Ok(HttpResponse::Ok().json(PolicyEntitiesResponse { users: e.users, groups: e.groups, roles: e.roles }))
+    Ok(HttpResponse::Ok().json(PolicyEntitiesResponse {
+        users: e.users,
+        groups: e.groups,
+        roles: e.roles,
+    }))
 }
 
 /// Add or replace tags of a customer managed policy.
@@ -269,7 +324,12 @@ async fn list_entities(state: web::Data<AppState>, caller: Caller, path: web::Pa
     (status = 204), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
     (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 #[post("/policies/{policy}/tags")]
-async fn tag_policy(state: web::Data<AppState>, caller: Caller, path: web::Path<String>, body: web::Json<TagRequest>) -> ApiResult<HttpResponse> {
+async fn tag_policy(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: web::Json<TagRequest>,
+) -> ApiResult<HttpResponse> {
     iam::tags::tag(&state, &caller, Taggable::Policy, &path, &body.tags).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -280,7 +340,12 @@ async fn tag_policy(state: web::Data<AppState>, caller: Caller, path: web::Path<
 #[utoipa::path(tag = "policies", params(("policy" = String, Path), UntagQuery), responses(
     (status = 204), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[delete("/policies/{policy}/tags")]
-async fn untag_policy(state: web::Data<AppState>, caller: Caller, path: web::Path<String>, query: web::Query<UntagQuery>) -> ApiResult<HttpResponse> {
+async fn untag_policy(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    query: web::Query<UntagQuery>,
+) -> ApiResult<HttpResponse> {
     iam::tags::untag(&state, &caller, Taggable::Policy, &path, &query.keys()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -291,7 +356,11 @@ async fn untag_policy(state: web::Data<AppState>, caller: Caller, path: web::Pat
 #[utoipa::path(tag = "policies", params(("policy" = String, Path)), responses(
     (status = 200, body = TagList), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[get("/policies/{policy}/tags")]
-async fn list_policy_tags(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+async fn list_policy_tags(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let tags = iam::tags::list(&state, &caller, Taggable::Policy, &path).await?;
     Ok(HttpResponse::Ok().json(TagList { tags }))
 }

@@ -100,7 +100,15 @@ async fn put_inline(
     body: web::Json<PutInlinePolicyRequest>,
 ) -> ApiResult<HttpResponse> {
     let (kind, name, policy_name) = path.into_inner();
-    iam::inline_policies::put_inline_policy(&state, &caller, kind.into(), &name, &policy_name, &body.document).await?;
+    iam::inline_policies::put_inline_policy(
+        &state,
+        &caller,
+        kind.into(),
+        &name,
+        &policy_name,
+        &body.document,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -111,10 +119,19 @@ async fn put_inline(
     ("kind" = HolderKind, Path), ("name" = String, Path), ("policy_name" = String, Path)), responses(
     (status = 200, body = InlinePolicyResponse), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[get("/{kind}/{name}/policies/{policy_name}")]
-async fn get_inline(state: web::Data<AppState>, caller: Caller, path: web::Path<(HolderKind, String, String)>) -> ApiResult<HttpResponse> {
+async fn get_inline(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(HolderKind, String, String)>,
+) -> ApiResult<HttpResponse> {
     let (kind, name, policy_name) = path.into_inner();
-    let document = iam::inline_policies::get_inline_policy(&state, &caller, kind.into(), &name, &policy_name).await?;
-    Ok(HttpResponse::Ok().json(InlinePolicyResponse { policy_name, document }))
+    let document =
+        iam::inline_policies::get_inline_policy(&state, &caller, kind.into(), &name, &policy_name)
+            .await?;
+    Ok(HttpResponse::Ok().json(InlinePolicyResponse {
+        policy_name,
+        document,
+    }))
 }
 
 /// List inline policy names.
@@ -123,10 +140,18 @@ async fn get_inline(state: web::Data<AppState>, caller: Caller, path: web::Path<
 #[utoipa::path(tag = "principal-policies", params(("kind" = HolderKind, Path), ("name" = String, Path)), responses(
     (status = 200, body = InlinePolicyNames), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[get("/{kind}/{name}/policies")]
-async fn list_inline(state: web::Data<AppState>, caller: Caller, path: web::Path<(HolderKind, String)>) -> ApiResult<HttpResponse> {
+async fn list_inline(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(HolderKind, String)>,
+) -> ApiResult<HttpResponse> {
     let (kind, name) = path.into_inner();
-    let items = iam::inline_policies::list_inline_policies(&state, &caller, kind.into(), &name).await?;
-    Ok(HttpResponse::Ok().json(InlinePolicyNames { items, is_truncated: false }))
+    let items =
+        iam::inline_policies::list_inline_policies(&state, &caller, kind.into(), &name).await?;
+    Ok(HttpResponse::Ok().json(InlinePolicyNames {
+        items,
+        is_truncated: false,
+    }))
 }
 
 /// Delete an inline policy.
@@ -136,9 +161,14 @@ async fn list_inline(state: web::Data<AppState>, caller: Caller, path: web::Path
     ("kind" = HolderKind, Path), ("name" = String, Path), ("policy_name" = String, Path)), responses(
     (status = 204), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[delete("/{kind}/{name}/policies/{policy_name}")]
-async fn delete_inline(state: web::Data<AppState>, caller: Caller, path: web::Path<(HolderKind, String, String)>) -> ApiResult<HttpResponse> {
+async fn delete_inline(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(HolderKind, String, String)>,
+) -> ApiResult<HttpResponse> {
     let (kind, name, policy_name) = path.into_inner();
-    iam::inline_policies::delete_inline_policy(&state, &caller, kind.into(), &name, &policy_name).await?;
+    iam::inline_policies::delete_inline_policy(&state, &caller, kind.into(), &name, &policy_name)
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -167,14 +197,25 @@ async fn attach(
 #[utoipa::path(tag = "principal-policies", params(("kind" = HolderKind, Path), ("name" = String, Path)), responses(
     (status = 200, body = AttachedPolicyList), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[get("/{kind}/{name}/attached-policies")]
-async fn list_attached(state: web::Data<AppState>, caller: Caller, path: web::Path<(HolderKind, String)>) -> ApiResult<HttpResponse> {
+async fn list_attached(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(HolderKind, String)>,
+) -> ApiResult<HttpResponse> {
     let (kind, name) = path.into_inner();
-    let policies = iam::attachments::list_attached_policies(&state, &caller, kind.into(), &name).await?;
+    let policies =
+        iam::attachments::list_attached_policies(&state, &caller, kind.into(), &name).await?;
     let items = policies
         .into_iter()
-        .map(|p| AttachedPolicy { policy_name: p.name, policy_arn: p.arn })
+        .map(|p| AttachedPolicy {
+            policy_name: p.name,
+            policy_arn: p.arn,
+        })
         .collect();
-    Ok(HttpResponse::Ok().json(AttachedPolicyList { items, is_truncated: false }))
+    Ok(HttpResponse::Ok().json(AttachedPolicyList {
+        items,
+        is_truncated: false,
+    }))
 }
 
 /// Detach a managed policy: `DELETE ...?policy_arn=`.

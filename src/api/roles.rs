@@ -90,7 +90,11 @@ pub struct TrustPolicyRequest {
     (status = 201, body = RoleResponse), (status = 400, description = "ValidationError or MalformedPolicyDocument", body = ErrorResponse),
     (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 #[post("/roles")]
-async fn create_role(state: web::Data<AppState>, caller: Caller, body: web::Json<CreateRoleRequest>) -> ApiResult<HttpResponse> {
+async fn create_role(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<CreateRoleRequest>,
+) -> ApiResult<HttpResponse> {
     let (role, tags) = iam::roles::create_role(&state, &caller, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(RoleResponse::new(&state, role, Some(tags)).await?))
 }
@@ -101,13 +105,21 @@ async fn create_role(state: web::Data<AppState>, caller: Caller, body: web::Json
 #[utoipa::path(tag = "roles", params(ListQuery), responses(
     (status = 200, body = RoleList), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse)))]
 #[get("/roles")]
-async fn list_roles(state: web::Data<AppState>, caller: Caller, query: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
+async fn list_roles(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
     let page = iam::roles::list_roles(&state, &caller, &query.params()?).await?;
     let mut items = Vec::with_capacity(page.items.len());
     for role in page.items {
         items.push(RoleResponse::new(&state, role, None).await?);
     }
-    Ok(HttpResponse::Ok().json(RoleList { items, is_truncated: page.is_truncated, marker: page.marker }))
+    Ok(HttpResponse::Ok().json(RoleList {
+        items,
+        is_truncated: page.is_truncated,
+        marker: page.marker,
+    }))
 }
 
 /// Get a role.
@@ -116,7 +128,11 @@ async fn list_roles(state: web::Data<AppState>, caller: Caller, query: web::Quer
 #[utoipa::path(tag = "roles", params(("role" = String, Path)), responses(
     (status = 200, body = RoleResponse), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[get("/roles/{role}")]
-async fn get_role(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+async fn get_role(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let (role, tags) = iam::roles::get_role(&state, &caller, &path).await?;
     Ok(HttpResponse::Ok().json(RoleResponse::new(&state, role, Some(tags)).await?))
 }
@@ -128,7 +144,12 @@ async fn get_role(state: web::Data<AppState>, caller: Caller, path: web::Path<St
     (status = 200, body = RoleResponse), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
     (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[patch("/roles/{role}")]
-async fn update_role(state: web::Data<AppState>, caller: Caller, path: web::Path<String>, body: web::Json<UpdateRoleRequest>) -> ApiResult<HttpResponse> {
+async fn update_role(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: web::Json<UpdateRoleRequest>,
+) -> ApiResult<HttpResponse> {
     let role = iam::roles::update_role(&state, &caller, &path, body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(RoleResponse::new(&state, role, None).await?))
 }
@@ -140,7 +161,11 @@ async fn update_role(state: web::Data<AppState>, caller: Caller, path: web::Path
     (status = 204), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse),
     (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 #[delete("/roles/{role}")]
-async fn delete_role(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+async fn delete_role(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     iam::roles::delete_role(&state, &caller, &path).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -152,7 +177,12 @@ async fn delete_role(state: web::Data<AppState>, caller: Caller, path: web::Path
     (status = 200, body = RoleResponse), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
     (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 #[put("/roles/{role}/trust-policy")]
-async fn put_trust_policy(state: web::Data<AppState>, caller: Caller, path: web::Path<String>, body: web::Json<TrustPolicyRequest>) -> ApiResult<HttpResponse> {
+async fn put_trust_policy(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: web::Json<TrustPolicyRequest>,
+) -> ApiResult<HttpResponse> {
     let role = iam::roles::update_trust_policy(&state, &caller, &path, &body.trust_policy).await?;
     Ok(HttpResponse::Ok().json(RoleResponse::new(&state, role, None).await?))
 }
@@ -163,7 +193,12 @@ async fn put_trust_policy(state: web::Data<AppState>, caller: Caller, path: web:
 #[utoipa::path(tag = "roles", params(("role" = String, Path)), request_body = BoundaryRequest, responses(
     (status = 204), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[put("/roles/{role}/permissions-boundary")]
-async fn put_boundary(state: web::Data<AppState>, caller: Caller, path: web::Path<String>, body: web::Json<BoundaryRequest>) -> ApiResult<HttpResponse> {
+async fn put_boundary(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: web::Json<BoundaryRequest>,
+) -> ApiResult<HttpResponse> {
     iam::roles::put_role_boundary(&state, &caller, &path, &body.policy_arn).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -174,7 +209,11 @@ async fn put_boundary(state: web::Data<AppState>, caller: Caller, path: web::Pat
 #[utoipa::path(tag = "roles", params(("role" = String, Path)), responses(
     (status = 204), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[delete("/roles/{role}/permissions-boundary")]
-async fn delete_boundary(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+async fn delete_boundary(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     iam::roles::delete_role_boundary(&state, &caller, &path).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -186,7 +225,12 @@ async fn delete_boundary(state: web::Data<AppState>, caller: Caller, path: web::
     (status = 204), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
     (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 #[post("/roles/{role}/tags")]
-async fn tag_role(state: web::Data<AppState>, caller: Caller, path: web::Path<String>, body: web::Json<TagRequest>) -> ApiResult<HttpResponse> {
+async fn tag_role(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: web::Json<TagRequest>,
+) -> ApiResult<HttpResponse> {
     iam::tags::tag(&state, &caller, Taggable::Role, &path, &body.tags).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -197,7 +241,12 @@ async fn tag_role(state: web::Data<AppState>, caller: Caller, path: web::Path<St
 #[utoipa::path(tag = "roles", params(("role" = String, Path), UntagQuery), responses(
     (status = 204), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[delete("/roles/{role}/tags")]
-async fn untag_role(state: web::Data<AppState>, caller: Caller, path: web::Path<String>, query: web::Query<UntagQuery>) -> ApiResult<HttpResponse> {
+async fn untag_role(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    query: web::Query<UntagQuery>,
+) -> ApiResult<HttpResponse> {
     iam::tags::untag(&state, &caller, Taggable::Role, &path, &query.keys()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -208,7 +257,11 @@ async fn untag_role(state: web::Data<AppState>, caller: Caller, path: web::Path<
 #[utoipa::path(tag = "roles", params(("role" = String, Path)), responses(
     (status = 200, body = TagList), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[get("/roles/{role}/tags")]
-async fn list_role_tags(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+async fn list_role_tags(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let tags = iam::tags::list(&state, &caller, Taggable::Role, &path).await?;
     Ok(HttpResponse::Ok().json(TagList { tags }))
 }

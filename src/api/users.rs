@@ -88,7 +88,12 @@ pub struct UntagQuery {
 
 impl UntagQuery {
     pub fn keys(&self) -> Vec<String> {
-        self.keys.split(',').map(str::trim).filter(|k| !k.is_empty()).map(String::from).collect()
+        self.keys
+            .split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(String::from)
+            .collect()
     }
 }
 
@@ -101,7 +106,11 @@ impl UntagQuery {
     (status = 404, description = "the boundary policy does not exist", body = ErrorResponse),
     (status = 409, description = "EntityAlreadyExists", body = ErrorResponse)))]
 #[post("/users")]
-async fn create_user(state: web::Data<AppState>, caller: Caller, body: web::Json<CreateUserRequest>) -> ApiResult<HttpResponse> {
+async fn create_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<CreateUserRequest>,
+) -> ApiResult<HttpResponse> {
     let (user, tags) = iam::users::create_user(&state, &caller, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(UserResponse::new(user, Some(tags))))
 }
@@ -113,7 +122,11 @@ async fn create_user(state: web::Data<AppState>, caller: Caller, body: web::Json
     (status = 200, body = UserList), (status = 400, body = ErrorResponse),
     (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse)))]
 #[get("/users")]
-async fn list_users(state: web::Data<AppState>, caller: Caller, query: web::Query<ListQuery>) -> ApiResult<HttpResponse> {
+async fn list_users(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<ListQuery>,
+) -> ApiResult<HttpResponse> {
     let page = iam::users::list_users(&state, &caller, &query.params()?).await?;
     Ok(HttpResponse::Ok().json(UserList::from_page(page, |u| UserResponse::new(u, None))))
 }
@@ -125,7 +138,11 @@ async fn list_users(state: web::Data<AppState>, caller: Caller, query: web::Quer
     (status = 200, body = UserResponse), (status = 401, body = ErrorResponse),
     (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[get("/users/{user}")]
-async fn get_user(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+async fn get_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let (user, tags) = iam::users::get_user(&state, &caller, &path).await?;
     Ok(HttpResponse::Ok().json(UserResponse::new(user, Some(tags))))
 }
@@ -137,7 +154,12 @@ async fn get_user(state: web::Data<AppState>, caller: Caller, path: web::Path<St
     (status = 200, body = UserResponse), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
     (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 #[patch("/users/{user}")]
-async fn update_user(state: web::Data<AppState>, caller: Caller, path: web::Path<String>, body: web::Json<UpdateUserRequest>) -> ApiResult<HttpResponse> {
+async fn update_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: web::Json<UpdateUserRequest>,
+) -> ApiResult<HttpResponse> {
     let user = iam::users::update_user(&state, &caller, &path, body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(UserResponse::new(user, None)))
 }
@@ -150,7 +172,11 @@ async fn update_user(state: web::Data<AppState>, caller: Caller, path: web::Path
     (status = 204), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse),
     (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 #[delete("/users/{user}")]
-async fn delete_user(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+async fn delete_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     iam::users::delete_user(&state, &caller, &path).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -161,7 +187,12 @@ async fn delete_user(state: web::Data<AppState>, caller: Caller, path: web::Path
 #[utoipa::path(tag = "users", params(("user" = String, Path)), request_body = BoundaryRequest, responses(
     (status = 204), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[put("/users/{user}/permissions-boundary")]
-async fn put_boundary(state: web::Data<AppState>, caller: Caller, path: web::Path<String>, body: web::Json<BoundaryRequest>) -> ApiResult<HttpResponse> {
+async fn put_boundary(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: web::Json<BoundaryRequest>,
+) -> ApiResult<HttpResponse> {
     iam::users::put_user_boundary(&state, &caller, &path, &body.policy_arn).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -172,7 +203,11 @@ async fn put_boundary(state: web::Data<AppState>, caller: Caller, path: web::Pat
 #[utoipa::path(tag = "users", params(("user" = String, Path)), responses(
     (status = 204), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[delete("/users/{user}/permissions-boundary")]
-async fn delete_boundary(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+async fn delete_boundary(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     iam::users::delete_user_boundary(&state, &caller, &path).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -184,7 +219,12 @@ async fn delete_boundary(state: web::Data<AppState>, caller: Caller, path: web::
     (status = 204), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
     (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 #[post("/users/{user}/tags")]
-async fn tag_user(state: web::Data<AppState>, caller: Caller, path: web::Path<String>, body: web::Json<TagRequest>) -> ApiResult<HttpResponse> {
+async fn tag_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: web::Json<TagRequest>,
+) -> ApiResult<HttpResponse> {
     iam::tags::tag(&state, &caller, Taggable::User, &path, &body.tags).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -195,7 +235,12 @@ async fn tag_user(state: web::Data<AppState>, caller: Caller, path: web::Path<St
 #[utoipa::path(tag = "users", params(("user" = String, Path), UntagQuery), responses(
     (status = 204), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[delete("/users/{user}/tags")]
-async fn untag_user(state: web::Data<AppState>, caller: Caller, path: web::Path<String>, query: web::Query<UntagQuery>) -> ApiResult<HttpResponse> {
+async fn untag_user(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    query: web::Query<UntagQuery>,
+) -> ApiResult<HttpResponse> {
     iam::tags::untag(&state, &caller, Taggable::User, &path, &query.keys()).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -206,7 +251,11 @@ async fn untag_user(state: web::Data<AppState>, caller: Caller, path: web::Path<
 #[utoipa::path(tag = "users", params(("user" = String, Path)), responses(
     (status = 200, body = TagList), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[get("/users/{user}/tags")]
-async fn list_user_tags(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+async fn list_user_tags(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let tags = iam::tags::list(&state, &caller, Taggable::User, &path).await?;
     Ok(HttpResponse::Ok().json(TagList { tags }))
 }

@@ -25,9 +25,16 @@ fn invalid_key() -> ApiError {
 }
 
 /// Authenticates an `Authorization` header value.
-pub async fn authenticate(state: &AppState, authorization: Option<&str>, origin: Origin) -> ApiResult<Caller> {
+pub async fn authenticate(
+    state: &AppState,
+    authorization: Option<&str>,
+    origin: Origin,
+) -> ApiResult<Caller> {
     let header = authorization.ok_or_else(|| {
-        ApiError::unauthenticated("MissingAuthenticationToken", "Request is missing Authentication Token")
+        ApiError::unauthenticated(
+            "MissingAuthenticationToken",
+            "Request is missing Authentication Token",
+        )
     })?;
     let (scheme, rest) = header.split_once(' ').unwrap_or((header, ""));
     if !scheme.eq_ignore_ascii_case("basic") {
@@ -49,7 +56,10 @@ pub async fn authenticate(state: &AppState, authorization: Option<&str>, origin:
 
 /// The active long-term key and its decrypted secret; unknown and inactive
 /// keys fail alike, as in AWS.
-pub async fn long_term_secret(state: &AppState, access_key_id: &str) -> ApiResult<(crate::domain::AccessKey, String)> {
+pub async fn long_term_secret(
+    state: &AppState,
+    access_key_id: &str,
+) -> ApiResult<(crate::domain::AccessKey, String)> {
     let key = state
         .store
         .get_access_key(access_key_id)
@@ -64,20 +74,35 @@ pub async fn long_term_secret(state: &AppState, access_key_id: &str) -> ApiResul
 }
 
 /// Builds the caller behind a verified long-term key.
-pub async fn caller_for_key(state: &AppState, key: crate::domain::AccessKey, origin: Origin) -> ApiResult<Caller> {
+pub async fn caller_for_key(
+    state: &AppState,
+    key: crate::domain::AccessKey,
+    origin: Origin,
+) -> ApiResult<Caller> {
     let account = state
         .store
         .get_account(&key.account_id)
         .await?
         .ok_or_else(invalid_key)?;
     let (arn, user_id, kind) = match &key.user_id {
-        None => (Arn::root(&account.id).to_string(), account.id.clone(), CallerKind::Root),
+        None => (
+            Arn::root(&account.id).to_string(),
+            account.id.clone(),
+            CallerKind::Root,
+        ),
         Some(uid) => {
-            let user = state.store.get_user_by_id(uid).await?.ok_or_else(invalid_key)?;
+            let user = state
+                .store
+                .get_user_by_id(uid)
+                .await?
+                .ok_or_else(invalid_key)?;
             (
                 user.arn().to_string(),
                 user.id.clone(),
-                CallerKind::User { user_id: user.id.clone(), name: user.name.clone() },
+                CallerKind::User {
+                    user_id: user.id.clone(),
+                    name: user.name.clone(),
+                },
             )
         }
     };

@@ -34,7 +34,10 @@ pub fn parse_basic(encoded: &str) -> Result<BasicCredentials, ApiError> {
     if id.is_empty() || secret.is_empty() {
         return Err(malformed());
     }
-    Ok(BasicCredentials { access_key_id: id.to_string(), secret: secret.to_string() })
+    Ok(BasicCredentials {
+        access_key_id: id.to_string(),
+        secret: secret.to_string(),
+    })
 }
 
 #[cfg(test)]

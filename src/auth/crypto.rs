@@ -28,7 +28,8 @@ impl std::fmt::Debug for MasterKey {
 
 impl MasterKey {
     pub fn from_bytes(bytes: &[u8]) -> anyhow::Result<Self> {
-        let cipher = Aes256Gcm::new_from_slice(bytes).map_err(|_| anyhow!("the master key must be 32 bytes"))?;
+        let cipher = Aes256Gcm::new_from_slice(bytes)
+            .map_err(|_| anyhow!("the master key must be 32 bytes"))?;
         Ok(MasterKey { cipher })
     }
 
@@ -60,7 +61,13 @@ impl MasterKey {
         let nonce = Nonce::try_from(&nonce_bytes[..]).map_err(|_| anyhow!("nonce size"))?;
         let ciphertext = self
             .cipher
-            .encrypt(&nonce, Payload { msg: plaintext.as_bytes(), aad: context.as_bytes() })
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext.as_bytes(),
+                    aad: context.as_bytes(),
+                },
+            )
             .map_err(|_| anyhow!("encryption failed"))?;
         let mut out = nonce_bytes.to_vec();
         out.extend_from_slice(&ciphertext);
@@ -75,7 +82,13 @@ impl MasterKey {
         let nonce = Nonce::try_from(nonce_bytes).map_err(|_| anyhow!("nonce size"))?;
         let plaintext = self
             .cipher
-            .decrypt(&nonce, Payload { msg: ciphertext, aad: context.as_bytes() })
+            .decrypt(
+                &nonce,
+                Payload {
+                    msg: ciphertext,
+                    aad: context.as_bytes(),
+                },
+            )
             .map_err(|_| anyhow!("a stored secret does not decrypt under the master key"))?;
         String::from_utf8(plaintext).context("stored secret is not UTF-8")
     }
@@ -134,7 +147,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            let mode = std::fs::metadata(dir.path().join("master.key")).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.path().join("master.key"))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }

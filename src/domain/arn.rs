@@ -65,17 +65,20 @@ impl FromStr for Arn {
         let mut parts = s.splitn(6, ':');
         let mut next = || parts.next();
         match (next(), next(), next(), next(), next(), next()) {
-            (Some("arn"), Some(partition), Some(service), Some(region), Some(account), Some(resource))
-                if !partition.is_empty() && !service.is_empty() && !resource.is_empty() =>
-            {
-                Ok(Arn {
-                    partition: partition.into(),
-                    service: service.into(),
-                    region: region.into(),
-                    account: account.into(),
-                    resource: resource.into(),
-                })
-            }
+            (
+                Some("arn"),
+                Some(partition),
+                Some(service),
+                Some(region),
+                Some(account),
+                Some(resource),
+            ) if !partition.is_empty() && !service.is_empty() && !resource.is_empty() => Ok(Arn {
+                partition: partition.into(),
+                service: service.into(),
+                region: region.into(),
+                account: account.into(),
+                resource: resource.into(),
+            }),
             _ => Err(format!("ARN {s} is not valid.")),
         }
     }
@@ -97,12 +100,17 @@ mod tests {
 
     #[test]
     fn round_trip_and_parts() {
-        let arn: Arn = "arn:aws:iam::123456789012:user/div/team/Jane".parse().unwrap();
+        let arn: Arn = "arn:aws:iam::123456789012:user/div/team/Jane"
+            .parse()
+            .unwrap();
         assert_eq!(arn.account, "123456789012");
         assert_eq!(arn.resource_type(), "user");
         assert_eq!(arn.resource_name(), "Jane");
         assert_eq!(arn.resource_path(), "/div/team/");
-        assert_eq!(arn.to_string(), "arn:aws:iam::123456789012:user/div/team/Jane");
+        assert_eq!(
+            arn.to_string(),
+            "arn:aws:iam::123456789012:user/div/team/Jane"
+        );
         let s3: Arn = "arn:aws:s3:::bucket/a:b".parse().unwrap();
         assert_eq!(s3.resource, "bucket/a:b");
         assert!("arn:aws:iam::123".parse::<Arn>().is_err());

@@ -89,7 +89,8 @@ impl AccessKeyId {
     pub fn parse(s: &str) -> Result<Self, String> {
         let ok = s.len() == 20
             && (s.starts_with("AKIA") || s.starts_with("ASIA"))
-            && s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
+            && s.bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
         if ok {
             Ok(AccessKeyId(s.to_string()))
         } else {
@@ -171,6 +172,9 @@ mod tests {
         assert!(AccountId::parse(account.as_str()).is_ok());
         assert!(AccessKeyId::parse("AKIAshort").is_err());
         assert!(AccountId::parse("12345678901").is_err());
-        assert_eq!(format!("{:?}", SecretAccessKey::generate()), "SecretAccessKey(***)");
+        assert_eq!(
+            format!("{:?}", SecretAccessKey::generate()),
+            "SecretAccessKey(***)"
+        );
     }
 }

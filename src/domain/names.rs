@@ -101,7 +101,11 @@ pub struct IamPath(String);
 impl IamPath {
     /// Users, groups, roles and instance profiles: printable ASCII but space.
     pub fn parse(s: &str) -> Result<Self, String> {
-        Self::parse_with(s, |c| ('\u{21}'..='\u{7e}').contains(&c), "(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)")
+        Self::parse_with(
+            s,
+            |c| ('\u{21}'..='\u{7e}').contains(&c),
+            "(\\u002F)|(\\u002F[\\u0021-\\u007E]+\\u002F)",
+        )
     }
 
     /// Managed policies use a stricter pattern (no `*`).

@@ -49,7 +49,10 @@ pub fn validate_tags(tags: &[Tag]) -> Result<(), String> {
     let mut seen = std::collections::HashSet::new();
     for tag in tags {
         if !seen.insert(tag.key.to_lowercase()) {
-            return Err("Duplicate tag keys found. Please note that Tag keys are case insensitive.".to_string());
+            return Err(
+                "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+                    .to_string(),
+            );
         }
     }
     Ok(())
@@ -60,7 +63,10 @@ mod tests {
     use super::*;
 
     fn tag(k: &str, v: &str) -> Tag {
-        Tag { key: k.into(), value: v.into() }
+        Tag {
+            key: k.into(),
+            value: v.into(),
+        }
     }
 
     #[test]

@@ -47,7 +47,12 @@ pub(crate) fn seal_new_key(
     user_id: Option<String>,
     preset: Option<(AccessKeyId, SecretAccessKey)>,
 ) -> ApiResult<NewAccessKey> {
-    let (id, secret) = preset.unwrap_or_else(|| (AccessKeyId::generate(KeyKind::LongTerm), SecretAccessKey::generate()));
+    let (id, secret) = preset.unwrap_or_else(|| {
+        (
+            AccessKeyId::generate(KeyKind::LongTerm),
+            SecretAccessKey::generate(),
+        )
+    });
     let secret_ciphertext = state
         .master_key
         .seal(id.as_str(), secret.expose())
@@ -68,11 +73,25 @@ pub(crate) fn seal_new_key(
     })
 }
 
-pub async fn create_access_key(state: &AppState, caller: &Caller, user_name: &str) -> ApiResult<(User, NewAccessKey)> {
+pub async fn create_access_key(
+    state: &AppState,
+    caller: &Caller,
+    user_name: &str,
+) -> ApiResult<(User, NewAccessKey)> {
     let user = find_user(state, caller, user_name).await?;
-    authorize(state, caller, "iam:CreateAccessKey", &user.arn().to_string()).await?;
+    authorize(
+        state,
+        caller,
+        "iam:CreateAccessKey",
+        &user.arn().to_string(),
+    )
+    .await?;
     let new_key = seal_new_key(state, &caller.account_id, Some(user.id.clone()), None)?;
-    if !state.store.insert_user_access_key_within(&new_key.key, MAX_KEYS_PER_USER).await? {
+    if !state
+        .store
+        .insert_user_access_key_within(&new_key.key, MAX_KEYS_PER_USER)
+        .await?
+    {
         return Err(ApiError::LimitExceeded(format!(
             "Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}"
         )));
@@ -81,7 +100,11 @@ pub async fn create_access_key(state: &AppState, caller: &Caller, user_name: &st
     Ok((user, new_key))
 }
 
-pub async fn list_access_keys(state: &AppState, caller: &Caller, user_name: &str) -> ApiResult<(User, Vec<AccessKey>)> {
+pub async fn list_access_keys(
+    state: &AppState,
+    caller: &Caller,
+    user_name: &str,
+) -> ApiResult<(User, Vec<AccessKey>)> {
     let user = find_user(state, caller, user_name).await?;
     authorize(state, caller, "iam:ListAccessKeys", &user.arn().to_string()).await?;
     let keys = state.store.list_user_access_keys(&user.id).await?;
@@ -94,7 +117,9 @@ async fn find_key(state: &AppState, user: &User, key_id: &str) -> ApiResult<Acce
         .get_access_key(key_id)
         .await?
         .filter(|k| k.user_id.as_deref() == Some(user.id.as_str()))
-        .ok_or_else(|| ApiError::NoSuchEntity(format!("The Access Key with id {key_id} cannot be found.")))
+        .ok_or_else(|| {
+            ApiError::NoSuchEntity(format!("The Access Key with id {key_id} cannot be found."))
+        })
 }
 
 pub async fn update_access_key(
@@ -105,15 +130,38 @@ pub async fn update_access_key(
     status: KeyStatus,
 ) -> ApiResult<AccessKey> {
     let user = find_user(state, caller, user_name).await?;
-    authorize(state, caller, "iam:UpdateAccessKey", &user.arn().to_string()).await?;
+    authorize(
+        state,
+        caller,
+        "iam:UpdateAccessKey",
+        &user.arn().to_string(),
+    )
+    .await?;
     let key = find_key(state, &user, key_id).await?;
-    state.store.set_access_key_status(&key.access_key_id, status.as_str()).await?;
-    Ok(AccessKey { status: status.as_str().to_string(), ..key })
+    state
+        .store
+        .set_access_key_status(&key.access_key_id, status.as_str())
+        .await?;
+    Ok(AccessKey {
+        status: status.as_str().to_string(),
+        ..key
+    })
 }
 
-pub async fn delete_access_key(state: &AppState, caller: &Caller, user_name: &str, key_id: &str) -> ApiResult<()> {
+pub async fn delete_access_key(
+    state: &AppState,
+    caller: &Caller,
+    user_name: &str,
+    key_id: &str,
+) -> ApiResult<()> {
     let user = find_user(state, caller, user_name).await?;
-    authorize(state, caller, "iam:DeleteAccessKey", &user.arn().to_string()).await?;
+    authorize(
+        state,
+        caller,
+        "iam:DeleteAccessKey",
+        &user.arn().to_string(),
+    )
+    .await?;
     let key = find_key(state, &user, key_id).await?;
     state.store.delete_access_key(&key.access_key_id).await
 }

@@ -20,7 +20,12 @@ pub struct CreateAccountRequest {
 
 /// Account operations are for the management account's root and its users
 /// allowed `latchkey:*Account` actions.
-async fn authorize_management(state: &AppState, caller: &Caller, action: &str, resource: &str) -> ApiResult<()> {
+async fn authorize_management(
+    state: &AppState,
+    caller: &Caller,
+    action: &str,
+    resource: &str,
+) -> ApiResult<()> {
     if !caller.is_management_account {
         return Err(ApiError::AccessDenied(format!(
             "User: {} is not authorized to perform: {action} on resource: {resource} because only the management account manages accounts",
@@ -35,14 +40,24 @@ fn account_arn(id: &str) -> String {
 }
 
 /// Creates an account with its root key (the caller sees the secret once).
-pub async fn create_account(state: &AppState, caller: &Caller, req: CreateAccountRequest) -> ApiResult<(Account, NewAccessKey)> {
+pub async fn create_account(
+    state: &AppState,
+    caller: &Caller,
+    req: CreateAccountRequest,
+) -> ApiResult<(Account, NewAccessKey)> {
     let len = req.name.chars().count();
     if !(1..=50).contains(&len) {
         return Err(ApiError::ValidationError(
             "1 validation error detected: Value at 'name' failed to satisfy constraint: Member must have length between 1 and 50".into(),
         ));
     }
-    authorize_management(state, caller, "latchkey:CreateAccount", "arn:aws:iam::*:root").await?;
+    authorize_management(
+        state,
+        caller,
+        "latchkey:CreateAccount",
+        "arn:aws:iam::*:root",
+    )
+    .await?;
     let account = Account {
         id: AccountId::generate().to_string(),
         name: req.name,
@@ -57,7 +72,13 @@ pub async fn create_account(state: &AppState, caller: &Caller, req: CreateAccoun
 }
 
 pub async fn list_accounts(state: &AppState, caller: &Caller) -> ApiResult<Vec<Account>> {
-    authorize_management(state, caller, "latchkey:ListAccounts", "arn:aws:iam::*:root").await?;
+    authorize_management(
+        state,
+        caller,
+        "latchkey:ListAccounts",
+        "arn:aws:iam::*:root",
+    )
+    .await?;
     state.store.list_accounts().await
 }
 
@@ -74,7 +95,9 @@ pub async fn delete_account(state: &AppState, caller: &Caller, id: &str) -> ApiR
     let account = get_account(state, caller, id).await?;
     authorize_management(state, caller, "latchkey:DeleteAccount", &account_arn(id)).await?;
     if account.is_management {
-        return Err(ApiError::DeleteConflict("The management account cannot be deleted.".into()));
+        return Err(ApiError::DeleteConflict(
+            "The management account cannot be deleted.".into(),
+        ));
     }
     if state.store.account_entity_count(id).await? > 0 {
         return Err(ApiError::DeleteConflict(

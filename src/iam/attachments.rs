@@ -18,10 +18,20 @@ pub async fn attach_policy(
     policy_arn: &str,
 ) -> ApiResult<()> {
     let holder = find_holder(state, caller, kind, holder_name).await?;
-    authorize(state, caller, &action(kind, "Attach", "Policy"), &holder.arn).await?;
+    authorize(
+        state,
+        caller,
+        &action(kind, "Attach", "Policy"),
+        &holder.arn,
+    )
+    .await?;
     let policy = find_policy_by_arn(state, caller, policy_arn)
         .await
-        .map_err(|_| ApiError::NoSuchEntity(format!("Policy {policy_arn} does not exist or is not attachable.")))?;
+        .map_err(|_| {
+            ApiError::NoSuchEntity(format!(
+                "Policy {policy_arn} does not exist or is not attachable."
+            ))
+        })?;
     let attached = state.store.attached_policies(kind, &holder.id).await?;
     if attached.iter().any(|p| p.id == policy.id) {
         return Ok(());
@@ -36,7 +46,10 @@ pub async fn attach_policy(
             "Cannot exceed quota for {noun}: {MAX_ATTACHED_POLICIES}"
         )));
     }
-    state.store.attach_policy(kind, &holder.id, &policy.id).await?;
+    state
+        .store
+        .attach_policy(kind, &holder.id, &policy.id)
+        .await?;
     state.policies.invalidate_all();
     Ok(())
 }
@@ -49,10 +62,24 @@ pub async fn detach_policy(
     policy_arn: &str,
 ) -> ApiResult<()> {
     let holder = find_holder(state, caller, kind, holder_name).await?;
-    authorize(state, caller, &action(kind, "Detach", "Policy"), &holder.arn).await?;
+    authorize(
+        state,
+        caller,
+        &action(kind, "Detach", "Policy"),
+        &holder.arn,
+    )
+    .await?;
     let not_attached = || ApiError::NoSuchEntity(format!("Policy {policy_arn} was not found."));
-    let policy = state.store.get_policy_by_arn(policy_arn).await?.ok_or_else(not_attached)?;
-    if !state.store.detach_policy(kind, &holder.id, &policy.id).await? {
+    let policy = state
+        .store
+        .get_policy_by_arn(policy_arn)
+        .await?
+        .ok_or_else(not_attached)?;
+    if !state
+        .store
+        .detach_policy(kind, &holder.id, &policy.id)
+        .await?
+    {
         return Err(not_attached());
     }
     state.policies.invalidate_all();
@@ -66,6 +93,12 @@ pub async fn list_attached_policies(
     holder_name: &str,
 ) -> ApiResult<Vec<ManagedPolicy>> {
     let holder = find_holder(state, caller, kind, holder_name).await?;
-    authorize(state, caller, &action(kind, "ListAttached", "Policies"), &holder.arn).await?;
+    authorize(
+        state,
+        caller,
+        &action(kind, "ListAttached", "Policies"),
+        &holder.arn,
+    )
+    .await?;
     state.store.attached_policies(kind, &holder.id).await
 }

@@ -11,8 +11,8 @@ use crate::auth::{Caller, CallerKind};
 use crate::domain::{PolicyHolder, Tag};
 use crate::error::{ApiError, ApiResult};
 use crate::policy::{
-    evaluate, CompiledPolicy, EvaluationRequest, PolicySource, Principal, PrincipalKind, RequestContext,
-    SourceKind,
+    evaluate, CompiledPolicy, EvaluationRequest, PolicySource, Principal, PrincipalKind,
+    RequestContext, SourceKind,
 };
 use crate::state::AppState;
 
@@ -87,11 +87,17 @@ pub async fn load_holder_policies(
     }
     for (kind, id) in &holders {
         for (name, document) in store.list_inline_policies(*kind, id).await? {
-            identity.push(compile_stored(&document, PolicySource::new(SourceKind::Identity, name))?);
+            identity.push(compile_stored(
+                &document,
+                PolicySource::new(SourceKind::Identity, name),
+            )?);
         }
         for policy in store.attached_policies(*kind, id).await? {
             if let Some(document) = store.default_policy_document(&policy.id).await? {
-                identity.push(compile_stored(&document, PolicySource::new(SourceKind::Identity, policy.arn))?);
+                identity.push(compile_stored(
+                    &document,
+                    PolicySource::new(SourceKind::Identity, policy.arn),
+                )?);
             }
         }
     }
@@ -99,7 +105,10 @@ pub async fn load_holder_policies(
         None => None,
         Some(arn) => match store.get_policy_by_arn(arn).await? {
             Some(policy) => match store.default_policy_document(&policy.id).await? {
-                Some(document) => Some(compile_stored(&document, PolicySource::new(SourceKind::Boundary, arn))?),
+                Some(document) => Some(compile_stored(
+                    &document,
+                    PolicySource::new(SourceKind::Boundary, arn),
+                )?),
                 None => None,
             },
             // A boundary that no longer exists allows nothing.
@@ -114,7 +123,11 @@ pub async fn load_holder_policies(
     } else {
         store.list_tags(holder_id).await?
     };
-    Ok(PrincipalPolicies { identity, boundary, tags })
+    Ok(PrincipalPolicies {
+        identity,
+        boundary,
+        tags,
+    })
 }
 
 async fn user_policies(state: &AppState, user_id: &str) -> ApiResult<Arc<PrincipalPolicies>> {
@@ -127,7 +140,13 @@ async fn user_policies(state: &AppState, user_id: &str) -> ApiResult<Arc<Princip
         .await?
         .ok_or_else(|| ApiError::AccessDenied("The calling user no longer exists.".into()))?;
     let loaded = Arc::new(
-        load_holder_policies(state, PolicyHolder::User, user_id, user.permissions_boundary.as_deref()).await?,
+        load_holder_policies(
+            state,
+            PolicyHolder::User,
+            user_id,
+            user.permissions_boundary.as_deref(),
+        )
+        .await?,
     );
     state.policies.insert(user_id.to_string(), loaded.clone());
     Ok(loaded)
@@ -173,12 +192,20 @@ pub fn engine_principal(caller: &Caller) -> Principal {
 /// Decides `action` on `resource` for the caller. The account root may do
 /// anything in its own account; everyone else needs an identity policy
 /// allow within the boundary.
-pub async fn authorize(state: &AppState, caller: &Caller, action: &str, resource: &str) -> ApiResult<()> {
+pub async fn authorize(
+    state: &AppState,
+    caller: &Caller,
+    action: &str,
+    resource: &str,
+) -> ApiResult<()> {
     let (identity_ctx, policies) = match &caller.kind {
         CallerKind::Root => return Ok(()),
         CallerKind::User { user_id, .. } => {
             let policies = user_policies(state, user_id).await?;
-            (caller_context(caller, &policies.tags, &state.config.region), policies)
+            (
+                caller_context(caller, &policies.tags, &state.config.region),
+                policies,
+            )
         }
     };
     let identity: Vec<&CompiledPolicy> = policies.identity.iter().collect();

@@ -1,6 +1,6 @@
 //! The AWS managed policies latchkey ships at `arn:aws:iam::aws:policy/...`.
 
-use crate::domain::{ManagedPolicy, now};
+use crate::domain::{now, ManagedPolicy};
 use crate::error::ApiResult;
 use crate::store::Store;
 

@@ -32,10 +32,20 @@ pub async fn find_group(state: &AppState, caller: &Caller, name: &str) -> ApiRes
         .ok_or_else(|| ApiError::no_such("group", name))
 }
 
-pub async fn create_group(state: &AppState, caller: &Caller, req: CreateGroupRequest) -> ApiResult<Group> {
+pub async fn create_group(
+    state: &AppState,
+    caller: &Caller,
+    req: CreateGroupRequest,
+) -> ApiResult<Group> {
     let name = parse_name(EntityKind::Group, &req.name)?;
     let path = parse_path(req.path.as_deref())?;
-    authorize(state, caller, "iam:CreateGroup", &arn_in(caller, "group", path.as_str(), name.as_str())).await?;
+    authorize(
+        state,
+        caller,
+        "iam:CreateGroup",
+        &arn_in(caller, "group", path.as_str(), name.as_str()),
+    )
+    .await?;
     let group = Group {
         id: new_unique_id(UniqueIdPrefix::Group),
         account_id: caller.account_id.clone(),
@@ -47,21 +57,39 @@ pub async fn create_group(state: &AppState, caller: &Caller, req: CreateGroupReq
     Ok(group)
 }
 
-pub async fn get_group(state: &AppState, caller: &Caller, name: &str) -> ApiResult<(Group, Vec<User>)> {
+pub async fn get_group(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+) -> ApiResult<(Group, Vec<User>)> {
     let group = find_group(state, caller, name).await?;
     authorize(state, caller, "iam:GetGroup", &group.arn().to_string()).await?;
     let members = state.store.members_of_group(&group.id).await?;
     Ok((group, members))
 }
 
-pub async fn list_groups(state: &AppState, caller: &Caller, params: &ListParams) -> ApiResult<Page<Group>> {
+pub async fn list_groups(
+    state: &AppState,
+    caller: &Caller,
+    params: &ListParams,
+) -> ApiResult<Page<Group>> {
     authorize(state, caller, "iam:ListGroups", &all_of(caller, "group")).await?;
     state.store.list_groups(&caller.account_id, params).await
 }
 
-pub async fn list_groups_for_user(state: &AppState, caller: &Caller, user_name: &str) -> ApiResult<Vec<Group>> {
+pub async fn list_groups_for_user(
+    state: &AppState,
+    caller: &Caller,
+    user_name: &str,
+) -> ApiResult<Vec<Group>> {
     let user = find_user(state, caller, user_name).await?;
-    authorize(state, caller, "iam:ListGroupsForUser", &user.arn().to_string()).await?;
+    authorize(
+        state,
+        caller,
+        "iam:ListGroupsForUser",
+        &user.arn().to_string(),
+    )
+    .await?;
     state.store.groups_of_user(&user.id).await
 }
 
@@ -86,26 +114,56 @@ pub async fn delete_group(state: &AppState, caller: &Caller, name: &str) -> ApiR
     Ok(())
 }
 
-pub async fn add_user_to_group(state: &AppState, caller: &Caller, group_name: &str, user_name: &str) -> ApiResult<()> {
+pub async fn add_user_to_group(
+    state: &AppState,
+    caller: &Caller,
+    group_name: &str,
+    user_name: &str,
+) -> ApiResult<()> {
     let group = find_group(state, caller, group_name).await?;
-    authorize(state, caller, "iam:AddUserToGroup", &group.arn().to_string()).await?;
+    authorize(
+        state,
+        caller,
+        "iam:AddUserToGroup",
+        &group.arn().to_string(),
+    )
+    .await?;
     let user = find_user(state, caller, user_name).await?;
     if state.store.group_count_of_user(&user.id).await? >= MAX_GROUPS_PER_USER {
-        let already = state.store.groups_of_user(&user.id).await?.iter().any(|g| g.id == group.id);
+        let already = state
+            .store
+            .groups_of_user(&user.id)
+            .await?
+            .iter()
+            .any(|g| g.id == group.id);
         if !already {
             return Err(ApiError::LimitExceeded(format!(
                 "Cannot exceed quota for GroupsPerUser: {MAX_GROUPS_PER_USER}"
             )));
         }
     }
-    state.store.add_group_member(&group.id, &user.id, &now()).await?;
+    state
+        .store
+        .add_group_member(&group.id, &user.id, &now())
+        .await?;
     state.policies.invalidate_all();
     Ok(())
 }
 
-pub async fn remove_user_from_group(state: &AppState, caller: &Caller, group_name: &str, user_name: &str) -> ApiResult<()> {
+pub async fn remove_user_from_group(
+    state: &AppState,
+    caller: &Caller,
+    group_name: &str,
+    user_name: &str,
+) -> ApiResult<()> {
     let group = find_group(state, caller, group_name).await?;
-    authorize(state, caller, "iam:RemoveUserFromGroup", &group.arn().to_string()).await?;
+    authorize(
+        state,
+        caller,
+        "iam:RemoveUserFromGroup",
+        &group.arn().to_string(),
+    )
+    .await?;
     let user = find_user(state, caller, user_name).await?;
     if !state.store.remove_group_member(&group.id, &user.id).await? {
         return Err(ApiError::NoSuchEntity(format!(

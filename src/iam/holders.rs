@@ -16,7 +16,12 @@ pub struct Holder {
     pub arn: String,
 }
 
-pub async fn find_holder(state: &AppState, caller: &Caller, kind: PolicyHolder, name: &str) -> ApiResult<Holder> {
+pub async fn find_holder(
+    state: &AppState,
+    caller: &Caller,
+    kind: PolicyHolder,
+    name: &str,
+) -> ApiResult<Holder> {
     let (id, name, arn) = match kind {
         PolicyHolder::User => {
             let u = find_user(state, caller, name).await?;
@@ -31,7 +36,12 @@ pub async fn find_holder(state: &AppState, caller: &Caller, kind: PolicyHolder, 
             (r.id.clone(), r.name.clone(), r.arn().to_string())
         }
     };
-    Ok(Holder { kind, id, name, arn })
+    Ok(Holder {
+        kind,
+        id,
+        name,
+        arn,
+    })
 }
 
 /// The IAM action name for an operation on a holder kind, e.g.

@@ -97,7 +97,13 @@ pub async fn list_inline_policies(
     holder_name: &str,
 ) -> ApiResult<Vec<String>> {
     let holder = find_holder(state, caller, kind, holder_name).await?;
-    authorize(state, caller, &action(kind, "List", "Policies"), &holder.arn).await?;
+    authorize(
+        state,
+        caller,
+        &action(kind, "List", "Policies"),
+        &holder.arn,
+    )
+    .await?;
     Ok(state
         .store
         .list_inline_policies(kind, &holder.id)
@@ -115,8 +121,18 @@ pub async fn delete_inline_policy(
     policy_name: &str,
 ) -> ApiResult<()> {
     let holder = find_holder(state, caller, kind, holder_name).await?;
-    authorize(state, caller, &action(kind, "Delete", "Policy"), &holder.arn).await?;
-    if !state.store.delete_inline_policy(kind, &holder.id, policy_name).await? {
+    authorize(
+        state,
+        caller,
+        &action(kind, "Delete", "Policy"),
+        &holder.arn,
+    )
+    .await?;
+    if !state
+        .store
+        .delete_inline_policy(kind, &holder.id, policy_name)
+        .await?
+    {
         return Err(ApiError::NoSuchEntity(format!(
             "The {} policy with name {policy_name} cannot be found.",
             kind.noun()

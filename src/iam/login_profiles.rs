@@ -47,10 +47,16 @@ pub async fn put_login_profile(
 ) -> ApiResult<(LoginProfile, bool)> {
     let user = find_user(state, caller, user_name).await?;
     let existing = state.store.get_login_profile(&user.id).await?;
-    let action = if existing.is_some() { "iam:UpdateLoginProfile" } else { "iam:CreateLoginProfile" };
+    let action = if existing.is_some() {
+        "iam:UpdateLoginProfile"
+    } else {
+        "iam:CreateLoginProfile"
+    };
     authorize(state, caller, action, &user.arn().to_string()).await?;
     check_password_policy(&req.password)?;
-    let password_hash = hash_password(req.password).await.map_err(ApiError::Unexpected)?;
+    let password_hash = hash_password(req.password)
+        .await
+        .map_err(ApiError::Unexpected)?;
     let profile = LoginProfile {
         user_id: user.id.clone(),
         password_hash,
@@ -61,21 +67,49 @@ pub async fn put_login_profile(
     Ok((profile, created))
 }
 
-pub async fn get_login_profile(state: &AppState, caller: &Caller, user_name: &str) -> ApiResult<LoginProfile> {
+pub async fn get_login_profile(
+    state: &AppState,
+    caller: &Caller,
+    user_name: &str,
+) -> ApiResult<LoginProfile> {
     let user = find_user(state, caller, user_name).await?;
-    authorize(state, caller, "iam:GetLoginProfile", &user.arn().to_string()).await?;
+    authorize(
+        state,
+        caller,
+        "iam:GetLoginProfile",
+        &user.arn().to_string(),
+    )
+    .await?;
     state
         .store
         .get_login_profile(&user.id)
         .await?
-        .ok_or_else(|| ApiError::NoSuchEntity(format!("Login Profile for User {} cannot be found.", user.name)))
+        .ok_or_else(|| {
+            ApiError::NoSuchEntity(format!(
+                "Login Profile for User {} cannot be found.",
+                user.name
+            ))
+        })
 }
 
-pub async fn delete_login_profile(state: &AppState, caller: &Caller, user_name: &str) -> ApiResult<()> {
+pub async fn delete_login_profile(
+    state: &AppState,
+    caller: &Caller,
+    user_name: &str,
+) -> ApiResult<()> {
     let user = find_user(state, caller, user_name).await?;
-    authorize(state, caller, "iam:DeleteLoginProfile", &user.arn().to_string()).await?;
+    authorize(
+        state,
+        caller,
+        "iam:DeleteLoginProfile",
+        &user.arn().to_string(),
+    )
+    .await?;
     if !state.store.delete_login_profile(&user.id).await? {
-        return Err(ApiError::NoSuchEntity(format!("Login Profile for User {} cannot be found.", user.name)));
+        return Err(ApiError::NoSuchEntity(format!(
+            "Login Profile for User {} cannot be found.",
+            user.name
+        )));
     }
     Ok(())
 }

@@ -10,7 +10,9 @@ use super::{all_of, authorize, parse_name};
 use crate::auth::Caller;
 use crate::domain::ids::{new_unique_id, UniqueIdPrefix};
 use crate::domain::tags::validate_tags;
-use crate::domain::{now, Arn, EntityKind, IamPath, ManagedPolicy, PolicyHolder, PolicyVersion, Tag};
+use crate::domain::{
+    now, Arn, EntityKind, IamPath, ManagedPolicy, PolicyHolder, PolicyVersion, Tag,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::policy::validate::check_managed_policy_size;
 use crate::policy::PolicyType;
@@ -61,7 +63,11 @@ fn not_found(arn: &str) -> ApiError {
 }
 
 /// A policy the caller's account can see: its own or a built-in one.
-pub async fn find_policy_by_arn(state: &AppState, caller: &Caller, arn: &str) -> ApiResult<ManagedPolicy> {
+pub async fn find_policy_by_arn(
+    state: &AppState,
+    caller: &Caller,
+    arn: &str,
+) -> ApiResult<ManagedPolicy> {
     match state.store.get_policy_by_arn(arn).await? {
         Some(p) if p.is_aws_managed() || p.account_id == caller.account_id => Ok(p),
         _ => Err(not_found(arn)),
@@ -70,7 +76,11 @@ pub async fn find_policy_by_arn(state: &AppState, caller: &Caller, arn: &str) ->
 
 /// The REST path names a policy by ARN, or by name within the account (then
 /// a built-in policy of that name).
-pub async fn resolve_policy(state: &AppState, caller: &Caller, arn_or_name: &str) -> ApiResult<ManagedPolicy> {
+pub async fn resolve_policy(
+    state: &AppState,
+    caller: &Caller,
+    arn_or_name: &str,
+) -> ApiResult<ManagedPolicy> {
     if arn_or_name.starts_with("arn:") {
         return find_policy_by_arn(state, caller, arn_or_name).await;
     }
@@ -97,14 +107,22 @@ fn managed_text(document: &Value) -> ApiResult<String> {
     Ok(text)
 }
 
-pub async fn create_policy(state: &AppState, caller: &Caller, req: CreatePolicyRequest) -> ApiResult<(ManagedPolicy, Vec<Tag>)> {
+pub async fn create_policy(
+    state: &AppState,
+    caller: &Caller,
+    req: CreatePolicyRequest,
+) -> ApiResult<(ManagedPolicy, Vec<Tag>)> {
     let name = parse_name(EntityKind::Policy, &req.name)?;
     let path = match req.path.as_deref() {
         None => IamPath::root(),
         Some(p) => IamPath::parse_policy_path(p).map_err(ApiError::ValidationError)?,
     };
     validate_tags(&req.tags).map_err(ApiError::ValidationError)?;
-    if req.description.as_ref().is_some_and(|d| d.chars().count() > 1000) {
+    if req
+        .description
+        .as_ref()
+        .is_some_and(|d| d.chars().count() > 1000)
+    {
         return Err(ApiError::ValidationError(
             "1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 1000".into(),
         ));
@@ -130,7 +148,11 @@ pub async fn create_policy(state: &AppState, caller: &Caller, req: CreatePolicyR
     Ok((policy, tags))
 }
 
-pub async fn get_policy(state: &AppState, caller: &Caller, arn_or_name: &str) -> ApiResult<(ManagedPolicy, i64, Vec<Tag>)> {
+pub async fn get_policy(
+    state: &AppState,
+    caller: &Caller,
+    arn_or_name: &str,
+) -> ApiResult<(ManagedPolicy, i64, Vec<Tag>)> {
     let policy = resolve_policy(state, caller, arn_or_name).await?;
     authorize(state, caller, "iam:GetPolicy", &policy.arn).await?;
     let (attachments, _) = state.store.policy_usage(&policy).await?;
@@ -138,9 +160,17 @@ pub async fn get_policy(state: &AppState, caller: &Caller, arn_or_name: &str) ->
     Ok((policy, attachments, tags))
 }
 
-pub async fn list_policies(state: &AppState, caller: &Caller, scope: PolicyScope, params: &ListParams) -> ApiResult<Page<ManagedPolicy>> {
+pub async fn list_policies(
+    state: &AppState,
+    caller: &Caller,
+    scope: PolicyScope,
+    params: &ListParams,
+) -> ApiResult<Page<ManagedPolicy>> {
     authorize(state, caller, "iam:ListPolicies", &all_of(caller, "policy")).await?;
-    state.store.list_policies(&caller.account_id, scope, params).await
+    state
+        .store
+        .list_policies(&caller.account_id, scope, params)
+        .await
 }
 
 pub async fn delete_policy(state: &AppState, caller: &Caller, arn_or_name: &str) -> ApiResult<()> {
@@ -149,7 +179,9 @@ pub async fn delete_policy(state: &AppState, caller: &Caller, arn_or_name: &str)
     refuse_aws_managed(caller, &policy, "iam:DeletePolicy")?;
     let (attachments, boundaries) = state.store.policy_usage(&policy).await?;
     if attachments > 0 || boundaries > 0 {
-        return Err(ApiError::DeleteConflict("Cannot delete a policy attached to entities.".into()));
+        return Err(ApiError::DeleteConflict(
+            "Cannot delete a policy attached to entities.".into(),
+        ));
     }
     if state.store.list_policy_versions(&policy.id).await?.len() > 1 {
         return Err(ApiError::DeleteConflict(
@@ -179,14 +211,22 @@ pub async fn create_policy_version(
     Ok((version, req.set_as_default))
 }
 
-pub async fn list_policy_versions(state: &AppState, caller: &Caller, arn_or_name: &str) -> ApiResult<(ManagedPolicy, Vec<PolicyVersion>)> {
+pub async fn list_policy_versions(
+    state: &AppState,
+    caller: &Caller,
+    arn_or_name: &str,
+) -> ApiResult<(ManagedPolicy, Vec<PolicyVersion>)> {
     let policy = resolve_policy(state, caller, arn_or_name).await?;
     authorize(state, caller, "iam:ListPolicyVersions", &policy.arn).await?;
     let versions = state.store.list_policy_versions(&policy.id).await?;
     Ok((policy, versions))
 }
 
-async fn find_version(state: &AppState, policy: &ManagedPolicy, version_id: &str) -> ApiResult<PolicyVersion> {
+async fn find_version(
+    state: &AppState,
+    policy: &ManagedPolicy,
+    version_id: &str,
+) -> ApiResult<PolicyVersion> {
     state
         .store
         .get_policy_version(&policy.id, version_id)
@@ -211,18 +251,33 @@ pub async fn get_policy_version(
     Ok((policy, version))
 }
 
-pub async fn delete_policy_version(state: &AppState, caller: &Caller, arn_or_name: &str, version_id: &str) -> ApiResult<()> {
+pub async fn delete_policy_version(
+    state: &AppState,
+    caller: &Caller,
+    arn_or_name: &str,
+    version_id: &str,
+) -> ApiResult<()> {
     let policy = resolve_policy(state, caller, arn_or_name).await?;
     authorize(state, caller, "iam:DeletePolicyVersion", &policy.arn).await?;
     refuse_aws_managed(caller, &policy, "iam:DeletePolicyVersion")?;
     let version = find_version(state, &policy, version_id).await?;
     if version.version_id == policy.default_version_id {
-        return Err(ApiError::DeleteConflict("Cannot delete the default version of a policy.".into()));
+        return Err(ApiError::DeleteConflict(
+            "Cannot delete the default version of a policy.".into(),
+        ));
     }
-    state.store.delete_policy_version(&policy.id, &version.version_id).await
+    state
+        .store
+        .delete_policy_version(&policy.id, &version.version_id)
+        .await
 }
 
-pub async fn set_default_policy_version(state: &AppState, caller: &Caller, arn_or_name: &str, version_id: &str) -> ApiResult<ManagedPolicy> {
+pub async fn set_default_policy_version(
+    state: &AppState,
+    caller: &Caller,
+    arn_or_name: &str,
+    version_id: &str,
+) -> ApiResult<ManagedPolicy> {
     let policy = resolve_policy(state, caller, arn_or_name).await?;
     authorize(state, caller, "iam:SetDefaultPolicyVersion", &policy.arn).await?;
     refuse_aws_managed(caller, &policy, "iam:SetDefaultPolicyVersion")?;
@@ -233,10 +288,18 @@ pub async fn set_default_policy_version(state: &AppState, caller: &Caller, arn_o
         .set_default_policy_version(&policy.id, &version.version_id, &updated)
         .await?;
     state.policies.invalidate_all();
-    Ok(ManagedPolicy { default_version_id: version.version_id, updated_at: updated, ..policy })
+    Ok(ManagedPolicy {
+        default_version_id: version.version_id,
+        updated_at: updated,
+        ..policy
+    })
 }
 
-pub async fn list_entities_for_policy(state: &AppState, caller: &Caller, arn_or_name: &str) -> ApiResult<PolicyEntities> {
+pub async fn list_entities_for_policy(
+    state: &AppState,
+    caller: &Caller,
+    arn_or_name: &str,
+) -> ApiResult<PolicyEntities> {
     let policy = resolve_policy(state, caller, arn_or_name).await?;
     authorize(state, caller, "iam:ListEntitiesForPolicy", &policy.arn).await?;
     // Built-in policies are shared by every account: show only this
@@ -247,7 +310,11 @@ pub async fn list_entities_for_policy(state: &AppState, caller: &Caller, arn_or_
         (PolicyHolder::Group, &mut entities.groups),
         (PolicyHolder::Role, &mut entities.roles),
     ] {
-        for name in state.store.policy_holders_in(kind, &policy.id, &caller.account_id).await? {
+        for name in state
+            .store
+            .policy_holders_in(kind, &policy.id, &caller.account_id)
+            .await?
+        {
             list.push(name);
         }
     }

@@ -57,7 +57,9 @@ fn check_duration(seconds: i64) -> ApiResult<()> {
 fn check_description(description: &Option<String>) -> ApiResult<()> {
     if let Some(d) = description {
         let ok = d.chars().count() <= 1000
-            && d.chars().all(|c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7e}' | '\u{a1}'..='\u{ff}'));
+            && d.chars().all(
+                |c| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7e}' | '\u{a1}'..='\u{ff}'),
+            );
         if !ok {
             return Err(ApiError::ValidationError(
                 "1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 1000 and match [\\u0009\\u000A\\u000D\\u0020-\\u007E\\u00A1-\\u00FF]*".into(),
@@ -87,14 +89,24 @@ pub async fn find_role(state: &AppState, caller: &Caller, name: &str) -> ApiResu
         .ok_or_else(|| ApiError::no_such("role", name))
 }
 
-pub async fn create_role(state: &AppState, caller: &Caller, req: CreateRoleRequest) -> ApiResult<(Role, Vec<Tag>)> {
+pub async fn create_role(
+    state: &AppState,
+    caller: &Caller,
+    req: CreateRoleRequest,
+) -> ApiResult<(Role, Vec<Tag>)> {
     let name = parse_name(EntityKind::Role, &req.name)?;
     let path = parse_path(req.path.as_deref())?;
     validate_tags(&req.tags).map_err(ApiError::ValidationError)?;
     check_description(&req.description)?;
     let max_session_duration = req.max_session_duration.unwrap_or(MIN_SESSION_DURATION);
     check_duration(max_session_duration)?;
-    authorize(state, caller, "iam:CreateRole", &arn_in(caller, "role", path.as_str(), name.as_str())).await?;
+    authorize(
+        state,
+        caller,
+        "iam:CreateRole",
+        &arn_in(caller, "role", path.as_str(), name.as_str()),
+    )
+    .await?;
     if let Some(boundary) = &req.permissions_boundary {
         check_boundary(state, caller, boundary).await?;
     }
@@ -118,36 +130,75 @@ pub async fn create_role(state: &AppState, caller: &Caller, req: CreateRoleReque
     Ok((role, tags))
 }
 
-pub async fn get_role(state: &AppState, caller: &Caller, name: &str) -> ApiResult<(Role, Vec<Tag>)> {
+pub async fn get_role(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+) -> ApiResult<(Role, Vec<Tag>)> {
     let role = find_role(state, caller, name).await?;
     authorize(state, caller, "iam:GetRole", &role.arn().to_string()).await?;
     let tags = state.store.list_tags(&role.id).await?;
     Ok((role, tags))
 }
 
-pub async fn list_roles(state: &AppState, caller: &Caller, params: &ListParams) -> ApiResult<Page<Role>> {
+pub async fn list_roles(
+    state: &AppState,
+    caller: &Caller,
+    params: &ListParams,
+) -> ApiResult<Page<Role>> {
     authorize(state, caller, "iam:ListRoles", &all_of(caller, "role")).await?;
     state.store.list_roles(&caller.account_id, params).await
 }
 
-pub async fn update_role(state: &AppState, caller: &Caller, name: &str, req: UpdateRoleRequest) -> ApiResult<Role> {
+pub async fn update_role(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    req: UpdateRoleRequest,
+) -> ApiResult<Role> {
     let role = find_role(state, caller, name).await?;
     authorize(state, caller, "iam:UpdateRole", &role.arn().to_string()).await?;
     check_description(&req.description)?;
     let description = req.description.or(role.description.clone());
-    let max_session_duration = req.max_session_duration.unwrap_or(role.max_session_duration);
+    let max_session_duration = req
+        .max_session_duration
+        .unwrap_or(role.max_session_duration);
     check_duration(max_session_duration)?;
-    state.store.update_role(&role.id, description.as_deref(), max_session_duration).await?;
-    Ok(Role { description, max_session_duration, ..role })
+    state
+        .store
+        .update_role(&role.id, description.as_deref(), max_session_duration)
+        .await?;
+    Ok(Role {
+        description,
+        max_session_duration,
+        ..role
+    })
 }
 
-pub async fn update_trust_policy(state: &AppState, caller: &Caller, name: &str, document: &Value) -> ApiResult<Role> {
+pub async fn update_trust_policy(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    document: &Value,
+) -> ApiResult<Role> {
     let role = find_role(state, caller, name).await?;
-    authorize(state, caller, "iam:UpdateAssumeRolePolicy", &role.arn().to_string()).await?;
+    authorize(
+        state,
+        caller,
+        "iam:UpdateAssumeRolePolicy",
+        &role.arn().to_string(),
+    )
+    .await?;
     let trust_policy = trust_text(state, document).await?;
-    state.store.set_trust_policy(&role.id, &trust_policy).await?;
+    state
+        .store
+        .set_trust_policy(&role.id, &trust_policy)
+        .await?;
     state.policies.invalidate_all();
-    Ok(Role { trust_policy, ..role })
+    Ok(Role {
+        trust_policy,
+        ..role
+    })
 }
 
 pub async fn delete_role(state: &AppState, caller: &Caller, name: &str) -> ApiResult<()> {
@@ -155,28 +206,52 @@ pub async fn delete_role(state: &AppState, caller: &Caller, name: &str) -> ApiRe
     authorize(state, caller, "iam:DeleteRole", &role.arn().to_string()).await?;
     let deps = state.store.role_dependents(&role.id).await?;
     if deps.inline_policies > 0 {
-        return Err(ApiError::DeleteConflict("Cannot delete entity, must delete policies first.".into()));
+        return Err(ApiError::DeleteConflict(
+            "Cannot delete entity, must delete policies first.".into(),
+        ));
     }
     if deps.attached_policies > 0 {
-        return Err(ApiError::DeleteConflict("Cannot delete entity, must detach all policies first.".into()));
+        return Err(ApiError::DeleteConflict(
+            "Cannot delete entity, must detach all policies first.".into(),
+        ));
     }
     state.store.delete_role(&role.id).await?;
     state.policies.invalidate_all();
     Ok(())
 }
 
-pub async fn put_role_boundary(state: &AppState, caller: &Caller, name: &str, boundary_arn: &str) -> ApiResult<()> {
+pub async fn put_role_boundary(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    boundary_arn: &str,
+) -> ApiResult<()> {
     let role = find_role(state, caller, name).await?;
-    authorize(state, caller, "iam:PutRolePermissionsBoundary", &role.arn().to_string()).await?;
+    authorize(
+        state,
+        caller,
+        "iam:PutRolePermissionsBoundary",
+        &role.arn().to_string(),
+    )
+    .await?;
     check_boundary(state, caller, boundary_arn).await?;
-    state.store.set_role_boundary(&role.id, Some(boundary_arn)).await?;
+    state
+        .store
+        .set_role_boundary(&role.id, Some(boundary_arn))
+        .await?;
     state.policies.invalidate_all();
     Ok(())
 }
 
 pub async fn delete_role_boundary(state: &AppState, caller: &Caller, name: &str) -> ApiResult<()> {
     let role = find_role(state, caller, name).await?;
-    authorize(state, caller, "iam:DeleteRolePermissionsBoundary", &role.arn().to_string()).await?;
+    authorize(
+        state,
+        caller,
+        "iam:DeleteRolePermissionsBoundary",
+        &role.arn().to_string(),
+    )
+    .await?;
     state.store.set_role_boundary(&role.id, None).await?;
     state.policies.invalidate_all();
     Ok(())

@@ -19,7 +19,12 @@ pub enum Taggable {
     Policy,
 }
 
-async fn resolve(state: &AppState, caller: &Caller, kind: Taggable, name: &str) -> ApiResult<(String, String, &'static str)> {
+async fn resolve(
+    state: &AppState,
+    caller: &Caller,
+    kind: Taggable,
+    name: &str,
+) -> ApiResult<(String, String, &'static str)> {
     Ok(match kind {
         Taggable::User => {
             let u = find_user(state, caller, name).await?;
@@ -32,14 +37,22 @@ async fn resolve(state: &AppState, caller: &Caller, kind: Taggable, name: &str) 
         Taggable::Policy => {
             let p = resolve_policy(state, caller, name).await?;
             if p.is_aws_managed() {
-                return Err(ApiError::InvalidInput("AWS managed policies cannot be tagged.".into()));
+                return Err(ApiError::InvalidInput(
+                    "AWS managed policies cannot be tagged.".into(),
+                ));
             }
             (p.id.clone(), p.arn.clone(), "Policy")
         }
     })
 }
 
-pub async fn tag(state: &AppState, caller: &Caller, kind: Taggable, name: &str, tags: &[Tag]) -> ApiResult<()> {
+pub async fn tag(
+    state: &AppState,
+    caller: &Caller,
+    kind: Taggable,
+    name: &str,
+    tags: &[Tag],
+) -> ApiResult<()> {
     let (id, arn, noun) = resolve(state, caller, kind, name).await?;
     authorize(state, caller, &format!("iam:Tag{noun}"), &arn).await?;
     validate_tags(tags).map_err(ApiError::ValidationError)?;
@@ -52,7 +65,13 @@ pub async fn tag(state: &AppState, caller: &Caller, kind: Taggable, name: &str, 
     Ok(())
 }
 
-pub async fn untag(state: &AppState, caller: &Caller, kind: Taggable, name: &str, keys: &[String]) -> ApiResult<()> {
+pub async fn untag(
+    state: &AppState,
+    caller: &Caller,
+    kind: Taggable,
+    name: &str,
+    keys: &[String],
+) -> ApiResult<()> {
     let (id, arn, noun) = resolve(state, caller, kind, name).await?;
     authorize(state, caller, &format!("iam:Untag{noun}"), &arn).await?;
     state.store.untag_entity(&id, keys).await?;
@@ -60,7 +79,12 @@ pub async fn untag(state: &AppState, caller: &Caller, kind: Taggable, name: &str
     Ok(())
 }
 
-pub async fn list(state: &AppState, caller: &Caller, kind: Taggable, name: &str) -> ApiResult<Vec<Tag>> {
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    kind: Taggable,
+    name: &str,
+) -> ApiResult<Vec<Tag>> {
     let (id, arn, noun) = resolve(state, caller, kind, name).await?;
     authorize(state, caller, &format!("iam:List{noun}Tags"), &arn).await?;
     state.store.list_tags(&id).await

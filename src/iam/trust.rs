@@ -18,7 +18,10 @@ fn for_each_aws_principal(doc: &mut Value, f: &mut dyn FnMut(&mut String)) {
         _ => Vec::new(),
     };
     for statement in statements {
-        if let Some(aws) = statement.get_mut("Principal").and_then(|p| p.get_mut("AWS")) {
+        if let Some(aws) = statement
+            .get_mut("Principal")
+            .and_then(|p| p.get_mut("AWS"))
+        {
             match aws {
                 Value::String(s) => f(s),
                 Value::Array(items) => items.iter_mut().for_each(|v| {
@@ -41,7 +44,9 @@ pub async fn pin(state: &AppState, text: &str) -> ApiResult<String> {
     for_each_aws_principal(&mut doc, &mut |s| arns.push(s.clone()));
     let mut resolved = std::collections::HashMap::new();
     for value in arns {
-        let Ok(arn) = value.parse::<Arn>() else { continue };
+        let Ok(arn) = value.parse::<Arn>() else {
+            continue;
+        };
         if arn.service != "iam" {
             continue;
         }
@@ -96,9 +101,17 @@ pub async fn unpin(state: &AppState, stored: &str) -> ApiResult<Value> {
     let mut arns = std::collections::HashMap::new();
     for id in ids {
         let arn = if id.starts_with("AIDA") {
-            state.store.get_user_by_id(&id).await?.map(|u| u.arn().to_string())
+            state
+                .store
+                .get_user_by_id(&id)
+                .await?
+                .map(|u| u.arn().to_string())
         } else {
-            state.store.get_role_by_id(&id).await?.map(|r| r.arn().to_string())
+            state
+                .store
+                .get_role_by_id(&id)
+                .await?
+                .map(|r| r.arn().to_string())
         };
         if let Some(arn) = arn {
             arns.insert(id, arn);

@@ -49,15 +49,27 @@ pub(crate) async fn check_boundary(state: &AppState, caller: &Caller, arn: &str)
     let policy = state.store.get_policy_by_arn(arn).await?;
     match policy {
         Some(p) if p.is_aws_managed() || p.account_id == caller.account_id => Ok(()),
-        _ => Err(ApiError::NoSuchEntity(format!("Policy {arn} does not exist or is not attachable."))),
+        _ => Err(ApiError::NoSuchEntity(format!(
+            "Policy {arn} does not exist or is not attachable."
+        ))),
     }
 }
 
-pub async fn create_user(state: &AppState, caller: &Caller, req: CreateUserRequest) -> ApiResult<(User, Vec<Tag>)> {
+pub async fn create_user(
+    state: &AppState,
+    caller: &Caller,
+    req: CreateUserRequest,
+) -> ApiResult<(User, Vec<Tag>)> {
     let name = parse_name(EntityKind::User, &req.name)?;
     let path = parse_path(req.path.as_deref())?;
     validate_tags(&req.tags).map_err(ApiError::ValidationError)?;
-    authorize(state, caller, "iam:CreateUser", &arn_in(caller, "user", path.as_str(), name.as_str())).await?;
+    authorize(
+        state,
+        caller,
+        "iam:CreateUser",
+        &arn_in(caller, "user", path.as_str(), name.as_str()),
+    )
+    .await?;
     if let Some(boundary) = &req.permissions_boundary {
         check_boundary(state, caller, boundary).await?;
     }
@@ -75,7 +87,11 @@ pub async fn create_user(state: &AppState, caller: &Caller, req: CreateUserReque
     Ok((user, tags))
 }
 
-pub async fn get_user(state: &AppState, caller: &Caller, name: &str) -> ApiResult<(User, Vec<Tag>)> {
+pub async fn get_user(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+) -> ApiResult<(User, Vec<Tag>)> {
     let user = find_user(state, caller, name).await;
     // Authorize against the ARN the caller asked about, found or not, so
     // that a 404 does not leak to callers who may not read users.
@@ -89,12 +105,21 @@ pub async fn get_user(state: &AppState, caller: &Caller, name: &str) -> ApiResul
     Ok((user, tags))
 }
 
-pub async fn list_users(state: &AppState, caller: &Caller, params: &ListParams) -> ApiResult<Page<User>> {
+pub async fn list_users(
+    state: &AppState,
+    caller: &Caller,
+    params: &ListParams,
+) -> ApiResult<Page<User>> {
     authorize(state, caller, "iam:ListUsers", &all_of(caller, "user")).await?;
     state.store.list_users(&caller.account_id, params).await
 }
 
-pub async fn update_user(state: &AppState, caller: &Caller, name: &str, req: UpdateUserRequest) -> ApiResult<User> {
+pub async fn update_user(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    req: UpdateUserRequest,
+) -> ApiResult<User> {
     let user = find_user(state, caller, name).await?;
     authorize(state, caller, "iam:UpdateUser", &user.arn().to_string()).await?;
     let new_name = match &req.new_name {
@@ -105,9 +130,16 @@ pub async fn update_user(state: &AppState, caller: &Caller, name: &str, req: Upd
         Some(p) => parse_path(Some(p))?.as_str().to_string(),
         None => user.path.clone(),
     };
-    state.store.update_user(&user.id, &new_name, &new_path).await?;
+    state
+        .store
+        .update_user(&user.id, &new_name, &new_path)
+        .await?;
     state.policies.invalidate_all();
-    Ok(User { name: new_name, path: new_path, ..user })
+    Ok(User {
+        name: new_name,
+        path: new_path,
+        ..user
+    })
 }
 
 pub async fn delete_user(state: &AppState, caller: &Caller, name: &str) -> ApiResult<()> {
@@ -135,18 +167,38 @@ pub async fn delete_user(state: &AppState, caller: &Caller, name: &str) -> ApiRe
     Ok(())
 }
 
-pub async fn put_user_boundary(state: &AppState, caller: &Caller, name: &str, boundary_arn: &str) -> ApiResult<()> {
+pub async fn put_user_boundary(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    boundary_arn: &str,
+) -> ApiResult<()> {
     let user = find_user(state, caller, name).await?;
-    authorize(state, caller, "iam:PutUserPermissionsBoundary", &user.arn().to_string()).await?;
+    authorize(
+        state,
+        caller,
+        "iam:PutUserPermissionsBoundary",
+        &user.arn().to_string(),
+    )
+    .await?;
     check_boundary(state, caller, boundary_arn).await?;
-    state.store.set_user_boundary(&user.id, Some(boundary_arn)).await?;
+    state
+        .store
+        .set_user_boundary(&user.id, Some(boundary_arn))
+        .await?;
     state.policies.invalidate_all();
     Ok(())
 }
 
 pub async fn delete_user_boundary(state: &AppState, caller: &Caller, name: &str) -> ApiResult<()> {
     let user = find_user(state, caller, name).await?;
-    authorize(state, caller, "iam:DeleteUserPermissionsBoundary", &user.arn().to_string()).await?;
+    authorize(
+        state,
+        caller,
+        "iam:DeleteUserPermissionsBoundary",
+        &user.arn().to_string(),
+    )
+    .await?;
     state.store.set_user_boundary(&user.id, None).await?;
     state.policies.invalidate_all();
     Ok(())

@@ -23,7 +23,11 @@ impl Store {
 
     /// Inserts a user's key unless the user already has `max` keys; the
     /// count and the insert share one transaction. Returns false at the limit.
-    pub async fn insert_user_access_key_within(&self, key: &AccessKey, max: i64) -> ApiResult<bool> {
+    pub async fn insert_user_access_key_within(
+        &self,
+        key: &AccessKey,
+        max: i64,
+    ) -> ApiResult<bool> {
         let mut tx = self.pool().begin().await?;
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM access_keys WHERE user_id = ?")
             .bind(&key.user_id)
@@ -87,7 +91,13 @@ impl Store {
         Ok(())
     }
 
-    pub async fn record_access_key_use(&self, access_key_id: &str, at: &str, service: &str, region: &str) -> ApiResult<()> {
+    pub async fn record_access_key_use(
+        &self,
+        access_key_id: &str,
+        at: &str,
+        service: &str,
+        region: &str,
+    ) -> ApiResult<()> {
         sqlx::query(
             "UPDATE access_keys SET last_used_at = ?, last_used_service = ?, last_used_region = ? WHERE access_key_id = ?",
         )

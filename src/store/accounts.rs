@@ -6,21 +6,25 @@ use crate::error::ApiResult;
 
 impl Store {
     pub async fn insert_account(&self, account: &Account) -> ApiResult<()> {
-        sqlx::query("INSERT INTO accounts (id, name, is_management, created_at) VALUES (?, ?, ?, ?)")
-            .bind(&account.id)
-            .bind(&account.name)
-            .bind(account.is_management)
-            .bind(&account.created_at)
-            .execute(self.pool())
-            .await?;
+        sqlx::query(
+            "INSERT INTO accounts (id, name, is_management, created_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(&account.id)
+        .bind(&account.name)
+        .bind(account.is_management)
+        .bind(&account.created_at)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 
     pub async fn get_account(&self, id: &str) -> ApiResult<Option<Account>> {
-        Ok(sqlx::query_as("SELECT id, name, is_management, created_at FROM accounts WHERE id = ?")
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?)
+        Ok(
+            sqlx::query_as("SELECT id, name, is_management, created_at FROM accounts WHERE id = ?")
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?,
+        )
     }
 
     pub async fn management_account(&self) -> ApiResult<Option<Account>> {
@@ -32,9 +36,11 @@ impl Store {
     }
 
     pub async fn list_accounts(&self) -> ApiResult<Vec<Account>> {
-        Ok(sqlx::query_as("SELECT id, name, is_management, created_at FROM accounts ORDER BY created_at, id")
-            .fetch_all(self.pool())
-            .await?)
+        Ok(sqlx::query_as(
+            "SELECT id, name, is_management, created_at FROM accounts ORDER BY created_at, id",
+        )
+        .fetch_all(self.pool())
+        .await?)
     }
 
     /// How many IAM entities an account still holds; an account is deleted

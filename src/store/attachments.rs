@@ -42,7 +42,12 @@ fn sql(holder: PolicyHolder) -> AttachmentSql {
 }
 
 impl Store {
-    pub async fn attach_policy(&self, holder: PolicyHolder, holder_id: &str, policy_id: &str) -> ApiResult<()> {
+    pub async fn attach_policy(
+        &self,
+        holder: PolicyHolder,
+        holder_id: &str,
+        policy_id: &str,
+    ) -> ApiResult<()> {
         sqlx::query(sql(holder).insert)
             .bind(holder_id)
             .bind(policy_id)
@@ -51,7 +56,12 @@ impl Store {
         Ok(())
     }
 
-    pub async fn detach_policy(&self, holder: PolicyHolder, holder_id: &str, policy_id: &str) -> ApiResult<bool> {
+    pub async fn detach_policy(
+        &self,
+        holder: PolicyHolder,
+        holder_id: &str,
+        policy_id: &str,
+    ) -> ApiResult<bool> {
         let result = sqlx::query(sql(holder).delete)
             .bind(holder_id)
             .bind(policy_id)
@@ -60,14 +70,22 @@ impl Store {
         Ok(result.rows_affected() == 1)
     }
 
-    pub async fn attached_policies(&self, holder: PolicyHolder, holder_id: &str) -> ApiResult<Vec<ManagedPolicy>> {
+    pub async fn attached_policies(
+        &self,
+        holder: PolicyHolder,
+        holder_id: &str,
+    ) -> ApiResult<Vec<ManagedPolicy>> {
         Ok(sqlx::query_as(sql(holder).list)
             .bind(holder_id)
             .fetch_all(self.pool())
             .await?)
     }
 
-    pub async fn attached_policy_count(&self, holder: PolicyHolder, holder_id: &str) -> ApiResult<i64> {
+    pub async fn attached_policy_count(
+        &self,
+        holder: PolicyHolder,
+        holder_id: &str,
+    ) -> ApiResult<i64> {
         let (n,): (i64,) = sqlx::query_as(sql(holder).count)
             .bind(holder_id)
             .fetch_one(self.pool())
@@ -77,7 +95,12 @@ impl Store {
 
     /// Names of the holders of one kind in an account that have the policy
     /// attached.
-    pub async fn policy_holders_in(&self, holder: PolicyHolder, policy_id: &str, account_id: &str) -> ApiResult<Vec<String>> {
+    pub async fn policy_holders_in(
+        &self,
+        holder: PolicyHolder,
+        policy_id: &str,
+        account_id: &str,
+    ) -> ApiResult<Vec<String>> {
         let rows: Vec<(String,)> = sqlx::query_as(sql(holder).holders_of)
             .bind(policy_id)
             .bind(account_id)

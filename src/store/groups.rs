@@ -44,7 +44,11 @@ impl Store {
         .await?)
     }
 
-    pub async fn list_groups(&self, account_id: &str, params: &ListParams) -> ApiResult<Page<Group>> {
+    pub async fn list_groups(
+        &self,
+        account_id: &str,
+        params: &ListParams,
+    ) -> ApiResult<Page<Group>> {
         let rows: Vec<Group> = sqlx::query_as(
             "SELECT id, account_id, name, path, created_at FROM groups
              WHERE account_id = ? AND path LIKE ? ESCAPE '\\' AND name_lower > ?
@@ -81,7 +85,12 @@ impl Store {
 
     /// Adds a member; false when the user already is one (adding is
     /// idempotent in AWS).
-    pub async fn add_group_member(&self, group_id: &str, user_id: &str, now: &str) -> ApiResult<bool> {
+    pub async fn add_group_member(
+        &self,
+        group_id: &str,
+        user_id: &str,
+        now: &str,
+    ) -> ApiResult<bool> {
         let result = sqlx::query(
             "INSERT INTO group_members (group_id, user_id, added_at) VALUES (?, ?, ?)
              ON CONFLICT (group_id, user_id) DO NOTHING",
@@ -120,7 +129,11 @@ impl Store {
         .bind(id)
         .fetch_one(self.pool())
         .await?;
-        Ok(GroupDependents { members, inline_policies, attached_policies })
+        Ok(GroupDependents {
+            members,
+            inline_policies,
+            attached_policies,
+        })
     }
 
     pub async fn delete_group(&self, id: &str) -> ApiResult<()> {

@@ -33,7 +33,13 @@ fn table(holder: PolicyHolder) -> (&'static str, &'static str, &'static str, &'s
 }
 
 impl Store {
-    pub async fn put_inline_policy(&self, holder: PolicyHolder, holder_id: &str, name: &str, document: &str) -> ApiResult<()> {
+    pub async fn put_inline_policy(
+        &self,
+        holder: PolicyHolder,
+        holder_id: &str,
+        name: &str,
+        document: &str,
+    ) -> ApiResult<()> {
         sqlx::query(table(holder).0)
             .bind(holder_id)
             .bind(name)
@@ -43,7 +49,12 @@ impl Store {
         Ok(())
     }
 
-    pub async fn get_inline_policy(&self, holder: PolicyHolder, holder_id: &str, name: &str) -> ApiResult<Option<(String, String)>> {
+    pub async fn get_inline_policy(
+        &self,
+        holder: PolicyHolder,
+        holder_id: &str,
+        name: &str,
+    ) -> ApiResult<Option<(String, String)>> {
         Ok(sqlx::query_as(table(holder).1)
             .bind(holder_id)
             .bind(name)
@@ -52,14 +63,23 @@ impl Store {
     }
 
     /// (name, document) pairs, by name.
-    pub async fn list_inline_policies(&self, holder: PolicyHolder, holder_id: &str) -> ApiResult<Vec<(String, String)>> {
+    pub async fn list_inline_policies(
+        &self,
+        holder: PolicyHolder,
+        holder_id: &str,
+    ) -> ApiResult<Vec<(String, String)>> {
         Ok(sqlx::query_as(table(holder).2)
             .bind(holder_id)
             .fetch_all(self.pool())
             .await?)
     }
 
-    pub async fn delete_inline_policy(&self, holder: PolicyHolder, holder_id: &str, name: &str) -> ApiResult<bool> {
+    pub async fn delete_inline_policy(
+        &self,
+        holder: PolicyHolder,
+        holder_id: &str,
+        name: &str,
+    ) -> ApiResult<bool> {
         let result = sqlx::query(table(holder).3)
             .bind(holder_id)
             .bind(name)

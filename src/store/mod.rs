@@ -107,7 +107,11 @@ impl ListParams {
             None | Some("") => String::new(),
             Some(m) => decode_marker(m)?,
         };
-        Ok(ListParams { path_prefix, after, max_items })
+        Ok(ListParams {
+            path_prefix,
+            after,
+            max_items,
+        })
     }
 
     /// `LIKE` pattern for the path prefix, with LIKE's wildcards escaped.
@@ -140,7 +144,11 @@ fn decode_marker(marker: &str) -> ApiResult<String> {
 
 /// Cuts the extra row off a fetched list and sets the marker from the last
 /// item kept.
-pub fn paginate<T>(mut rows: Vec<T>, params: &ListParams, sort_key: impl Fn(&T) -> String) -> Page<T> {
+pub fn paginate<T>(
+    mut rows: Vec<T>,
+    params: &ListParams,
+    sort_key: impl Fn(&T) -> String,
+) -> Page<T> {
     let is_truncated = rows.len() as i64 > params.max_items;
     rows.truncate(params.max_items as usize);
     let marker = if is_truncated {
@@ -148,7 +156,11 @@ pub fn paginate<T>(mut rows: Vec<T>, params: &ListParams, sort_key: impl Fn(&T) 
     } else {
         None
     };
-    Page { items: rows, is_truncated, marker }
+    Page {
+        items: rows,
+        is_truncated,
+        marker,
+    }
 }
 
 /// A unique-constraint violation: a concurrent create of the same name.

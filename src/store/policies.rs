@@ -4,7 +4,6 @@ use super::{is_unique_violation, paginate, ListParams, Page, Store};
 use crate::domain::{ManagedPolicy, PolicyVersion, Tag};
 use crate::error::{ApiError, ApiResult};
 
-
 /// Which policies a list shows (IAM's `Scope`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PolicyScope {
@@ -18,7 +17,12 @@ pub const MAX_POLICY_VERSIONS: i64 = 5;
 
 impl Store {
     /// Inserts a policy and its v1 (the default) in one transaction.
-    pub async fn insert_policy(&self, policy: &ManagedPolicy, document: &str, tags: &[Tag]) -> ApiResult<()> {
+    pub async fn insert_policy(
+        &self,
+        policy: &ManagedPolicy,
+        document: &str,
+        tags: &[Tag],
+    ) -> ApiResult<()> {
         let mut tx = self.pool().begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO managed_policies (id, account_id, name, name_lower, path, arn, description,
@@ -71,7 +75,11 @@ impl Store {
     }
 
     /// A policy by name: the account's own first, then a built-in one.
-    pub async fn get_policy_by_name(&self, account_id: &str, name: &str) -> ApiResult<Option<ManagedPolicy>> {
+    pub async fn get_policy_by_name(
+        &self,
+        account_id: &str,
+        name: &str,
+    ) -> ApiResult<Option<ManagedPolicy>> {
         Ok(sqlx::query_as(
             "SELECT id, account_id, name, path, arn, description, default_version_id, next_version, created_at, updated_at
              FROM managed_policies WHERE account_id IN (?, 'aws') AND name_lower = ?
@@ -95,7 +103,12 @@ impl Store {
 
     /// Lists the account's own policies and/or the built-in ones. Sorted by
     /// ARN, which is also the marker's sort key.
-    pub async fn list_policies(&self, account_id: &str, scope: PolicyScope, params: &ListParams) -> ApiResult<Page<ManagedPolicy>> {
+    pub async fn list_policies(
+        &self,
+        account_id: &str,
+        scope: PolicyScope,
+        params: &ListParams,
+    ) -> ApiResult<Page<ManagedPolicy>> {
         let (own, aws) = match scope {
             PolicyScope::All => (account_id, "aws"),
             PolicyScope::Aws => ("aws", "aws"),
@@ -126,7 +139,11 @@ impl Store {
         .await?)
     }
 
-    pub async fn get_policy_version(&self, policy_id: &str, version_id: &str) -> ApiResult<Option<PolicyVersion>> {
+    pub async fn get_policy_version(
+        &self,
+        policy_id: &str,
+        version_id: &str,
+    ) -> ApiResult<Option<PolicyVersion>> {
         Ok(sqlx::query_as(
             "SELECT policy_id, version_id, document, created_at FROM policy_versions WHERE policy_id = ? AND version_id = ?",
         )
@@ -158,19 +175,21 @@ impl Store {
         now: &str,
     ) -> ApiResult<PolicyVersion> {
         let mut tx = self.pool().begin().await?;
-        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM policy_versions WHERE policy_id = ?")
-            .bind(policy_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let (count,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM policy_versions WHERE policy_id = ?")
+                .bind(policy_id)
+                .fetch_one(&mut *tx)
+                .await?;
         if count >= MAX_POLICY_VERSIONS {
             return Err(ApiError::LimitExceeded(
                 "A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.".into(),
             ));
         }
-        let (next,): (i64,) = sqlx::query_as("SELECT next_version FROM managed_policies WHERE id = ?")
-            .bind(policy_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let (next,): (i64,) =
+            sqlx::query_as("SELECT next_version FROM managed_policies WHERE id = ?")
+                .bind(policy_id)
+                .fetch_one(&mut *tx)
+                .await?;
         let version_id = format!("v{next}");
         sqlx::query("INSERT INTO policy_versions (policy_id, version_id, document, created_at) VALUES (?, ?, ?, ?)")
             .bind(policy_id)
@@ -198,13 +217,20 @@ impl Store {
         })
     }
 
-    pub async fn set_default_policy_version(&self, policy_id: &str, version_id: &str, now: &str) -> ApiResult<()> {
-        sqlx::query("UPDATE managed_policies SET default_version_id = ?, updated_at = ? WHERE id = ?")
-            .bind(version_id)
-            .bind(now)
-            .bind(policy_id)
-            .execute(self.pool())
-            .await?;
+    pub async fn set_default_policy_version(
+        &self,
+        policy_id: &str,
+        version_id: &str,
+        now: &str,
+    ) -> ApiResult<()> {
+        sqlx::query(
+            "UPDATE managed_policies SET default_version_id = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(version_id)
+        .bind(now)
+        .bind(policy_id)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 
@@ -249,7 +275,11 @@ impl Store {
     }
 
     /// Inserts a built-in policy unless it exists; run at every start.
-    pub async fn ensure_builtin_policy(&self, policy: &ManagedPolicy, document: &str) -> ApiResult<()> {
+    pub async fn ensure_builtin_policy(
+        &self,
+        policy: &ManagedPolicy,
+        document: &str,
+    ) -> ApiResult<()> {
         if self.get_policy_by_arn(&policy.arn).await?.is_none() {
             self.insert_policy(policy, document, &[]).await?;
         }

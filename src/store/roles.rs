@@ -32,7 +32,10 @@ impl Store {
         .await;
         if let Err(e) = inserted {
             return Err(if is_unique_violation(&e) {
-                ApiError::EntityAlreadyExists(format!("Role with name {} already exists.", role.name))
+                ApiError::EntityAlreadyExists(format!(
+                    "Role with name {} already exists.",
+                    role.name
+                ))
             } else {
                 e.into()
             });
@@ -81,7 +84,12 @@ impl Store {
         Ok(paginate(rows, params, |r| r.name.to_ascii_lowercase()))
     }
 
-    pub async fn update_role(&self, id: &str, description: Option<&str>, max_session_duration: i64) -> ApiResult<()> {
+    pub async fn update_role(
+        &self,
+        id: &str,
+        description: Option<&str>,
+        max_session_duration: i64,
+    ) -> ApiResult<()> {
         sqlx::query("UPDATE roles SET description = ?, max_session_duration = ? WHERE id = ?")
             .bind(description)
             .bind(max_session_duration)
@@ -117,7 +125,10 @@ impl Store {
         .bind(id)
         .fetch_one(self.pool())
         .await?;
-        Ok(RoleDependents { inline_policies, attached_policies })
+        Ok(RoleDependents {
+            inline_policies,
+            attached_policies,
+        })
     }
 
     pub async fn delete_role(&self, id: &str) -> ApiResult<()> {

@@ -34,7 +34,10 @@ impl Store {
                 .bind(entity_id)
                 .fetch_all(self.pool())
                 .await?;
-        Ok(rows.into_iter().map(|(key, value)| Tag { key, value }).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(key, value)| Tag { key, value })
+            .collect())
     }
 
     /// Adds or replaces tags, refusing to go over `max` tags in all.

@@ -33,7 +33,10 @@ impl Store {
         .await;
         if let Err(e) = inserted {
             return Err(if is_unique_violation(&e) {
-                ApiError::EntityAlreadyExists(format!("User with name {} already exists.", user.name))
+                ApiError::EntityAlreadyExists(format!(
+                    "User with name {} already exists.",
+                    user.name
+                ))
             } else {
                 e.into()
             });
@@ -48,10 +51,10 @@ impl Store {
             "SELECT id, account_id, name, path, permissions_boundary, created_at
              FROM users WHERE account_id = ? AND name_lower = ?",
         )
-            .bind(account_id)
-            .bind(name.to_ascii_lowercase())
-            .fetch_optional(self.pool())
-            .await?)
+        .bind(account_id)
+        .bind(name.to_ascii_lowercase())
+        .fetch_optional(self.pool())
+        .await?)
     }
 
     pub async fn get_user_by_id(&self, id: &str) -> ApiResult<Option<User>> {
@@ -80,13 +83,14 @@ impl Store {
 
     /// Renames and/or moves a user. The unique id stays, as in AWS.
     pub async fn update_user(&self, id: &str, name: &str, path: &str) -> ApiResult<()> {
-        let updated = sqlx::query("UPDATE users SET name = ?, name_lower = ?, path = ? WHERE id = ?")
-            .bind(name)
-            .bind(name.to_ascii_lowercase())
-            .bind(path)
-            .bind(id)
-            .execute(self.pool())
-            .await;
+        let updated =
+            sqlx::query("UPDATE users SET name = ?, name_lower = ?, path = ? WHERE id = ?")
+                .bind(name)
+                .bind(name.to_ascii_lowercase())
+                .bind(path)
+                .bind(id)
+                .execute(self.pool())
+                .await;
         match updated {
             Err(e) if is_unique_violation(&e) => Err(ApiError::EntityAlreadyExists(format!(
                 "User with name {name} already exists."
@@ -106,17 +110,22 @@ impl Store {
     }
 
     pub async fn user_dependents(&self, id: &str) -> ApiResult<UserDependents> {
-        let (access_keys, login_profile, inline_policies, attached_policies, groups): (i64, i64, i64, i64, i64) =
-            sqlx::query_as(
-                "SELECT (SELECT COUNT(*) FROM access_keys WHERE user_id = ?1),
+        let (access_keys, login_profile, inline_policies, attached_policies, groups): (
+            i64,
+            i64,
+            i64,
+            i64,
+            i64,
+        ) = sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM access_keys WHERE user_id = ?1),
                         (SELECT COUNT(*) FROM login_profiles WHERE user_id = ?1),
                         (SELECT COUNT(*) FROM user_inline_policies WHERE user_id = ?1),
                         (SELECT COUNT(*) FROM user_attached_policies WHERE user_id = ?1),
                         (SELECT COUNT(*) FROM group_members WHERE user_id = ?1)",
-            )
-            .bind(id)
-            .fetch_one(self.pool())
-            .await?;
+        )
+        .bind(id)
+        .fetch_one(self.pool())
+        .await?;
         Ok(UserDependents {
             access_keys,
             login_profile: login_profile > 0,
