@@ -1,0 +1,3 @@
+//! Who is calling: request signatures and, later, other credentials.
+
+pub mod sigv4;
