@@ -107,11 +107,11 @@ pub(super) fn tampered(raw: &RawRequest, location: SignatureLocation) -> Vec<(St
     out.push(("query (added parameter)".to_owned(), r));
 
     if location == SignatureLocation::Query {
+        // Stretching a presigned URL's lifetime is the tamper that pays.
         let mut r = raw.clone();
-        r.query = r.query.replace("X-Amz-Expires=3600", "X-Amz-Expires=3601");
-        assert_ne!(
-            r.query, raw.query,
-            "presigned case without X-Amz-Expires=3600"
+        assert!(
+            bump_param(&mut r.query, "X-Amz-Expires="),
+            "presigned case without X-Amz-Expires"
         );
         out.push(("query (X-Amz-Expires)".to_owned(), r));
     }
@@ -139,7 +139,9 @@ pub(super) fn tampered(raw: &RawRequest, location: SignatureLocation) -> Vec<(St
         else {
             continue;
         };
-        assert!(bump_one_char(value), "header {name} has nothing to change");
+        if !bump_one_char(value) {
+            value.push('x');
+        }
         out.push((format!("signed header {name}"), r));
     }
     out
@@ -177,13 +179,29 @@ fn flip_last_hex(value: &mut String) -> bool {
 }
 
 fn flip_signature_param(query: &mut String) -> bool {
-    let Some(start) = query.find("X-Amz-Signature=") else {
+    edit_param(query, "X-Amz-Signature=", flip_last_hex)
+}
+
+fn bump_param(query: &mut String, prefix: &str) -> bool {
+    edit_param(query, prefix, bump_one_char)
+}
+
+/// Applies `edit` to the value of the parameter that starts with `prefix`.
+fn edit_param(query: &mut String, prefix: &str, edit: fn(&mut String) -> bool) -> bool {
+    let start = if query.starts_with(prefix) {
+        0
+    } else if let Some(i) = query.find(&format!("&{prefix}")) {
+        i + 1
+    } else {
         return false;
     };
-    let end = query[start..].find('&').map_or(query.len(), |e| start + e);
-    let mut sig = query[start..end].to_owned();
-    let changed = flip_last_hex(&mut sig);
-    query.replace_range(start..end, &sig);
+    let value_start = start + prefix.len();
+    let end = query[value_start..]
+        .find('&')
+        .map_or(query.len(), |e| value_start + e);
+    let mut value = query[value_start..end].to_owned();
+    let changed = edit(&mut value);
+    query.replace_range(value_start..end, &value);
     changed
 }
 

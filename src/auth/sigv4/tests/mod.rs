@@ -2,3 +2,4 @@
 //! `aws-sigv4` signer as an oracle.
 
 mod corpus;
+mod oracle;
