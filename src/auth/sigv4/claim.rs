@@ -350,18 +350,30 @@ pub(crate) fn parse_http_date(value: &str) -> Option<OffsetDateTime> {
         .map(PrimitiveDateTime::assume_utc)
 }
 
-/// `YYYYMMDDTHHMMSSZ` in UTC.
+/// `YYYYMMDDTHHMMSSZ` in UTC. Hand-rolled: `format!` here was a visible
+/// share of the verify time, and it runs twice per request.
 pub(crate) fn format_amz_date(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    let mut out = String::with_capacity(16);
+    // Years outside 0..=9999 cannot come from a parsed X-Amz-Date; clamp
+    // rather than print a sign or a fifth digit.
+    let year = u32::try_from(t.year().clamp(0, 9999)).unwrap_or(0);
+    push_digits(&mut out, year, 4);
+    push_digits(&mut out, u32::from(u8::from(t.month())), 2);
+    push_digits(&mut out, u32::from(t.day()), 2);
+    out.push('T');
+    push_digits(&mut out, u32::from(t.hour()), 2);
+    push_digits(&mut out, u32::from(t.minute()), 2);
+    push_digits(&mut out, u32::from(t.second()), 2);
+    out.push('Z');
+    out
+}
+
+fn push_digits(out: &mut String, value: u32, width: u32) {
+    for power in (0..width).rev() {
+        let digit = (value / 10u32.pow(power)) % 10;
+        out.push(char::from(b'0' + digit as u8));
+    }
 }
 
 #[cfg(test)]
@@ -372,6 +384,12 @@ mod tests {
     fn amz_dates_parse_strictly() {
         let t = parse_amz_date("20150830T123600Z").unwrap();
         assert_eq!(format_amz_date(t), "20150830T123600Z");
+        let t = parse_amz_date("00010101T000009Z").unwrap();
+        assert_eq!(format_amz_date(t), "00010101T000009Z");
+        let t = parse_amz_date("99991231T235959Z").unwrap();
+        assert_eq!(format_amz_date(t), "99991231T235959Z");
+        let offset = time::macros::datetime!(2015-08-30 14:36:00 +02:00);
+        assert_eq!(format_amz_date(offset), "20150830T123600Z");
         for bad in [
             "",
             "20150830T123600",
