@@ -521,6 +521,17 @@ fn no_error_or_debug_output_reveals_a_secret() {
     let debug = format!("{claim:?}");
     assert!(!debug.contains(TOKEN), "{debug}");
     assert!(debug.contains("<redacted>"));
+    let debug = raw.with(|req| format!("{req:?}"));
+    assert!(!debug.contains(TOKEN), "{debug}");
+    assert!(debug.contains("x-amz-security-token"), "{debug}");
+    let (presigned, _) = Spec {
+        presigned: true,
+        ..spec.clone()
+    }
+    .sign();
+    assert!(presigned.query.contains("X-Amz-Security-Token="));
+    let debug = presigned.with(|req| format!("{req:?}"));
+    assert!(!debug.contains("X-Amz-Security-Token"), "{debug}");
 
     let mut errors = vec![
         raw.verify("wrong", at(&spec, 0)).unwrap_err(),
