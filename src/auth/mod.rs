@@ -6,5 +6,6 @@ pub mod basic;
 pub mod caller;
 pub mod crypto;
 pub mod password;
+pub mod sigv4;
 
 pub use caller::{Caller, CallerKind};

@@ -1,0 +1,441 @@
+//! Reading what a request claims (key, scope, signed headers, date,
+//! signature) from its Authorization header or presigned query, before any
+//! secret is looked up.
+
+use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
+
+use super::canonical::{decode_component, raw_query_pairs};
+use super::{
+    SigV4Error, SignatureClaim, SignatureLocation, SignedRequest, ALGORITHM, MAX_PRESIGN_EXPIRES,
+    PARAM_SIGNATURE, UNSIGNED_PAYLOAD,
+};
+
+const PARAM_ALGORITHM: &str = "X-Amz-Algorithm";
+const PARAM_CREDENTIAL: &str = "X-Amz-Credential";
+const PARAM_DATE: &str = "X-Amz-Date";
+const PARAM_EXPIRES: &str = "X-Amz-Expires";
+const PARAM_SIGNED_HEADERS: &str = "X-Amz-SignedHeaders";
+const PARAM_SECURITY_TOKEN: &str = "X-Amz-Security-Token";
+
+/// Echoed client input is cut to this many characters, so that an error
+/// message stays a message whatever the client sent.
+const ECHO_LIMIT: usize = 512;
+
+/// Reads the SigV4 claim of `req`: `Ok(None)` when it carries no SigV4 at
+/// all (no `AWS4-...` Authorization header and no `X-Amz-Algorithm`,
+/// `X-Amz-Credential` or `X-Amz-Signature` query parameter), so the caller
+/// can try Basic auth or answer `MissingAuthenticationToken`.
+pub fn parse_claim(req: &SignedRequest<'_>) -> Result<Option<SignatureClaim>, SigV4Error> {
+    let authorization = single_header(req.headers, "authorization")?
+        .filter(|value| value.trim_start().starts_with("AWS4"));
+    let presigned = raw_query_pairs(req.query).any(|(key, _)| {
+        let key = decode_component(key);
+        [PARAM_ALGORITHM, PARAM_CREDENTIAL, PARAM_SIGNATURE]
+            .iter()
+            .any(|p| key.as_ref() == p.as_bytes())
+    });
+    let claim = match (authorization, presigned) {
+        (None, false) => return Ok(None),
+        (Some(_), true) => {
+            return Err(SigV4Error::incomplete(
+                "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or \
+                 the Authorization header should be specified.",
+            ))
+        }
+        (Some(header), false) => from_header(req, header.trim())?,
+        (None, true) => from_query(req)?,
+    };
+    claim.check_consistency()?;
+    Ok(Some(claim))
+}
+
+fn from_header(req: &SignedRequest<'_>, header: &str) -> Result<SignatureClaim, SigV4Error> {
+    let (algorithm, params) = header
+        .split_once(|c: char| c.is_ascii_whitespace())
+        .unwrap_or((header, ""));
+    if algorithm != ALGORITHM {
+        return Err(SigV4Error::incomplete(format!(
+            "Unsupported AWS 'algorithm': '{}'.",
+            echo(algorithm)
+        )));
+    }
+    let mut credential = None;
+    let mut signed_headers = None;
+    let mut signature = None;
+    // SDKs write ", " between parameters, some tools only "," or " ": no
+    // parameter value contains either, so any run of them separates.
+    for part in params
+        .split(|c: char| c == ',' || c.is_ascii_whitespace())
+        .filter(|p| !p.is_empty())
+    {
+        let Some((key, value)) = part.split_once('=') else {
+            return Err(SigV4Error::incomplete(format!(
+                "'{}' not a valid key=value pair (missing equal-sign) in Authorization header: \
+                 '{}'.",
+                echo(part),
+                echo(header)
+            )));
+        };
+        let slot = match key {
+            "Credential" => &mut credential,
+            "SignedHeaders" => &mut signed_headers,
+            "Signature" => &mut signature,
+            _ => continue,
+        };
+        if slot.replace(value).is_some() {
+            return Err(SigV4Error::incomplete(format!(
+                "Authorization header has more than one '{key}' parameter. Authorization={}",
+                echo(header)
+            )));
+        }
+    }
+    let missing: Vec<String> = [
+        ("Credential", credential.is_none()),
+        ("Signature", signature.is_none()),
+        ("SignedHeaders", signed_headers.is_none()),
+    ]
+    .iter()
+    .filter(|(_, absent)| *absent)
+    .map(|(name, _)| format!("Authorization header requires '{name}' parameter."))
+    .collect();
+    let (Some(credential), Some(signed_headers), Some(signature)) =
+        (credential, signed_headers, signature)
+    else {
+        return Err(SigV4Error::incomplete(format!(
+            "{} Authorization={}",
+            missing.join(" "),
+            echo(header)
+        )));
+    };
+
+    let timestamp = match single_header(req.headers, "x-amz-date")? {
+        Some(value) => parse_amz_date(value.trim()).ok_or_else(|| {
+            SigV4Error::incomplete(format!(
+                "Invalid X-Amz-Date header '{}': expected the ISO-8601 basic format \
+                 YYYYMMDDTHHMMSSZ.",
+                echo(value)
+            ))
+        })?,
+        None => match single_header(req.headers, "date")? {
+            Some(value) => parse_http_date(value.trim()).ok_or_else(|| {
+                SigV4Error::incomplete(format!(
+                    "Invalid Date header '{}': expected RFC 1123 (e.g. 'Sun, 30 Aug 2015 \
+                     12:36:00 GMT') or YYYYMMDDTHHMMSSZ.",
+                    echo(value)
+                ))
+            })?,
+            None => {
+                return Err(SigV4Error::incomplete(format!(
+                    "Authorization header requires existence of either a 'X-Amz-Date' or a \
+                     'Date' header. Authorization={}",
+                    echo(header)
+                )))
+            }
+        },
+    };
+    let security_token = single_header(req.headers, "x-amz-security-token")?.map(str::to_owned);
+    build_claim(
+        req,
+        SignatureLocation::Header,
+        credential,
+        signed_headers,
+        signature,
+        timestamp,
+        security_token,
+        None,
+    )
+}
+
+fn from_query(req: &SignedRequest<'_>) -> Result<SignatureClaim, SigV4Error> {
+    let param = |name: &str| single_param(req.query, name);
+    let (Some(algorithm), Some(credential), Some(signature), Some(signed_headers), Some(date)) = (
+        param(PARAM_ALGORITHM)?,
+        param(PARAM_CREDENTIAL)?,
+        param(PARAM_SIGNATURE)?,
+        param(PARAM_SIGNED_HEADERS)?,
+        param(PARAM_DATE)?,
+    ) else {
+        return Err(SigV4Error::incomplete(
+            "AWS query-string parameters must include 'X-Amz-Algorithm', 'X-Amz-Credential', \
+             'X-Amz-Signature', 'X-Amz-SignedHeaders', and 'X-Amz-Date'. Re-examine the \
+             query-string parameters.",
+        ));
+    };
+    if algorithm != ALGORITHM {
+        return Err(SigV4Error::incomplete(format!(
+            "Unsupported AWS 'algorithm': '{}'.",
+            echo(&algorithm)
+        )));
+    }
+    let timestamp = parse_amz_date(&date).ok_or_else(|| {
+        SigV4Error::incomplete(format!(
+            "Invalid X-Amz-Date parameter '{}': expected the ISO-8601 basic format \
+             YYYYMMDDTHHMMSSZ.",
+            echo(&date)
+        ))
+    })?;
+    let expires = match param(PARAM_EXPIRES)? {
+        None => None,
+        Some(raw) => Some(parse_expires(&raw)?),
+    };
+    build_claim(
+        req,
+        SignatureLocation::Query,
+        &credential,
+        &signed_headers,
+        &signature,
+        timestamp,
+        param(PARAM_SECURITY_TOKEN)?,
+        expires,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_claim(
+    req: &SignedRequest<'_>,
+    location: SignatureLocation,
+    credential: &str,
+    signed_headers: &str,
+    signature: &str,
+    timestamp: OffsetDateTime,
+    security_token: Option<String>,
+    presigned_expires: Option<u64>,
+) -> Result<SignatureClaim, SigV4Error> {
+    let parts: Vec<&str> = credential.split('/').collect();
+    let [access_key_id, date, region, service, terminator] = parts.as_slice() else {
+        return Err(SigV4Error::incomplete(format!(
+            "Invalid credential '{}': expected \
+             'ACCESS_KEY_ID/YYYYMMDD/region/service/aws4_request'.",
+            echo(credential)
+        )));
+    };
+    if *terminator != "aws4_request" {
+        return Err(SigV4Error::mismatch(format!(
+            "Credential should be scoped with a valid terminator: 'aws4_request', not '{}'.",
+            echo(terminator)
+        )));
+    }
+    if [access_key_id, date, region, service]
+        .iter()
+        .any(|p| p.is_empty())
+    {
+        return Err(SigV4Error::incomplete(format!(
+            "Invalid credential '{}': the access key id, date, region and service must not be \
+             empty.",
+            echo(credential)
+        )));
+    }
+    let unsigned_payload = single_header(req.headers, "x-amz-content-sha256")?
+        .is_some_and(|v| v.trim() == UNSIGNED_PAYLOAD);
+    Ok(SignatureClaim {
+        location,
+        access_key_id: (*access_key_id).to_owned(),
+        date: (*date).to_owned(),
+        region: (*region).to_owned(),
+        service: (*service).to_owned(),
+        signed_headers: signed_headers
+            .split(';')
+            .filter(|h| !h.is_empty())
+            .map(str::to_ascii_lowercase)
+            .collect(),
+        signature: signature.to_owned(),
+        timestamp,
+        security_token,
+        presigned_expires,
+        unsigned_payload,
+    })
+}
+
+fn parse_expires(raw: &str) -> Result<u64, SigV4Error> {
+    let seconds = (!raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| raw.parse::<u64>().ok())
+        .flatten()
+        .ok_or_else(|| {
+            SigV4Error::incomplete(format!(
+                "X-Amz-Expires should be a number of seconds, not '{}'.",
+                echo(raw)
+            ))
+        })?;
+    if seconds > MAX_PRESIGN_EXPIRES {
+        return Err(SigV4Error::incomplete(format!(
+            "X-Amz-Expires must be less than a week (in seconds) that is {MAX_PRESIGN_EXPIRES}."
+        )));
+    }
+    Ok(seconds)
+}
+
+/// The one value of header `name` (any case), `None` when absent. Two
+/// copies of a header that decides the verification (two dates, two
+/// Authorization headers) would leave it ambiguous which one was meant, so
+/// that is refused.
+fn single_header<'r>(
+    headers: &[(&str, &'r str)],
+    name: &str,
+) -> Result<Option<&'r str>, SigV4Error> {
+    let mut found = None;
+    for (n, value) in headers {
+        if n.eq_ignore_ascii_case(name) && found.replace(*value).is_some() {
+            return Err(SigV4Error::incomplete(format!(
+                "The request has more than one '{name}' header."
+            )));
+        }
+    }
+    Ok(found)
+}
+
+/// The decoded value of query parameter `name`; duplicates are refused for
+/// the same reason as in [`single_header`].
+fn single_param(query: &str, name: &str) -> Result<Option<String>, SigV4Error> {
+    let mut found = None;
+    for (key, value) in raw_query_pairs(query) {
+        if decode_component(key).as_ref() != name.as_bytes() {
+            continue;
+        }
+        let value = String::from_utf8(decode_component(value).into_owned()).map_err(|_| {
+            SigV4Error::incomplete(format!("Query parameter '{name}' is not valid UTF-8."))
+        })?;
+        if found.replace(value).is_some() {
+            return Err(SigV4Error::incomplete(format!(
+                "The query string has more than one '{name}' parameter."
+            )));
+        }
+    }
+    Ok(found)
+}
+
+fn echo(value: &str) -> &str {
+    match value.char_indices().nth(ECHO_LIMIT) {
+        Some((cut, _)) => &value[..cut],
+        None => value,
+    }
+}
+
+/// Parses `YYYYMMDDTHHMMSSZ` strictly: exactly that shape, UTC.
+pub(crate) fn parse_amz_date(value: &str) -> Option<OffsetDateTime> {
+    let b = value.as_bytes();
+    let shape_ok = b.len() == 16
+        && b[8] == b'T'
+        && b[15] == b'Z'
+        && b[..8].iter().chain(&b[9..15]).all(u8::is_ascii_digit);
+    if !shape_ok {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| value.get(range)?.parse::<u16>().ok();
+    let date = Date::from_calendar_date(
+        i32::from(num(0..4)?),
+        Month::try_from(u8::try_from(num(4..6)?).ok()?).ok()?,
+        u8::try_from(num(6..8)?).ok()?,
+    )
+    .ok()?;
+    let time = Time::from_hms(
+        u8::try_from(num(9..11)?).ok()?,
+        u8::try_from(num(11..13)?).ok()?,
+        u8::try_from(num(13..15)?).ok()?,
+    )
+    .ok()?;
+    Some(PrimitiveDateTime::new(date, time).assume_utc())
+}
+
+/// The `Date` header: RFC 1123 (`Sun, 30 Aug 2015 12:36:00 GMT`), or the
+/// ISO-8601 basic form that some clients put there too.
+pub(crate) fn parse_http_date(value: &str) -> Option<OffsetDateTime> {
+    if let Some(t) = parse_amz_date(value) {
+        return Some(t);
+    }
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    PrimitiveDateTime::parse(value, format)
+        .ok()
+        .map(PrimitiveDateTime::assume_utc)
+}
+
+/// `YYYYMMDDTHHMMSSZ` in UTC. Hand-rolled: `format!` here was a visible
+/// share of the verify time, and it runs twice per request.
+pub(crate) fn format_amz_date(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let mut out = String::with_capacity(16);
+    // Years outside 0..=9999 cannot come from a parsed X-Amz-Date; clamp
+    // rather than print a sign or a fifth digit.
+    let year = u32::try_from(t.year().clamp(0, 9999)).unwrap_or(0);
+    push_digits(&mut out, year, 4);
+    push_digits(&mut out, u32::from(u8::from(t.month())), 2);
+    push_digits(&mut out, u32::from(t.day()), 2);
+    out.push('T');
+    push_digits(&mut out, u32::from(t.hour()), 2);
+    push_digits(&mut out, u32::from(t.minute()), 2);
+    push_digits(&mut out, u32::from(t.second()), 2);
+    out.push('Z');
+    out
+}
+
+fn push_digits(out: &mut String, value: u32, width: u32) {
+    for power in (0..width).rev() {
+        let digit = (value / 10u32.pow(power)) % 10;
+        out.push(char::from(b'0' + digit as u8));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amz_dates_parse_strictly() {
+        let t = parse_amz_date("20150830T123600Z").unwrap();
+        assert_eq!(format_amz_date(t), "20150830T123600Z");
+        let t = parse_amz_date("00010101T000009Z").unwrap();
+        assert_eq!(format_amz_date(t), "00010101T000009Z");
+        let t = parse_amz_date("99991231T235959Z").unwrap();
+        assert_eq!(format_amz_date(t), "99991231T235959Z");
+        let offset = time::macros::datetime!(2015-08-30 14:36:00 +02:00);
+        assert_eq!(format_amz_date(offset), "20150830T123600Z");
+        for bad in [
+            "",
+            "20150830T123600",
+            "20150830 123600Z",
+            "2015-08-30T12:36:00Z",
+            "20151330T123600Z",
+            "20150230T123600Z",
+            "20150830T256000Z",
+            "+0150830T123600Z",
+            "20150830T123600Z ",
+        ] {
+            assert!(parse_amz_date(bad).is_none(), "{bad:?} should not parse");
+        }
+    }
+
+    #[test]
+    fn http_dates_parse_rfc1123_and_iso_basic() {
+        let t = parse_http_date("Sun, 30 Aug 2015 12:36:00 GMT").unwrap();
+        assert_eq!(format_amz_date(t), "20150830T123600Z");
+        assert!(parse_http_date("20150830T123600Z").is_some());
+        assert!(parse_http_date("Sun, 30 Aug 2015 12:36:00 +0200").is_none());
+    }
+
+    #[test]
+    fn expires_must_be_a_number_up_to_a_week() {
+        assert_eq!(parse_expires("0").unwrap(), 0);
+        assert_eq!(parse_expires("604800").unwrap(), 604_800);
+        for bad in ["", "-1", "+5", "1e3", " 5", "99999999999999999999999"] {
+            assert_eq!(
+                parse_expires(bad).unwrap_err().code(),
+                "IncompleteSignature",
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            parse_expires("604801").unwrap_err().message(),
+            "X-Amz-Expires must be less than a week (in seconds) that is 604800."
+        );
+    }
+
+    #[test]
+    fn echoed_input_is_bounded() {
+        let long = "x".repeat(10_000);
+        assert_eq!(echo(&long).len(), ECHO_LIMIT);
+        assert_eq!(echo("short"), "short");
+        let multibyte = "\u{1234}".repeat(600);
+        assert_eq!(echo(&multibyte).chars().count(), ECHO_LIMIT);
+    }
+}
