@@ -7,13 +7,16 @@
 
 use std::collections::HashMap;
 
+use super::fasthash::SeededState;
+
 /// Values of one key. Most keys carry one value; `aws:TagKeys` and other
 /// multivalued keys carry several.
 pub type ContextValues = Vec<String>;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RequestContext {
-    entries: HashMap<String, ContextValues>,
+    // A fast seeded hasher: lookups are on every condition's hot path.
+    entries: HashMap<String, ContextValues, SeededState>,
 }
 
 impl RequestContext {

@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use super::compile::{CompiledPolicy, CompiledStatement, SourceKind};
 use super::context::RequestContext;
 use super::index::Query;
-use super::pattern::arn_colons;
 use super::principal::Grant;
 pub use super::principal::{Principal, PrincipalKind};
 use super::Effect;
@@ -261,7 +260,7 @@ impl<S: Sink> Run<'_, '_, S> {
         let assume = self.q.action.starts_with("sts:assumerole");
         let resource_account = match rp {
             Some(r) => Some(r.owner_account),
-            None => arn_account(req.resource),
+            None => self.q.resource.account(),
         };
         let same_account = resource_account.is_none_or(|a| a == who.account);
         let root_here = who.kind == PrincipalKind::Root && same_account;
@@ -365,13 +364,6 @@ impl<S: Sink> Run<'_, '_, S> {
             _ => (Decision::ImplicitDeny, identity_fail),
         }
     }
-}
-
-/// The account segment of an ARN, when it names a real account.
-fn arn_account(resource: &str) -> Option<&str> {
-    let c = arn_colons(resource)?;
-    let acct = &resource[c[3] + 1..c[4]];
-    (!acct.is_empty() && acct != "aws" && acct != "*").then_some(acct)
 }
 
 const STACK_ACTION: usize = 128;

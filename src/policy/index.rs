@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::compile::CompiledStatement;
-use super::pattern::{pattern_head, resource_head, SplitArn};
+use super::pattern::{pattern_head, SplitArn};
 use super::Effect;
 
 /// Sets this small are scanned linearly: cheaper than six probes.
@@ -29,12 +29,7 @@ const GLOBAL: u64 = 0x5bd1_e995_5bd1_e995;
 const ANY_RESOURCE: u64 = 0x9e37_79b9_7f4a_7c15;
 
 fn fnv(seed: u64, bytes: &[u8]) -> u64 {
-    let mut h = seed;
-    for &b in bytes {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    h
+    super::fasthash::hash_bytes(seed, bytes)
 }
 
 fn mix(action_key: u64, resource_key: u64) -> u64 {
@@ -77,12 +72,13 @@ impl<'a> Query<'a> {
     /// `action` must already be lower-cased.
     pub(crate) fn new(action: &'a str, resource: &'a str) -> Self {
         let svc = action.split_once(':').map_or(action, |(s, _)| s);
-        let head = fnv(SEED_EXACT, resource_head(resource).as_bytes());
+        let split = SplitArn::new(resource);
+        let head = fnv(SEED_EXACT, split.head().as_bytes());
         let exact = fnv(SEED_EXACT, action.as_bytes());
         let service = fnv(SEED_SERVICE, svc.as_bytes());
         Query {
             action,
-            resource: SplitArn::new(resource),
+            resource: split,
             keys: [
                 mix(exact, head),
                 mix(exact, ANY_RESOURCE),
@@ -100,6 +96,13 @@ pub(crate) struct Index {
     /// [deny, allow]: statement numbers, for small sets.
     linear: [Vec<u32>; 2],
     map: Option<[Map; 2]>,
+    /// Per map, one bit per key (by its top six bits): most probes are for
+    /// keys no statement uses, and this answers them without touching the map.
+    present: [u64; 2],
+}
+
+fn bloom_bit(key: u64) -> u64 {
+    1 << (key >> 58)
 }
 
 fn slot(effect: Effect) -> usize {
@@ -160,7 +163,9 @@ impl Index {
             let rkeys = resource_keys(st);
             for a in action_keys(st) {
                 for &r in &rkeys {
-                    let list = map.entry(mix(a, r)).or_default();
+                    let key = mix(a, r);
+                    index.present[slot(st.effect)] |= bloom_bit(key);
+                    let list = map.entry(key).or_default();
                     if list.last() != Some(&(i as u32)) {
                         list.push(i as u32);
                     }
@@ -181,9 +186,10 @@ impl Index {
         match &self.map {
             None => self.linear[s].iter().any(|&i| f(i)),
             Some(maps) => {
-                let map = &maps[s];
+                let (map, present) = (&maps[s], self.present[s]);
                 q.keys
                     .iter()
+                    .filter(|&&k| present & bloom_bit(k) != 0)
                     .filter_map(|k| map.get(k))
                     .any(|list| list.iter().any(|&i| f(i)))
             }

@@ -10,6 +10,7 @@ pub mod context;
 pub mod document;
 pub mod error;
 pub mod evaluate;
+mod fasthash;
 mod index;
 mod pattern;
 mod principal;

@@ -177,6 +177,23 @@ impl<'a> SplitArn<'a> {
         }
     }
 
+    /// `resource_head`, reusing the colons already found.
+    pub(crate) fn head(&self) -> &'a str {
+        let Some(c) = self.colons else {
+            return self.full;
+        };
+        match self.full[c[4] + 1..].find(['/', ':']) {
+            Some(p) => &self.full[..c[4] + 1 + p],
+            None => self.full,
+        }
+    }
+
+    /// The account segment, when it names a real account.
+    pub(crate) fn account(&self) -> Option<&'a str> {
+        let acct = self.segment(4)?;
+        (!acct.is_empty() && acct != "aws" && acct != "*").then_some(acct)
+    }
+
     fn segment(&self, i: usize) -> Option<&'a str> {
         let c = self.colons?;
         let start = if i == 0 { 0 } else { c[i - 1] + 1 };

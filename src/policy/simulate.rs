@@ -29,7 +29,8 @@ pub enum ContextValue {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// Unknown fields are ignored, so a stored-mode body (`principal_arn`) can
+/// share the type with the server.
 pub struct SimulateRequest {
     /// Identity policy documents (JSON objects).
     #[serde(default)]

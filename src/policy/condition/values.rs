@@ -105,7 +105,35 @@ pub(crate) fn parse_net(text: &str) -> Option<IpNet> {
     t.parse::<IpAddr>().ok().map(IpNet::from)
 }
 
+/// Dotted-quad IPv4 without the general parser: aws:SourceIp is read on
+/// most requests.
+fn parse_ipv4_fast(t: &str) -> Option<IpAddr> {
+    let mut octets = [0u8; 4];
+    let mut parts = t.split('.');
+    for o in &mut octets {
+        let p = parts.next()?;
+        if p.is_empty() || p.len() > 3 || (p.len() > 1 && p.starts_with('0')) {
+            return None;
+        }
+        let mut v: u16 = 0;
+        for b in p.bytes() {
+            if !b.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + u16::from(b - b'0');
+        }
+        *o = u8::try_from(v).ok()?;
+    }
+    if parts.next().is_some() {
+        return None;
+    }
+    Some(IpAddr::from(octets))
+}
+
 pub(crate) fn parse_ip(text: &str) -> Option<IpAddr> {
+    if let Some(ip) = parse_ipv4_fast(text) {
+        return Some(ip);
+    }
     let t = text.trim();
     t.parse::<IpAddr>().ok().or_else(|| {
         // A request may carry an address in CIDR form; use its address.
@@ -171,6 +199,18 @@ mod tests {
             .unwrap()
             .contains(&parse_ip("2001:db8::5").unwrap()));
         assert_eq!(parse_ip("nope"), None);
+        assert_eq!(parse_ip("10.1.2.3"), "10.1.2.3".parse().ok());
+        for bad in [
+            "1.2.3",
+            "1.2.3.4.5",
+            "256.1.1.1",
+            "01.1.1.1",
+            "1..1.1",
+            "a.b.c.d",
+        ] {
+            assert_eq!(parse_ipv4_fast(bad), None, "{bad}");
+        }
+        assert_eq!(parse_ip(" 10.0.0.1 "), "10.0.0.1".parse().ok());
         assert_eq!(parse_bool("TRUE"), Some(true));
         assert_eq!(parse_bool("yes"), None);
         assert_eq!(parse_base64("bXlidWNrZXQ=").unwrap(), b"mybucket");
