@@ -11,7 +11,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::api;
-use crate::api::extract::{json_error, path_error, query_error};
+use crate::api::extract::{json_error, path_error, query_error, SignedBody};
 use crate::auth::crypto::MasterKey;
 use crate::config::Config;
 use crate::error::ApiError;
@@ -55,7 +55,7 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .app_data(web::QueryConfig::default().error_handler(query_error))
                 .service(
-                    web::scope("/v1").configure(|c| api::configure(&mut ServiceConfig::new(c))),
+                    web::scope("/v1").wrap(SignedBody).configure(|c| api::configure(&mut ServiceConfig::new(c))),
                 )
                 .service(api::health::healthz)
                 .service(api::health::readyz)

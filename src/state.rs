@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::auth::authenticate::CredentialCache;
 use crate::auth::crypto::MasterKey;
 use crate::config::Config;
 use crate::iam::authorize::PolicyCache;
@@ -14,6 +15,7 @@ pub struct AppState {
     pub master_key: MasterKey,
     pub config: Arc<Config>,
     pub policies: PolicyCache,
+    pub credentials: CredentialCache,
 }
 
 impl AppState {
@@ -23,6 +25,16 @@ impl AppState {
             master_key,
             config: Arc::new(config),
             policies: PolicyCache::new(),
+            credentials: CredentialCache::new(),
         }
+    }
+
+    /// Drops every cached credential and compiled policy set. Called after
+    /// every IAM write: writes are rare next to reads, and a whole-cache
+    /// drop cannot miss a dependency (a group's policy change affects all
+    /// its members, a deleted user's keys must stop working at once).
+    pub fn invalidate_caches(&self) {
+        self.policies.invalidate_all();
+        self.credentials.invalidate_all();
     }
 }

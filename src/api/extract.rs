@@ -1,16 +1,18 @@
 //! Request extractors: the authenticated caller, and the error mapping of
 //! actix's own JSON, path and query errors into the one error type.
 
-use std::future::Future;
+use std::future::{ready, Future, Ready};
 use std::net::IpAddr;
 use std::pin::Pin;
+use std::rc::Rc;
 
-use actix_web::dev::Payload;
+use actix_web::dev::{forward_ready, Payload, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::header::AUTHORIZATION;
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::web::Bytes;
+use actix_web::{web, FromRequest, HttpMessage as _, HttpRequest};
 
-use crate::auth::authenticate::{authenticate, Origin};
+use crate::auth::authenticate::{authenticate_request, Origin, RequestParts};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -31,40 +33,142 @@ pub fn origin_of(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> Origin {
     }
 }
 
+/// The body of a SigV4-signed request, read once by [`SignedBody`] so that
+/// authentication can hash it and the handler can still parse it.
+#[derive(Clone)]
+pub struct RawBody(pub Bytes);
+
+/// An owned copy of what authentication reads, so it can outlive the
+/// borrowed request inside the extractor's future.
+pub struct OwnedParts {
+    method: String,
+    path: String,
+    query: String,
+    headers: Vec<(String, String)>,
+    body: Bytes,
+}
+
+impl OwnedParts {
+    pub fn of(req: &HttpRequest) -> Self {
+        OwnedParts {
+            method: req.method().as_str().to_string(),
+            path: req.uri().path().to_string(),
+            query: req.uri().query().unwrap_or("").to_string(),
+            headers: req
+                .headers()
+                .iter()
+                .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str().to_string(), v.to_string())))
+                .collect(),
+            body: req.extensions().get::<RawBody>().map(|b| b.0.clone()).unwrap_or_default(),
+        }
+    }
+
+    pub fn parts(&self) -> RequestParts<'_> {
+        RequestParts {
+            method: &self.method,
+            path: &self.path,
+            query: &self.query,
+            headers: self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect(),
+            body: &self.body,
+        }
+    }
+}
+
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Caller, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let authorization = req
-            .headers()
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+        let owned = OwnedParts::of(req);
         let origin = state
             .as_ref()
             .map(|s| origin_of(req, &s.config.trusted_proxies))
             .unwrap_or_default();
         Box::pin(async move {
-            let state = state.ok_or_else(|| {
-                ApiError::Unexpected(anyhow::anyhow!("application state missing"))
-            })?;
-            authenticate(&state, authorization.as_deref(), origin).await
+            let state = state.ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("application state missing")))?;
+            authenticate_request(&state, &owned.parts(), origin).await
         })
     }
 }
 
+/// Middleware: for SigV4-signed requests, reads the body (within the
+/// configured limit), keeps a copy for authentication and puts it back for
+/// the handler. Other requests stream untouched.
+pub struct SignedBody;
+
+impl<S, B> Transform<S, ServiceRequest> for SignedBody
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: 'static,
+{
+    type Response = ServiceResponse<B>;
+    type Error = actix_web::Error;
+    type Transform = SignedBodyMiddleware<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(SignedBodyMiddleware { service: Rc::new(service) }))
+    }
+}
+
+pub struct SignedBodyMiddleware<S> {
+    service: Rc<S>,
+}
+
+impl<S, B> Service<ServiceRequest> for SignedBodyMiddleware<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: 'static,
+{
+    type Response = ServiceResponse<B>;
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>>>>;
+
+    forward_ready!(service);
+
+    fn call(&self, mut req: ServiceRequest) -> Self::Future {
+        let service = self.service.clone();
+        let signed = RequestParts::is_sigv4(
+            req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()),
+            req.query_string(),
+        );
+        Box::pin(async move {
+            if signed {
+                let limit = req
+                    .app_data::<web::Data<AppState>>()
+                    .map(|s| s.config.max_body_bytes)
+                    .unwrap_or(0);
+                let body = req.extract::<Bytes>().await.map_err(|e| {
+                    if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+                        ApiError::PayloadTooLarge(limit)
+                    } else {
+                        ApiError::ValidationError(format!("Cannot read the request body: {e}"))
+                    }
+                })?;
+                req.extensions_mut().insert(RawBody(body.clone()));
+                req.set_payload(bytes_payload(body));
+            }
+            service.call(req).await
+        })
+    }
+}
+
+fn bytes_payload(body: Bytes) -> Payload {
+    let (_, mut payload) = actix_http::h1::Payload::create(true);
+    payload.unread_data(body);
+    Payload::from(payload)
+}
+
 pub fn json_error(err: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
     match err {
-        JsonPayloadError::Overflow { limit }
-        | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
             ApiError::PayloadTooLarge(limit).into()
         }
-        JsonPayloadError::ContentType => ApiError::ValidationError(
-            "The request body must be JSON (Content-Type: application/json).".into(),
-        )
-        .into(),
+        JsonPayloadError::ContentType => {
+            ApiError::ValidationError("The request body must be JSON (Content-Type: application/json).".into()).into()
+        }
         other => ApiError::ValidationError(format!("Invalid request body: {other}")).into(),
     }
 }

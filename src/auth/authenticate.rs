@@ -1,12 +1,20 @@
-//! Turns request credentials into a `Caller`. Front ends pass the pieces of
-//! the request they received; no framework type crosses this boundary.
+//! Turns request credentials into a `Caller`: SigV4 (header or presigned
+//! query) or Basic. Front ends pass the pieces of the request they
+//! received; no framework type crosses this boundary.
+//!
+//! Resolving an access key (store lookups, decrypting the secret) is cached
+//! in memory, bounded, and dropped on every IAM write, so a signed request
+//! costs the HMACs plus a cache hit.
 
 use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use crate::auth::basic::parse_basic;
 use crate::auth::crypto::secrets_equal;
+use crate::auth::sigv4::{parse_claim, verify, SigV4Error, SignedRequest};
 use crate::auth::{Caller, CallerKind};
-use crate::domain::Arn;
+use crate::domain::{AccessKey, Arn, SecretAccessKey};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -17,6 +25,65 @@ pub struct Origin {
     pub secure_transport: bool,
 }
 
+/// The parts of an HTTP request that authentication reads.
+pub struct RequestParts<'a> {
+    pub method: &'a str,
+    /// Raw, still percent-encoded.
+    pub path: &'a str,
+    /// Raw query string without `?`.
+    pub query: &'a str,
+    pub headers: Vec<(&'a str, &'a str)>,
+    /// The body; only SigV4 needs it.
+    pub body: &'a [u8],
+}
+
+impl RequestParts<'_> {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| *v)
+    }
+
+    /// Whether the request carries a SigV4 signature (and so needs its body).
+    pub fn is_sigv4(authorization: Option<&str>, query: &str) -> bool {
+        authorization.is_some_and(|a| a.starts_with("AWS4-")) || query.contains("X-Amz-Signature=")
+    }
+}
+
+/// An access key resolved to its secret and owner.
+pub struct ResolvedKey {
+    pub secret: SecretAccessKey,
+    /// The caller, with an empty origin; filled per request.
+    pub caller: Caller,
+}
+
+#[derive(Clone)]
+pub struct CredentialCache {
+    inner: moka::sync::Cache<String, Arc<ResolvedKey>>,
+}
+
+impl Default for CredentialCache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl CredentialCache {
+    pub fn new() -> Self {
+        CredentialCache {
+            inner: moka::sync::Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(Duration::from_secs(300))
+                .build(),
+        }
+    }
+
+    pub fn invalidate_all(&self) {
+        self.inner.invalidate_all();
+    }
+}
+
 fn invalid_key() -> ApiError {
     ApiError::unauthenticated(
         "InvalidClientTokenId",
@@ -24,17 +91,29 @@ fn invalid_key() -> ApiError {
     )
 }
 
-/// Authenticates an `Authorization` header value.
-pub async fn authenticate(
-    state: &AppState,
-    authorization: Option<&str>,
-    origin: Origin,
-) -> ApiResult<Caller> {
-    let header = authorization.ok_or_else(|| {
-        ApiError::unauthenticated(
-            "MissingAuthenticationToken",
-            "Request is missing Authentication Token",
-        )
+impl From<SigV4Error> for ApiError {
+    fn from(e: SigV4Error) -> Self {
+        let code = e.code();
+        ApiError::unauthenticated(code, e.message().to_string())
+    }
+}
+
+/// Authenticates a request: SigV4 when signed, else `Authorization: Basic`.
+pub async fn authenticate_request(state: &AppState, parts: &RequestParts<'_>, origin: Origin) -> ApiResult<Caller> {
+    let signed = SignedRequest {
+        method: parts.method,
+        path: parts.path,
+        query: parts.query,
+        headers: &parts.headers,
+        body: parts.body,
+    };
+    if let Some(claim) = parse_claim(&signed)? {
+        let resolved = resolve_access_key(state, &claim.access_key_id, claim.security_token.as_deref()).await?;
+        verify(&signed, &claim, resolved.secret.expose(), time::OffsetDateTime::now_utc())?;
+        return Ok(with_origin(&resolved.caller, origin));
+    }
+    let header = parts.header("authorization").ok_or_else(|| {
+        ApiError::unauthenticated("MissingAuthenticationToken", "Request is missing Authentication Token")
     })?;
     let (scheme, rest) = header.split_once(' ').unwrap_or((header, ""));
     if !scheme.eq_ignore_ascii_case("basic") {
@@ -44,22 +123,40 @@ pub async fn authenticate(
         ));
     }
     let creds = parse_basic(rest)?;
-    let secret = long_term_secret(state, &creds.access_key_id).await?;
-    if !secrets_equal(&secret.1, &creds.secret) {
+    let token = parts.header("x-amz-security-token");
+    let resolved = resolve_access_key(state, &creds.access_key_id, token).await?;
+    if !secrets_equal(resolved.secret.expose(), &creds.secret) {
         return Err(ApiError::unauthenticated(
             "SignatureDoesNotMatch",
             "The secret access key does not match the access key id.",
         ));
     }
-    caller_for_key(state, secret.0, origin).await
+    Ok(with_origin(&resolved.caller, origin))
+}
+
+fn with_origin(caller: &Caller, origin: Origin) -> Caller {
+    Caller {
+        source_ip: origin.source_ip,
+        secure_transport: origin.secure_transport,
+        ..caller.clone()
+    }
+}
+
+/// Finds the secret and owner of an access key, from the cache or the store.
+pub async fn resolve_access_key(state: &AppState, access_key_id: &str, _token: Option<&str>) -> ApiResult<Arc<ResolvedKey>> {
+    if let Some(hit) = state.credentials.inner.get(access_key_id) {
+        return Ok(hit);
+    }
+    let (key, secret) = long_term_secret(state, access_key_id).await?;
+    let caller = caller_for_key(state, key, Origin::default()).await?;
+    let resolved = Arc::new(ResolvedKey { secret, caller });
+    state.credentials.inner.insert(access_key_id.to_string(), resolved.clone());
+    Ok(resolved)
 }
 
 /// The active long-term key and its decrypted secret; unknown and inactive
 /// keys fail alike, as in AWS.
-pub async fn long_term_secret(
-    state: &AppState,
-    access_key_id: &str,
-) -> ApiResult<(crate::domain::AccessKey, String)> {
+pub async fn long_term_secret(state: &AppState, access_key_id: &str) -> ApiResult<(AccessKey, SecretAccessKey)> {
     let key = state
         .store
         .get_access_key(access_key_id)
@@ -70,39 +167,25 @@ pub async fn long_term_secret(
         .master_key
         .open(&key.access_key_id, &key.secret_ciphertext)
         .map_err(ApiError::Unexpected)?;
+    let secret = SecretAccessKey::parse(&secret).map_err(|e| ApiError::Unexpected(anyhow::anyhow!(e)))?;
     Ok((key, secret))
 }
 
 /// Builds the caller behind a verified long-term key.
-pub async fn caller_for_key(
-    state: &AppState,
-    key: crate::domain::AccessKey,
-    origin: Origin,
-) -> ApiResult<Caller> {
+pub async fn caller_for_key(state: &AppState, key: AccessKey, origin: Origin) -> ApiResult<Caller> {
     let account = state
         .store
         .get_account(&key.account_id)
         .await?
         .ok_or_else(invalid_key)?;
     let (arn, user_id, kind) = match &key.user_id {
-        None => (
-            Arn::root(&account.id).to_string(),
-            account.id.clone(),
-            CallerKind::Root,
-        ),
+        None => (Arn::root(&account.id).to_string(), account.id.clone(), CallerKind::Root),
         Some(uid) => {
-            let user = state
-                .store
-                .get_user_by_id(uid)
-                .await?
-                .ok_or_else(invalid_key)?;
+            let user = state.store.get_user_by_id(uid).await?.ok_or_else(invalid_key)?;
             (
                 user.arn().to_string(),
                 user.id.clone(),
-                CallerKind::User {
-                    user_id: user.id.clone(),
-                    name: user.name.clone(),
-                },
+                CallerKind::User { user_id: user.id.clone(), name: user.name.clone() },
             )
         }
     };

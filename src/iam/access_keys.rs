@@ -163,5 +163,7 @@ pub async fn delete_access_key(
     )
     .await?;
     let key = find_key(state, &user, key_id).await?;
-    state.store.delete_access_key(&key.access_key_id).await
+    state.store.delete_access_key(&key.access_key_id).await?;
+    state.invalidate_caches();
+    Ok(())
 }

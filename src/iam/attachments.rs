@@ -50,7 +50,7 @@ pub async fn attach_policy(
         .store
         .attach_policy(kind, &holder.id, &policy.id)
         .await?;
-    state.policies.invalidate_all();
+    state.invalidate_caches();
     Ok(())
 }
 
@@ -82,7 +82,7 @@ pub async fn detach_policy(
     {
         return Err(not_attached());
     }
-    state.policies.invalidate_all();
+    state.invalidate_caches();
     Ok(())
 }
 

@@ -110,7 +110,7 @@ pub async fn delete_group(state: &AppState, caller: &Caller, name: &str) -> ApiR
         return Err(ApiError::DeleteConflict(message.to_string()));
     }
     state.store.delete_group(&group.id).await?;
-    state.policies.invalidate_all();
+    state.invalidate_caches();
     Ok(())
 }
 
@@ -146,7 +146,7 @@ pub async fn add_user_to_group(
         .store
         .add_group_member(&group.id, &user.id, &now())
         .await?;
-    state.policies.invalidate_all();
+    state.invalidate_caches();
     Ok(())
 }
 
@@ -171,6 +171,6 @@ pub async fn remove_user_from_group(
             user.name, group.name
         )));
     }
-    state.policies.invalidate_all();
+    state.invalidate_caches();
     Ok(())
 }

@@ -64,7 +64,7 @@ pub async fn put_inline_policy(
         .store
         .put_inline_policy(kind, &holder.id, policy_name.as_str(), &text)
         .await?;
-    state.policies.invalidate_all();
+    state.invalidate_caches();
     Ok(())
 }
 
@@ -138,6 +138,6 @@ pub async fn delete_inline_policy(
             kind.noun()
         )));
     }
-    state.policies.invalidate_all();
+    state.invalidate_caches();
     Ok(())
 }

@@ -206,7 +206,7 @@ pub async fn create_policy_version(
         .insert_policy_version(&policy.id, &text, req.set_as_default, &now())
         .await?;
     if req.set_as_default {
-        state.policies.invalidate_all();
+        state.invalidate_caches();
     }
     Ok((version, req.set_as_default))
 }
@@ -287,7 +287,7 @@ pub async fn set_default_policy_version(
         .store
         .set_default_policy_version(&policy.id, &version.version_id, &updated)
         .await?;
-    state.policies.invalidate_all();
+    state.invalidate_caches();
     Ok(ManagedPolicy {
         default_version_id: version.version_id,
         updated_at: updated,

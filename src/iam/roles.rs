@@ -125,7 +125,7 @@ pub async fn create_role(
         last_used_region: None,
     };
     state.store.insert_role(&role, &req.tags).await?;
-    state.policies.invalidate_all();
+    state.invalidate_caches();
     let tags = state.store.list_tags(&role.id).await?;
     Ok((role, tags))
 }
@@ -194,7 +194,7 @@ pub async fn update_trust_policy(
         .store
         .set_trust_policy(&role.id, &trust_policy)
         .await?;
-    state.policies.invalidate_all();
+    state.invalidate_caches();
     Ok(Role {
         trust_policy,
         ..role
@@ -216,7 +216,7 @@ pub async fn delete_role(state: &AppState, caller: &Caller, name: &str) -> ApiRe
         ));
     }
     state.store.delete_role(&role.id).await?;
-    state.policies.invalidate_all();
+    state.invalidate_caches();
     Ok(())
 }
 
@@ -239,7 +239,7 @@ pub async fn put_role_boundary(
         .store
         .set_role_boundary(&role.id, Some(boundary_arn))
         .await?;
-    state.policies.invalidate_all();
+    state.invalidate_caches();
     Ok(())
 }
 
@@ -253,6 +253,6 @@ pub async fn delete_role_boundary(state: &AppState, caller: &Caller, name: &str)
     )
     .await?;
     state.store.set_role_boundary(&role.id, None).await?;
-    state.policies.invalidate_all();
+    state.invalidate_caches();
     Ok(())
 }

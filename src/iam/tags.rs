@@ -61,7 +61,7 @@ pub async fn tag(
             "The number of tags has reached the maximum limit of {MAX_TAGS}."
         )));
     }
-    state.policies.invalidate_all();
+    state.invalidate_caches();
     Ok(())
 }
 
@@ -75,7 +75,7 @@ pub async fn untag(
     let (id, arn, noun) = resolve(state, caller, kind, name).await?;
     authorize(state, caller, &format!("iam:Untag{noun}"), &arn).await?;
     state.store.untag_entity(&id, keys).await?;
-    state.policies.invalidate_all();
+    state.invalidate_caches();
     Ok(())
 }
 

@@ -82,7 +82,7 @@ pub async fn create_user(
         created_at: now(),
     };
     state.store.insert_user(&user, &req.tags).await?;
-    state.policies.invalidate_all();
+    state.invalidate_caches();
     let tags = state.store.list_tags(&user.id).await?;
     Ok((user, tags))
 }
@@ -134,7 +134,7 @@ pub async fn update_user(
         .store
         .update_user(&user.id, &new_name, &new_path)
         .await?;
-    state.policies.invalidate_all();
+    state.invalidate_caches();
     Ok(User {
         name: new_name,
         path: new_path,
@@ -163,7 +163,7 @@ pub async fn delete_user(state: &AppState, caller: &Caller, name: &str) -> ApiRe
         return Err(ApiError::DeleteConflict(message.to_string()));
     }
     state.store.delete_user(&user.id).await?;
-    state.policies.invalidate_all();
+    state.invalidate_caches();
     Ok(())
 }
 
@@ -186,7 +186,7 @@ pub async fn put_user_boundary(
         .store
         .set_user_boundary(&user.id, Some(boundary_arn))
         .await?;
-    state.policies.invalidate_all();
+    state.invalidate_caches();
     Ok(())
 }
 
@@ -200,6 +200,6 @@ pub async fn delete_user_boundary(state: &AppState, caller: &Caller, name: &str)
     )
     .await?;
     state.store.set_user_boundary(&user.id, None).await?;
-    state.policies.invalidate_all();
+    state.invalidate_caches();
     Ok(())
 }
