@@ -31,6 +31,10 @@ pub enum ApiError {
     /// `SignatureDoesNotMatch`, `IncompleteSignature`, `ExpiredToken`).
     #[error("{message}")]
     Unauthenticated { code: &'static str, message: String },
+    /// The request a service asked `/v1/authorize` about is not
+    /// authentic: a clear 400, never a silent deny.
+    #[error("signed_request: {message}")]
+    SubjectNotAuthenticated { code: &'static str, message: String },
     #[error("The request body is larger than the limit of {0} bytes.")]
     PayloadTooLarge(usize),
     #[error("{0}")]
@@ -61,7 +65,8 @@ impl ApiError {
             ApiError::InvalidInput(_) => "InvalidInput",
             ApiError::ValidationError(_) => "ValidationError",
             ApiError::AccessDenied(_) => "AccessDenied",
-            ApiError::Unauthenticated { code, .. } => code,
+            ApiError::Unauthenticated { code, .. }
+            | ApiError::SubjectNotAuthenticated { code, .. } => code,
             ApiError::PayloadTooLarge(_) => "PayloadTooLarge",
             ApiError::NotFound(_) => "NotFound",
             ApiError::Unexpected(_) => "ServiceFailure",
@@ -76,7 +81,8 @@ impl ApiError {
             | ApiError::LimitExceeded(_) => StatusCode::CONFLICT,
             ApiError::MalformedPolicyDocument(_)
             | ApiError::InvalidInput(_)
-            | ApiError::ValidationError(_) => StatusCode::BAD_REQUEST,
+            | ApiError::ValidationError(_)
+            | ApiError::SubjectNotAuthenticated { .. } => StatusCode::BAD_REQUEST,
             ApiError::AccessDenied(_) => StatusCode::FORBIDDEN,
             ApiError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,

@@ -55,7 +55,9 @@ impl Application {
                 .app_data(web::PathConfig::default().error_handler(path_error))
                 .app_data(web::QueryConfig::default().error_handler(query_error))
                 .service(
-                    web::scope("/v1").wrap(SignedBody).configure(|c| api::configure(&mut ServiceConfig::new(c))),
+                    web::scope("/v1")
+                        .wrap(SignedBody)
+                        .configure(|c| api::configure(&mut ServiceConfig::new(c))),
                 )
                 .service(api::health::healthz)
                 .service(api::health::readyz)

@@ -57,9 +57,17 @@ impl OwnedParts {
             headers: req
                 .headers()
                 .iter()
-                .filter_map(|(n, v)| v.to_str().ok().map(|v| (n.as_str().to_string(), v.to_string())))
+                .filter_map(|(n, v)| {
+                    v.to_str()
+                        .ok()
+                        .map(|v| (n.as_str().to_string(), v.to_string()))
+                })
                 .collect(),
-            body: req.extensions().get::<RawBody>().map(|b| b.0.clone()).unwrap_or_default(),
+            body: req
+                .extensions()
+                .get::<RawBody>()
+                .map(|b| b.0.clone())
+                .unwrap_or_default(),
         }
     }
 
@@ -68,7 +76,11 @@ impl OwnedParts {
             method: &self.method,
             path: &self.path,
             query: &self.query,
-            headers: self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect(),
+            headers: self
+                .headers
+                .iter()
+                .map(|(n, v)| (n.as_str(), v.as_str()))
+                .collect(),
             body: &self.body,
         }
     }
@@ -86,7 +98,9 @@ impl FromRequest for Caller {
             .map(|s| origin_of(req, &s.config.trusted_proxies))
             .unwrap_or_default();
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::Unexpected(anyhow::anyhow!("application state missing")))?;
+            let state = state.ok_or_else(|| {
+                ApiError::Unexpected(anyhow::anyhow!("application state missing"))
+            })?;
             authenticate_request(&state, &owned.parts(), origin).await
         })
     }
@@ -109,7 +123,9 @@ where
     type Future = Ready<Result<Self::Transform, Self::InitError>>;
 
     fn new_transform(&self, service: S) -> Self::Future {
-        ready(Ok(SignedBodyMiddleware { service: Rc::new(service) }))
+        ready(Ok(SignedBodyMiddleware {
+            service: Rc::new(service),
+        }))
     }
 }
 
@@ -131,7 +147,9 @@ where
     fn call(&self, mut req: ServiceRequest) -> Self::Future {
         let service = self.service.clone();
         let signed = RequestParts::is_sigv4(
-            req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()),
+            req.headers()
+                .get(AUTHORIZATION)
+                .and_then(|v| v.to_str().ok()),
             req.query_string(),
         );
         Box::pin(async move {
@@ -141,7 +159,9 @@ where
                     .map(|s| s.config.max_body_bytes)
                     .unwrap_or(0);
                 let body = req.extract::<Bytes>().await.map_err(|e| {
-                    if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+                    if e.as_response_error().status_code()
+                        == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
+                    {
                         ApiError::PayloadTooLarge(limit)
                     } else {
                         ApiError::ValidationError(format!("Cannot read the request body: {e}"))
@@ -163,12 +183,14 @@ fn bytes_payload(body: Bytes) -> Payload {
 
 pub fn json_error(err: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
     match err {
-        JsonPayloadError::Overflow { limit } | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => {
             ApiError::PayloadTooLarge(limit).into()
         }
-        JsonPayloadError::ContentType => {
-            ApiError::ValidationError("The request body must be JSON (Content-Type: application/json).".into()).into()
-        }
+        JsonPayloadError::ContentType => ApiError::ValidationError(
+            "The request body must be JSON (Content-Type: application/json).".into(),
+        )
+        .into(),
         other => ApiError::ValidationError(format!("Invalid request body: {other}")).into(),
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod access_keys;
 pub mod accounts;
+pub mod evaluate;
 pub mod extract;
 pub mod groups;
 pub mod health;
@@ -38,6 +39,7 @@ use crate::store::ListParams;
         (name = "roles", description = "Roles and trust policies"),
         (name = "policies", description = "Managed policies and versions"),
         (name = "principal-policies", description = "Inline policies and attachments of users, groups and roles"),
+        (name = "decisions", description = "Simulation and authorization decisions"),
         (name = "health", description = "Probes")
     )
 )]
@@ -70,6 +72,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     groups::configure(cfg);
     roles::configure(cfg);
     policies::configure(cfg);
+    evaluate::configure(cfg);
     principal_policies::configure(cfg);
 }
 

@@ -99,21 +99,36 @@ impl From<SigV4Error> for ApiError {
 }
 
 /// Authenticates a request: SigV4 when signed, else `Authorization: Basic`.
-pub async fn authenticate_request(state: &AppState, parts: &RequestParts<'_>, origin: Origin) -> ApiResult<Caller> {
+pub async fn authenticate_request(
+    state: &AppState,
+    parts: &RequestParts<'_>,
+    origin: Origin,
+) -> ApiResult<Caller> {
     let signed = SignedRequest {
         method: parts.method,
         path: parts.path,
         query: parts.query,
         headers: &parts.headers,
         body: parts.body,
+        body_sha256: None,
     };
     if let Some(claim) = parse_claim(&signed)? {
-        let resolved = resolve_access_key(state, &claim.access_key_id, claim.security_token.as_deref()).await?;
-        verify(&signed, &claim, resolved.secret.expose(), time::OffsetDateTime::now_utc())?;
+        let resolved =
+            resolve_access_key(state, &claim.access_key_id, claim.security_token.as_deref())
+                .await?;
+        verify(
+            &signed,
+            &claim,
+            resolved.secret.expose(),
+            time::OffsetDateTime::now_utc(),
+        )?;
         return Ok(with_origin(&resolved.caller, origin));
     }
     let header = parts.header("authorization").ok_or_else(|| {
-        ApiError::unauthenticated("MissingAuthenticationToken", "Request is missing Authentication Token")
+        ApiError::unauthenticated(
+            "MissingAuthenticationToken",
+            "Request is missing Authentication Token",
+        )
     })?;
     let (scheme, rest) = header.split_once(' ').unwrap_or((header, ""));
     if !scheme.eq_ignore_ascii_case("basic") {
@@ -143,20 +158,30 @@ fn with_origin(caller: &Caller, origin: Origin) -> Caller {
 }
 
 /// Finds the secret and owner of an access key, from the cache or the store.
-pub async fn resolve_access_key(state: &AppState, access_key_id: &str, _token: Option<&str>) -> ApiResult<Arc<ResolvedKey>> {
+pub async fn resolve_access_key(
+    state: &AppState,
+    access_key_id: &str,
+    _token: Option<&str>,
+) -> ApiResult<Arc<ResolvedKey>> {
     if let Some(hit) = state.credentials.inner.get(access_key_id) {
         return Ok(hit);
     }
     let (key, secret) = long_term_secret(state, access_key_id).await?;
     let caller = caller_for_key(state, key, Origin::default()).await?;
     let resolved = Arc::new(ResolvedKey { secret, caller });
-    state.credentials.inner.insert(access_key_id.to_string(), resolved.clone());
+    state
+        .credentials
+        .inner
+        .insert(access_key_id.to_string(), resolved.clone());
     Ok(resolved)
 }
 
 /// The active long-term key and its decrypted secret; unknown and inactive
 /// keys fail alike, as in AWS.
-pub async fn long_term_secret(state: &AppState, access_key_id: &str) -> ApiResult<(AccessKey, SecretAccessKey)> {
+pub async fn long_term_secret(
+    state: &AppState,
+    access_key_id: &str,
+) -> ApiResult<(AccessKey, SecretAccessKey)> {
     let key = state
         .store
         .get_access_key(access_key_id)
@@ -167,7 +192,8 @@ pub async fn long_term_secret(state: &AppState, access_key_id: &str) -> ApiResul
         .master_key
         .open(&key.access_key_id, &key.secret_ciphertext)
         .map_err(ApiError::Unexpected)?;
-    let secret = SecretAccessKey::parse(&secret).map_err(|e| ApiError::Unexpected(anyhow::anyhow!(e)))?;
+    let secret =
+        SecretAccessKey::parse(&secret).map_err(|e| ApiError::Unexpected(anyhow::anyhow!(e)))?;
     Ok((key, secret))
 }
 
@@ -179,13 +205,24 @@ pub async fn caller_for_key(state: &AppState, key: AccessKey, origin: Origin) ->
         .await?
         .ok_or_else(invalid_key)?;
     let (arn, user_id, kind) = match &key.user_id {
-        None => (Arn::root(&account.id).to_string(), account.id.clone(), CallerKind::Root),
+        None => (
+            Arn::root(&account.id).to_string(),
+            account.id.clone(),
+            CallerKind::Root,
+        ),
         Some(uid) => {
-            let user = state.store.get_user_by_id(uid).await?.ok_or_else(invalid_key)?;
+            let user = state
+                .store
+                .get_user_by_id(uid)
+                .await?
+                .ok_or_else(invalid_key)?;
             (
                 user.arn().to_string(),
                 user.id.clone(),
-                CallerKind::User { user_id: user.id.clone(), name: user.name.clone() },
+                CallerKind::User {
+                    user_id: user.id.clone(),
+                    name: user.name.clone(),
+                },
             )
         }
     };

@@ -142,6 +142,7 @@ pub async fn update_access_key(
         .store
         .set_access_key_status(&key.access_key_id, status.as_str())
         .await?;
+    state.invalidate_caches();
     Ok(AccessKey {
         status: status.as_str().to_string(),
         ..key

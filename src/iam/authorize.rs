@@ -11,14 +11,16 @@ use crate::auth::{Caller, CallerKind};
 use crate::domain::{PolicyHolder, Tag};
 use crate::error::{ApiError, ApiResult};
 use crate::policy::{
-    evaluate, CompiledPolicy, EvaluationRequest, PolicySource, Principal, PrincipalKind,
-    RequestContext, SourceKind,
+    evaluate, CompiledPolicy, Evaluation, EvaluationRequest, PolicySource, Principal,
+    PrincipalKind, RequestContext, ResourcePolicy, SourceKind,
 };
 use crate::state::AppState;
 
-/// A principal's compiled identity policies, boundary and tags.
+/// A principal's compiled identity policies (merged into one set, so a
+/// decision probes one index however many policies there are), boundary and
+/// tags.
 pub struct PrincipalPolicies {
-    pub identity: Vec<CompiledPolicy>,
+    pub identity: CompiledPolicy,
     pub boundary: Option<CompiledPolicy>,
     pub tags: Vec<Tag>,
 }
@@ -123,6 +125,9 @@ pub async fn load_holder_policies(
     } else {
         store.list_tags(holder_id).await?
     };
+    let parts: Vec<&CompiledPolicy> = identity.iter().collect();
+    let identity =
+        CompiledPolicy::merge(PolicySource::new(SourceKind::Identity, "identity"), &parts);
     Ok(PrincipalPolicies {
         identity,
         boundary,
@@ -189,43 +194,79 @@ pub fn engine_principal(caller: &Caller) -> Principal {
     }
 }
 
-/// Decides `action` on `resource` for the caller. The account root may do
-/// anything in its own account; everyone else needs an identity policy
-/// allow within the boundary.
+/// What a decision is asked about, beyond the caller.
+pub struct Question<'a> {
+    pub action: &'a str,
+    pub resource: &'a str,
+    /// Extra request keys (never the caller's own: those are derived).
+    pub context: Option<RequestContext>,
+    pub resource_policy: Option<(&'a CompiledPolicy, &'a str)>,
+}
+
+/// Decides a question for a caller with the engine, over the caller's
+/// stored policies (cached). Root gets the engine's root rules.
+pub async fn decide(
+    state: &AppState,
+    caller: &Caller,
+    question: Question<'_>,
+) -> ApiResult<Evaluation> {
+    let policies = match &caller.kind {
+        CallerKind::Root => None,
+        CallerKind::User { user_id, .. } => Some(user_policies(state, user_id).await?),
+    };
+    let tags = policies.as_ref().map(|p| p.tags.as_slice()).unwrap_or(&[]);
+    let mut context = question.context.unwrap_or_default();
+    for (key, values) in caller_context(caller, tags, &state.config.region).iter() {
+        context.insert_many(key, values.iter().cloned());
+    }
+    let identity: Vec<&CompiledPolicy> = policies
+        .as_ref()
+        .map(|p| vec![&p.identity])
+        .unwrap_or_default();
+    let principal = engine_principal(caller);
+    let request = EvaluationRequest {
+        principal: &principal,
+        action: question.action,
+        resource: question.resource,
+        context: &context,
+        identity: &identity,
+        boundary: policies.as_ref().and_then(|p| p.boundary.as_ref()),
+        session: None,
+        resource_policy: question
+            .resource_policy
+            .map(|(policy, owner_account)| ResourcePolicy {
+                policy,
+                owner_account,
+            }),
+    };
+    Ok(evaluate(&request))
+}
+
+/// Decides `action` on `resource` for the caller: an IAM operation's own
+/// authorization. The account root may do anything in its own account;
+/// everyone else needs an identity policy allow within the boundary.
 pub async fn authorize(
     state: &AppState,
     caller: &Caller,
     action: &str,
     resource: &str,
 ) -> ApiResult<()> {
-    let (identity_ctx, policies) = match &caller.kind {
-        CallerKind::Root => return Ok(()),
-        CallerKind::User { user_id, .. } => {
-            let policies = user_policies(state, user_id).await?;
-            (
-                caller_context(caller, &policies.tags, &state.config.region),
-                policies,
-            )
-        }
-    };
-    let identity: Vec<&CompiledPolicy> = policies.identity.iter().collect();
-    let principal = engine_principal(caller);
-    let request = EvaluationRequest {
-        principal: &principal,
-        action,
-        resource,
-        context: &identity_ctx,
-        identity: &identity,
-        boundary: policies.boundary.as_ref(),
-        session: None,
-        resource_policy: None,
-    };
-    let evaluation = evaluate(&request);
-    match evaluation.denial_reason(action) {
+    if caller.is_root() {
+        return Ok(());
+    }
+    let evaluation = decide(
+        state,
+        caller,
+        Question {
+            action,
+            resource,
+            context: None,
+            resource_policy: None,
+        },
+    )
+    .await?;
+    match evaluation.denial_message(&caller.arn, action, resource) {
         None => Ok(()),
-        Some(reason) => Err(ApiError::AccessDenied(format!(
-            "User: {} is not authorized to perform: {action} on resource: {resource} {reason}",
-            caller.arn
-        ))),
+        Some(message) => Err(ApiError::AccessDenied(message)),
     }
 }

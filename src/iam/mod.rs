@@ -16,6 +16,8 @@ pub mod inline_policies;
 pub mod login_profiles;
 pub mod policies;
 pub mod roles;
+pub mod service_authorize;
+pub mod simulate;
 pub mod tags;
 pub mod trust;
 pub mod users;

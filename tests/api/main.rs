@@ -3,6 +3,8 @@
 //! fresh SQLite database in its own temporary directory.
 
 mod helpers;
+mod signing;
 
 mod openapi;
+mod sigv4;
 mod smoke;

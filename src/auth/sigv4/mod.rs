@@ -65,6 +65,10 @@ pub struct SignedRequest<'a> {
     pub headers: &'a [(&'a str, &'a str)],
     /// The whole body.
     pub body: &'a [u8],
+    /// The body's hex SHA-256 when the body itself is not at hand (a
+    /// service asking `POST /v1/authorize` about a request it received);
+    /// when set, it stands for `body`.
+    pub body_sha256: Option<&'a str>,
 }
 
 /// Shows header names but no values, and the query and body only by size:
@@ -262,8 +266,12 @@ fn payload_hash(req: &SignedRequest<'_>) -> Result<String, SigV4Error> {
             ));
         }
     }
+    let actual = match req.body_sha256 {
+        Some(hash) => hash.to_ascii_lowercase(),
+        None => signing::sha256_hex(req.body),
+    };
     let Some(declared) = declared else {
-        return Ok(signing::sha256_hex(req.body));
+        return Ok(actual);
     };
     if declared == UNSIGNED_PAYLOAD {
         return Ok(declared.to_owned());
@@ -274,7 +282,7 @@ fn payload_hash(req: &SignedRequest<'_>) -> Result<String, SigV4Error> {
              streaming (chunked) payloads are not supported.",
         ));
     }
-    if !declared.eq_ignore_ascii_case(&signing::sha256_hex(req.body)) {
+    if !declared.eq_ignore_ascii_case(&actual) {
         return Err(SigV4Error::mismatch(
             "The provided 'x-amz-content-sha256' header does not match what was computed.",
         ));

@@ -67,6 +67,7 @@ impl RawRequest {
             query: &self.query,
             headers: &headers,
             body: &self.body,
+            body_sha256: None,
         })
     }
 

@@ -1,0 +1,58 @@
+//! POST /v1/evaluate (simulation) and POST /v1/authorize (decisions for
+//! platform services).
+
+use actix_web::{post, web, HttpResponse};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::auth::Caller;
+use crate::error::{ApiResult, ErrorResponse};
+use crate::iam::service_authorize::{AuthorizeRequest, AuthorizeResponse};
+use crate::iam::simulate::{EvaluateRequest, EvaluateResponse};
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(evaluate).service(authorize);
+}
+
+/// Simulate: a decision per action x resource, with the statements that
+/// matched, the deciding layer and the missing context keys.
+///
+/// Stored mode (`principal_arn`: a user, a role or an assumed-role session)
+/// evaluates the principal's stored policies and boundary. Custom mode
+/// evaluates the given documents for `caller_arn`.
+///
+/// Permissions: `iam:SimulatePrincipalPolicy` on the principal ARN (stored
+/// mode) or `iam:SimulateCustomPolicy` (custom mode).
+#[utoipa::path(tag = "decisions", request_body = EvaluateRequest, responses(
+    (status = 200, body = EvaluateResponse), (status = 400, body = ErrorResponse),
+    (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+#[post("/evaluate")]
+async fn evaluate(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<EvaluateRequest>,
+) -> ApiResult<HttpResponse> {
+    let reply = crate::iam::simulate::evaluate_request(&state, &caller, body.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(reply))
+}
+
+/// For platform services: identify the caller of a request the service
+/// received (by its SigV4 signature, or by its access key) and decide one
+/// action on one resource. A forged or expired signature is a 400 with
+/// AWS's code, not a deny.
+///
+/// Permissions: `latchkey:Authorize` on the resource.
+#[utoipa::path(tag = "decisions", request_body = AuthorizeRequest, responses(
+    (status = 200, body = AuthorizeResponse), (status = 400, description = "invalid body, or the forwarded request is not authentic", body = ErrorResponse),
+    (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse)))]
+#[post("/authorize")]
+async fn authorize(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<AuthorizeRequest>,
+) -> ApiResult<HttpResponse> {
+    let reply =
+        crate::iam::service_authorize::authorize_request(&state, &caller, body.into_inner())
+            .await?;
+    Ok(HttpResponse::Ok().json(reply))
+}

@@ -1,0 +1,308 @@
+//! `POST /v1/authorize`: a platform service asks whether a request it
+//! received may proceed. latchkey identifies the service's caller (by the
+//! SigV4 signature of the forwarded request, or by its access key), fills
+//! the context itself and decides one action on one resource. The service
+//! holds no secret of its callers.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::authorize::{decide, Question};
+use super::simulate::{ContextEntry, EvaluateMatchedStatement};
+use crate::auth::authenticate::resolve_access_key;
+use crate::auth::sigv4::{parse_claim, verify, SignedRequest};
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::policy::{CompiledPolicy, PolicyDocument, PolicySource, RequestContext, SourceKind};
+use crate::state::AppState;
+
+/// A request the service received, as its caller signed it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForwardedRequest {
+    #[schema(example = "GET")]
+    pub method: String,
+    /// The URL as received: `https://host/path?query` or `/path?query`,
+    /// still percent-encoded.
+    #[schema(example = "https://storage.internal/bucket/report.csv")]
+    pub url: String,
+    /// Every header as received (at least the signed ones).
+    pub headers: BTreeMap<String, String>,
+    /// The body, when small; or give `body_sha256`.
+    pub body: Option<String>,
+    /// Hex SHA-256 of the body.
+    pub body_sha256: Option<String>,
+}
+
+/// Credentials the service has already checked by other means.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubjectCredentials {
+    pub access_key_id: String,
+    pub session_token: Option<String>,
+}
+
+impl std::fmt::Debug for SubjectCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SubjectCredentials({}, token: ***)", self.access_key_id)
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorizeRequest {
+    pub signed_request: Option<ForwardedRequest>,
+    pub credentials: Option<SubjectCredentials>,
+    #[schema(example = "s3:GetObject")]
+    pub action: String,
+    #[schema(example = "arn:aws:s3:::bucket/report.csv")]
+    pub resource: String,
+    /// Request keys the service knows (e.g. `s3:prefix`). Keys latchkey
+    /// derives itself (`aws:PrincipalArn`, `aws:SourceIp`, ...) cannot be set.
+    #[serde(default)]
+    pub context: BTreeMap<String, ContextEntry>,
+    /// The caller's address as the service saw it; becomes `aws:SourceIp`.
+    pub source_ip: Option<String>,
+    /// The resource's own policy (e.g. a bucket policy).
+    #[schema(value_type = Option<Object>)]
+    pub resource_policy: Option<Value>,
+    /// The account owning the resource (default: the caller's).
+    pub resource_owner: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubjectPrincipal {
+    pub arn: String,
+    pub account: String,
+    pub user_id: String,
+    /// `aws:PrincipalType`: Account, User or AssumedRole.
+    #[serde(rename = "type")]
+    pub principal_type: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuthorizeResponse {
+    pub allowed: bool,
+    /// allowed, explicit_deny or implicit_deny.
+    pub decision: String,
+    pub principal: SubjectPrincipal,
+    pub matched_statements: Vec<EvaluateMatchedStatement>,
+    pub decided_by: String,
+    pub missing_context_keys: Vec<String>,
+}
+
+/// Keys latchkey derives; a service cannot set them.
+const RESERVED_PREFIXES: &[&str] = &[
+    "aws:sourceip",
+    "aws:currenttime",
+    "aws:epochtime",
+    "aws:securetransport",
+    "aws:principalarn",
+    "aws:principalaccount",
+    "aws:principaltype",
+    "aws:userid",
+    "aws:username",
+    "aws:principaltag/",
+    "aws:tokenissuetime",
+    "aws:multifactorauthpresent",
+    "aws:requestedregion",
+];
+
+fn is_reserved(key: &str) -> bool {
+    let lower = key.to_ascii_lowercase();
+    RESERVED_PREFIXES.iter().any(|p| {
+        if p.ends_with('/') {
+            lower.starts_with(p)
+        } else {
+            lower == *p
+        }
+    })
+}
+
+fn subject_error(e: ApiError) -> ApiError {
+    match e {
+        ApiError::Unauthenticated { code, message } => {
+            ApiError::SubjectNotAuthenticated { code, message }
+        }
+        other => other,
+    }
+}
+
+/// Splits a URL into its raw path and query.
+fn path_and_query(url: &str) -> (&str, &str) {
+    let rest = match url.find("://") {
+        Some(i) => {
+            let after = &url[i + 3..];
+            after.find('/').map(|j| &after[j..]).unwrap_or("/")
+        }
+        None => url,
+    };
+    rest.split_once('?').unwrap_or((rest, ""))
+}
+
+async fn identify(state: &AppState, req: &AuthorizeRequest) -> ApiResult<Caller> {
+    match (&req.signed_request, &req.credentials) {
+        (Some(forwarded), None) => {
+            let (path, query) = path_and_query(&forwarded.url);
+            let headers: Vec<(&str, &str)> = forwarded
+                .headers
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            let signed = SignedRequest {
+                method: &forwarded.method,
+                path,
+                query,
+                headers: &headers,
+                body: forwarded.body.as_deref().unwrap_or("").as_bytes(),
+                body_sha256: if forwarded.body.is_some() {
+                    None
+                } else {
+                    forwarded.body_sha256.as_deref()
+                },
+            };
+            let claim = parse_claim(&signed)
+                .map_err(ApiError::from)
+                .map_err(subject_error)?
+                .ok_or_else(|| ApiError::SubjectNotAuthenticated {
+                    code: "MissingAuthenticationToken",
+                    message: "signed_request carries no SigV4 signature.".into(),
+                })?;
+            let resolved =
+                resolve_access_key(state, &claim.access_key_id, claim.security_token.as_deref())
+                    .await
+                    .map_err(subject_error)?;
+            verify(
+                &signed,
+                &claim,
+                resolved.secret.expose(),
+                time::OffsetDateTime::now_utc(),
+            )
+            .map_err(ApiError::from)
+            .map_err(subject_error)?;
+            Ok(resolved.caller.clone())
+        }
+        (None, Some(creds)) => {
+            Ok(
+                resolve_access_key(state, &creds.access_key_id, creds.session_token.as_deref())
+                    .await
+                    .map_err(subject_error)?
+                    .caller
+                    .clone(),
+            )
+        }
+        _ => Err(ApiError::ValidationError(
+            "Give exactly one of signed_request and credentials.".into(),
+        )),
+    }
+}
+
+pub async fn authorize_request(
+    state: &AppState,
+    service: &Caller,
+    req: AuthorizeRequest,
+) -> ApiResult<AuthorizeResponse> {
+    super::authorize(state, service, "latchkey:Authorize", &req.resource).await?;
+    let mut subject = identify(state, &req).await?;
+    subject.source_ip = match &req.source_ip {
+        Some(ip) => Some(ip.parse::<IpAddr>().map_err(|_| {
+            ApiError::ValidationError(format!("source_ip {ip} is not an IP address."))
+        })?),
+        None => None,
+    };
+    subject.secure_transport = req
+        .signed_request
+        .as_ref()
+        .is_some_and(|f| f.url.starts_with("https://"));
+    let mut context = RequestContext::new();
+    for (key, value) in &req.context {
+        if is_reserved(key) {
+            continue;
+        }
+        match value {
+            ContextEntry::One(v) => context.insert(key, v.clone()),
+            ContextEntry::Many(v) => context.insert_many(key, v.iter().cloned()),
+        }
+    }
+    let resource_policy = match &req.resource_policy {
+        None => None,
+        Some(doc) => Some(CompiledPolicy::compile(
+            &PolicyDocument::from_value(doc)?,
+            PolicySource::new(SourceKind::Resource, "resource_policy"),
+        )?),
+    };
+    let owner = req
+        .resource_owner
+        .clone()
+        .unwrap_or_else(|| subject.account_id.clone());
+    let evaluation = decide(
+        state,
+        &subject,
+        Question {
+            action: &req.action,
+            resource: &req.resource,
+            context: Some(context),
+            resource_policy: resource_policy.as_ref().map(|p| (p, owner.as_str())),
+        },
+    )
+    .await?;
+    let matched_statements = evaluation
+        .matched_statements
+        .iter()
+        .map(|m| EvaluateMatchedStatement {
+            source: wire(&m.source),
+            policy: m.policy.clone(),
+            sid: m.sid.clone(),
+            index: m.index,
+            effect: wire(&m.effect),
+        })
+        .collect();
+    Ok(AuthorizeResponse {
+        allowed: evaluation.is_allowed(),
+        decision: wire(&evaluation.decision),
+        principal: SubjectPrincipal {
+            principal_type: subject.principal_type().to_string(),
+            arn: subject.arn.clone(),
+            account: subject.account_id.clone(),
+            user_id: subject.user_id.clone(),
+        },
+        matched_statements,
+        decided_by: wire(&evaluation.decided_by),
+        missing_context_keys: evaluation.missing_context_keys,
+    })
+}
+
+/// The snake_case name serde gives an engine enum on the wire.
+fn wire<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_split_into_raw_path_and_query() {
+        assert_eq!(
+            path_and_query("https://h.example/a/b%20c?x=1&y"),
+            ("/a/b%20c", "x=1&y")
+        );
+        assert_eq!(path_and_query("http://h.example"), ("/", ""));
+        assert_eq!(path_and_query("/p?q=2"), ("/p", "q=2"));
+    }
+
+    #[test]
+    fn derived_keys_are_reserved() {
+        assert!(is_reserved("AWS:SourceIp"));
+        assert!(is_reserved("aws:PrincipalTag/team"));
+        assert!(!is_reserved("s3:prefix"));
+        assert!(!is_reserved("aws:RequestTag/team"));
+    }
+}

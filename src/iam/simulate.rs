@@ -1,0 +1,345 @@
+//! `POST /v1/evaluate`: what a stored principal, or a set of given
+//! documents, may do: a decision per action x resource with the statements
+//! that matched, the deciding layer and the context keys that were missing.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::authorize as authz;
+use super::authorize::{load_holder_policies, PrincipalPolicies};
+use crate::auth::Caller;
+use crate::domain::{Arn, PolicyHolder};
+use crate::error::{ApiError, ApiResult};
+use crate::policy::simulate::{
+    simulate_custom, ContextValue, SimulateRequest, SimulateResponse, SimulateResult,
+};
+use crate::policy::{
+    evaluate, CompiledPolicy, EvaluationRequest, PolicyDocument, PolicySource, Principal,
+    PrincipalKind, RequestContext, ResourcePolicy, SourceKind,
+};
+use crate::state::AppState;
+
+/// One context value, or several for a multivalued key.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ContextEntry {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl From<ContextEntry> for ContextValue {
+    fn from(e: ContextEntry) -> Self {
+        match e {
+            ContextEntry::One(s) => ContextValue::One(s),
+            ContextEntry::Many(v) => ContextValue::Many(v),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluateRequest {
+    /// Stored mode: a user, role or assumed-role session ARN; its stored
+    /// policies, boundary (and session policies) are evaluated.
+    pub principal_arn: Option<String>,
+    /// Custom mode: identity policy documents (stored mode: added to the
+    /// principal's own).
+    #[serde(default)]
+    #[schema(value_type = Vec<Object>)]
+    pub policies: Vec<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub permissions_boundary: Option<Value>,
+    #[schema(value_type = Option<Object>)]
+    pub session_policy: Option<Value>,
+    /// Custom mode: who asks (Principal matching and `aws:` variables).
+    pub caller_arn: Option<String>,
+    /// A resource-based policy; one with no Resource is a trust policy.
+    #[schema(value_type = Option<Object>)]
+    pub resource_policy: Option<Value>,
+    /// The account owning the resources (default: the principal's).
+    pub resource_owner: Option<String>,
+    #[schema(example = json!(["iam:CreateUser"]))]
+    pub action_names: Vec<String>,
+    /// Default `["*"]`.
+    #[serde(default)]
+    pub resource_arns: Vec<String>,
+    #[serde(default)]
+    pub context: BTreeMap<String, ContextEntry>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EvaluateMatchedStatement {
+    /// identity, boundary, session, resource or trust.
+    pub source: String,
+    /// The policy's ARN, or the inline policy's name.
+    pub policy: String,
+    pub sid: Option<String>,
+    pub index: usize,
+    pub effect: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EvaluateResult {
+    pub action: String,
+    pub resource: String,
+    /// allowed, explicit_deny or implicit_deny.
+    #[schema(example = "allowed")]
+    pub decision: String,
+    pub matched_statements: Vec<EvaluateMatchedStatement>,
+    /// The layer that decided: identity, boundary, session, resource, trust or root.
+    pub decided_by: String,
+    pub missing_context_keys: Vec<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EvaluateResponse {
+    pub results: Vec<EvaluateResult>,
+}
+
+fn to_wire(response: SimulateResponse) -> ApiResult<EvaluateResponse> {
+    serde_json::to_value(response)
+        .and_then(serde_json::from_value)
+        .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("evaluation reply: {e}")))
+}
+
+pub async fn evaluate_request(
+    state: &AppState,
+    caller: &Caller,
+    req: EvaluateRequest,
+) -> ApiResult<EvaluateResponse> {
+    if req.action_names.is_empty() {
+        return Err(ApiError::ValidationError(
+            "action_names must name at least one action.".into(),
+        ));
+    }
+    match req.principal_arn.clone() {
+        None => {
+            authz::authorize(state, caller, "iam:SimulateCustomPolicy", "*").await?;
+            let simulate = SimulateRequest {
+                policies: req.policies,
+                permissions_boundary: req.permissions_boundary,
+                session_policy: req.session_policy,
+                caller_arn: req.caller_arn,
+                resource_policy: req.resource_policy,
+                resource_owner: req.resource_owner,
+                action_names: req.action_names,
+                resource_arns: if req.resource_arns.is_empty() {
+                    vec!["*".into()]
+                } else {
+                    req.resource_arns
+                },
+                context: req
+                    .context
+                    .into_iter()
+                    .map(|(k, v)| (k, v.into()))
+                    .collect(),
+            };
+            to_wire(simulate_custom(&simulate)?)
+        }
+        Some(arn) => {
+            authz::authorize(state, caller, "iam:SimulatePrincipalPolicy", &arn).await?;
+            stored(state, caller, &arn, req).await
+        }
+    }
+}
+
+fn compile_value(doc: &Value, kind: SourceKind, name: &str) -> ApiResult<CompiledPolicy> {
+    Ok(CompiledPolicy::compile(
+        &PolicyDocument::from_value(doc)?,
+        PolicySource::new(kind, name),
+    )?)
+}
+
+/// A stored principal: who it is for the engine, its policies and the
+/// context keys AWS derives for it.
+struct StoredPrincipal {
+    principal: Principal,
+    policies: PrincipalPolicies,
+    keys: Vec<(String, String)>,
+}
+
+async fn load_principal(
+    state: &AppState,
+    caller: &Caller,
+    arn_text: &str,
+) -> ApiResult<StoredPrincipal> {
+    let arn: Arn = arn_text
+        .parse()
+        .map_err(|_| ApiError::InvalidInput(format!("principal_arn {arn_text} is not an ARN.")))?;
+    if arn.account != caller.account_id {
+        return Err(ApiError::NoSuchEntity(format!(
+            "The principal {arn_text} is not in this account."
+        )));
+    }
+    let mut keys = vec![("aws:PrincipalAccount".to_string(), arn.account.clone())];
+    match (arn.service.as_str(), arn.resource_type()) {
+        ("iam", "user") => {
+            let user = super::users::find_user(state, caller, arn.resource_name()).await?;
+            let policies = load_holder_policies(
+                state,
+                PolicyHolder::User,
+                &user.id,
+                user.permissions_boundary.as_deref(),
+            )
+            .await?;
+            keys.push(("aws:PrincipalType".into(), "User".into()));
+            keys.push(("aws:PrincipalArn".into(), user.arn().to_string()));
+            keys.push(("aws:username".into(), user.name.clone()));
+            keys.push(("aws:userid".into(), user.id.clone()));
+            Ok(StoredPrincipal {
+                principal: Principal {
+                    arn: user.arn().to_string(),
+                    account: arn.account.clone(),
+                    unique_id: user.id.clone(),
+                    kind: PrincipalKind::User,
+                },
+                policies,
+                keys,
+            })
+        }
+        ("iam", "role") | ("sts", "assumed-role") => {
+            // A role is evaluated as a session of it ("evaluate a role").
+            let (role_name, session_name) = if arn.service == "iam" {
+                (
+                    arn.resource_name().to_string(),
+                    "latchkey-evaluate".to_string(),
+                )
+            } else {
+                let mut parts = arn.resource.splitn(3, '/').skip(1);
+                let role = parts.next().unwrap_or_default().to_string();
+                (role, parts.next().unwrap_or_default().to_string())
+            };
+            let role = super::roles::find_role(state, caller, &role_name).await?;
+            let policies = load_holder_policies(
+                state,
+                PolicyHolder::Role,
+                &role.id,
+                role.permissions_boundary.as_deref(),
+            )
+            .await?;
+            let session_arn = format!(
+                "arn:aws:sts::{}:assumed-role/{}/{session_name}",
+                role.account_id, role.name
+            );
+            let user_id = format!("{}:{session_name}", role.id);
+            keys.push(("aws:PrincipalType".into(), "AssumedRole".into()));
+            keys.push(("aws:PrincipalArn".into(), role.arn().to_string()));
+            keys.push(("aws:userid".into(), user_id.clone()));
+            Ok(StoredPrincipal {
+                principal: Principal {
+                    arn: session_arn,
+                    account: role.account_id.clone(),
+                    unique_id: user_id,
+                    kind: PrincipalKind::AssumedRole {
+                        role_arn: role.arn().to_string(),
+                        role_unique_id: role.id.clone(),
+                    },
+                },
+                policies,
+                keys,
+            })
+        }
+        _ => Err(ApiError::InvalidInput(format!(
+            "principal_arn must be a user, role or assumed-role session ARN, not {arn_text}."
+        ))),
+    }
+}
+
+async fn stored(
+    state: &AppState,
+    caller: &Caller,
+    arn: &str,
+    req: EvaluateRequest,
+) -> ApiResult<EvaluateResponse> {
+    let loaded = load_principal(state, caller, arn).await?;
+    let mut identity = vec![&loaded.policies.identity];
+    let extra = req
+        .policies
+        .iter()
+        .enumerate()
+        .map(|(i, d)| compile_value(d, SourceKind::Identity, &format!("policies[{i}]")))
+        .collect::<ApiResult<Vec<_>>>()?;
+    identity.extend(extra.iter());
+    let boundary = match &req.permissions_boundary {
+        Some(doc) => Some(compile_value(
+            doc,
+            SourceKind::Boundary,
+            "permissions_boundary",
+        )?),
+        None => None,
+    };
+    let boundary = boundary.as_ref().or(loaded.policies.boundary.as_ref());
+    let session = match &req.session_policy {
+        Some(doc) => Some(compile_value(doc, SourceKind::Session, "session_policy")?),
+        None => None,
+    };
+    let session_refs: Option<Vec<&CompiledPolicy>> = session.as_ref().map(|s| vec![s]);
+    let resource_policy = match &req.resource_policy {
+        None => None,
+        Some(v) => {
+            let doc = PolicyDocument::from_value(v)?;
+            let kind = if doc.statements.iter().all(|s| s.resource.is_none()) {
+                SourceKind::Trust
+            } else {
+                SourceKind::Resource
+            };
+            Some(CompiledPolicy::compile(
+                &doc,
+                PolicySource::new(kind, "resource_policy"),
+            )?)
+        }
+    };
+    let mut context = RequestContext::new();
+    for (k, v) in req.context {
+        match v {
+            ContextEntry::One(s) => context.insert(&k, s),
+            ContextEntry::Many(list) => context.insert_many(&k, list),
+        }
+    }
+    for tag in &loaded.policies.tags {
+        context.insert(&format!("aws:PrincipalTag/{}", tag.key), tag.value.clone());
+    }
+    // The principal's own keys come from the store, never from the body.
+    for (k, v) in &loaded.keys {
+        context.insert(k, v.clone());
+    }
+    let owner = req
+        .resource_owner
+        .clone()
+        .unwrap_or_else(|| loaded.principal.account.clone());
+    let resources = if req.resource_arns.is_empty() {
+        vec!["*".to_string()]
+    } else {
+        req.resource_arns
+    };
+    let mut results = Vec::new();
+    for action in &req.action_names {
+        for resource in &resources {
+            let e = evaluate(&EvaluationRequest {
+                principal: &loaded.principal,
+                action,
+                resource,
+                context: &context,
+                identity: &identity,
+                boundary,
+                session: session_refs.as_deref(),
+                resource_policy: resource_policy.as_ref().map(|policy| ResourcePolicy {
+                    policy,
+                    owner_account: &owner,
+                }),
+            });
+            results.push(SimulateResult {
+                action: action.clone(),
+                resource: resource.clone(),
+                decision: e.decision,
+                matched_statements: e.matched_statements,
+                decided_by: e.decided_by,
+                missing_context_keys: e.missing_context_keys,
+            });
+        }
+    }
+    to_wire(SimulateResponse { results })
+}
