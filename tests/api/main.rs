@@ -5,6 +5,8 @@
 mod helpers;
 mod signing;
 
+mod authorize;
+mod evaluate;
 mod openapi;
 mod sigv4;
 mod smoke;
