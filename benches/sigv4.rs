@@ -77,6 +77,7 @@ fn request<'a>(headers: &'a [(&'a str, &'a str)]) -> SignedRequest<'a> {
         query: "",
         headers,
         body: BODY,
+        body_sha256: None,
     }
 }
 
