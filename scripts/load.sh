@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Load test of a release build on loopback: GET /healthz, GET /v1/users/{user},
+# POST /v1/users and POST /v1/authorize, each for DURATION seconds with
+# CONNECTIONS connections (wrk, 2 threads). Bounded in time; only 127.0.0.1.
+#   scripts/load.sh [DURATION] [CONNECTIONS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${1:-10}
+CONNECTIONS=${2:-16}
+PORT=${LOAD_PORT:-18399}
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+cargo build --release --quiet
+DATA=$(mktemp -d)
+AK=AKIALOADTESTROOT0001
+SK=loadtest/secret/0000000000000000000000000
+LATCHKEY_ROOT_ACCESS_KEY_ID=$AK LATCHKEY_ROOT_SECRET_ACCESS_KEY=$SK RUST_LOG=warn \
+  ./target/release/latchkey serve --bind 127.0.0.1:$PORT --data-dir "$DATA" &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null; rm -rf "$DATA" "$WORK"' EXIT
+WORK=$(mktemp -d)
+U=http://127.0.0.1:$PORT
+for _ in $(seq 50); do curl -sf $U/readyz >/dev/null && break; sleep 0.1; done
+BASIC="Basic $(printf '%s:%s' $AK $SK | base64 -w0)"
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+curl -sf -u "$AK:$SK" -H 'content-type: application/json' -d '{"name":"alice"}' $U/v1/users >/dev/null
+# A platform service allowed latchkey:Authorize, and a subject that may read reports/*.
+curl -sf -u "$AK:$SK" -H 'content-type: application/json' -d '{"name":"storage"}' $U/v1/users >/dev/null
+curl -sf -u "$AK:$SK" -X PUT -H 'content-type: application/json' $U/v1/users/storage/policies/authz \
+  -d '{"document":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"latchkey:Authorize","Resource":"*"}]}}'
+SVC=$(curl -sf -u "$AK:$SK" -X POST $U/v1/users/storage/access-keys)
+SVC_BASIC="Basic $(printf '%s:%s' "$(echo "$SVC" | json "['access_key_id']")" "$(echo "$SVC" | json "['secret_access_key']")" | base64 -w0)"
+curl -sf -u "$AK:$SK" -H 'content-type: application/json' -d '{"name":"reader"}' $U/v1/users >/dev/null
+curl -sf -u "$AK:$SK" -X PUT -H 'content-type: application/json' $U/v1/users/reader/policies/read \
+  -d '{"document":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::reports/*","Condition":{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}}]}}'
+SUB=$(curl -sf -u "$AK:$SK" -X POST $U/v1/users/reader/access-keys)
+python3 scripts/sign_forwarded.py --access-key "$(echo "$SUB" | json "['access_key_id']")" \
+  --secret "$(echo "$SUB" | json "['secret_access_key']")" > "$WORK/authorize.json"
+curl -sf -H "authorization: $SVC_BASIC" -H 'content-type: application/json' -d @"$WORK/authorize.json" $U/v1/authorize \
+  | grep -q '"allowed":true' || { echo "authorize smoke check failed"; exit 1; }
+
+cat > "$WORK/post.lua" <<LUA
+local n = 0
+local id = tostring(math.random(1, 1000000000))
+wrk.method = "POST"
+wrk.headers["Authorization"] = "$BASIC"
+wrk.headers["Content-Type"] = "application/json"
+request = function()
+  n = n + 1
+  return wrk.format(nil, "/v1/users", nil, '{"name":"load-' .. id .. '-' .. n .. '"}')
+end
+LUA
+cat > "$WORK/authorize.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Authorization"] = "$SVC_BASIC"
+wrk.headers["Content-Type"] = "application/json"
+local f = io.open("$WORK/authorize.json"); wrk.body = f:read("*a"); f:close()
+LUA
+run() { # name, extra wrk args...
+  local name=$1; shift
+  local out; out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@")
+  local rps p50 p99 errors
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  p50=$(echo "$out" | awk '$1=="50%" {print $2}')
+  p99=$(echo "$out" | awk '$1=="99%" {print $2}')
+  errors=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
+  printf '%-26s %10s req/s   p50 %-9s p99 %-9s non-2xx %s\n' "$name" "$rps" "$p50" "$p99" "${errors:-0}"
+}
+echo "latchkey load test: ${DURATION}s per endpoint, $CONNECTIONS connections, release build, $(nproc) cores"
+run "GET /healthz" $U/healthz
+run "GET /v1/users/alice" -H "Authorization: $BASIC" $U/v1/users/alice
+run "POST /v1/users" -s "$WORK/post.lua" $U/v1/users
+run "POST /v1/authorize" -s "$WORK/authorize.lua" $U/v1/authorize
