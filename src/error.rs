@@ -35,6 +35,10 @@ pub enum ApiError {
     /// authentic: a clear 400, never a silent deny.
     #[error("signed_request: {message}")]
     SubjectNotAuthenticated { code: &'static str, message: String },
+    /// A malformed AWS query-protocol request, with its code
+    /// (`MissingAction`, `InvalidAction`, `MissingParameter`, ...): 400.
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
     #[error("The request body is larger than the limit of {0} bytes.")]
     PayloadTooLarge(usize),
     #[error("{0}")]
@@ -66,7 +70,8 @@ impl ApiError {
             ApiError::ValidationError(_) => "ValidationError",
             ApiError::AccessDenied(_) => "AccessDenied",
             ApiError::Unauthenticated { code, .. }
-            | ApiError::SubjectNotAuthenticated { code, .. } => code,
+            | ApiError::SubjectNotAuthenticated { code, .. }
+            | ApiError::BadRequest { code, .. } => code,
             ApiError::PayloadTooLarge(_) => "PayloadTooLarge",
             ApiError::NotFound(_) => "NotFound",
             ApiError::Unexpected(_) => "ServiceFailure",
@@ -82,11 +87,27 @@ impl ApiError {
             ApiError::MalformedPolicyDocument(_)
             | ApiError::InvalidInput(_)
             | ApiError::ValidationError(_)
-            | ApiError::SubjectNotAuthenticated { .. } => StatusCode::BAD_REQUEST,
+            | ApiError::SubjectNotAuthenticated { .. }
+            | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::AccessDenied(_) => StatusCode::FORBIDDEN,
             ApiError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The status of the AWS query protocol: as [`Self::status`], except
+    /// that AWS answers credential failures with 403 there (400 for a
+    /// malformed or expired signature or token), where /v1 answers 401.
+    pub fn query_status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthenticated { code, .. } => match *code {
+                "IncompleteSignature" | "RequestExpired" | "ExpiredToken" => {
+                    StatusCode::BAD_REQUEST
+                }
+                _ => StatusCode::FORBIDDEN,
+            },
+            other => other.status(),
         }
     }
 

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod awsquery;
 pub mod bootstrap;
 pub mod cli;
 pub mod config;

@@ -59,6 +59,7 @@ impl Application {
                         .wrap(SignedBody)
                         .configure(|c| api::configure(&mut ServiceConfig::new(c))),
                 )
+                .configure(crate::awsquery::configure)
                 .service(api::health::healthz)
                 .service(api::health::readyz)
                 .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/openapi.json", openapi.clone()))

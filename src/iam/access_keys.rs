@@ -168,3 +168,33 @@ pub async fn delete_access_key(
     state.invalidate_caches();
     Ok(())
 }
+
+/// IAM's GetAccessKeyLastUsed: any key of the caller's account, by id.
+/// Returns the owner (None for a root key) and the key with its last use.
+pub async fn get_access_key_last_used(
+    state: &AppState,
+    caller: &Caller,
+    key_id: &str,
+) -> ApiResult<(Option<User>, AccessKey)> {
+    let key = state
+        .store
+        .get_access_key(key_id)
+        .await?
+        .filter(|k| k.account_id == caller.account_id);
+    let owner = match key.as_ref().and_then(|k| k.user_id.as_deref()) {
+        Some(user_id) => state.store.get_user_by_id(user_id).await?,
+        None => None,
+    };
+    // The resource is the owning user (or the root); an unknown key is
+    // authorized against the account's users so the 404 does not leak.
+    let resource = match (&key, &owner) {
+        (_, Some(user)) => user.arn().to_string(),
+        (Some(_), None) => crate::domain::Arn::root(&caller.account_id).to_string(),
+        (None, _) => super::all_of(caller, "user"),
+    };
+    authorize(state, caller, "iam:GetAccessKeyLastUsed", &resource).await?;
+    let key = key.ok_or_else(|| {
+        ApiError::NoSuchEntity(format!("The Access Key with id {key_id} cannot be found."))
+    })?;
+    Ok((owner, key))
+}

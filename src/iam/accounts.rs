@@ -91,6 +91,21 @@ pub async fn get_account(state: &AppState, caller: &Caller, id: &str) -> ApiResu
         .ok_or_else(|| ApiError::NoSuchEntity(format!("The account {id} cannot be found.")))
 }
 
+/// The caller's own account, which every caller may read (GetUser of the
+/// root user shows it).
+pub async fn own_account(state: &AppState, caller: &Caller) -> ApiResult<Account> {
+    state
+        .store
+        .get_account(&caller.account_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::NoSuchEntity(format!(
+                "The account {} cannot be found.",
+                caller.account_id
+            ))
+        })
+}
+
 pub async fn delete_account(state: &AppState, caller: &Caller, id: &str) -> ApiResult<()> {
     let account = get_account(state, caller, id).await?;
     authorize_management(state, caller, "latchkey:DeleteAccount", &account_arn(id)).await?;

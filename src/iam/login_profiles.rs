@@ -45,26 +45,111 @@ pub async fn put_login_profile(
     user_name: &str,
     req: LoginProfileRequest,
 ) -> ApiResult<(LoginProfile, bool)> {
+    let change = ProfileChange {
+        password: Some(req.password),
+        password_reset_required: Some(req.password_reset_required),
+    };
+    put(state, caller, user_name, change, PutMode::Upsert).await
+}
+
+/// IAM's CreateLoginProfile: refuses a user who already has a password.
+pub async fn create_login_profile(
+    state: &AppState,
+    caller: &Caller,
+    user_name: &str,
+    req: LoginProfileRequest,
+) -> ApiResult<LoginProfile> {
+    let change = ProfileChange {
+        password: Some(req.password),
+        password_reset_required: Some(req.password_reset_required),
+    };
+    let (profile, _) = put(state, caller, user_name, change, PutMode::Create).await?;
+    Ok(profile)
+}
+
+/// IAM's UpdateLoginProfile: the user must have a password already; either
+/// field may be left as it is.
+pub async fn update_login_profile(
+    state: &AppState,
+    caller: &Caller,
+    user_name: &str,
+    change: ProfileChange,
+) -> ApiResult<LoginProfile> {
+    let (profile, _) = put(state, caller, user_name, change, PutMode::Update).await?;
+    Ok(profile)
+}
+
+/// What a create or update sets; `None` keeps the current value.
+pub struct ProfileChange {
+    pub password: Option<String>,
+    pub password_reset_required: Option<bool>,
+}
+
+/// The REST front end upserts (PUT); IAM's API has separate create and
+/// update calls, each refusing the other's case.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PutMode {
+    Upsert,
+    Create,
+    Update,
+}
+
+async fn put(
+    state: &AppState,
+    caller: &Caller,
+    user_name: &str,
+    change: ProfileChange,
+    mode: PutMode,
+) -> ApiResult<(LoginProfile, bool)> {
     let user = find_user(state, caller, user_name).await?;
     let existing = state.store.get_login_profile(&user.id).await?;
-    let action = if existing.is_some() {
-        "iam:UpdateLoginProfile"
-    } else {
-        "iam:CreateLoginProfile"
+    let action = match (mode, &existing) {
+        (PutMode::Create, _) | (PutMode::Upsert, None) => "iam:CreateLoginProfile",
+        (PutMode::Update, _) | (PutMode::Upsert, Some(_)) => "iam:UpdateLoginProfile",
     };
     authorize(state, caller, action, &user.arn().to_string()).await?;
-    check_password_policy(&req.password)?;
-    let password_hash = hash_password(req.password)
-        .await
-        .map_err(ApiError::Unexpected)?;
+    match (mode, &existing) {
+        (PutMode::Create, Some(_)) => {
+            return Err(ApiError::EntityAlreadyExists(format!(
+                "Login Profile for user {} already exists.",
+                user.name
+            )))
+        }
+        (PutMode::Update, None) => return Err(profile_not_found(&user.name)),
+        _ => {}
+    }
+    let password_hash = match (change.password, &existing) {
+        (Some(password), _) => {
+            check_password_policy(&password)?;
+            hash_password(password)
+                .await
+                .map_err(ApiError::Unexpected)?
+        }
+        (None, Some(current)) => current.password_hash.clone(),
+        (None, None) => {
+            return Err(ApiError::ValidationError(
+                "A password is required to create a login profile.".into(),
+            ))
+        }
+    };
+    let password_reset_required = change
+        .password_reset_required
+        .or(existing.as_ref().map(|p| p.password_reset_required))
+        .unwrap_or(false);
     let profile = LoginProfile {
         user_id: user.id.clone(),
         password_hash,
-        password_reset_required: req.password_reset_required,
+        password_reset_required,
         created_at: existing.map(|p| p.created_at).unwrap_or_else(now),
     };
     let created = state.store.upsert_login_profile(&profile).await?;
     Ok((profile, created))
+}
+
+fn profile_not_found(user_name: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!(
+        "Login Profile for User {user_name} cannot be found."
+    ))
 }
 
 pub async fn get_login_profile(
@@ -84,12 +169,7 @@ pub async fn get_login_profile(
         .store
         .get_login_profile(&user.id)
         .await?
-        .ok_or_else(|| {
-            ApiError::NoSuchEntity(format!(
-                "Login Profile for User {} cannot be found.",
-                user.name
-            ))
-        })
+        .ok_or_else(|| profile_not_found(&user.name))
 }
 
 pub async fn delete_login_profile(
@@ -106,10 +186,7 @@ pub async fn delete_login_profile(
     )
     .await?;
     if !state.store.delete_login_profile(&user.id).await? {
-        return Err(ApiError::NoSuchEntity(format!(
-            "Login Profile for User {} cannot be found.",
-            user.name
-        )));
+        return Err(profile_not_found(&user.name));
     }
     Ok(())
 }

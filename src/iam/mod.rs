@@ -18,6 +18,7 @@ pub mod policies;
 pub mod roles;
 pub mod service_authorize;
 pub mod simulate;
+pub mod summary;
 pub mod tags;
 pub mod trust;
 pub mod users;

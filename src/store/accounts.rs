@@ -4,6 +4,16 @@ use super::Store;
 use crate::domain::Account;
 use crate::error::ApiResult;
 
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccountCounts {
+    pub users: i64,
+    pub groups: i64,
+    pub roles: i64,
+    pub policies: i64,
+    pub policy_versions: i64,
+    pub root_keys: i64,
+}
+
 impl Store {
     pub async fn insert_account(&self, account: &Account) -> ApiResult<()> {
         sqlx::query(
@@ -56,6 +66,23 @@ impl Store {
         .fetch_one(self.pool())
         .await?;
         Ok(n)
+    }
+
+    /// The counts of GetAccountSummary: users, groups, roles, customer
+    /// managed policies, their stored versions, and the root's access keys.
+    pub async fn account_counts(&self, id: &str) -> ApiResult<AccountCounts> {
+        Ok(sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM users WHERE account_id = ?1) AS users,
+                    (SELECT COUNT(*) FROM groups WHERE account_id = ?1) AS groups,
+                    (SELECT COUNT(*) FROM roles WHERE account_id = ?1) AS roles,
+                    (SELECT COUNT(*) FROM managed_policies WHERE account_id = ?1) AS policies,
+                    (SELECT COUNT(*) FROM policy_versions v JOIN managed_policies p ON p.id = v.policy_id
+                      WHERE p.account_id = ?1) AS policy_versions,
+                    (SELECT COUNT(*) FROM access_keys WHERE account_id = ?1 AND user_id IS NULL) AS root_keys",
+        )
+        .bind(id)
+        .fetch_one(self.pool())
+        .await?)
     }
 
     /// Deletes an empty account and its root keys in one transaction.
