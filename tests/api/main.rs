@@ -6,6 +6,7 @@ mod helpers;
 mod signing;
 
 mod authorize;
+mod awsquery;
 mod evaluate;
 mod openapi;
 mod sigv4;
