@@ -4,5 +4,15 @@
 
 mod helpers;
 
+mod access_keys;
+mod accounts;
+mod authz;
+mod conflicts;
+mod groups;
 mod openapi;
+mod policies;
+mod principal_policies;
+mod roles;
+mod secrets;
 mod smoke;
+mod users;
