@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use crate::auth::basic::parse_basic;
 use crate::auth::crypto::secrets_equal;
 use crate::auth::{Caller, CallerKind};
-use crate::domain::Arn;
+use crate::domain::{now, AccessKey, Arn};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -59,7 +59,7 @@ pub async fn authenticate(
 pub async fn long_term_secret(
     state: &AppState,
     access_key_id: &str,
-) -> ApiResult<(crate::domain::AccessKey, String)> {
+) -> ApiResult<(AccessKey, String)> {
     let key = state
         .store
         .get_access_key(access_key_id)
@@ -73,12 +73,31 @@ pub async fn long_term_secret(
     Ok((key, secret))
 }
 
+/// Records a key's last use (IAM's AccessKeyLastUsed). Timestamps are
+/// `YYYY-MM-DDTHH:MM:SSZ`; writing at most once a minute per key keeps
+/// every authenticated read from becoming a database write. A failed write
+/// is logged and does not fail the request.
+async fn record_use(state: &AppState, key: &AccessKey) {
+    let now = now();
+    if key
+        .last_used_at
+        .as_deref()
+        .is_some_and(|last| last.get(..16) == now.get(..16))
+    {
+        return;
+    }
+    if let Err(e) = state
+        .store
+        .record_access_key_use(&key.access_key_id, &now, "iam", &state.config.region)
+        .await
+    {
+        tracing::warn!(access_key_id = %key.access_key_id, error = ?e, "recording key use failed");
+    }
+}
+
 /// Builds the caller behind a verified long-term key.
-pub async fn caller_for_key(
-    state: &AppState,
-    key: crate::domain::AccessKey,
-    origin: Origin,
-) -> ApiResult<Caller> {
+pub async fn caller_for_key(state: &AppState, key: AccessKey, origin: Origin) -> ApiResult<Caller> {
+    record_use(state, &key).await;
     let account = state
         .store
         .get_account(&key.account_id)

@@ -53,6 +53,8 @@ async fn access_key_lifecycle() {
         list["items"][0]["last_used_at"].is_string(),
         "a used key shows when it was last used: {list}"
     );
+    assert_eq!(list["items"][0]["last_used_service"], "iam");
+    assert_eq!(list["items"][0]["last_used_region"], "us-east-1");
 
     // Inactive: the key no longer authenticates, as AWS answers.
     let updated = json_with_status(
