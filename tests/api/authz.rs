@@ -505,3 +505,70 @@ async fn resource_scoped_policies_follow_the_arn() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn access_is_decided_before_existence() {
+    let app = spawn_app().await;
+    let nobody = app.user_with_key("nobody").await;
+    let reader = user_with_policy(&app, "reader", policy("Allow", "iam:*", "*")).await;
+    let acct = app.account_id.clone();
+    let ghost_policy = format!("arn:aws:iam::{acct}:policy/ghost").replace('/', "%2F");
+    let cases: Vec<(Method, String, Option<serde_json::Value>)> = vec![
+        (Method::GET, "/v1/users/ghost".into(), None),
+        (Method::DELETE, "/v1/users/ghost".into(), None),
+        (
+            Method::PATCH,
+            "/v1/users/ghost".into(),
+            Some(json!({"new_name": "g"})),
+        ),
+        (Method::GET, "/v1/users/ghost/access-keys".into(), None),
+        (Method::POST, "/v1/users/ghost/access-keys".into(), None),
+        (Method::GET, "/v1/users/ghost/login-profile".into(), None),
+        (
+            Method::PUT,
+            "/v1/users/ghost/login-profile".into(),
+            Some(json!({"password": "long-enough-pw"})),
+        ),
+        (Method::GET, "/v1/users/ghost/groups".into(), None),
+        (Method::GET, "/v1/users/ghost/tags".into(), None),
+        (Method::GET, "/v1/groups/ghost".into(), None),
+        (
+            Method::DELETE,
+            "/v1/groups/ghost/members/nobody".into(),
+            None,
+        ),
+        (Method::GET, "/v1/roles/ghost".into(), None),
+        (Method::DELETE, "/v1/roles/ghost".into(), None),
+        (Method::GET, "/v1/roles/ghost/policies".into(), None),
+        (
+            Method::GET,
+            "/v1/groups/ghost/attached-policies".into(),
+            None,
+        ),
+        (Method::GET, "/v1/policies/ghost".into(), None),
+        (
+            Method::GET,
+            format!("/v1/policies/{ghost_policy}/versions"),
+            None,
+        ),
+        (Method::DELETE, "/v1/policies/ghost".into(), None),
+    ];
+    for (method, path, body) in cases {
+        let r = app
+            .send_as(&nobody, method.clone(), &path, body.as_ref())
+            .await;
+        let denied = assert_error(r, 403, "AccessDenied").await;
+        assert!(
+            denied["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("on resource: arn:aws:iam::{acct}:")),
+            "{method} {path}: {denied}"
+        );
+        // Allowed to act, the same caller learns that it does not exist.
+        let r = app
+            .send_as(&reader, method.clone(), &path, body.as_ref())
+            .await;
+        assert_error(r, 404, "NoSuchEntity").await;
+    }
+}
