@@ -3,8 +3,7 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::authorize;
-use super::users::find_user;
+use super::users::{find_user, find_user_authorized};
 use crate::auth::password::hash_password;
 use crate::auth::Caller;
 use crate::domain::{now, LoginProfile};
@@ -45,14 +44,25 @@ pub async fn put_login_profile(
     user_name: &str,
     req: LoginProfileRequest,
 ) -> ApiResult<(LoginProfile, bool)> {
-    let user = find_user(state, caller, user_name).await?;
-    let existing = state.store.get_login_profile(&user.id).await?;
+    let user = find_user(state, caller, user_name).await;
+    let existing = match &user {
+        Ok(u) => state.store.get_login_profile(&u.id).await?,
+        Err(_) => None,
+    };
     let action = if existing.is_some() {
         "iam:UpdateLoginProfile"
     } else {
         "iam:CreateLoginProfile"
     };
-    authorize(state, caller, action, &user.arn().to_string()).await?;
+    let user = super::authorize_found(
+        state,
+        caller,
+        action,
+        user,
+        |u| u.arn().to_string(),
+        || super::arn_in(caller, "user", "/", user_name),
+    )
+    .await?;
     check_password_policy(&req.password)?;
     let password_hash = hash_password(req.password)
         .await
@@ -72,14 +82,7 @@ pub async fn get_login_profile(
     caller: &Caller,
     user_name: &str,
 ) -> ApiResult<LoginProfile> {
-    let user = find_user(state, caller, user_name).await?;
-    authorize(
-        state,
-        caller,
-        "iam:GetLoginProfile",
-        &user.arn().to_string(),
-    )
-    .await?;
+    let user = find_user_authorized(state, caller, user_name, "iam:GetLoginProfile").await?;
     state
         .store
         .get_login_profile(&user.id)
@@ -97,14 +100,7 @@ pub async fn delete_login_profile(
     caller: &Caller,
     user_name: &str,
 ) -> ApiResult<()> {
-    let user = find_user(state, caller, user_name).await?;
-    authorize(
-        state,
-        caller,
-        "iam:DeleteLoginProfile",
-        &user.arn().to_string(),
-    )
-    .await?;
+    let user = find_user_authorized(state, caller, user_name, "iam:DeleteLoginProfile").await?;
     if !state.store.delete_login_profile(&user.id).await? {
         return Err(ApiError::NoSuchEntity(format!(
             "Login Profile for User {} cannot be found.",

@@ -5,8 +5,18 @@
 mod helpers;
 mod signing;
 
+mod access_keys;
+mod accounts;
 mod authorize;
+mod authz;
+mod conflicts;
 mod evaluate;
+mod groups;
 mod openapi;
+mod policies;
+mod principal_policies;
+mod roles;
+mod secrets;
 mod sigv4;
 mod smoke;
+mod users;
