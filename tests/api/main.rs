@@ -19,4 +19,5 @@ mod roles;
 mod secrets;
 mod sigv4;
 mod smoke;
+mod source_ip;
 mod users;
