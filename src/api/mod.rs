@@ -11,6 +11,7 @@ pub mod health;
 pub mod policies;
 pub mod principal_policies;
 pub mod roles;
+pub mod tags;
 pub mod users;
 
 use serde::{Deserialize, Serialize};
@@ -39,6 +40,7 @@ use crate::store::ListParams;
         (name = "roles", description = "Roles and trust policies"),
         (name = "policies", description = "Managed policies and versions"),
         (name = "principal-policies", description = "Inline policies and attachments of users, groups and roles"),
+        (name = "tags", description = "Tags and permissions boundaries of users, roles and policies"),
         (name = "decisions", description = "Simulation and authorization decisions"),
         (name = "health", description = "Probes")
     )
@@ -74,6 +76,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     policies::configure(cfg);
     evaluate::configure(cfg);
     principal_policies::configure(cfg);
+    tags::configure(cfg);
 }
 
 /// The OpenAPI document, collected from the registered handlers.

@@ -8,7 +8,6 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::users::{TagList, TagRequest, UntagQuery};
 use super::{list_response, ListQuery};
 use crate::auth::Caller;
 use crate::domain::{ManagedPolicy, PolicyVersion, Tag};
@@ -18,7 +17,6 @@ use crate::iam::documents::stored_value;
 use crate::iam::policies::{
     CreatePolicyRequest, CreatePolicyVersionRequest, SetDefaultVersionRequest,
 };
-use crate::iam::tags::Taggable;
 use crate::state::AppState;
 use crate::store::policies::PolicyScope;
 
@@ -32,10 +30,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_version)
         .service(delete_version)
         .service(set_default_version)
-        .service(list_entities)
-        .service(tag_policy)
-        .service(untag_policy)
-        .service(list_policy_tags);
+        .service(list_entities);
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -315,52 +310,4 @@ async fn list_entities(
         groups: e.groups,
         roles: e.roles,
     }))
-}
-
-/// Add or replace tags of a customer managed policy.
-///
-/// Permissions: `iam:TagPolicy` on the policy's ARN.
-#[utoipa::path(tag = "policies", params(("policy" = String, Path)), request_body = TagRequest, responses(
-    (status = 204), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
-    (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
-#[post("/policies/{policy}/tags")]
-async fn tag_policy(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<String>,
-    body: web::Json<TagRequest>,
-) -> ApiResult<HttpResponse> {
-    iam::tags::tag(&state, &caller, Taggable::Policy, &path, &body.tags).await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-/// Remove tags by key.
-///
-/// Permissions: `iam:UntagPolicy` on the policy's ARN.
-#[utoipa::path(tag = "policies", params(("policy" = String, Path), UntagQuery), responses(
-    (status = 204), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
-#[delete("/policies/{policy}/tags")]
-async fn untag_policy(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<String>,
-    query: web::Query<UntagQuery>,
-) -> ApiResult<HttpResponse> {
-    iam::tags::untag(&state, &caller, Taggable::Policy, &path, &query.keys()).await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-/// List a policy's tags.
-///
-/// Permissions: `iam:ListPolicyTags` on the policy's ARN.
-#[utoipa::path(tag = "policies", params(("policy" = String, Path)), responses(
-    (status = 200, body = TagList), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
-#[get("/policies/{policy}/tags")]
-async fn list_policy_tags(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<String>,
-) -> ApiResult<HttpResponse> {
-    let tags = iam::tags::list(&state, &caller, Taggable::Policy, &path).await?;
-    Ok(HttpResponse::Ok().json(TagList { tags }))
 }

@@ -6,14 +6,12 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::users::{BoundaryRequest, TagList, TagRequest, UntagQuery};
 use super::{list_response, ListQuery};
 use crate::auth::Caller;
 use crate::domain::{Role, Tag};
 use crate::error::{ApiResult, ErrorResponse};
 use crate::iam;
 use crate::iam::roles::{CreateRoleRequest, UpdateRoleRequest};
-use crate::iam::tags::Taggable;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -22,12 +20,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(get_role)
         .service(update_role)
         .service(delete_role)
-        .service(put_trust_policy)
-        .service(put_boundary)
-        .service(delete_boundary)
-        .service(tag_role)
-        .service(untag_role)
-        .service(list_role_tags);
+        .service(put_trust_policy);
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -185,83 +178,4 @@ async fn put_trust_policy(
 ) -> ApiResult<HttpResponse> {
     let role = iam::roles::update_trust_policy(&state, &caller, &path, &body.trust_policy).await?;
     Ok(HttpResponse::Ok().json(RoleResponse::new(&state, role, None).await?))
-}
-
-/// Set the role's permissions boundary.
-///
-/// Permissions: `iam:PutRolePermissionsBoundary` on the role's ARN.
-#[utoipa::path(tag = "roles", params(("role" = String, Path)), request_body = BoundaryRequest, responses(
-    (status = 204), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
-#[put("/roles/{role}/permissions-boundary")]
-async fn put_boundary(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<String>,
-    body: web::Json<BoundaryRequest>,
-) -> ApiResult<HttpResponse> {
-    iam::roles::put_role_boundary(&state, &caller, &path, &body.policy_arn).await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-/// Remove the role's permissions boundary.
-///
-/// Permissions: `iam:DeleteRolePermissionsBoundary` on the role's ARN.
-#[utoipa::path(tag = "roles", params(("role" = String, Path)), responses(
-    (status = 204), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
-#[delete("/roles/{role}/permissions-boundary")]
-async fn delete_boundary(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<String>,
-) -> ApiResult<HttpResponse> {
-    iam::roles::delete_role_boundary(&state, &caller, &path).await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-/// Add or replace tags.
-///
-/// Permissions: `iam:TagRole` on the role's ARN.
-#[utoipa::path(tag = "roles", params(("role" = String, Path)), request_body = TagRequest, responses(
-    (status = 204), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
-    (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
-#[post("/roles/{role}/tags")]
-async fn tag_role(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<String>,
-    body: web::Json<TagRequest>,
-) -> ApiResult<HttpResponse> {
-    iam::tags::tag(&state, &caller, Taggable::Role, &path, &body.tags).await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-/// Remove tags by key.
-///
-/// Permissions: `iam:UntagRole` on the role's ARN.
-#[utoipa::path(tag = "roles", params(("role" = String, Path), UntagQuery), responses(
-    (status = 204), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
-#[delete("/roles/{role}/tags")]
-async fn untag_role(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<String>,
-    query: web::Query<UntagQuery>,
-) -> ApiResult<HttpResponse> {
-    iam::tags::untag(&state, &caller, Taggable::Role, &path, &query.keys()).await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-/// List the role's tags.
-///
-/// Permissions: `iam:ListRoleTags` on the role's ARN.
-#[utoipa::path(tag = "roles", params(("role" = String, Path)), responses(
-    (status = 200, body = TagList), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
-#[get("/roles/{role}/tags")]
-async fn list_role_tags(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<String>,
-) -> ApiResult<HttpResponse> {
-    let tags = iam::tags::list(&state, &caller, Taggable::Role, &path).await?;
-    Ok(HttpResponse::Ok().json(TagList { tags }))
 }

@@ -1,7 +1,7 @@
 //! /v1/users: users, their permissions boundary and tags.
 
-use actix_web::{delete, get, patch, post, put, web, HttpResponse};
-use serde::{Deserialize, Serialize};
+use actix_web::{delete, get, patch, post, web, HttpResponse};
+use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -9,7 +9,6 @@ use super::{list_response, ListQuery};
 use crate::auth::Caller;
 use crate::domain::{Tag, User};
 use crate::error::{ApiResult, ErrorResponse};
-use crate::iam::tags::Taggable;
 use crate::iam::users::{CreateUserRequest, UpdateUserRequest};
 use crate::iam::{self};
 use crate::state::AppState;
@@ -19,12 +18,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(list_users)
         .service(get_user)
         .service(update_user)
-        .service(delete_user)
-        .service(put_boundary)
-        .service(delete_boundary)
-        .service(tag_user)
-        .service(untag_user)
-        .service(list_user_tags);
+        .service(delete_user);
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -59,43 +53,6 @@ impl UserResponse {
 }
 
 list_response!(UserList, UserResponse);
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct BoundaryRequest {
-    /// ARN of a managed policy.
-    #[schema(example = "arn:aws:iam::aws:policy/IAMReadOnlyAccess")]
-    pub policy_arn: String,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TagRequest {
-    pub tags: Vec<Tag>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TagList {
-    pub tags: Vec<Tag>,
-}
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct UntagQuery {
-    /// Comma-separated tag keys to remove.
-    pub keys: String,
-}
-
-impl UntagQuery {
-    pub fn keys(&self) -> Vec<String> {
-        self.keys
-            .split(',')
-            .map(str::trim)
-            .filter(|k| !k.is_empty())
-            .map(String::from)
-            .collect()
-    }
-}
 
 /// Create a user.
 ///
@@ -179,83 +136,4 @@ async fn delete_user(
 ) -> ApiResult<HttpResponse> {
     iam::users::delete_user(&state, &caller, &path).await?;
     Ok(HttpResponse::NoContent().finish())
-}
-
-/// Set the user's permissions boundary.
-///
-/// Permissions: `iam:PutUserPermissionsBoundary` on the user's ARN.
-#[utoipa::path(tag = "users", params(("user" = String, Path)), request_body = BoundaryRequest, responses(
-    (status = 204), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
-#[put("/users/{user}/permissions-boundary")]
-async fn put_boundary(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<String>,
-    body: web::Json<BoundaryRequest>,
-) -> ApiResult<HttpResponse> {
-    iam::users::put_user_boundary(&state, &caller, &path, &body.policy_arn).await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-/// Remove the user's permissions boundary.
-///
-/// Permissions: `iam:DeleteUserPermissionsBoundary` on the user's ARN.
-#[utoipa::path(tag = "users", params(("user" = String, Path)), responses(
-    (status = 204), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
-#[delete("/users/{user}/permissions-boundary")]
-async fn delete_boundary(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<String>,
-) -> ApiResult<HttpResponse> {
-    iam::users::delete_user_boundary(&state, &caller, &path).await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-/// Add or replace tags (keys are case-insensitive; at most 50).
-///
-/// Permissions: `iam:TagUser` on the user's ARN.
-#[utoipa::path(tag = "users", params(("user" = String, Path)), request_body = TagRequest, responses(
-    (status = 204), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
-    (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
-#[post("/users/{user}/tags")]
-async fn tag_user(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<String>,
-    body: web::Json<TagRequest>,
-) -> ApiResult<HttpResponse> {
-    iam::tags::tag(&state, &caller, Taggable::User, &path, &body.tags).await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-/// Remove tags by key.
-///
-/// Permissions: `iam:UntagUser` on the user's ARN.
-#[utoipa::path(tag = "users", params(("user" = String, Path), UntagQuery), responses(
-    (status = 204), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
-#[delete("/users/{user}/tags")]
-async fn untag_user(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<String>,
-    query: web::Query<UntagQuery>,
-) -> ApiResult<HttpResponse> {
-    iam::tags::untag(&state, &caller, Taggable::User, &path, &query.keys()).await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-/// List the user's tags.
-///
-/// Permissions: `iam:ListUserTags` on the user's ARN.
-#[utoipa::path(tag = "users", params(("user" = String, Path)), responses(
-    (status = 200, body = TagList), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
-#[get("/users/{user}/tags")]
-async fn list_user_tags(
-    state: web::Data<AppState>,
-    caller: Caller,
-    path: web::Path<String>,
-) -> ApiResult<HttpResponse> {
-    let tags = iam::tags::list(&state, &caller, Taggable::User, &path).await?;
-    Ok(HttpResponse::Ok().json(TagList { tags }))
 }

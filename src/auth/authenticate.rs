@@ -14,7 +14,7 @@ use crate::auth::basic::parse_basic;
 use crate::auth::crypto::secrets_equal;
 use crate::auth::sigv4::{parse_claim, verify, SigV4Error, SignedRequest};
 use crate::auth::{Caller, CallerKind};
-use crate::domain::{AccessKey, Arn, SecretAccessKey};
+use crate::domain::{now, AccessKey, Arn, SecretAccessKey};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -61,6 +61,8 @@ pub struct ResolvedKey {
 #[derive(Clone)]
 pub struct CredentialCache {
     inner: moka::sync::Cache<String, Arc<ResolvedKey>>,
+    /// Keys whose last use was written in the past minute.
+    recently_recorded: moka::sync::Cache<String, ()>,
 }
 
 impl Default for CredentialCache {
@@ -75,6 +77,10 @@ impl CredentialCache {
             inner: moka::sync::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(Duration::from_secs(300))
+                .build(),
+            recently_recorded: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(60))
                 .build(),
         }
     }
@@ -146,6 +152,7 @@ pub async fn authenticate_request(
             "The secret access key does not match the access key id.",
         ));
     }
+    record_use(state, &creds.access_key_id, "iam", &state.config.region).await;
     Ok(with_origin(&resolved.caller, origin))
 }
 
@@ -195,6 +202,32 @@ pub async fn long_term_secret(
     let secret =
         SecretAccessKey::parse(&secret).map_err(|e| ApiError::Unexpected(anyhow::anyhow!(e)))?;
     Ok((key, secret))
+}
+
+/// Records a key's last use (IAM's AccessKeyLastUsed): time, service and
+/// region. At most once a minute per key, so that authenticated reads do
+/// not each become a database write; a failed write is logged and does not
+/// fail the request.
+async fn record_use(state: &AppState, access_key_id: &str, service: &str, region: &str) {
+    if state
+        .credentials
+        .recently_recorded
+        .get(access_key_id)
+        .is_some()
+    {
+        return;
+    }
+    state
+        .credentials
+        .recently_recorded
+        .insert(access_key_id.to_string(), ());
+    if let Err(e) = state
+        .store
+        .record_access_key_use(access_key_id, &now(), service, region)
+        .await
+    {
+        tracing::warn!(access_key_id = %access_key_id, error = ?e, "recording key use failed");
+    }
 }
 
 /// Builds the caller behind a verified long-term key.

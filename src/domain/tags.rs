@@ -43,6 +43,11 @@ impl Tag {
 /// Validates a tag set: each tag, at most 50, and no key twice ignoring
 /// case (users and roles treat keys case-insensitively).
 pub fn validate_tags(tags: &[Tag]) -> Result<(), String> {
+    if tags.len() > MAX_TAGS {
+        return Err(format!(
+            "1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to {MAX_TAGS}"
+        ));
+    }
     for tag in tags {
         tag.validate()?;
     }
@@ -76,5 +81,9 @@ mod tests {
         assert!(validate_tags(&[tag("", "y")]).is_err());
         assert!(validate_tags(&[tag("Dept", "a"), tag("dept", "b")]).is_err());
         assert!(validate_tags(&[tag("k", "bad!")]).is_err());
+        let fifty: Vec<Tag> = (0..50).map(|i| tag(&format!("k{i}"), "v")).collect();
+        assert!(validate_tags(&fifty).is_ok());
+        let fifty_one: Vec<Tag> = (0..51).map(|i| tag(&format!("k{i}"), "v")).collect();
+        assert!(validate_tags(&fifty_one).is_err());
     }
 }

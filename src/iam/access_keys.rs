@@ -3,8 +3,7 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::authorize;
-use super::users::find_user;
+use super::users::find_user_authorized;
 use crate::auth::Caller;
 use crate::domain::ids::KeyKind;
 use crate::domain::{now, AccessKey, AccessKeyId, SecretAccessKey, User};
@@ -78,14 +77,7 @@ pub async fn create_access_key(
     caller: &Caller,
     user_name: &str,
 ) -> ApiResult<(User, NewAccessKey)> {
-    let user = find_user(state, caller, user_name).await?;
-    authorize(
-        state,
-        caller,
-        "iam:CreateAccessKey",
-        &user.arn().to_string(),
-    )
-    .await?;
+    let user = find_user_authorized(state, caller, user_name, "iam:CreateAccessKey").await?;
     let new_key = seal_new_key(state, &caller.account_id, Some(user.id.clone()), None)?;
     if !state
         .store
@@ -105,8 +97,7 @@ pub async fn list_access_keys(
     caller: &Caller,
     user_name: &str,
 ) -> ApiResult<(User, Vec<AccessKey>)> {
-    let user = find_user(state, caller, user_name).await?;
-    authorize(state, caller, "iam:ListAccessKeys", &user.arn().to_string()).await?;
+    let user = find_user_authorized(state, caller, user_name, "iam:ListAccessKeys").await?;
     let keys = state.store.list_user_access_keys(&user.id).await?;
     Ok((user, keys))
 }
@@ -129,14 +120,7 @@ pub async fn update_access_key(
     key_id: &str,
     status: KeyStatus,
 ) -> ApiResult<AccessKey> {
-    let user = find_user(state, caller, user_name).await?;
-    authorize(
-        state,
-        caller,
-        "iam:UpdateAccessKey",
-        &user.arn().to_string(),
-    )
-    .await?;
+    let user = find_user_authorized(state, caller, user_name, "iam:UpdateAccessKey").await?;
     let key = find_key(state, &user, key_id).await?;
     state
         .store
@@ -155,14 +139,7 @@ pub async fn delete_access_key(
     user_name: &str,
     key_id: &str,
 ) -> ApiResult<()> {
-    let user = find_user(state, caller, user_name).await?;
-    authorize(
-        state,
-        caller,
-        "iam:DeleteAccessKey",
-        &user.arn().to_string(),
-    )
-    .await?;
+    let user = find_user_authorized(state, caller, user_name, "iam:DeleteAccessKey").await?;
     let key = find_key(state, &user, key_id).await?;
     state.store.delete_access_key(&key.access_key_id).await?;
     state.invalidate_caches();
@@ -192,7 +169,7 @@ pub async fn get_access_key_last_used(
         (Some(_), None) => crate::domain::Arn::root(&caller.account_id).to_string(),
         (None, _) => super::all_of(caller, "user"),
     };
-    authorize(state, caller, "iam:GetAccessKeyLastUsed", &resource).await?;
+    super::authorize(state, caller, "iam:GetAccessKeyLastUsed", &resource).await?;
     let key = key.ok_or_else(|| {
         ApiError::NoSuchEntity(format!("The Access Key with id {key_id} cannot be found."))
     })?;

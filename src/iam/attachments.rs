@@ -1,7 +1,6 @@
 //! Managed-policy attachments: at most 10 per user, group or role.
 
-use super::authorize;
-use super::holders::{action, find_holder};
+use super::holders::{action, find_holder_authorized};
 use super::policies::find_policy_by_arn;
 use crate::auth::Caller;
 use crate::domain::{ManagedPolicy, PolicyHolder};
@@ -17,12 +16,12 @@ pub async fn attach_policy(
     holder_name: &str,
     policy_arn: &str,
 ) -> ApiResult<()> {
-    let holder = find_holder(state, caller, kind, holder_name).await?;
-    authorize(
+    let holder = find_holder_authorized(
         state,
         caller,
+        kind,
+        holder_name,
         &action(kind, "Attach", "Policy"),
-        &holder.arn,
     )
     .await?;
     let policy = find_policy_by_arn(state, caller, policy_arn)
@@ -61,12 +60,12 @@ pub async fn detach_policy(
     holder_name: &str,
     policy_arn: &str,
 ) -> ApiResult<()> {
-    let holder = find_holder(state, caller, kind, holder_name).await?;
-    authorize(
+    let holder = find_holder_authorized(
         state,
         caller,
+        kind,
+        holder_name,
         &action(kind, "Detach", "Policy"),
-        &holder.arn,
     )
     .await?;
     let not_attached = || ApiError::NoSuchEntity(format!("Policy {policy_arn} was not found."));
@@ -92,12 +91,12 @@ pub async fn list_attached_policies(
     kind: PolicyHolder,
     holder_name: &str,
 ) -> ApiResult<Vec<ManagedPolicy>> {
-    let holder = find_holder(state, caller, kind, holder_name).await?;
-    authorize(
+    let holder = find_holder_authorized(
         state,
         caller,
+        kind,
+        holder_name,
         &action(kind, "ListAttached", "Policies"),
-        &holder.arn,
     )
     .await?;
     state.store.attached_policies(kind, &holder.id).await

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult};
-use crate::policy::validate::{policy_size, validate};
+use crate::policy::validate::{has_only_policy_characters, policy_size, validate};
 use crate::policy::PolicyType;
 
 /// Validates a document for its type and returns the text to store.
@@ -15,6 +15,12 @@ pub fn validated_text(document: &Value, policy_type: PolicyType) -> ApiResult<St
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
+    // AWS refuses other characters as a request error, before any policy check.
+    if !has_only_policy_characters(&text) {
+        return Err(ApiError::ValidationError(
+            "1 validation error detected: Value at 'policyDocument' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+".into(),
+        ));
+    }
     validate(&text, policy_type)?;
     Ok(text)
 }

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::users::find_user;
+use super::users::{find_user, find_user_authorized};
 use super::{all_of, arn_in, authorize, parse_name, parse_path};
 use crate::auth::Caller;
 use crate::domain::ids::{new_unique_id, UniqueIdPrefix};
@@ -30,6 +30,25 @@ pub async fn find_group(state: &AppState, caller: &Caller, name: &str) -> ApiRes
         .get_group(&caller.account_id, name)
         .await?
         .ok_or_else(|| ApiError::no_such("group", name))
+}
+
+/// Finds a group and authorizes `action` on it (see `find_user_authorized`).
+pub async fn find_group_authorized(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    action: &str,
+) -> ApiResult<Group> {
+    let found = find_group(state, caller, name).await;
+    super::authorize_found(
+        state,
+        caller,
+        action,
+        found,
+        |g| g.arn().to_string(),
+        || arn_in(caller, "group", "/", name),
+    )
+    .await
 }
 
 pub async fn create_group(
@@ -62,8 +81,7 @@ pub async fn get_group(
     caller: &Caller,
     name: &str,
 ) -> ApiResult<(Group, Vec<User>)> {
-    let group = find_group(state, caller, name).await?;
-    authorize(state, caller, "iam:GetGroup", &group.arn().to_string()).await?;
+    let group = find_group_authorized(state, caller, name, "iam:GetGroup").await?;
     let members = state.store.members_of_group(&group.id).await?;
     Ok((group, members))
 }
@@ -82,20 +100,12 @@ pub async fn list_groups_for_user(
     caller: &Caller,
     user_name: &str,
 ) -> ApiResult<Vec<Group>> {
-    let user = find_user(state, caller, user_name).await?;
-    authorize(
-        state,
-        caller,
-        "iam:ListGroupsForUser",
-        &user.arn().to_string(),
-    )
-    .await?;
+    let user = find_user_authorized(state, caller, user_name, "iam:ListGroupsForUser").await?;
     state.store.groups_of_user(&user.id).await
 }
 
 pub async fn delete_group(state: &AppState, caller: &Caller, name: &str) -> ApiResult<()> {
-    let group = find_group(state, caller, name).await?;
-    authorize(state, caller, "iam:DeleteGroup", &group.arn().to_string()).await?;
+    let group = find_group_authorized(state, caller, name, "iam:DeleteGroup").await?;
     let deps = state.store.group_dependents(&group.id).await?;
     let blocker = if deps.members > 0 {
         Some("Cannot delete entity, must remove users from group first.")
@@ -120,14 +130,7 @@ pub async fn add_user_to_group(
     group_name: &str,
     user_name: &str,
 ) -> ApiResult<()> {
-    let group = find_group(state, caller, group_name).await?;
-    authorize(
-        state,
-        caller,
-        "iam:AddUserToGroup",
-        &group.arn().to_string(),
-    )
-    .await?;
+    let group = find_group_authorized(state, caller, group_name, "iam:AddUserToGroup").await?;
     let user = find_user(state, caller, user_name).await?;
     if state.store.group_count_of_user(&user.id).await? >= MAX_GROUPS_PER_USER {
         let already = state
@@ -156,14 +159,7 @@ pub async fn remove_user_from_group(
     group_name: &str,
     user_name: &str,
 ) -> ApiResult<()> {
-    let group = find_group(state, caller, group_name).await?;
-    authorize(
-        state,
-        caller,
-        "iam:RemoveUserFromGroup",
-        &group.arn().to_string(),
-    )
-    .await?;
+    let group = find_group_authorized(state, caller, group_name, "iam:RemoveUserFromGroup").await?;
     let user = find_user(state, caller, user_name).await?;
     if !state.store.remove_group_member(&group.id, &user.id).await? {
         return Err(ApiError::NoSuchEntity(format!(

@@ -1,9 +1,9 @@
 //! The user, group or role that holds inline policies, attachments or tags,
 //! looked up by name in the caller's account.
 
-use super::groups::find_group;
-use super::roles::find_role;
-use super::users::find_user;
+use super::groups::find_group_authorized;
+use super::roles::find_role_authorized;
+use super::users::find_user_authorized;
 use crate::auth::Caller;
 use crate::domain::PolicyHolder;
 use crate::error::ApiResult;
@@ -16,23 +16,25 @@ pub struct Holder {
     pub arn: String,
 }
 
-pub async fn find_holder(
+/// Finds a holder and authorizes `action` on it (see `find_user_authorized`).
+pub async fn find_holder_authorized(
     state: &AppState,
     caller: &Caller,
     kind: PolicyHolder,
     name: &str,
+    action: &str,
 ) -> ApiResult<Holder> {
     let (id, name, arn) = match kind {
         PolicyHolder::User => {
-            let u = find_user(state, caller, name).await?;
+            let u = find_user_authorized(state, caller, name, action).await?;
             (u.id.clone(), u.name.clone(), u.arn().to_string())
         }
         PolicyHolder::Group => {
-            let g = find_group(state, caller, name).await?;
+            let g = find_group_authorized(state, caller, name, action).await?;
             (g.id.clone(), g.name.clone(), g.arn().to_string())
         }
         PolicyHolder::Role => {
-            let r = find_role(state, caller, name).await?;
+            let r = find_role_authorized(state, caller, name, action).await?;
             (r.id.clone(), r.name.clone(), r.arn().to_string())
         }
     };

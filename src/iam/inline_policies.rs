@@ -5,9 +5,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::authorize;
 use super::documents::{stored_value, validated_text};
-use super::holders::{action, find_holder};
+use super::holders::{action, find_holder_authorized};
 use super::parse_name;
 use crate::auth::Caller;
 use crate::domain::{EntityKind, PolicyHolder};
@@ -40,8 +39,14 @@ pub async fn put_inline_policy(
     policy_name: &str,
     document: &Value,
 ) -> ApiResult<()> {
-    let holder = find_holder(state, caller, kind, holder_name).await?;
-    authorize(state, caller, &action(kind, "Put", "Policy"), &holder.arn).await?;
+    let holder = find_holder_authorized(
+        state,
+        caller,
+        kind,
+        holder_name,
+        &action(kind, "Put", "Policy"),
+    )
+    .await?;
     let policy_name = parse_name(EntityKind::InlinePolicy, policy_name)?;
     let text = validated_text(document, PolicyType::Identity)?;
     let others: usize = state
@@ -75,8 +80,14 @@ pub async fn get_inline_policy(
     holder_name: &str,
     policy_name: &str,
 ) -> ApiResult<Value> {
-    let holder = find_holder(state, caller, kind, holder_name).await?;
-    authorize(state, caller, &action(kind, "Get", "Policy"), &holder.arn).await?;
+    let holder = find_holder_authorized(
+        state,
+        caller,
+        kind,
+        holder_name,
+        &action(kind, "Get", "Policy"),
+    )
+    .await?;
     let (_, document) = state
         .store
         .get_inline_policy(kind, &holder.id, policy_name)
@@ -96,12 +107,12 @@ pub async fn list_inline_policies(
     kind: PolicyHolder,
     holder_name: &str,
 ) -> ApiResult<Vec<String>> {
-    let holder = find_holder(state, caller, kind, holder_name).await?;
-    authorize(
+    let holder = find_holder_authorized(
         state,
         caller,
+        kind,
+        holder_name,
         &action(kind, "List", "Policies"),
-        &holder.arn,
     )
     .await?;
     Ok(state
@@ -120,12 +131,12 @@ pub async fn delete_inline_policy(
     holder_name: &str,
     policy_name: &str,
 ) -> ApiResult<()> {
-    let holder = find_holder(state, caller, kind, holder_name).await?;
-    authorize(
+    let holder = find_holder_authorized(
         state,
         caller,
+        kind,
+        holder_name,
         &action(kind, "Delete", "Policy"),
-        &holder.arn,
     )
     .await?;
     if !state

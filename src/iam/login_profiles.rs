@@ -3,8 +3,7 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::authorize;
-use super::users::find_user;
+use super::users::{find_user, find_user_authorized};
 use crate::auth::password::hash_password;
 use crate::auth::Caller;
 use crate::domain::{now, LoginProfile};
@@ -101,13 +100,24 @@ async fn put(
     change: ProfileChange,
     mode: PutMode,
 ) -> ApiResult<(LoginProfile, bool)> {
-    let user = find_user(state, caller, user_name).await?;
-    let existing = state.store.get_login_profile(&user.id).await?;
+    let user = find_user(state, caller, user_name).await;
+    let existing = match &user {
+        Ok(u) => state.store.get_login_profile(&u.id).await?,
+        Err(_) => None,
+    };
     let action = match (mode, &existing) {
         (PutMode::Create, _) | (PutMode::Upsert, None) => "iam:CreateLoginProfile",
         (PutMode::Update, _) | (PutMode::Upsert, Some(_)) => "iam:UpdateLoginProfile",
     };
-    authorize(state, caller, action, &user.arn().to_string()).await?;
+    let user = super::authorize_found(
+        state,
+        caller,
+        action,
+        user,
+        |u| u.arn().to_string(),
+        || super::arn_in(caller, "user", "/", user_name),
+    )
+    .await?;
     match (mode, &existing) {
         (PutMode::Create, Some(_)) => {
             return Err(ApiError::EntityAlreadyExists(format!(
@@ -157,14 +167,7 @@ pub async fn get_login_profile(
     caller: &Caller,
     user_name: &str,
 ) -> ApiResult<LoginProfile> {
-    let user = find_user(state, caller, user_name).await?;
-    authorize(
-        state,
-        caller,
-        "iam:GetLoginProfile",
-        &user.arn().to_string(),
-    )
-    .await?;
+    let user = find_user_authorized(state, caller, user_name, "iam:GetLoginProfile").await?;
     state
         .store
         .get_login_profile(&user.id)
@@ -177,14 +180,7 @@ pub async fn delete_login_profile(
     caller: &Caller,
     user_name: &str,
 ) -> ApiResult<()> {
-    let user = find_user(state, caller, user_name).await?;
-    authorize(
-        state,
-        caller,
-        "iam:DeleteLoginProfile",
-        &user.arn().to_string(),
-    )
-    .await?;
+    let user = find_user_authorized(state, caller, user_name, "iam:DeleteLoginProfile").await?;
     if !state.store.delete_login_profile(&user.id).await? {
         return Err(profile_not_found(&user.name));
     }

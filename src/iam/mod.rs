@@ -26,6 +26,7 @@ pub mod users;
 use crate::auth::Caller;
 use crate::domain::{EntityKind, EntityName, IamPath};
 use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
 
 pub use authorize::authorize;
 
@@ -48,4 +49,26 @@ pub(crate) fn parse_path(path: Option<&str>) -> ApiResult<IamPath> {
         None => Ok(IamPath::root()),
         Some(p) => IamPath::parse(p).map_err(ApiError::ValidationError),
     }
+}
+
+/// Authorizes `action` on what a lookup found and returns the lookup. When
+/// nothing was found, the action is authorized on `missing_arn` (the ARN
+/// the entity would have at path `/`), so that a caller who may not act on
+/// it gets 403 rather than a 404 telling which names exist: IAM decides
+/// access before existence.
+pub(crate) async fn authorize_found<T>(
+    state: &AppState,
+    caller: &Caller,
+    action: &str,
+    found: ApiResult<T>,
+    arn_of: impl FnOnce(&T) -> String,
+    missing_arn: impl FnOnce() -> String,
+) -> ApiResult<T> {
+    let resource = match &found {
+        Ok(entity) => arn_of(entity),
+        Err(ApiError::NoSuchEntity(_)) => missing_arn(),
+        Err(_) => return found,
+    };
+    authorize(state, caller, action, &resource).await?;
+    found
 }

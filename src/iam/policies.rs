@@ -91,6 +91,32 @@ pub async fn resolve_policy(
         .ok_or_else(|| ApiError::NoSuchEntity(format!("Policy {arn_or_name} was not found.")))
 }
 
+/// Resolves a policy and authorizes `action` on it (see
+/// `find_user_authorized`).
+pub async fn resolve_policy_authorized(
+    state: &AppState,
+    caller: &Caller,
+    arn_or_name: &str,
+    action: &str,
+) -> ApiResult<ManagedPolicy> {
+    let found = resolve_policy(state, caller, arn_or_name).await;
+    super::authorize_found(
+        state,
+        caller,
+        action,
+        found,
+        |p| p.arn.clone(),
+        || {
+            if arn_or_name.starts_with("arn:") {
+                arn_or_name.to_string()
+            } else {
+                Arn::iam(&caller.account_id, "policy", "/", arn_or_name).to_string()
+            }
+        },
+    )
+    .await
+}
+
 fn refuse_aws_managed(caller: &Caller, policy: &ManagedPolicy, action: &str) -> ApiResult<()> {
     if policy.is_aws_managed() {
         return Err(ApiError::AccessDenied(format!(
@@ -153,8 +179,7 @@ pub async fn get_policy(
     caller: &Caller,
     arn_or_name: &str,
 ) -> ApiResult<(ManagedPolicy, i64, Vec<Tag>)> {
-    let policy = resolve_policy(state, caller, arn_or_name).await?;
-    authorize(state, caller, "iam:GetPolicy", &policy.arn).await?;
+    let policy = resolve_policy_authorized(state, caller, arn_or_name, "iam:GetPolicy").await?;
     let (attachments, _) = state.store.policy_usage(&policy).await?;
     let tags = state.store.list_tags(&policy.id).await?;
     Ok((policy, attachments, tags))
@@ -174,8 +199,7 @@ pub async fn list_policies(
 }
 
 pub async fn delete_policy(state: &AppState, caller: &Caller, arn_or_name: &str) -> ApiResult<()> {
-    let policy = resolve_policy(state, caller, arn_or_name).await?;
-    authorize(state, caller, "iam:DeletePolicy", &policy.arn).await?;
+    let policy = resolve_policy_authorized(state, caller, arn_or_name, "iam:DeletePolicy").await?;
     refuse_aws_managed(caller, &policy, "iam:DeletePolicy")?;
     let (attachments, boundaries) = state.store.policy_usage(&policy).await?;
     if attachments > 0 || boundaries > 0 {
@@ -197,8 +221,8 @@ pub async fn create_policy_version(
     arn_or_name: &str,
     req: CreatePolicyVersionRequest,
 ) -> ApiResult<(PolicyVersion, bool)> {
-    let policy = resolve_policy(state, caller, arn_or_name).await?;
-    authorize(state, caller, "iam:CreatePolicyVersion", &policy.arn).await?;
+    let policy =
+        resolve_policy_authorized(state, caller, arn_or_name, "iam:CreatePolicyVersion").await?;
     refuse_aws_managed(caller, &policy, "iam:CreatePolicyVersion")?;
     let text = managed_text(&req.document)?;
     let version = state
@@ -216,8 +240,8 @@ pub async fn list_policy_versions(
     caller: &Caller,
     arn_or_name: &str,
 ) -> ApiResult<(ManagedPolicy, Vec<PolicyVersion>)> {
-    let policy = resolve_policy(state, caller, arn_or_name).await?;
-    authorize(state, caller, "iam:ListPolicyVersions", &policy.arn).await?;
+    let policy =
+        resolve_policy_authorized(state, caller, arn_or_name, "iam:ListPolicyVersions").await?;
     let versions = state.store.list_policy_versions(&policy.id).await?;
     Ok((policy, versions))
 }
@@ -245,8 +269,8 @@ pub async fn get_policy_version(
     arn_or_name: &str,
     version_id: &str,
 ) -> ApiResult<(ManagedPolicy, PolicyVersion)> {
-    let policy = resolve_policy(state, caller, arn_or_name).await?;
-    authorize(state, caller, "iam:GetPolicyVersion", &policy.arn).await?;
+    let policy =
+        resolve_policy_authorized(state, caller, arn_or_name, "iam:GetPolicyVersion").await?;
     let version = find_version(state, &policy, version_id).await?;
     Ok((policy, version))
 }
@@ -257,8 +281,8 @@ pub async fn delete_policy_version(
     arn_or_name: &str,
     version_id: &str,
 ) -> ApiResult<()> {
-    let policy = resolve_policy(state, caller, arn_or_name).await?;
-    authorize(state, caller, "iam:DeletePolicyVersion", &policy.arn).await?;
+    let policy =
+        resolve_policy_authorized(state, caller, arn_or_name, "iam:DeletePolicyVersion").await?;
     refuse_aws_managed(caller, &policy, "iam:DeletePolicyVersion")?;
     let version = find_version(state, &policy, version_id).await?;
     if version.version_id == policy.default_version_id {
@@ -278,8 +302,9 @@ pub async fn set_default_policy_version(
     arn_or_name: &str,
     version_id: &str,
 ) -> ApiResult<ManagedPolicy> {
-    let policy = resolve_policy(state, caller, arn_or_name).await?;
-    authorize(state, caller, "iam:SetDefaultPolicyVersion", &policy.arn).await?;
+    let policy =
+        resolve_policy_authorized(state, caller, arn_or_name, "iam:SetDefaultPolicyVersion")
+            .await?;
     refuse_aws_managed(caller, &policy, "iam:SetDefaultPolicyVersion")?;
     let version = find_version(state, &policy, version_id).await?;
     let updated = now();
@@ -300,8 +325,8 @@ pub async fn list_entities_for_policy(
     caller: &Caller,
     arn_or_name: &str,
 ) -> ApiResult<PolicyEntities> {
-    let policy = resolve_policy(state, caller, arn_or_name).await?;
-    authorize(state, caller, "iam:ListEntitiesForPolicy", &policy.arn).await?;
+    let policy =
+        resolve_policy_authorized(state, caller, arn_or_name, "iam:ListEntitiesForPolicy").await?;
     // Built-in policies are shared by every account: show only this
     // account's holders.
     let mut entities = PolicyEntities::default();

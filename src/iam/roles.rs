@@ -89,6 +89,25 @@ pub async fn find_role(state: &AppState, caller: &Caller, name: &str) -> ApiResu
         .ok_or_else(|| ApiError::no_such("role", name))
 }
 
+/// Finds a role and authorizes `action` on it (see `find_user_authorized`).
+pub async fn find_role_authorized(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    action: &str,
+) -> ApiResult<Role> {
+    let found = find_role(state, caller, name).await;
+    super::authorize_found(
+        state,
+        caller,
+        action,
+        found,
+        |r| r.arn().to_string(),
+        || arn_in(caller, "role", "/", name),
+    )
+    .await
+}
+
 pub async fn create_role(
     state: &AppState,
     caller: &Caller,
@@ -135,8 +154,7 @@ pub async fn get_role(
     caller: &Caller,
     name: &str,
 ) -> ApiResult<(Role, Vec<Tag>)> {
-    let role = find_role(state, caller, name).await?;
-    authorize(state, caller, "iam:GetRole", &role.arn().to_string()).await?;
+    let role = find_role_authorized(state, caller, name, "iam:GetRole").await?;
     let tags = state.store.list_tags(&role.id).await?;
     Ok((role, tags))
 }
@@ -156,8 +174,7 @@ pub async fn update_role(
     name: &str,
     req: UpdateRoleRequest,
 ) -> ApiResult<Role> {
-    let role = find_role(state, caller, name).await?;
-    authorize(state, caller, "iam:UpdateRole", &role.arn().to_string()).await?;
+    let role = find_role_authorized(state, caller, name, "iam:UpdateRole").await?;
     check_description(&req.description)?;
     let description = req.description.or(role.description.clone());
     let max_session_duration = req
@@ -181,14 +198,7 @@ pub async fn update_trust_policy(
     name: &str,
     document: &Value,
 ) -> ApiResult<Role> {
-    let role = find_role(state, caller, name).await?;
-    authorize(
-        state,
-        caller,
-        "iam:UpdateAssumeRolePolicy",
-        &role.arn().to_string(),
-    )
-    .await?;
+    let role = find_role_authorized(state, caller, name, "iam:UpdateAssumeRolePolicy").await?;
     let trust_policy = trust_text(state, document).await?;
     state
         .store
@@ -202,8 +212,7 @@ pub async fn update_trust_policy(
 }
 
 pub async fn delete_role(state: &AppState, caller: &Caller, name: &str) -> ApiResult<()> {
-    let role = find_role(state, caller, name).await?;
-    authorize(state, caller, "iam:DeleteRole", &role.arn().to_string()).await?;
+    let role = find_role_authorized(state, caller, name, "iam:DeleteRole").await?;
     let deps = state.store.role_dependents(&role.id).await?;
     if deps.inline_policies > 0 {
         return Err(ApiError::DeleteConflict(
@@ -226,14 +235,7 @@ pub async fn put_role_boundary(
     name: &str,
     boundary_arn: &str,
 ) -> ApiResult<()> {
-    let role = find_role(state, caller, name).await?;
-    authorize(
-        state,
-        caller,
-        "iam:PutRolePermissionsBoundary",
-        &role.arn().to_string(),
-    )
-    .await?;
+    let role = find_role_authorized(state, caller, name, "iam:PutRolePermissionsBoundary").await?;
     check_boundary(state, caller, boundary_arn).await?;
     state
         .store
@@ -244,14 +246,8 @@ pub async fn put_role_boundary(
 }
 
 pub async fn delete_role_boundary(state: &AppState, caller: &Caller, name: &str) -> ApiResult<()> {
-    let role = find_role(state, caller, name).await?;
-    authorize(
-        state,
-        caller,
-        "iam:DeleteRolePermissionsBoundary",
-        &role.arn().to_string(),
-    )
-    .await?;
+    let role =
+        find_role_authorized(state, caller, name, "iam:DeleteRolePermissionsBoundary").await?;
     state.store.set_role_boundary(&role.id, None).await?;
     state.invalidate_caches();
     Ok(())

@@ -1,10 +1,9 @@
 //! Tags on users, roles and managed policies (at most 50; keys are
 //! case-insensitive on users and roles).
 
-use super::authorize;
-use super::policies::resolve_policy;
-use super::roles::find_role;
-use super::users::find_user;
+use super::policies::resolve_policy_authorized;
+use super::roles::find_role_authorized;
+use super::users::find_user_authorized;
 use crate::auth::Caller;
 use crate::domain::tags::{validate_tags, MAX_TAGS};
 use crate::domain::Tag;
@@ -19,33 +18,40 @@ pub enum Taggable {
     Policy,
 }
 
+impl Taggable {
+    /// The resource noun of the tag actions, e.g. `iam:TagUser`.
+    fn noun(self) -> &'static str {
+        match self {
+            Taggable::User => "User",
+            Taggable::Role => "Role",
+            Taggable::Policy => "Policy",
+        }
+    }
+}
+
+/// Finds the tagged entity and authorizes `action` on it; returns its
+/// unique id.
 async fn resolve(
     state: &AppState,
     caller: &Caller,
     kind: Taggable,
     name: &str,
-) -> ApiResult<(String, String, &'static str)> {
+    action: &str,
+) -> ApiResult<String> {
     Ok(match kind {
-        Taggable::User => {
-            let u = find_user(state, caller, name).await?;
-            (u.id.clone(), u.arn().to_string(), "User")
-        }
-        Taggable::Role => {
-            let r = find_role(state, caller, name).await?;
-            (r.id.clone(), r.arn().to_string(), "Role")
-        }
+        Taggable::User => find_user_authorized(state, caller, name, action).await?.id,
+        Taggable::Role => find_role_authorized(state, caller, name, action).await?.id,
         Taggable::Policy => {
-            let p = resolve_policy(state, caller, name).await?;
+            let p = resolve_policy_authorized(state, caller, name, action).await?;
             if p.is_aws_managed() {
                 return Err(ApiError::InvalidInput(
                     "AWS managed policies cannot be tagged.".into(),
                 ));
             }
-            (p.id.clone(), p.arn.clone(), "Policy")
+            p.id
         }
     })
 }
-
 pub async fn tag(
     state: &AppState,
     caller: &Caller,
@@ -53,8 +59,8 @@ pub async fn tag(
     name: &str,
     tags: &[Tag],
 ) -> ApiResult<()> {
-    let (id, arn, noun) = resolve(state, caller, kind, name).await?;
-    authorize(state, caller, &format!("iam:Tag{noun}"), &arn).await?;
+    let action = format!("iam:Tag{}", kind.noun());
+    let id = resolve(state, caller, kind, name, &action).await?;
     validate_tags(tags).map_err(ApiError::ValidationError)?;
     if !state.store.tag_entity(&id, tags, MAX_TAGS).await? {
         return Err(ApiError::LimitExceeded(format!(
@@ -72,8 +78,8 @@ pub async fn untag(
     name: &str,
     keys: &[String],
 ) -> ApiResult<()> {
-    let (id, arn, noun) = resolve(state, caller, kind, name).await?;
-    authorize(state, caller, &format!("iam:Untag{noun}"), &arn).await?;
+    let action = format!("iam:Untag{}", kind.noun());
+    let id = resolve(state, caller, kind, name, &action).await?;
     state.store.untag_entity(&id, keys).await?;
     state.invalidate_caches();
     Ok(())
@@ -85,7 +91,7 @@ pub async fn list(
     kind: Taggable,
     name: &str,
 ) -> ApiResult<Vec<Tag>> {
-    let (id, arn, noun) = resolve(state, caller, kind, name).await?;
-    authorize(state, caller, &format!("iam:List{noun}Tags"), &arn).await?;
+    let action = format!("iam:List{}Tags", kind.noun());
+    let id = resolve(state, caller, kind, name, &action).await?;
     state.store.list_tags(&id).await
 }

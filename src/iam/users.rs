@@ -44,6 +44,26 @@ pub async fn find_user(state: &AppState, caller: &Caller, name: &str) -> ApiResu
         .ok_or_else(|| ApiError::no_such("user", name))
 }
 
+/// Finds a user and authorizes `action` on it (on its would-be ARN when
+/// missing, so that only callers allowed to act learn that it is missing).
+pub async fn find_user_authorized(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    action: &str,
+) -> ApiResult<User> {
+    let found = find_user(state, caller, name).await;
+    super::authorize_found(
+        state,
+        caller,
+        action,
+        found,
+        |u| u.arn().to_string(),
+        || arn_in(caller, "user", "/", name),
+    )
+    .await
+}
+
 /// Checks that a boundary ARN names an existing managed policy.
 pub(crate) async fn check_boundary(state: &AppState, caller: &Caller, arn: &str) -> ApiResult<()> {
     let policy = state.store.get_policy_by_arn(arn).await?;
@@ -92,15 +112,7 @@ pub async fn get_user(
     caller: &Caller,
     name: &str,
 ) -> ApiResult<(User, Vec<Tag>)> {
-    let user = find_user(state, caller, name).await;
-    // Authorize against the ARN the caller asked about, found or not, so
-    // that a 404 does not leak to callers who may not read users.
-    let resource = match &user {
-        Ok(u) => u.arn().to_string(),
-        Err(_) => arn_in(caller, "user", "/", name),
-    };
-    authorize(state, caller, "iam:GetUser", &resource).await?;
-    let user = user?;
+    let user = find_user_authorized(state, caller, name, "iam:GetUser").await?;
     let tags = state.store.list_tags(&user.id).await?;
     Ok((user, tags))
 }
@@ -120,8 +132,7 @@ pub async fn update_user(
     name: &str,
     req: UpdateUserRequest,
 ) -> ApiResult<User> {
-    let user = find_user(state, caller, name).await?;
-    authorize(state, caller, "iam:UpdateUser", &user.arn().to_string()).await?;
+    let user = find_user_authorized(state, caller, name, "iam:UpdateUser").await?;
     let new_name = match &req.new_name {
         Some(n) => parse_name(EntityKind::User, n)?.to_string(),
         None => user.name.clone(),
@@ -143,8 +154,7 @@ pub async fn update_user(
 }
 
 pub async fn delete_user(state: &AppState, caller: &Caller, name: &str) -> ApiResult<()> {
-    let user = find_user(state, caller, name).await?;
-    authorize(state, caller, "iam:DeleteUser", &user.arn().to_string()).await?;
+    let user = find_user_authorized(state, caller, name, "iam:DeleteUser").await?;
     let deps = state.store.user_dependents(&user.id).await?;
     let blocker = if deps.access_keys > 0 {
         Some("Cannot delete entity, must delete access keys first.")
@@ -173,14 +183,7 @@ pub async fn put_user_boundary(
     name: &str,
     boundary_arn: &str,
 ) -> ApiResult<()> {
-    let user = find_user(state, caller, name).await?;
-    authorize(
-        state,
-        caller,
-        "iam:PutUserPermissionsBoundary",
-        &user.arn().to_string(),
-    )
-    .await?;
+    let user = find_user_authorized(state, caller, name, "iam:PutUserPermissionsBoundary").await?;
     check_boundary(state, caller, boundary_arn).await?;
     state
         .store
@@ -191,14 +194,8 @@ pub async fn put_user_boundary(
 }
 
 pub async fn delete_user_boundary(state: &AppState, caller: &Caller, name: &str) -> ApiResult<()> {
-    let user = find_user(state, caller, name).await?;
-    authorize(
-        state,
-        caller,
-        "iam:DeleteUserPermissionsBoundary",
-        &user.arn().to_string(),
-    )
-    .await?;
+    let user =
+        find_user_authorized(state, caller, name, "iam:DeleteUserPermissionsBoundary").await?;
     state.store.set_user_boundary(&user.id, None).await?;
     state.invalidate_caches();
     Ok(())

@@ -2,18 +2,70 @@
 
 #![allow(dead_code)]
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock, Mutex};
 
 use latchkey::config::Config;
 use latchkey::startup::Application;
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;
 
-/// `TEST_LOG=1 cargo test` shows the server's logs.
-static TRACING: LazyLock<()> = LazyLock::new(|| {
-    if std::env::var("TEST_LOG").is_ok() {
-        latchkey::telemetry::init(latchkey::telemetry::LogFormat::Text, "info");
+/// Everything the server logs (every test of this binary, at `info`, and
+/// `trace` for latchkey itself), so that a test can assert that no secret
+/// ever reaches a log line. The subscriber is global because the server's
+/// workers run on their own threads.
+pub static LOGS: LazyLock<Arc<Mutex<Vec<u8>>>> = LazyLock::new(Default::default);
+
+#[derive(Clone)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+struct CaptureWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for CaptureWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
     }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
+    type Writer = CaptureWriter;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        CaptureWriter(self.0.clone())
+    }
+}
+
+/// The captured logs so far, as text.
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&LOGS.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+}
+
+/// Installs the capturing subscriber; `TEST_LOG=1 cargo test` also prints
+/// the server's logs.
+static TRACING: LazyLock<()> = LazyLock::new(|| {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    use tracing_subscriber::{EnvFilter, Layer as _};
+    let capture = tracing_subscriber::fmt::layer()
+        .with_ansi(false)
+        .with_writer(Capture(LOGS.clone()))
+        .with_filter(EnvFilter::new("info,latchkey=trace"));
+    let print = std::env::var("TEST_LOG").is_ok().then(|| {
+        tracing_subscriber::fmt::layer()
+            .with_test_writer()
+            .with_filter(EnvFilter::new("info"))
+    });
+    let _ = tracing_subscriber::registry()
+        .with(capture)
+        .with(print)
+        .try_init();
 });
 
 /// Access key id and secret.
@@ -145,6 +197,112 @@ impl TestApp {
                 .to_string(),
         }
     }
+}
+
+impl TestApp {
+    /// A request as `creds`, with an optional JSON body.
+    pub async fn send_as(
+        &self,
+        creds: &Credentials,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Response {
+        let mut request = self.request_as(creds, method, path);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.expect("request")
+    }
+
+    /// Creates a user (as root) and asserts 201.
+    pub async fn create_user(&self, name: &str) -> Value {
+        json_with_status(
+            self.post("/v1/users", &serde_json::json!({ "name": name }))
+                .await,
+            201,
+        )
+        .await
+    }
+
+    /// Creates a customer managed policy (as root) and returns its ARN.
+    pub async fn create_policy(&self, name: &str, document: Value) -> String {
+        let body = json_with_status(
+            self.post(
+                "/v1/policies",
+                &serde_json::json!({ "name": name, "document": document }),
+            )
+            .await,
+            201,
+        )
+        .await;
+        body["arn"].as_str().expect("policy arn").to_string()
+    }
+
+    /// Attaches a managed policy to a user, group or role (as root).
+    pub async fn attach(&self, kind: &str, name: &str, policy_arn: &str) {
+        let r = self
+            .post(
+                &format!("/v1/{kind}/{name}/attached-policies"),
+                &serde_json::json!({ "policy_arn": policy_arn }),
+            )
+            .await;
+        json_with_status(r, 204).await;
+    }
+
+    /// Every item of a paginated list, following `marker` page by page.
+    /// Returns the items and the number of pages read.
+    pub async fn list_all(&self, path: &str, max_items: u32) -> (Vec<Value>, usize) {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut items = Vec::new();
+        let mut marker: Option<String> = None;
+        let mut pages = 0;
+        loop {
+            let mut url = format!("{path}{sep}max_items={max_items}");
+            if let Some(m) = &marker {
+                url.push_str(&format!("&marker={m}"));
+            }
+            let page = json_with_status(self.get(&url).await, 200).await;
+            pages += 1;
+            let got = page["items"].as_array().expect("items");
+            assert!(got.len() <= max_items as usize, "page too long: {page}");
+            items.extend(got.iter().cloned());
+            if page["is_truncated"] == true {
+                let m = page["marker"].as_str().expect("marker when truncated");
+                marker = Some(m.to_string());
+            } else {
+                assert!(
+                    page.get("marker").is_none(),
+                    "marker on the last page: {page}"
+                );
+                break;
+            }
+            assert!(pages < 100, "pagination does not end");
+        }
+        (items, pages)
+    }
+}
+
+/// An identity policy of one statement.
+pub fn policy(effect: &str, action: impl Into<Value>, resource: &str) -> Value {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": effect, "Action": action.into(), "Resource": resource}]
+    })
+}
+
+/// The `name` field of every item.
+pub fn names(items: &[Value]) -> Vec<String> {
+    items
+        .iter()
+        .map(|i| i["name"].as_str().expect("name").to_string())
+        .collect()
+}
+
+/// Asserts an error reply and its exact message.
+pub async fn assert_error_message(response: Response, status: u16, code: &str, message: &str) {
+    let body = assert_error(response, status, code).await;
+    assert_eq!(body["error"]["message"], message, "body: {body}");
 }
 
 /// Reads a JSON body, asserting the status first.

@@ -5,9 +5,20 @@
 mod helpers;
 mod signing;
 
+mod access_keys;
+mod accounts;
 mod authorize;
+mod authz;
 mod awsquery;
+mod conflicts;
 mod evaluate;
+mod groups;
 mod openapi;
+mod policies;
+mod principal_policies;
+mod roles;
+mod secrets;
 mod sigv4;
 mod smoke;
+mod source_ip;
+mod users;

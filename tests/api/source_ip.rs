@@ -1,0 +1,50 @@
+//! `aws:SourceIp` comes from the peer, or from X-Forwarded-For only when the
+//! peer is a configured trusted proxy; a client cannot set it otherwise.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{assert_error, json_with_status, spawn_app, spawn_app_with, TestApp};
+
+async fn only_from_documentation_net(app: &TestApp) -> crate::helpers::Credentials {
+    let creds = app.user_with_key("ipuser").await;
+    app.put(
+        "/v1/users/ipuser/policies/net",
+        &json!({"document": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:GetUser",
+            "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": "198.51.100.0/24"}}}]}}),
+    )
+    .await;
+    creds
+}
+
+#[tokio::test]
+async fn forwarded_for_is_ignored_from_untrusted_peers() {
+    let app = spawn_app().await;
+    let creds = only_from_documentation_net(&app).await;
+    let r = app
+        .request_as(&creds, Method::GET, "/v1/users/ipuser")
+        .header("x-forwarded-for", "198.51.100.7")
+        .send()
+        .await
+        .unwrap();
+    assert_error(r, 403, "AccessDenied").await;
+}
+
+#[tokio::test]
+async fn forwarded_for_is_believed_from_a_trusted_proxy() {
+    let app = spawn_app_with(|c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    let creds = only_from_documentation_net(&app).await;
+    let r = app
+        .request_as(&creds, Method::GET, "/v1/users/ipuser")
+        .header("x-forwarded-for", "198.51.100.7, 10.0.0.1")
+        .send()
+        .await
+        .unwrap();
+    json_with_status(r, 200).await;
+    let r = app
+        .request_as(&creds, Method::GET, "/v1/users/ipuser")
+        .send()
+        .await
+        .unwrap();
+    assert_error(r, 403, "AccessDenied").await;
+}
