@@ -10,6 +10,7 @@ mod accounts;
 mod authorize;
 mod authz;
 mod awsquery;
+mod awsquery_corpus;
 mod conflicts;
 mod evaluate;
 mod groups;
