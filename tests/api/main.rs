@@ -10,7 +10,6 @@ mod accounts;
 mod authorize;
 mod authz;
 mod awsquery;
-mod awsquery_corpus;
 mod conflicts;
 mod evaluate;
 mod groups;
