@@ -1,0 +1,2 @@
+//! Each check fires on one document and stays quiet on a close one.
+mod corpus;
