@@ -149,11 +149,13 @@ impl Catalog {
 
     /// `iam`, `sts` and `latchkey`.
     pub fn builtin() -> Self {
+        // Inserted without `register`'s checks, which a unit test runs
+        // over these definitions instead of panicking at run time.
         let mut catalog = Catalog::empty();
         for service in super::catalog_builtin::services() {
             catalog
-                .register(service)
-                .expect("built-in service definitions are valid");
+                .services
+                .insert(service.prefix.to_ascii_lowercase(), service);
         }
         catalog
     }
@@ -307,6 +309,15 @@ mod tests {
         ] {
             assert!(catalog.action(name).is_some(), "{name}");
         }
+    }
+
+    #[test]
+    fn builtin_definitions_pass_register_checks() {
+        let mut catalog = Catalog::empty();
+        for service in crate::policy::lint::catalog_builtin::services() {
+            catalog.register(service).unwrap();
+        }
+        assert!(catalog.service("iam").unwrap().actions.len() > 150);
     }
 
     #[test]

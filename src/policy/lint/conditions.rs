@@ -9,28 +9,88 @@ use ipnet::IpNet;
 use super::keys::{self, DEPRECATED_KEYS};
 use super::view::{Entry, Family, OpView, Qualifier, Stmt};
 use super::{is_allow, Ctx};
+use super::{Check, Severity};
 
-pub(super) const FOR_ALL_VALUES_WITH_SINGLE_VALUED_KEY: &str =
-    "FOR_ALL_VALUES_WITH_SINGLE_VALUED_KEY";
-pub(super) const FOR_ALL_VALUES_WITHOUT_NULL_CHECK: &str = "FOR_ALL_VALUES_WITHOUT_NULL_CHECK";
-pub(super) const MISSING_QUALIFIER: &str = "MISSING_QUALIFIER";
-pub(super) const NULL_WITH_IF_EXISTS: &str = "NULL_WITH_IF_EXISTS";
-pub(super) const NULL_WITH_QUALIFIER: &str = "NULL_WITH_QUALIFIER";
-pub(super) const WILDCARD_WITHOUT_LIKE_OPERATOR: &str = "WILDCARD_WITHOUT_LIKE_OPERATOR";
-pub(super) const TYPE_MISMATCH_BOOLEAN: &str = "TYPE_MISMATCH_BOOLEAN";
-pub(super) const TYPE_MISMATCH_ARN: &str = "TYPE_MISMATCH_ARN";
-pub(super) const TYPE_MISMATCH_BINARY: &str = "TYPE_MISMATCH_BINARY";
-pub(super) const OPERATOR_KEY_TYPE_MISMATCH: &str = "OPERATOR_KEY_TYPE_MISMATCH";
-pub(super) const PRIVATE_IP_ADDRESS: &str = "PRIVATE_IP_ADDRESS";
-pub(super) const IMPROVE_IP_RANGE: &str = "IMPROVE_IP_RANGE";
-pub(super) const DEPRECATED_GLOBAL_CONDITION_KEY: &str = "DEPRECATED_GLOBAL_CONDITION_KEY";
-pub(super) const UNKNOWN_CONDITION_KEY: &str = "UNKNOWN_CONDITION_KEY";
-pub(super) const REDUNDANT_CONDITION_VALUE_NUM: &str = "REDUNDANT_CONDITION_VALUE_NUM";
-pub(super) const MISSING_PAIRED_CONDITION_KEYS: &str = "MISSING_PAIRED_CONDITION_KEYS";
-pub(super) const SPOOFABLE_CONDITION_KEY: &str = "SPOOFABLE_CONDITION_KEY";
-pub(super) const EMPTY_OBJECT_CONDITION: &str = "EMPTY_OBJECT_CONDITION";
-pub(super) const EMPTY_ARRAY_CONDITION: &str = "EMPTY_ARRAY_CONDITION";
-pub(super) const EMPTY_ARRAY_CONDITION_QUALIFIER: &str = "EMPTY_ARRAY_CONDITION_QUALIFIER";
+pub(super) const FOR_ALL_VALUES_WITH_SINGLE_VALUED_KEY: Check = Check {
+    code: "FOR_ALL_VALUES_WITH_SINGLE_VALUED_KEY",
+    severity: Severity::SecurityWarning,
+};
+pub(super) const FOR_ALL_VALUES_WITHOUT_NULL_CHECK: Check = Check {
+    code: "FOR_ALL_VALUES_WITHOUT_NULL_CHECK",
+    severity: Severity::Warning,
+};
+pub(super) const MISSING_QUALIFIER: Check = Check {
+    code: "MISSING_QUALIFIER",
+    severity: Severity::Error,
+};
+pub(super) const NULL_WITH_IF_EXISTS: Check = Check {
+    code: "NULL_WITH_IF_EXISTS",
+    severity: Severity::Error,
+};
+pub(super) const NULL_WITH_QUALIFIER: Check = Check {
+    code: "NULL_WITH_QUALIFIER",
+    severity: Severity::Suggestion,
+};
+pub(super) const WILDCARD_WITHOUT_LIKE_OPERATOR: Check = Check {
+    code: "WILDCARD_WITHOUT_LIKE_OPERATOR",
+    severity: Severity::Warning,
+};
+pub(super) const TYPE_MISMATCH_BOOLEAN: Check = Check {
+    code: "TYPE_MISMATCH_BOOLEAN",
+    severity: Severity::Warning,
+};
+pub(super) const TYPE_MISMATCH_ARN: Check = Check {
+    code: "TYPE_MISMATCH_ARN",
+    severity: Severity::Warning,
+};
+pub(super) const TYPE_MISMATCH_BINARY: Check = Check {
+    code: "TYPE_MISMATCH_BINARY",
+    severity: Severity::Warning,
+};
+pub(super) const OPERATOR_KEY_TYPE_MISMATCH: Check = Check {
+    code: "OPERATOR_KEY_TYPE_MISMATCH",
+    severity: Severity::Warning,
+};
+pub(super) const PRIVATE_IP_ADDRESS: Check = Check {
+    code: "PRIVATE_IP_ADDRESS",
+    severity: Severity::Error,
+};
+pub(super) const IMPROVE_IP_RANGE: Check = Check {
+    code: "IMPROVE_IP_RANGE",
+    severity: Severity::Suggestion,
+};
+pub(super) const DEPRECATED_GLOBAL_CONDITION_KEY: Check = Check {
+    code: "DEPRECATED_GLOBAL_CONDITION_KEY",
+    severity: Severity::Warning,
+};
+pub(super) const UNKNOWN_CONDITION_KEY: Check = Check {
+    code: "UNKNOWN_CONDITION_KEY",
+    severity: Severity::Warning,
+};
+pub(super) const REDUNDANT_CONDITION_VALUE_NUM: Check = Check {
+    code: "REDUNDANT_CONDITION_VALUE_NUM",
+    severity: Severity::Suggestion,
+};
+pub(super) const MISSING_PAIRED_CONDITION_KEYS: Check = Check {
+    code: "MISSING_PAIRED_CONDITION_KEYS",
+    severity: Severity::SecurityWarning,
+};
+pub(super) const SPOOFABLE_CONDITION_KEY: Check = Check {
+    code: "SPOOFABLE_CONDITION_KEY",
+    severity: Severity::Warning,
+};
+pub(super) const EMPTY_OBJECT_CONDITION: Check = Check {
+    code: "EMPTY_OBJECT_CONDITION",
+    severity: Severity::Suggestion,
+};
+pub(super) const EMPTY_ARRAY_CONDITION: Check = Check {
+    code: "EMPTY_ARRAY_CONDITION",
+    severity: Severity::Suggestion,
+};
+pub(super) const EMPTY_ARRAY_CONDITION_QUALIFIER: Check = Check {
+    code: "EMPTY_ARRAY_CONDITION_QUALIFIER",
+    severity: Severity::Suggestion,
+};
 
 pub(super) fn check(cx: &mut Ctx<'_, '_>) {
     let doc = cx.doc;

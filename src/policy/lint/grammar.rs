@@ -5,22 +5,68 @@ use super::catalog::Expansion;
 use super::keys;
 use super::view::{Doc, Family};
 use super::{finding, Ctx, Finding};
+use super::{Check, Severity};
 
-pub(super) const MALFORMED_POLICY_DOCUMENT: &str = "MALFORMED_POLICY_DOCUMENT";
-pub(super) const MISSING_VERSION: &str = "MISSING_VERSION";
-pub(super) const UNSUPPORTED_VERSION: &str = "UNSUPPORTED_VERSION";
-pub(super) const VARIABLE_UNSUPPORTED_IN_VERSION: &str = "VARIABLE_UNSUPPORTED_IN_VERSION";
-pub(super) const VARIABLE_UNSUPPORTED_IN_ELEMENT: &str = "VARIABLE_UNSUPPORTED_IN_ELEMENT";
-pub(super) const INVALID_VARIABLE_FOR_OPERATOR: &str = "INVALID_VARIABLE_FOR_OPERATOR";
-pub(super) const VARIABLE_MISSING_BRACE: &str = "VARIABLE_MISSING_BRACE";
-pub(super) const VARIABLE_EMPTY: &str = "VARIABLE_EMPTY";
-pub(super) const VARIABLE_UNSUPPORTED_SPACE: &str = "VARIABLE_UNSUPPORTED_SPACE";
-pub(super) const VARIABLE_MISSING_QUOTE: &str = "VARIABLE_MISSING_QUOTE";
-pub(super) const VARIABLE_WITH_MULTIVALUED_KEY: &str = "VARIABLE_WITH_MULTIVALUED_KEY";
-pub(super) const EMPTY_SID: &str = "EMPTY_SID";
-pub(super) const EMPTY_ARRAY_PRINCIPAL: &str = "EMPTY_ARRAY_PRINCIPAL";
-pub(super) const WILDCARD_IN_SERVICE_NAME: &str = "WILDCARD_IN_SERVICE_NAME";
-pub(super) const UNKNOWN_ACTION: &str = "UNKNOWN_ACTION";
+pub(super) const MALFORMED_POLICY_DOCUMENT: Check = Check {
+    code: "MALFORMED_POLICY_DOCUMENT",
+    severity: Severity::Error,
+};
+pub(super) const MISSING_VERSION: Check = Check {
+    code: "MISSING_VERSION",
+    severity: Severity::Error,
+};
+pub(super) const UNSUPPORTED_VERSION: Check = Check {
+    code: "UNSUPPORTED_VERSION",
+    severity: Severity::Error,
+};
+pub(super) const VARIABLE_UNSUPPORTED_IN_VERSION: Check = Check {
+    code: "VARIABLE_UNSUPPORTED_IN_VERSION",
+    severity: Severity::Error,
+};
+pub(super) const VARIABLE_UNSUPPORTED_IN_ELEMENT: Check = Check {
+    code: "VARIABLE_UNSUPPORTED_IN_ELEMENT",
+    severity: Severity::Error,
+};
+pub(super) const INVALID_VARIABLE_FOR_OPERATOR: Check = Check {
+    code: "INVALID_VARIABLE_FOR_OPERATOR",
+    severity: Severity::Error,
+};
+pub(super) const VARIABLE_MISSING_BRACE: Check = Check {
+    code: "VARIABLE_MISSING_BRACE",
+    severity: Severity::Error,
+};
+pub(super) const VARIABLE_EMPTY: Check = Check {
+    code: "VARIABLE_EMPTY",
+    severity: Severity::Error,
+};
+pub(super) const VARIABLE_UNSUPPORTED_SPACE: Check = Check {
+    code: "VARIABLE_UNSUPPORTED_SPACE",
+    severity: Severity::Error,
+};
+pub(super) const VARIABLE_MISSING_QUOTE: Check = Check {
+    code: "VARIABLE_MISSING_QUOTE",
+    severity: Severity::Error,
+};
+pub(super) const VARIABLE_WITH_MULTIVALUED_KEY: Check = Check {
+    code: "VARIABLE_WITH_MULTIVALUED_KEY",
+    severity: Severity::Warning,
+};
+pub(super) const EMPTY_SID: Check = Check {
+    code: "EMPTY_SID",
+    severity: Severity::Suggestion,
+};
+pub(super) const EMPTY_ARRAY_PRINCIPAL: Check = Check {
+    code: "EMPTY_ARRAY_PRINCIPAL",
+    severity: Severity::Suggestion,
+};
+pub(super) const WILDCARD_IN_SERVICE_NAME: Check = Check {
+    code: "WILDCARD_IN_SERVICE_NAME",
+    severity: Severity::Warning,
+};
+pub(super) const UNKNOWN_ACTION: Check = Check {
+    code: "UNKNOWN_ACTION",
+    severity: Severity::Warning,
+};
 
 /// Findings for a document whose Version the validator refused.
 pub(super) fn check_version(doc: &Doc<'_>, out: &mut Vec<Finding>) {
@@ -55,7 +101,7 @@ pub(super) fn check_version(doc: &Doc<'_>, out: &mut Vec<Finding>) {
 }
 
 /// Resource items and condition values: where variables are meant to be.
-fn variable_places<'d>(doc: &'d Doc<'_>) -> Vec<(&'static str, usize, String, String)> {
+fn variable_places(doc: &Doc<'_>) -> Vec<(&'static str, usize, String, String)> {
     let mut out: Vec<_> = doc
         .texts()
         .into_iter()
@@ -238,7 +284,7 @@ fn check_syntax(cx: &mut Ctx<'_, '_>, index: usize, text: &str, path: &str, elem
 
 /// The variable names in `text`, and the first syntax problem (§5.4 lists
 /// Access Analyzer's four).
-fn parse_variables(text: &str) -> (Vec<&str>, Option<(&'static str, &'static str)>) {
+fn parse_variables(text: &str) -> (Vec<&str>, Option<(Check, &'static str)>) {
     let mut names = Vec::new();
     let mut rest = text;
     while let Some(start) = rest.find("${") {
@@ -302,15 +348,21 @@ mod tests {
             parse_variables("${aws:PrincipalTag/t, 'x y'}${*}"),
             (vec!["aws:PrincipalTag/t"], None)
         );
-        let code = |t| parse_variables(t).1.map(|(c, _)| c);
-        assert_eq!(code("${aws:username"), Some(VARIABLE_MISSING_BRACE));
-        assert_eq!(code("${}"), Some(VARIABLE_EMPTY));
-        assert_eq!(code("${ aws:username}"), Some(VARIABLE_UNSUPPORTED_SPACE));
+        let code = |t| parse_variables(t).1.map(|(c, _)| c.code);
+        assert_eq!(code("${aws:username"), Some(VARIABLE_MISSING_BRACE.code));
+        assert_eq!(code("${}"), Some(VARIABLE_EMPTY.code));
+        assert_eq!(
+            code("${ aws:username}"),
+            Some(VARIABLE_UNSUPPORTED_SPACE.code)
+        );
         assert_eq!(
             code("${aws:username,'x'}"),
-            Some(VARIABLE_UNSUPPORTED_SPACE)
+            Some(VARIABLE_UNSUPPORTED_SPACE.code)
         );
-        assert_eq!(code("${aws:username, x}"), Some(VARIABLE_MISSING_QUOTE));
+        assert_eq!(
+            code("${aws:username, x}"),
+            Some(VARIABLE_MISSING_QUOTE.code)
+        );
         assert_eq!(code("no variable"), None);
     }
 }

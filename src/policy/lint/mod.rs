@@ -101,6 +101,13 @@ pub struct Finding {
     pub location: Location,
 }
 
+/// A check's stable code and its severity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Check {
+    pub code: &'static str,
+    pub severity: Severity,
+}
+
 /// Settings that sharpen some checks.
 #[derive(Debug, Clone, Default)]
 pub struct LintOptions {
@@ -110,130 +117,67 @@ pub struct LintOptions {
     pub account_id: Option<String>,
 }
 
-/// Every code lint can report, with its severity.
-pub const CHECKS: &[(&str, Severity)] = &[
-    (grammar::MALFORMED_POLICY_DOCUMENT, Severity::Error),
-    (grammar::MISSING_VERSION, Severity::Error),
-    (grammar::UNSUPPORTED_VERSION, Severity::Error),
-    (grammar::VARIABLE_UNSUPPORTED_IN_VERSION, Severity::Error),
-    (grammar::VARIABLE_UNSUPPORTED_IN_ELEMENT, Severity::Error),
-    (grammar::INVALID_VARIABLE_FOR_OPERATOR, Severity::Error),
-    (grammar::VARIABLE_MISSING_BRACE, Severity::Error),
-    (grammar::VARIABLE_EMPTY, Severity::Error),
-    (grammar::VARIABLE_UNSUPPORTED_SPACE, Severity::Error),
-    (grammar::VARIABLE_MISSING_QUOTE, Severity::Error),
-    (grammar::VARIABLE_WITH_MULTIVALUED_KEY, Severity::Warning),
-    (grammar::EMPTY_SID, Severity::Suggestion),
-    (grammar::EMPTY_ARRAY_PRINCIPAL, Severity::Suggestion),
-    (grammar::WILDCARD_IN_SERVICE_NAME, Severity::Warning),
-    (grammar::UNKNOWN_ACTION, Severity::Warning),
-    (
-        security::ALLOW_ALL_ACTIONS_ON_ALL_RESOURCES,
-        Severity::SecurityWarning,
-    ),
-    (
-        security::PASS_ROLE_WITH_STAR_IN_RESOURCE,
-        Severity::SecurityWarning,
-    ),
-    (
-        security::PRIVILEGE_ESCALATION_ON_STAR,
-        Severity::SecurityWarning,
-    ),
-    (
-        security::ASSUME_ROLE_WITH_STAR_IN_RESOURCE,
-        Severity::SecurityWarning,
-    ),
-    (security::ALLOW_WITH_NOT_ACTION, Severity::SecurityWarning),
-    (security::ALLOW_WITH_NOT_RESOURCE, Severity::SecurityWarning),
-    (
-        security::ALLOW_WITH_NOT_PRINCIPAL,
-        Severity::SecurityWarning,
-    ),
-    (
-        security::WILDCARD_GRANTS_PERMISSIONS_MANAGEMENT,
-        Severity::Warning,
-    ),
-    (
-        security::CREATE_SLR_WITH_STAR_IN_RESOURCE,
-        Severity::Warning,
-    ),
-    (
-        security::DENY_NOT_ACTION_WITHOUT_RESOURCE_LIMIT,
-        Severity::Suggestion,
-    ),
-    (
-        trust::TRUST_POLICY_PUBLIC_PRINCIPAL,
-        Severity::SecurityWarning,
-    ),
-    (
-        trust::TRUST_POLICY_ACCOUNT_WITHOUT_CONDITION,
-        Severity::Warning,
-    ),
-    (
-        trust::CROSS_ACCOUNT_TRUST_WITHOUT_EXTERNAL_ID,
-        Severity::SecurityWarning,
-    ),
-    (trust::MISSING_OIDC_CONDITION_KEY, Severity::SecurityWarning),
-    (
-        trust::MISSING_GITHUB_REPO_CONDITION_KEY,
-        Severity::SecurityWarning,
-    ),
-    (trust::MISMATCHED_ACTION_FOR_PRINCIPAL, Severity::Error),
-    (trust::TRUST_POLICY_NON_STS_ACTION, Severity::Warning),
-    (
-        trust::RESOURCE_POLICY_PUBLIC_ACCESS,
-        Severity::SecurityWarning,
-    ),
-    (
-        trust::SERVICE_PRINCIPAL_WITHOUT_SOURCE_CONDITION,
-        Severity::SecurityWarning,
-    ),
-    (trust::INVALID_PRINCIPAL_REFERENCE, Severity::Warning),
-    (trust::REDUNDANT_PRINCIPAL, Severity::Suggestion),
-    (
-        conditions::FOR_ALL_VALUES_WITH_SINGLE_VALUED_KEY,
-        Severity::SecurityWarning,
-    ),
-    (
-        conditions::FOR_ALL_VALUES_WITHOUT_NULL_CHECK,
-        Severity::Warning,
-    ),
-    (conditions::MISSING_QUALIFIER, Severity::Error),
-    (conditions::NULL_WITH_IF_EXISTS, Severity::Error),
-    (conditions::NULL_WITH_QUALIFIER, Severity::Suggestion),
-    (
-        conditions::WILDCARD_WITHOUT_LIKE_OPERATOR,
-        Severity::Warning,
-    ),
-    (conditions::TYPE_MISMATCH_BOOLEAN, Severity::Warning),
-    (conditions::TYPE_MISMATCH_ARN, Severity::Warning),
-    (conditions::TYPE_MISMATCH_BINARY, Severity::Warning),
-    (conditions::OPERATOR_KEY_TYPE_MISMATCH, Severity::Warning),
-    (conditions::PRIVATE_IP_ADDRESS, Severity::Error),
-    (conditions::IMPROVE_IP_RANGE, Severity::Suggestion),
-    (
-        conditions::DEPRECATED_GLOBAL_CONDITION_KEY,
-        Severity::Warning,
-    ),
-    (conditions::UNKNOWN_CONDITION_KEY, Severity::Warning),
-    (
-        conditions::REDUNDANT_CONDITION_VALUE_NUM,
-        Severity::Suggestion,
-    ),
-    (
-        conditions::MISSING_PAIRED_CONDITION_KEYS,
-        Severity::SecurityWarning,
-    ),
-    (conditions::SPOOFABLE_CONDITION_KEY, Severity::Warning),
-    (conditions::EMPTY_OBJECT_CONDITION, Severity::Suggestion),
-    (conditions::EMPTY_ARRAY_CONDITION, Severity::Suggestion),
-    (
-        conditions::EMPTY_ARRAY_CONDITION_QUALIFIER,
-        Severity::Suggestion,
-    ),
-    (redundancy::REDUNDANT_ACTION, Severity::Suggestion),
-    (redundancy::REDUNDANT_RESOURCE, Severity::Suggestion),
-    (redundancy::REDUNDANT_STATEMENT, Severity::Suggestion),
+/// Every check lint runs.
+pub const CHECKS: &[Check] = &[
+    grammar::MALFORMED_POLICY_DOCUMENT,
+    grammar::MISSING_VERSION,
+    grammar::UNSUPPORTED_VERSION,
+    grammar::VARIABLE_UNSUPPORTED_IN_VERSION,
+    grammar::VARIABLE_UNSUPPORTED_IN_ELEMENT,
+    grammar::INVALID_VARIABLE_FOR_OPERATOR,
+    grammar::VARIABLE_MISSING_BRACE,
+    grammar::VARIABLE_EMPTY,
+    grammar::VARIABLE_UNSUPPORTED_SPACE,
+    grammar::VARIABLE_MISSING_QUOTE,
+    grammar::VARIABLE_WITH_MULTIVALUED_KEY,
+    grammar::EMPTY_SID,
+    grammar::EMPTY_ARRAY_PRINCIPAL,
+    grammar::WILDCARD_IN_SERVICE_NAME,
+    grammar::UNKNOWN_ACTION,
+    security::ALLOW_ALL_ACTIONS_ON_ALL_RESOURCES,
+    security::PASS_ROLE_WITH_STAR_IN_RESOURCE,
+    security::PRIVILEGE_ESCALATION_ON_STAR,
+    security::ASSUME_ROLE_WITH_STAR_IN_RESOURCE,
+    security::ALLOW_WITH_NOT_ACTION,
+    security::ALLOW_WITH_NOT_RESOURCE,
+    security::ALLOW_WITH_NOT_PRINCIPAL,
+    security::WILDCARD_GRANTS_PERMISSIONS_MANAGEMENT,
+    security::CREATE_SLR_WITH_STAR_IN_RESOURCE,
+    security::DENY_NOT_ACTION_WITHOUT_RESOURCE_LIMIT,
+    trust::TRUST_POLICY_PUBLIC_PRINCIPAL,
+    trust::TRUST_POLICY_ACCOUNT_WITHOUT_CONDITION,
+    trust::CROSS_ACCOUNT_TRUST_WITHOUT_EXTERNAL_ID,
+    trust::MISSING_OIDC_CONDITION_KEY,
+    trust::MISSING_GITHUB_REPO_CONDITION_KEY,
+    trust::MISMATCHED_ACTION_FOR_PRINCIPAL,
+    trust::TRUST_POLICY_NON_STS_ACTION,
+    trust::RESOURCE_POLICY_PUBLIC_ACCESS,
+    trust::SERVICE_PRINCIPAL_WITHOUT_SOURCE_CONDITION,
+    trust::INVALID_PRINCIPAL_REFERENCE,
+    trust::REDUNDANT_PRINCIPAL,
+    conditions::FOR_ALL_VALUES_WITH_SINGLE_VALUED_KEY,
+    conditions::FOR_ALL_VALUES_WITHOUT_NULL_CHECK,
+    conditions::MISSING_QUALIFIER,
+    conditions::NULL_WITH_IF_EXISTS,
+    conditions::NULL_WITH_QUALIFIER,
+    conditions::WILDCARD_WITHOUT_LIKE_OPERATOR,
+    conditions::TYPE_MISMATCH_BOOLEAN,
+    conditions::TYPE_MISMATCH_ARN,
+    conditions::TYPE_MISMATCH_BINARY,
+    conditions::OPERATOR_KEY_TYPE_MISMATCH,
+    conditions::PRIVATE_IP_ADDRESS,
+    conditions::IMPROVE_IP_RANGE,
+    conditions::DEPRECATED_GLOBAL_CONDITION_KEY,
+    conditions::UNKNOWN_CONDITION_KEY,
+    conditions::REDUNDANT_CONDITION_VALUE_NUM,
+    conditions::MISSING_PAIRED_CONDITION_KEYS,
+    conditions::SPOOFABLE_CONDITION_KEY,
+    conditions::EMPTY_OBJECT_CONDITION,
+    conditions::EMPTY_ARRAY_CONDITION,
+    conditions::EMPTY_ARRAY_CONDITION_QUALIFIER,
+    redundancy::REDUNDANT_ACTION,
+    redundancy::REDUNDANT_RESOURCE,
+    redundancy::REDUNDANT_STATEMENT,
 ];
 
 /// Lints a document's text for its type. See [`lint_with`].
@@ -251,8 +195,8 @@ pub fn lint_with(
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     let malformed = |message: &str| Finding {
-        severity: Severity::Error,
-        code: grammar::MALFORMED_POLICY_DOCUMENT,
+        severity: grammar::MALFORMED_POLICY_DOCUMENT.severity,
+        code: grammar::MALFORMED_POLICY_DOCUMENT.code,
         message: format!(
             "{message} The document is not a valid {} policy; fix this first.",
             policy_type.as_str()
@@ -321,12 +265,13 @@ struct Ctx<'a, 'v> {
 impl Ctx<'_, '_> {
     pub fn push(
         &mut self,
-        code: &'static str,
+        check: Check,
         statement_index: Option<usize>,
         path: &str,
         message: String,
     ) {
-        self.out.push(finding(code, statement_index, path, message));
+        self.out
+            .push(finding(check, statement_index, path, message));
     }
 
     /// Policy types whose Allow statements grant permissions. Boundaries and
@@ -340,20 +285,10 @@ impl Ctx<'_, '_> {
     }
 }
 
-fn finding(
-    code: &'static str,
-    statement_index: Option<usize>,
-    path: &str,
-    message: String,
-) -> Finding {
-    let severity = CHECKS
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|&(_, s)| s)
-        .expect("every code is listed in CHECKS");
+fn finding(check: Check, statement_index: Option<usize>, path: &str, message: String) -> Finding {
     Finding {
-        severity,
-        code,
+        severity: check.severity,
+        code: check.code,
         message,
         location: Location {
             statement_index,

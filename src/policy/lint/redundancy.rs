@@ -8,11 +8,21 @@
 
 use super::view::{Item, List, Stmt};
 use super::{action_matches, Ctx};
+use super::{Check, Severity};
 use crate::policy::pattern::{ArnPattern, SplitArn};
 
-pub(super) const REDUNDANT_ACTION: &str = "REDUNDANT_ACTION";
-pub(super) const REDUNDANT_RESOURCE: &str = "REDUNDANT_RESOURCE";
-pub(super) const REDUNDANT_STATEMENT: &str = "REDUNDANT_STATEMENT";
+pub(super) const REDUNDANT_ACTION: Check = Check {
+    code: "REDUNDANT_ACTION",
+    severity: Severity::Suggestion,
+};
+pub(super) const REDUNDANT_RESOURCE: Check = Check {
+    code: "REDUNDANT_RESOURCE",
+    severity: Severity::Suggestion,
+};
+pub(super) const REDUNDANT_STATEMENT: Check = Check {
+    code: "REDUNDANT_STATEMENT",
+    severity: Severity::Suggestion,
+};
 
 pub(super) fn check(cx: &mut Ctx<'_, '_>) {
     let doc = cx.doc;

@@ -7,20 +7,49 @@ use std::collections::BTreeMap;
 use super::catalog::{AccessLevel, Expansion};
 use super::view::Stmt;
 use super::{all_resources_path, granting_item, is_allow, Ctx};
+use super::{Check, Severity};
 use crate::policy::{Effect, PolicyType};
 
-pub(super) const ALLOW_ALL_ACTIONS_ON_ALL_RESOURCES: &str = "ALLOW_ALL_ACTIONS_ON_ALL_RESOURCES";
-pub(super) const PASS_ROLE_WITH_STAR_IN_RESOURCE: &str = "PASS_ROLE_WITH_STAR_IN_RESOURCE";
-pub(super) const PRIVILEGE_ESCALATION_ON_STAR: &str = "PRIVILEGE_ESCALATION_ON_STAR";
-pub(super) const ASSUME_ROLE_WITH_STAR_IN_RESOURCE: &str = "ASSUME_ROLE_WITH_STAR_IN_RESOURCE";
-pub(super) const ALLOW_WITH_NOT_ACTION: &str = "ALLOW_WITH_NOT_ACTION";
-pub(super) const ALLOW_WITH_NOT_RESOURCE: &str = "ALLOW_WITH_NOT_RESOURCE";
-pub(super) const ALLOW_WITH_NOT_PRINCIPAL: &str = "ALLOW_WITH_NOT_PRINCIPAL";
-pub(super) const WILDCARD_GRANTS_PERMISSIONS_MANAGEMENT: &str =
-    "WILDCARD_GRANTS_PERMISSIONS_MANAGEMENT";
-pub(super) const CREATE_SLR_WITH_STAR_IN_RESOURCE: &str = "CREATE_SLR_WITH_STAR_IN_RESOURCE";
-pub(super) const DENY_NOT_ACTION_WITHOUT_RESOURCE_LIMIT: &str =
-    "DENY_NOT_ACTION_WITHOUT_RESOURCE_LIMIT";
+pub(super) const ALLOW_ALL_ACTIONS_ON_ALL_RESOURCES: Check = Check {
+    code: "ALLOW_ALL_ACTIONS_ON_ALL_RESOURCES",
+    severity: Severity::SecurityWarning,
+};
+pub(super) const PASS_ROLE_WITH_STAR_IN_RESOURCE: Check = Check {
+    code: "PASS_ROLE_WITH_STAR_IN_RESOURCE",
+    severity: Severity::SecurityWarning,
+};
+pub(super) const PRIVILEGE_ESCALATION_ON_STAR: Check = Check {
+    code: "PRIVILEGE_ESCALATION_ON_STAR",
+    severity: Severity::SecurityWarning,
+};
+pub(super) const ASSUME_ROLE_WITH_STAR_IN_RESOURCE: Check = Check {
+    code: "ASSUME_ROLE_WITH_STAR_IN_RESOURCE",
+    severity: Severity::SecurityWarning,
+};
+pub(super) const ALLOW_WITH_NOT_ACTION: Check = Check {
+    code: "ALLOW_WITH_NOT_ACTION",
+    severity: Severity::SecurityWarning,
+};
+pub(super) const ALLOW_WITH_NOT_RESOURCE: Check = Check {
+    code: "ALLOW_WITH_NOT_RESOURCE",
+    severity: Severity::SecurityWarning,
+};
+pub(super) const ALLOW_WITH_NOT_PRINCIPAL: Check = Check {
+    code: "ALLOW_WITH_NOT_PRINCIPAL",
+    severity: Severity::SecurityWarning,
+};
+pub(super) const WILDCARD_GRANTS_PERMISSIONS_MANAGEMENT: Check = Check {
+    code: "WILDCARD_GRANTS_PERMISSIONS_MANAGEMENT",
+    severity: Severity::Warning,
+};
+pub(super) const CREATE_SLR_WITH_STAR_IN_RESOURCE: Check = Check {
+    code: "CREATE_SLR_WITH_STAR_IN_RESOURCE",
+    severity: Severity::Warning,
+};
+pub(super) const DENY_NOT_ACTION_WITHOUT_RESOURCE_LIMIT: Check = Check {
+    code: "DENY_NOT_ACTION_WITHOUT_RESOURCE_LIMIT",
+    severity: Severity::Suggestion,
+};
 
 /// Actions that let a principal give itself (or a principal it controls)
 /// more permissions when allowed on every user, role, group or policy.

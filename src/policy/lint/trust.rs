@@ -4,22 +4,53 @@
 
 use super::view::{PrincipalView, Stmt};
 use super::{action_matches, granting_item, is_allow, Ctx};
+use super::{Check, Severity};
 use crate::policy::PolicyType;
 
-pub(super) const TRUST_POLICY_PUBLIC_PRINCIPAL: &str = "TRUST_POLICY_PUBLIC_PRINCIPAL";
-pub(super) const TRUST_POLICY_ACCOUNT_WITHOUT_CONDITION: &str =
-    "TRUST_POLICY_ACCOUNT_WITHOUT_CONDITION";
-pub(super) const CROSS_ACCOUNT_TRUST_WITHOUT_EXTERNAL_ID: &str =
-    "CROSS_ACCOUNT_TRUST_WITHOUT_EXTERNAL_ID";
-pub(super) const MISSING_OIDC_CONDITION_KEY: &str = "MISSING_OIDC_CONDITION_KEY";
-pub(super) const MISSING_GITHUB_REPO_CONDITION_KEY: &str = "MISSING_GITHUB_REPO_CONDITION_KEY";
-pub(super) const MISMATCHED_ACTION_FOR_PRINCIPAL: &str = "MISMATCHED_ACTION_FOR_PRINCIPAL";
-pub(super) const TRUST_POLICY_NON_STS_ACTION: &str = "TRUST_POLICY_NON_STS_ACTION";
-pub(super) const RESOURCE_POLICY_PUBLIC_ACCESS: &str = "RESOURCE_POLICY_PUBLIC_ACCESS";
-pub(super) const SERVICE_PRINCIPAL_WITHOUT_SOURCE_CONDITION: &str =
-    "SERVICE_PRINCIPAL_WITHOUT_SOURCE_CONDITION";
-pub(super) const INVALID_PRINCIPAL_REFERENCE: &str = "INVALID_PRINCIPAL_REFERENCE";
-pub(super) const REDUNDANT_PRINCIPAL: &str = "REDUNDANT_PRINCIPAL";
+pub(super) const TRUST_POLICY_PUBLIC_PRINCIPAL: Check = Check {
+    code: "TRUST_POLICY_PUBLIC_PRINCIPAL",
+    severity: Severity::SecurityWarning,
+};
+pub(super) const TRUST_POLICY_ACCOUNT_WITHOUT_CONDITION: Check = Check {
+    code: "TRUST_POLICY_ACCOUNT_WITHOUT_CONDITION",
+    severity: Severity::Warning,
+};
+pub(super) const CROSS_ACCOUNT_TRUST_WITHOUT_EXTERNAL_ID: Check = Check {
+    code: "CROSS_ACCOUNT_TRUST_WITHOUT_EXTERNAL_ID",
+    severity: Severity::SecurityWarning,
+};
+pub(super) const MISSING_OIDC_CONDITION_KEY: Check = Check {
+    code: "MISSING_OIDC_CONDITION_KEY",
+    severity: Severity::SecurityWarning,
+};
+pub(super) const MISSING_GITHUB_REPO_CONDITION_KEY: Check = Check {
+    code: "MISSING_GITHUB_REPO_CONDITION_KEY",
+    severity: Severity::SecurityWarning,
+};
+pub(super) const MISMATCHED_ACTION_FOR_PRINCIPAL: Check = Check {
+    code: "MISMATCHED_ACTION_FOR_PRINCIPAL",
+    severity: Severity::Error,
+};
+pub(super) const TRUST_POLICY_NON_STS_ACTION: Check = Check {
+    code: "TRUST_POLICY_NON_STS_ACTION",
+    severity: Severity::Warning,
+};
+pub(super) const RESOURCE_POLICY_PUBLIC_ACCESS: Check = Check {
+    code: "RESOURCE_POLICY_PUBLIC_ACCESS",
+    severity: Severity::SecurityWarning,
+};
+pub(super) const SERVICE_PRINCIPAL_WITHOUT_SOURCE_CONDITION: Check = Check {
+    code: "SERVICE_PRINCIPAL_WITHOUT_SOURCE_CONDITION",
+    severity: Severity::SecurityWarning,
+};
+pub(super) const INVALID_PRINCIPAL_REFERENCE: Check = Check {
+    code: "INVALID_PRINCIPAL_REFERENCE",
+    severity: Severity::Warning,
+};
+pub(super) const REDUNDANT_PRINCIPAL: Check = Check {
+    code: "REDUNDANT_PRINCIPAL",
+    severity: Severity::Suggestion,
+};
 
 const GITHUB: &str = "token.actions.githubusercontent.com";
 /// Web-identity providers AWS names without an ARN.
