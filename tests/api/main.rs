@@ -7,6 +7,7 @@ mod signing;
 
 mod authorize;
 mod evaluate;
+mod lint_cli;
 mod openapi;
 mod sigv4;
 mod smoke;

@@ -154,10 +154,11 @@ fn check_grants(cx: &mut Ctx<'_, '_>, s: &Stmt<'_>) {
                 Some(s.index),
                 &path,
                 format!(
-                    "{item} allows iam:PassRole (Write) on every role ({star}), so the \
-                     principal can hand any role, an administrator role included, to a \
-                     service it controls. List the role ARNs in Resource, or add an \
-                     iam:PassedToService condition."
+                    "Allows iam:PassRole (Write) on every role ({star}){}, so the principal \
+                     can hand any role, an administrator role included, to a service it \
+                     controls. List the role ARNs in Resource, or add an \
+                     iam:PassedToService condition.",
+                    through(item, "iam:PassRole")
                 ),
             );
         }
@@ -189,9 +190,10 @@ fn check_grants(cx: &mut Ctx<'_, '_>, s: &Stmt<'_>) {
                 Some(s.index),
                 &path,
                 format!(
-                    "{item} allows sts:AssumeRole on every role ({star}): the principal can \
+                    "Allows sts:AssumeRole on every role ({star}){}: the principal can \
                      become any role whose trust policy trusts this account. List the role \
-                     ARNs it may assume."
+                     ARNs it may assume.",
+                    through(item, "sts:AssumeRole")
                 ),
             );
         }
@@ -247,6 +249,15 @@ fn check_wildcard_levels(cx: &mut Ctx<'_, '_>, s: &Stmt<'_>, star: &str) {
                 summary.join(", ")
             ),
         );
+    }
+}
+
+/// ` through "iam:*"` when a wildcard (or NotAction) grants the action.
+fn through(item: &str, action: &str) -> String {
+    if item.eq_ignore_ascii_case(action) {
+        String::new()
+    } else {
+        format!(" through {item:?}")
     }
 }
 
