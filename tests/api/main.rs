@@ -12,6 +12,7 @@ mod authz;
 mod conflicts;
 mod evaluate;
 mod groups;
+mod lint_cli;
 mod openapi;
 mod policies;
 mod principal_policies;
