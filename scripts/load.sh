@@ -39,14 +39,21 @@ curl -sf -H "authorization: $SVC_BASIC" -H 'content-type: application/json' -d @
   | grep -q '"allowed":true' || { echo "authorize smoke check failed"; exit 1; }
 
 cat > "$WORK/post.lua" <<LUA
+-- Each wrk thread has its own Lua state: number the threads so that
+-- their user names never collide.
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
 local n = 0
-local id = tostring(math.random(1, 1000000000))
+local run = tostring(os.time())
 wrk.method = "POST"
 wrk.headers["Authorization"] = "$BASIC"
 wrk.headers["Content-Type"] = "application/json"
 request = function()
   n = n + 1
-  return wrk.format(nil, "/v1/users", nil, '{"name":"load-' .. id .. '-' .. n .. '"}')
+  return wrk.format(nil, "/v1/users", nil, '{"name":"load-' .. run .. '-' .. tid .. '-' .. n .. '"}')
 end
 LUA
 cat > "$WORK/authorize.lua" <<LUA

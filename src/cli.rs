@@ -1,12 +1,13 @@
-//! The offline `latchkey policy` commands: validate a document, evaluate a
-//! custom-mode request. They run the same engine as the server, no server
-//! or database needed, so users can lint policies in CI.
+//! The offline `latchkey policy` commands: validate and lint documents,
+//! evaluate a custom-mode request. They run the same engine as the server,
+//! no server or database needed, so users can lint policies in CI.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Subcommand;
 
+use crate::policy::lint::{lint, lint_with, Catalog, Finding, LintOptions, Severity};
 use crate::policy::simulate::{simulate_custom, SimulateRequest};
 use crate::policy::PolicyType;
 
@@ -22,6 +23,26 @@ pub enum PolicyCommand {
         json: bool,
         file: PathBuf,
     },
+    /// Lint policy documents (Access-Analyzer-style findings). Exit 0 when no
+    /// finding reaches --fail-on, 1 when one does, 2 on usage or I/O errors.
+    Lint {
+        /// identity, resource, trust, boundary or session.
+        #[arg(long = "type", default_value = "identity")]
+        policy_type: String,
+        /// The least severity that fails the run: error, security_warning,
+        /// warning or suggestion.
+        #[arg(long = "fail-on", default_value = "error")]
+        fail_on: String,
+        /// Print `{"results": [{"file", "findings"}], "failed"}` as JSON.
+        #[arg(long)]
+        json: bool,
+        /// The 12-digit account owning the policies: trust checks then tell
+        /// same-account principals from other accounts'.
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
     /// Evaluate the custom-mode body of POST /v1/evaluate and print the reply.
     Eval {
         #[arg(long)]
@@ -36,6 +57,13 @@ pub fn run_policy(command: PolicyCommand) -> ExitCode {
             json,
             file,
         } => validate(&policy_type, json, &file),
+        PolicyCommand::Lint {
+            policy_type,
+            fail_on,
+            json,
+            account,
+            files,
+        } => lint_files(&policy_type, &fail_on, json, account, &files),
         PolicyCommand::Eval { request } => eval(&request),
     }
 }
@@ -64,7 +92,7 @@ fn validate(policy_type: &str, json: bool, file: &PathBuf) -> ExitCode {
         let reply = serde_json::json!({
             "valid": result.is_ok(),
             "error": result.as_ref().err().map(|e| serde_json::json!({"code": e.code(), "message": e.message()})),
-            "findings": [],
+            "findings": lint(&text, policy_type, &Catalog::builtin()),
         });
         println!("{reply}");
     } else {
@@ -78,6 +106,88 @@ fn validate(policy_type: &str, json: bool, file: &PathBuf) -> ExitCode {
     } else {
         ExitCode::from(1)
     }
+}
+
+fn lint_files(
+    policy_type: &str,
+    fail_on: &str,
+    json: bool,
+    account: Option<String>,
+    files: &[PathBuf],
+) -> ExitCode {
+    let parsed = policy_type
+        .parse::<PolicyType>()
+        .and_then(|t| fail_on.parse::<Severity>().map(|s| (t, s)));
+    let (policy_type, fail_on) = match parsed {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let catalog = Catalog::builtin();
+    let options = LintOptions {
+        account_id: account,
+    };
+    let mut io_error = false;
+    let mut results = Vec::new();
+    for file in files {
+        match read(file) {
+            Ok(text) => results.push((file, lint_with(&text, policy_type, &catalog, &options))),
+            Err(_) => io_error = true,
+        }
+    }
+    let failed = results
+        .iter()
+        .flat_map(|(_, findings)| findings)
+        .any(|f| f.severity >= fail_on);
+    if json {
+        let results: Vec<_> = results
+            .iter()
+            .map(|(file, findings)| serde_json::json!({"file": file.display().to_string(), "findings": findings}))
+            .collect();
+        println!(
+            "{}",
+            serde_json::json!({"results": results, "failed": failed})
+        );
+    } else {
+        for (file, findings) in &results {
+            for f in findings {
+                println!("{}", human_line(file, f));
+            }
+        }
+        let count: usize = results.iter().map(|(_, f)| f.len()).sum();
+        eprintln!(
+            "{count} finding(s) in {} file(s); failing on {} and above: {}",
+            results.len(),
+            fail_on.as_str(),
+            if failed { "failed" } else { "passed" }
+        );
+    }
+    if io_error {
+        ExitCode::from(2)
+    } else if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// `file: SEVERITY CODE path: message`, the shape compilers use, so editors
+/// and CI annotators can pick it up.
+fn human_line(file: &std::path::Path, f: &Finding) -> String {
+    let path = if f.location.path.is_empty() {
+        "(document)"
+    } else {
+        &f.location.path
+    };
+    format!(
+        "{}: {} {} {path}: {}",
+        file.display(),
+        f.severity.as_str(),
+        f.code,
+        f.message
+    )
 }
 
 fn eval(request: &PathBuf) -> ExitCode {

@@ -68,13 +68,15 @@ impl Modify for SecuritySchemes {
 
 /// Registers every /v1 handler.
 pub fn configure(cfg: &mut ServiceConfig) {
+    // The decision endpoints are the hot path for platform services: they
+    // come first, so routing does not try every other pattern before them.
+    evaluate::configure(cfg);
     accounts::configure(cfg);
     users::configure(cfg);
     access_keys::configure(cfg);
     groups::configure(cfg);
     roles::configure(cfg);
     policies::configure(cfg);
-    evaluate::configure(cfg);
     principal_policies::configure(cfg);
     tags::configure(cfg);
 }

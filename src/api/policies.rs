@@ -17,11 +17,14 @@ use crate::iam::documents::stored_value;
 use crate::iam::policies::{
     CreatePolicyRequest, CreatePolicyVersionRequest, SetDefaultVersionRequest,
 };
+use crate::policy::lint::{Finding, Severity};
 use crate::state::AppState;
 use crate::store::policies::PolicyScope;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(create_policy)
+    // `validate` first: it must never be read as a policy named "validate".
+    cfg.service(validate_policy)
+        .service(create_policy)
         .service(list_policies)
         .service(get_policy)
         .service(delete_policy)
@@ -122,6 +125,98 @@ fn parse_scope(scope: Option<&str>) -> ApiResult<PolicyScope> {
             "1 validation error detected: Value '{other}' at 'scope' failed to satisfy constraint: Member must satisfy enum value set: [All, AWS, Local]"
         ))),
     }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ValidatePolicyRequest {
+    /// The policy document: a JSON object, or a string holding one.
+    #[schema(value_type = Object)]
+    pub document: Value,
+    /// `identity` (default), `resource`, `trust`, `boundary` or `session`.
+    #[schema(example = "identity")]
+    pub policy_type: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ValidatePolicyResponse {
+    /// Sorted by statement; document-wide findings first.
+    pub findings: Vec<FindingResponse>,
+}
+
+/// One lint finding.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FindingResponse {
+    pub severity: FindingSeverity,
+    /// Stable code, e.g. `PASS_ROLE_WITH_STAR_IN_RESOURCE`.
+    pub code: String,
+    /// What is wrong and what to write instead.
+    pub message: String,
+    pub location: FindingLocation,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FindingSeverity {
+    Error,
+    SecurityWarning,
+    Warning,
+    Suggestion,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FindingLocation {
+    /// Absent for findings about the whole document.
+    pub statement_index: Option<usize>,
+    /// JSON path such as `Statement[0].Action[1]`; empty for the document.
+    pub path: String,
+}
+
+impl From<Finding> for FindingResponse {
+    fn from(f: Finding) -> Self {
+        FindingResponse {
+            severity: match f.severity {
+                Severity::Error => FindingSeverity::Error,
+                Severity::SecurityWarning => FindingSeverity::SecurityWarning,
+                Severity::Warning => FindingSeverity::Warning,
+                Severity::Suggestion => FindingSeverity::Suggestion,
+            },
+            code: f.code.to_owned(),
+            message: f.message,
+            location: FindingLocation {
+                statement_index: f.location.statement_index,
+                path: f.location.path,
+            },
+        }
+    }
+}
+
+/// Lint a policy document without storing it: Access-Analyzer-style
+/// findings (ERROR, SECURITY_WARNING, WARNING, SUGGESTION) with a stable
+/// code, a message saying what to write instead, and a location. A document
+/// IAM would refuse gives one ERROR finding with IAM's message; the reply
+/// is still 200.
+///
+/// Permissions: `latchkey:ValidatePolicy` on `*`.
+#[utoipa::path(tag = "policies", request_body = ValidatePolicyRequest, responses(
+    (status = 200, body = ValidatePolicyResponse), (status = 400, description = "unknown policy_type", body = ErrorResponse),
+    (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse)))]
+#[post("/policies/validate")]
+async fn validate_policy(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: web::Json<ValidatePolicyRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let findings = iam::documents::validate_policy(
+        &state,
+        &caller,
+        &body.document,
+        body.policy_type.as_deref(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(ValidatePolicyResponse {
+        findings: findings.into_iter().map(FindingResponse::from).collect(),
+    }))
 }
 
 /// Create a managed policy; its document becomes v1, the default version.

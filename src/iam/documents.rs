@@ -3,9 +3,12 @@
 
 use serde_json::Value;
 
+use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::policy::lint::{lint_with, Catalog, Finding, LintOptions};
 use crate::policy::validate::{has_only_policy_characters, policy_size, validate};
 use crate::policy::PolicyType;
+use crate::state::AppState;
 
 /// Validates a document for its type and returns the text to store.
 /// REST bodies carry documents as JSON objects; a JSON string holding the
@@ -34,4 +37,40 @@ pub fn stored_value(text: &str) -> ApiResult<Value> {
 /// The size AWS counts (non-whitespace characters).
 pub fn size(text: &str) -> usize {
     policy_size(text)
+}
+
+/// The lint findings of a document, judged for the caller's account (so
+/// that trust checks can tell cross-account principals apart).
+///
+/// Uses the built-in catalog: once `POST /v1/services` exists, the catalog
+/// of registered services belongs in `AppState` and replaces it here.
+pub fn findings(document: &Value, policy_type: PolicyType, account_id: &str) -> Vec<Finding> {
+    let text = match document {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let options = LintOptions {
+        account_id: Some(account_id.to_owned()),
+    };
+    lint_with(&text, policy_type, &Catalog::builtin(), &options)
+}
+
+/// POST /v1/policies/validate: lint a document without storing it.
+///
+/// Authorized as `latchkey:ValidatePolicy` on `*`. It reads nothing stored,
+/// so it needs no resource; a latchkey action (rather than Access
+/// Analyzer's `access-analyzer:ValidatePolicy`) keeps latchkey's own
+/// permissions under one prefix the catalog knows.
+pub async fn validate_policy(
+    state: &AppState,
+    caller: &Caller,
+    document: &Value,
+    policy_type: Option<&str>,
+) -> ApiResult<Vec<Finding>> {
+    super::authorize(state, caller, "latchkey:ValidatePolicy", "*").await?;
+    let policy_type = match policy_type {
+        None => PolicyType::Identity,
+        Some(t) => t.parse().map_err(ApiError::ValidationError)?,
+    };
+    Ok(findings(document, policy_type, &caller.account_id))
 }

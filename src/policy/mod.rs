@@ -12,6 +12,7 @@ pub mod error;
 pub mod evaluate;
 mod fasthash;
 mod index;
+pub mod lint;
 mod pattern;
 mod principal;
 pub mod simulate;

@@ -13,6 +13,7 @@ mod awsquery;
 mod conflicts;
 mod evaluate;
 mod groups;
+mod lint_cli;
 mod openapi;
 mod policies;
 mod principal_policies;

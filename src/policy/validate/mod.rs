@@ -59,7 +59,9 @@ use resource::ResourceIssue;
 use syntax::{Document, Statement};
 
 const SYNTAX_ERROR: &str = "Syntax errors in policy.";
-const VERSION_ERROR: &str = "Policy document must be version 2012-10-17 or greater.";
+/// Public so that lint can recognise the one refusal it reports as a
+/// finding and then lints past (see `policy::lint`).
+pub const VERSION_ERROR: &str = "Policy document must be version 2012-10-17 or greater.";
 const LEGACY_ERROR: &str = "The policy failed legacy parsing";
 const SID_CHARACTERS_ERROR: &str = "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular expression [0-9A-Za-z]*";
 const SID_UNIQUE_ERROR: &str = "Statement IDs (SID) in a single policy must be unique.";
