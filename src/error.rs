@@ -26,6 +26,12 @@ pub enum ApiError {
     ValidationError(String),
     #[error("{0}")]
     AccessDenied(String),
+    /// STS: the session policies and tags exceed the packed budget.
+    #[error("{0}")]
+    PackedPolicyTooLarge(String),
+    /// Refused for a while, e.g. after repeated failed logins.
+    #[error("{0}")]
+    Throttling(String),
     /// Missing or unusable credentials: 401 on /v1, with AWS's code
     /// (`MissingAuthenticationToken`, `InvalidClientTokenId`,
     /// `SignatureDoesNotMatch`, `IncompleteSignature`, `ExpiredToken`).
@@ -61,6 +67,8 @@ impl ApiError {
             ApiError::InvalidInput(_) => "InvalidInput",
             ApiError::ValidationError(_) => "ValidationError",
             ApiError::AccessDenied(_) => "AccessDenied",
+            ApiError::PackedPolicyTooLarge(_) => "PackedPolicyTooLarge",
+            ApiError::Throttling(_) => "Throttling",
             ApiError::Unauthenticated { code, .. } => code,
             ApiError::PayloadTooLarge(_) => "PayloadTooLarge",
             ApiError::NotFound(_) => "NotFound",
@@ -76,7 +84,9 @@ impl ApiError {
             | ApiError::LimitExceeded(_) => StatusCode::CONFLICT,
             ApiError::MalformedPolicyDocument(_)
             | ApiError::InvalidInput(_)
-            | ApiError::ValidationError(_) => StatusCode::BAD_REQUEST,
+            | ApiError::ValidationError(_)
+            | ApiError::PackedPolicyTooLarge(_) => StatusCode::BAD_REQUEST,
+            ApiError::Throttling(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::AccessDenied(_) => StatusCode::FORBIDDEN,
             ApiError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,

@@ -1,5 +1,5 @@
-//! What every operation shares: the store, the master key, the settings and
-//! the compiled-policy cache.
+//! What every operation shares: the store, the master key, the settings,
+//! the compiled-policy cache and the login throttle.
 
 use std::sync::Arc;
 
@@ -7,6 +7,7 @@ use crate::auth::crypto::MasterKey;
 use crate::config::Config;
 use crate::iam::authorize::PolicyCache;
 use crate::store::Store;
+use crate::sts::login::LoginThrottle;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -14,6 +15,7 @@ pub struct AppState {
     pub master_key: MasterKey,
     pub config: Arc<Config>,
     pub policies: PolicyCache,
+    pub login_throttle: LoginThrottle,
 }
 
 impl AppState {
@@ -23,6 +25,7 @@ impl AppState {
             master_key,
             config: Arc::new(config),
             policies: PolicyCache::new(),
+            login_throttle: LoginThrottle::default(),
         }
     }
 }

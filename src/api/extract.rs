@@ -42,6 +42,11 @@ impl FromRequest for Caller {
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
+        let security_token = req
+            .headers()
+            .get("x-amz-security-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
         let origin = state
             .as_ref()
             .map(|s| origin_of(req, &s.config.trusted_proxies))
@@ -50,7 +55,13 @@ impl FromRequest for Caller {
             let state = state.ok_or_else(|| {
                 ApiError::Unexpected(anyhow::anyhow!("application state missing"))
             })?;
-            authenticate(&state, authorization.as_deref(), origin).await
+            authenticate(
+                &state,
+                authorization.as_deref(),
+                security_token.as_deref(),
+                origin,
+            )
+            .await
         })
     }
 }

@@ -10,6 +10,7 @@ pub mod health;
 pub mod policies;
 pub mod principal_policies;
 pub mod roles;
+pub mod sts;
 pub mod users;
 
 use serde::{Deserialize, Serialize};
@@ -38,6 +39,7 @@ use crate::store::ListParams;
         (name = "roles", description = "Roles and trust policies"),
         (name = "policies", description = "Managed policies and versions"),
         (name = "principal-policies", description = "Inline policies and attachments of users, groups and roles"),
+        (name = "sts", description = "Temporary credentials: assume-role, session tokens, login, caller identity, and a role's sessions"),
         (name = "health", description = "Probes")
     )
 )]
@@ -71,6 +73,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     roles::configure(cfg);
     policies::configure(cfg);
     principal_policies::configure(cfg);
+    sts::configure(cfg);
 }
 
 /// The OpenAPI document, collected from the registered handlers.
