@@ -486,3 +486,82 @@ pub async fn assume_role(
         source_identity,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{PolicySource, PrincipalKind, SourceKind};
+
+    fn role(trust: &str) -> (Role, CompiledPolicy) {
+        let role = Role {
+            id: "AROAAAAAAAAAAAAAAAAAA".into(),
+            account_id: "111122223333".into(),
+            name: "svc".into(),
+            path: "/".into(),
+            trust_policy: trust.into(),
+            description: None,
+            max_session_duration: 3600,
+            permissions_boundary: None,
+            created_at: String::new(),
+            last_used_at: None,
+            last_used_region: None,
+        };
+        let compiled =
+            CompiledPolicy::from_json(trust, PolicySource::new(SourceKind::Trust, "t")).unwrap();
+        (role, compiled)
+    }
+
+    fn service(name: &str) -> Principal {
+        Principal {
+            arn: name.into(),
+            account: String::new(),
+            unique_id: String::new(),
+            kind: PrincipalKind::Service,
+        }
+    }
+
+    /// §6.5's service row: a `{"Service": ...}` trust admits that service,
+    /// which has no identity side; nobody else gets in through it.
+    #[test]
+    fn service_principals_are_admitted_by_a_service_trust_only() {
+        let (r, trust) = role(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+                "Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#,
+        );
+        let ctx = RequestContext::new();
+        let ec2 = service("ec2.amazonaws.com");
+        assert!(decide(&ec2, None, &ctx, &r, &trust, "sts:AssumeRole").is_ok());
+        let lambda = service("lambda.amazonaws.com");
+        let denied = decide(&lambda, None, &ctx, &r, &trust, "sts:AssumeRole").unwrap_err();
+        assert!(denied
+            .to_string()
+            .ends_with("because no role trust policy allows the sts:AssumeRole action"));
+        let (r, trust) = role(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+                "Principal":{"AWS":"111122223333"},"Action":"sts:AssumeRole"}]}"#,
+        );
+        assert!(decide(&ec2, None, &ctx, &r, &trust, "sts:AssumeRole").is_err());
+    }
+
+    #[test]
+    fn packed_size_is_a_percentage_with_a_ceiling() {
+        let tag = |k: &str, v: &str| Tag {
+            key: k.into(),
+            value: v.into(),
+        };
+        assert_eq!(packed_percent(None, &[], &[]).unwrap(), 0);
+        // Formatting does not count: compact JSON is measured.
+        let spaced = r#"{ "Version" : "2012-10-17",   "Statement" : [] }"#;
+        let compact = r#"{"Version":"2012-10-17","Statement":[]}"#;
+        assert_eq!(
+            packed_percent(Some(spaced), &[], &[]).unwrap(),
+            packed_percent(Some(compact), &[], &[]).unwrap()
+        );
+        assert_eq!(packed_percent(None, &[], &[tag("k", "v")]).unwrap(), 1);
+        let big: Vec<Tag> = (0..50)
+            .map(|i| tag(&format!("key{i:03}{}", "k".repeat(100)), &"v".repeat(200)))
+            .collect();
+        let e = packed_percent(None, &[], &big).unwrap_err();
+        assert_eq!(e.code(), "PackedPolicyTooLarge");
+    }
+}

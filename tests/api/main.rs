@@ -6,3 +6,4 @@ mod helpers;
 
 mod openapi;
 mod smoke;
+mod sts;
