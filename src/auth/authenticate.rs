@@ -218,9 +218,7 @@ pub async fn long_term_secret(
     state: &AppState,
     access_key_id: &str,
 ) -> ApiResult<(crate::domain::AccessKey, String)> {
-    let key = state
-        .store
-        .get_access_key(access_key_id)
+    let key = crate::iam::cached::access_key(state, access_key_id)
         .await?
         .filter(|k| k.status == "Active")
         .ok_or_else(invalid_key)?;
@@ -237,9 +235,7 @@ pub async fn caller_for_key(
     key: crate::domain::AccessKey,
     origin: Origin,
 ) -> ApiResult<Caller> {
-    let account = state
-        .store
-        .get_account(&key.account_id)
+    let account = crate::iam::cached::account(state, &key.account_id)
         .await?
         .ok_or_else(invalid_key)?;
     let (arn, user_id, kind) = match &key.user_id {
@@ -249,9 +245,7 @@ pub async fn caller_for_key(
             CallerKind::Root,
         ),
         Some(uid) => {
-            let user = state
-                .store
-                .get_user_by_id(uid)
+            let user = crate::iam::cached::user_by_id(state, uid)
                 .await?
                 .ok_or_else(invalid_key)?;
             (

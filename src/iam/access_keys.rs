@@ -142,6 +142,8 @@ pub async fn update_access_key(
         .store
         .set_access_key_status(&key.access_key_id, status.as_str())
         .await?;
+    // Authentication caches keys: an inactive key must stop working now.
+    state.policies.invalidate_all();
     Ok(AccessKey {
         status: status.as_str().to_string(),
         ..key
@@ -163,5 +165,7 @@ pub async fn delete_access_key(
     )
     .await?;
     let key = find_key(state, &user, key_id).await?;
-    state.store.delete_access_key(&key.access_key_id).await
+    state.store.delete_access_key(&key.access_key_id).await?;
+    state.policies.invalidate_all();
+    Ok(())
 }

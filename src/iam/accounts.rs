@@ -104,5 +104,7 @@ pub async fn delete_account(state: &AppState, caller: &Caller, id: &str) -> ApiR
             "Cannot delete entity, must delete the account's users, groups, roles and policies first.".into(),
         ));
     }
-    state.store.delete_account(id).await
+    state.store.delete_account(id).await?;
+    state.policies.invalidate_all();
+    Ok(())
 }

@@ -35,6 +35,9 @@ pub struct PolicyCache {
     trust: moka::sync::Cache<String, Arc<CompiledPolicy>>,
     /// Compiled session policies by session access key id.
     sessions: moka::sync::Cache<String, Arc<Vec<CompiledPolicy>>>,
+    /// Keys, accounts, users and roles as authentication and assume-role
+    /// read them.
+    pub(crate) entities: super::cached::EntityCache,
 }
 
 impl Default for PolicyCache {
@@ -55,6 +58,7 @@ impl PolicyCache {
             inner: build().build(),
             trust: build().build(),
             sessions: build().build(),
+            entities: super::cached::EntityCache::default(),
         }
     }
 
@@ -63,6 +67,7 @@ impl PolicyCache {
     pub fn invalidate_all(&self) {
         self.inner.invalidate_all();
         self.trust.invalidate_all();
+        self.entities.invalidate_all();
     }
 
     pub fn get(&self, principal_id: &str) -> Option<Arc<PrincipalPolicies>> {

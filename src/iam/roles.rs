@@ -168,6 +168,7 @@ pub async fn update_role(
         .store
         .update_role(&role.id, description.as_deref(), max_session_duration)
         .await?;
+    state.policies.invalidate_all();
     Ok(Role {
         description,
         max_session_duration,

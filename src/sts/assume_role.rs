@@ -258,9 +258,7 @@ fn not_authorized(caller: &Caller, role_arn: &str) -> ApiError {
 /// which roles exist.
 async fn find_role(state: &AppState, caller: &Caller, arn: &Arn) -> ApiResult<Role> {
     let wanted = arn.to_string();
-    state
-        .store
-        .get_role(&arn.account, arn.resource_name())
+    crate::iam::cached::role_by_name(state, &arn.account, arn.resource_name())
         .await?
         .filter(|r| r.arn().to_string() == wanted)
         .ok_or_else(|| not_authorized(caller, &wanted))

@@ -259,3 +259,31 @@ async fn two_hundred_concurrent_assume_role_calls_all_succeed() {
         json_with_status(app.get("/v1/roles/busy/sessions?max_items=1000").await, 200).await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 200);
 }
+
+/// Authentication caches keys (the assume-role hot path); deactivating or
+/// deleting a key must still take effect at once.
+#[tokio::test]
+async fn a_deactivated_or_deleted_key_stops_working_at_once() {
+    let app = spawn_app().await;
+    let alice = app.user_with_key("alice").await;
+    json_with_status(caller_identity(&app, As::Key(&alice)).await, 200).await;
+    let path = format!("/v1/users/alice/access-keys/{}", alice.access_key_id);
+    let r = app.patch(&path, &json!({"status": "Inactive"})).await;
+    assert!(r.status().is_success());
+    assert_error(
+        caller_identity(&app, As::Key(&alice)).await,
+        401,
+        "InvalidClientTokenId",
+    )
+    .await;
+    let r = app.patch(&path, &json!({"status": "Active"})).await;
+    assert!(r.status().is_success());
+    json_with_status(caller_identity(&app, As::Key(&alice)).await, 200).await;
+    assert_eq!(app.delete(&path).await.status(), 204);
+    assert_error(
+        caller_identity(&app, As::Key(&alice)).await,
+        401,
+        "InvalidClientTokenId",
+    )
+    .await;
+}
