@@ -37,6 +37,10 @@ pub struct ServeArgs {
     /// Presets the management account's root secret on first start.
     #[arg(long, env = "LATCHKEY_ROOT_SECRET_ACCESS_KEY", hide_env_values = true)]
     pub root_secret_access_key: Option<String>,
+    /// Hours an expired session is kept (listed nowhere, but in the
+    /// database) before the background task deletes it.
+    #[arg(long, env = "LATCHKEY_SESSION_RETENTION_HOURS", default_value_t = 24)]
+    pub session_retention_hours: u64,
 }
 
 /// The resolved configuration.
@@ -51,6 +55,7 @@ pub struct Config {
     pub master_key_hex: Option<String>,
     pub root_access_key_id: Option<String>,
     pub root_secret_access_key: Option<String>,
+    pub session_retention_hours: u64,
 }
 
 impl From<ServeArgs> for Config {
@@ -65,6 +70,7 @@ impl From<ServeArgs> for Config {
             master_key_hex: a.master_key,
             root_access_key_id: a.root_access_key_id,
             root_secret_access_key: a.root_secret_access_key,
+            session_retention_hours: a.session_retention_hours,
         }
     }
 }
@@ -82,6 +88,7 @@ impl Config {
             master_key_hex: None,
             root_access_key_id: None,
             root_secret_access_key: None,
+            session_retention_hours: 24,
         }
     }
 

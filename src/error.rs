@@ -26,6 +26,12 @@ pub enum ApiError {
     ValidationError(String),
     #[error("{0}")]
     AccessDenied(String),
+    /// STS: the session policies and tags exceed the packed budget.
+    #[error("{0}")]
+    PackedPolicyTooLarge(String),
+    /// Refused for a while, e.g. after repeated failed logins.
+    #[error("{0}")]
+    Throttling(String),
     /// Missing or unusable credentials: 401 on /v1, with AWS's code
     /// (`MissingAuthenticationToken`, `InvalidClientTokenId`,
     /// `SignatureDoesNotMatch`, `IncompleteSignature`, `ExpiredToken`).
@@ -69,6 +75,8 @@ impl ApiError {
             ApiError::InvalidInput(_) => "InvalidInput",
             ApiError::ValidationError(_) => "ValidationError",
             ApiError::AccessDenied(_) => "AccessDenied",
+            ApiError::PackedPolicyTooLarge(_) => "PackedPolicyTooLarge",
+            ApiError::Throttling(_) => "Throttling",
             ApiError::Unauthenticated { code, .. }
             | ApiError::SubjectNotAuthenticated { code, .. }
             | ApiError::BadRequest { code, .. } => code,
@@ -88,7 +96,9 @@ impl ApiError {
             | ApiError::InvalidInput(_)
             | ApiError::ValidationError(_)
             | ApiError::SubjectNotAuthenticated { .. }
-            | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            | ApiError::BadRequest { .. }
+            | ApiError::PackedPolicyTooLarge(_) => StatusCode::BAD_REQUEST,
+            ApiError::Throttling(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::AccessDenied(_) => StatusCode::FORBIDDEN,
             ApiError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,

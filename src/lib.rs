@@ -15,4 +15,5 @@ pub mod policy;
 pub mod startup;
 pub mod state;
 pub mod store;
+pub mod sts;
 pub mod telemetry;

@@ -1,5 +1,5 @@
-//! What every operation shares: the store, the master key, the settings and
-//! the compiled-policy cache.
+//! What every operation shares: the store, the master key, the settings,
+//! the compiled-policy cache and the login throttle.
 
 use std::sync::Arc;
 
@@ -8,6 +8,7 @@ use crate::auth::crypto::MasterKey;
 use crate::config::Config;
 use crate::iam::authorize::PolicyCache;
 use crate::store::Store;
+use crate::sts::login::LoginThrottle;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -16,6 +17,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub policies: PolicyCache,
     pub credentials: CredentialCache,
+    pub login_throttle: LoginThrottle,
 }
 
 impl AppState {
@@ -26,6 +28,7 @@ impl AppState {
             config: Arc::new(config),
             policies: PolicyCache::new(),
             credentials: CredentialCache::new(),
+            login_throttle: LoginThrottle::default(),
         }
     }
 

@@ -11,6 +11,7 @@ pub mod health;
 pub mod policies;
 pub mod principal_policies;
 pub mod roles;
+pub mod sts;
 pub mod tags;
 pub mod users;
 
@@ -42,6 +43,7 @@ use crate::store::ListParams;
         (name = "principal-policies", description = "Inline policies and attachments of users, groups and roles"),
         (name = "tags", description = "Tags and permissions boundaries of users, roles and policies"),
         (name = "decisions", description = "Simulation and authorization decisions"),
+        (name = "sts", description = "Temporary credentials: assume-role, session tokens, login, caller identity, and a role's sessions"),
         (name = "health", description = "Probes")
     )
 )]
@@ -79,6 +81,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     policies::configure(cfg);
     principal_policies::configure(cfg);
     tags::configure(cfg);
+    sts::configure(cfg);
 }
 
 /// The OpenAPI document, collected from the registered handlers.

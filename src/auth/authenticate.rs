@@ -2,21 +2,28 @@
 //! query) or Basic. Front ends pass the pieces of the request they
 //! received; no framework type crosses this boundary.
 //!
-//! Resolving an access key (store lookups, decrypting the secret) is cached
-//! in memory, bounded, and dropped on every IAM write, so a signed request
-//! costs the HMACs plus a cache hit.
+//! Long-term keys (AKIA) carry no token. Session keys (ASIA) must come with
+//! their `X-Amz-Security-Token` (header, or query when presigned), checked
+//! by `session_credentials` whichever way the credentials were presented.
+//!
+//! Resolving a long-term key (store lookups, decrypting the secret) is
+//! cached in memory, bounded, and dropped on every IAM write, so a signed
+//! request costs the HMACs plus a cache hit. Sessions are not cached: their
+//! expiry and revocation are checked on every request.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::basic::parse_basic;
-use crate::auth::crypto::secrets_equal;
+use crate::auth::caller::SessionInfo;
+use crate::auth::crypto::{secrets_equal, token_digest};
 use crate::auth::sigv4::{parse_claim, verify, SigV4Error, SignedRequest};
 use crate::auth::{Caller, CallerKind};
-use crate::domain::{now, AccessKey, Arn, SecretAccessKey};
+use crate::domain::{format_time_ms, now, AccessKey, Arn, SecretAccessKey};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::store::sessions::SessionRecord;
 
 /// Where the request came from, as the front end saw it.
 #[derive(Debug, Clone, Default)]
@@ -97,6 +104,13 @@ fn invalid_key() -> ApiError {
     )
 }
 
+fn expired_token() -> ApiError {
+    ApiError::unauthenticated(
+        "ExpiredToken",
+        "The security token included in the request is expired",
+    )
+}
+
 impl From<SigV4Error> for ApiError {
     fn from(e: SigV4Error) -> Self {
         let code = e.code();
@@ -164,12 +178,27 @@ fn with_origin(caller: &Caller, origin: Origin) -> Caller {
     }
 }
 
-/// Finds the secret and owner of an access key, from the cache or the store.
+/// Finds the secret and owner of an access key: a session's (its token
+/// checked), or a long-term key's from the cache or the store.
 pub async fn resolve_access_key(
     state: &AppState,
     access_key_id: &str,
-    _token: Option<&str>,
+    token: Option<&str>,
 ) -> ApiResult<Arc<ResolvedKey>> {
+    if access_key_id.starts_with("ASIA") {
+        let token = token.ok_or_else(invalid_key)?;
+        let session = session_credentials(state, access_key_id, token, Origin::default()).await?;
+        let secret = SecretAccessKey::parse(&session.secret)
+            .map_err(|e| ApiError::Unexpected(anyhow::anyhow!(e)))?;
+        return Ok(Arc::new(ResolvedKey {
+            secret,
+            caller: session.caller,
+        }));
+    }
+    // A token belongs to session credentials only.
+    if token.is_some() {
+        return Err(invalid_key());
+    }
     if let Some(hit) = state.credentials.inner.get(access_key_id) {
         return Ok(hit);
     }
@@ -181,6 +210,133 @@ pub async fn resolve_access_key(
         .inner
         .insert(access_key_id.to_string(), resolved.clone());
     Ok(resolved)
+}
+
+/// A live session's caller and its decrypted secret (to compare with a
+/// Basic secret or to verify a SigV4 signature).
+pub struct SessionCredentials {
+    pub caller: Caller,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for SessionCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SessionCredentials({}, ***)", self.caller.access_key_id)
+    }
+}
+
+/// Checks session credentials: the token must be this session's (its
+/// digest compared in constant time), the session not expired
+/// (`ExpiredToken`), not revoked, and its role or user must still exist.
+pub async fn session_credentials(
+    state: &AppState,
+    access_key_id: &str,
+    token: &str,
+    origin: Origin,
+) -> ApiResult<SessionCredentials> {
+    let record = state
+        .store
+        .get_session_record(access_key_id)
+        .await?
+        .ok_or_else(invalid_key)?;
+    if !secrets_equal(&record.session.token_sha256, &token_digest(token)) {
+        return Err(invalid_key());
+    }
+    let now = format_time_ms(time::OffsetDateTime::now_utc());
+    if record.session.expires_at <= now {
+        return Err(expired_token());
+    }
+    let revoked = record.session.revoked_at.is_some()
+        || record
+            .sessions_revoked_before
+            .as_ref()
+            .is_some_and(|before| record.session.issued_at < *before);
+    if revoked {
+        return Err(ApiError::unauthenticated(
+            "InvalidClientTokenId",
+            "The security token included in the request has been revoked.",
+        ));
+    }
+    let secret = state
+        .master_key
+        .open(access_key_id, &record.session.secret_ciphertext)
+        .map_err(ApiError::Unexpected)?;
+    let caller = session_caller(record, origin)?;
+    Ok(SessionCredentials { caller, secret })
+}
+
+/// Builds the caller of a session row (AWS-IAM-NOTES §5.2).
+fn session_caller(record: SessionRecord, origin: Origin) -> ApiResult<Caller> {
+    let SessionRecord {
+        session: s,
+        is_management,
+        role_name,
+        role_path,
+        user_name,
+        user_path,
+        ..
+    } = record;
+    let info = Arc::new(SessionInfo {
+        tags: s.tag_list(),
+        transitive_tag_keys: s.transitive_keys(),
+        issued_at: s.issued_at.clone(),
+        expires_at: s.expires_at.clone(),
+        source_identity: s.source_identity.clone(),
+        session_policies: s.session_policies.as_deref().map(Arc::from),
+    });
+    let account = &s.account_id;
+    let (arn, user_id, kind) = match (&s.role_id, &s.user_id) {
+        (Some(role_id), _) => {
+            // The role was deleted (or re-created with a new id).
+            let (Some(name), Some(path)) = (role_name, role_path) else {
+                return Err(invalid_key());
+            };
+            (
+                format!(
+                    "arn:aws:sts::{account}:assumed-role/{name}/{}",
+                    s.session_name
+                ),
+                format!("{role_id}:{}", s.session_name),
+                CallerKind::AssumedRole {
+                    role_id: role_id.clone(),
+                    role_arn: Arn::iam(account, "role", &path, &name).to_string(),
+                    role_name: name,
+                    session_name: s.session_name.clone(),
+                    chained: s.chained,
+                    session: info,
+                },
+            )
+        }
+        (None, Some(uid)) => {
+            let (Some(name), Some(path)) = (user_name, user_path) else {
+                return Err(invalid_key());
+            };
+            (
+                Arn::iam(account, "user", &path, &name).to_string(),
+                uid.clone(),
+                CallerKind::UserSession {
+                    user_id: uid.clone(),
+                    name,
+                    session: info,
+                },
+            )
+        }
+        (None, None) => (
+            Arn::root(account).to_string(),
+            account.clone(),
+            CallerKind::RootSession { session: info },
+        ),
+    };
+    Ok(Caller {
+        account_id: s.account_id,
+        arn,
+        user_id,
+        kind,
+        access_key_id: s.access_key_id,
+        is_management_account: is_management,
+        source_ip: origin.source_ip,
+        secure_transport: origin.secure_transport,
+    })
 }
 
 /// The active long-term key and its decrypted secret; unknown and inactive

@@ -1,6 +1,27 @@
 //! The authenticated caller, as every operation receives it.
 
 use std::net::IpAddr;
+use std::sync::Arc;
+
+use crate::domain::Tag;
+
+/// What a request made with temporary credentials carries besides the
+/// identity: the session's own facts, frozen when it was issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// `aws:TokenIssueTime`.
+    pub issued_at: String,
+    pub expires_at: String,
+    /// Session tags, inherited transitive ones included; they override the
+    /// role's tags of the same key in `aws:PrincipalTag`.
+    pub tags: Vec<Tag>,
+    pub transitive_tag_keys: Vec<String>,
+    /// `aws:SourceIdentity`; fixed for the whole chain.
+    pub source_identity: Option<String>,
+    /// The session policies as stored (JSON `[{"name","document"}]`), or
+    /// None when none were passed.
+    pub session_policies: Option<Arc<str>>,
+}
 
 /// What kind of identity signed the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,15 +30,36 @@ pub enum CallerKind {
     Root,
     /// An IAM user, with its long-term key.
     User { user_id: String, name: String },
+    /// A role session from AssumeRole (`arn:aws:sts::ACCT:assumed-role/R/S`).
+    AssumedRole {
+        role_id: String,
+        role_name: String,
+        /// The role's IAM ARN, with its path: `aws:PrincipalArn`.
+        role_arn: String,
+        session_name: String,
+        /// The caller was itself a role session (role chaining).
+        chained: bool,
+        session: Arc<SessionInfo>,
+    },
+    /// A user's own temporary credentials (GetSessionToken or login): the
+    /// user's identity and permissions, with a token issue time.
+    UserSession {
+        user_id: String,
+        name: String,
+        session: Arc<SessionInfo>,
+    },
+    /// An account root's GetSessionToken credentials.
+    RootSession { session: Arc<SessionInfo> },
 }
 
 /// An authenticated principal. Holds no secret.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub account_id: String,
-    /// `arn:aws:iam::ACCT:root` or the user's ARN.
+    /// `arn:aws:iam::ACCT:root`, the user's ARN, or the assumed-role ARN.
     pub arn: String,
-    /// `aws:userid`: the account id for root, the AIDA id for a user.
+    /// `aws:userid`: the account id for root, the AIDA id for a user,
+    /// `AROA…:SESSION` for a role session.
     pub user_id: String,
     pub kind: CallerKind,
     pub access_key_id: String,
@@ -30,15 +72,44 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// The account root, with its long-term key or its own session.
     pub fn is_root(&self) -> bool {
-        matches!(self.kind, CallerKind::Root)
+        matches!(self.kind, CallerKind::Root | CallerKind::RootSession { .. })
+    }
+
+    /// The session facts when the caller uses temporary credentials.
+    pub fn session(&self) -> Option<&SessionInfo> {
+        match &self.kind {
+            CallerKind::Root | CallerKind::User { .. } => None,
+            CallerKind::AssumedRole { session, .. }
+            | CallerKind::UserSession { session, .. }
+            | CallerKind::RootSession { session } => Some(session),
+        }
     }
 
     /// `aws:PrincipalType`.
     pub fn principal_type(&self) -> &'static str {
         match self.kind {
-            CallerKind::Root => "Account",
-            CallerKind::User { .. } => "User",
+            CallerKind::Root | CallerKind::RootSession { .. } => "Account",
+            CallerKind::User { .. } | CallerKind::UserSession { .. } => "User",
+            CallerKind::AssumedRole { .. } => "AssumedRole",
+        }
+    }
+
+    /// `aws:PrincipalArn`: the role's ARN (not the session's) for a role
+    /// session, the caller's ARN otherwise.
+    pub fn principal_arn(&self) -> &str {
+        match &self.kind {
+            CallerKind::AssumedRole { role_arn, .. } => role_arn,
+            _ => &self.arn,
+        }
+    }
+
+    /// `aws:username`: present for IAM users only, with or without a session.
+    pub fn user_name(&self) -> Option<&str> {
+        match &self.kind {
+            CallerKind::User { name, .. } | CallerKind::UserSession { name, .. } => Some(name),
+            _ => None,
         }
     }
 }

@@ -5,12 +5,14 @@ pub mod arn;
 pub mod entities;
 pub mod ids;
 pub mod names;
+pub mod session;
 pub mod tags;
 
 pub use arn::Arn;
 pub use entities::*;
 pub use ids::{AccessKeyId, AccountId, SecretAccessKey};
 pub use names::{EntityKind, EntityName, IamPath};
+pub use session::{format_time_ms, FrozenPolicy, RoleSession};
 pub use tags::Tag;
 
 /// Time as IAM shows it: ISO-8601 UTC with second precision. Stored as

@@ -1,14 +1,19 @@
 //! Authorization of latchkey's own operations: every operation is an IAM
 //! action on a resource ARN, decided by the policy engine over the caller's
 //! stored policies (user inline and attached, and those of its groups;
-//! boundary). Compiled policy sets are cached per principal and the whole
-//! cache is dropped on every IAM write, which is rare next to reads.
+//! boundary). A role session is authorized with its role's policies, its
+//! frozen session policies and the role's boundary; a user's own session
+//! with the user's policies. Compiled policy sets are cached per principal
+//! (and trust policies per role) and dropped on every IAM write, which is
+//! rare next to reads; session policies never change, so they are cached
+//! per session and only age out.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::auth::caller::SessionInfo;
 use crate::auth::{Caller, CallerKind};
-use crate::domain::{PolicyHolder, Tag};
+use crate::domain::{FrozenPolicy, PolicyHolder, Tag};
 use crate::error::{ApiError, ApiResult};
 use crate::policy::{
     evaluate, CompiledPolicy, Evaluation, EvaluationRequest, PolicySource, Principal,
@@ -28,6 +33,13 @@ pub struct PrincipalPolicies {
 #[derive(Clone)]
 pub struct PolicyCache {
     inner: moka::sync::Cache<String, Arc<PrincipalPolicies>>,
+    /// Compiled trust policies by role id.
+    trust: moka::sync::Cache<String, Arc<CompiledPolicy>>,
+    /// Compiled session policies by session access key id.
+    sessions: moka::sync::Cache<String, Arc<Vec<CompiledPolicy>>>,
+    /// Keys, accounts, users and roles as authentication and assume-role
+    /// read them.
+    pub(crate) entities: super::cached::EntityCache,
 }
 
 impl Default for PolicyCache {
@@ -38,17 +50,26 @@ impl Default for PolicyCache {
 
 impl PolicyCache {
     pub fn new() -> Self {
-        PolicyCache {
-            inner: moka::sync::Cache::builder()
+        fn build<V: Clone + Send + Sync + 'static>(
+        ) -> moka::sync::CacheBuilder<String, V, moka::sync::Cache<String, V>> {
+            moka::sync::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(Duration::from_secs(300))
-                .build(),
+        }
+        PolicyCache {
+            inner: build().build(),
+            trust: build().build(),
+            sessions: build().build(),
+            entities: super::cached::EntityCache::default(),
         }
     }
 
-    /// Called after every IAM write.
+    /// Called after every IAM write. Session policies are frozen at issue
+    /// time, so their cache stays.
     pub fn invalidate_all(&self) {
         self.inner.invalidate_all();
+        self.trust.invalidate_all();
+        self.entities.invalidate_all();
     }
 
     pub fn get(&self, principal_id: &str) -> Option<Arc<PrincipalPolicies>> {
@@ -135,6 +156,134 @@ pub async fn load_holder_policies(
     })
 }
 
+fn empty_policies() -> Arc<PrincipalPolicies> {
+    Arc::new(PrincipalPolicies {
+        identity: CompiledPolicy::merge(PolicySource::new(SourceKind::Identity, "identity"), &[]),
+        boundary: None,
+        tags: Vec::new(),
+    })
+}
+
+async fn role_policies(state: &AppState, role_id: &str) -> ApiResult<Arc<PrincipalPolicies>> {
+    if let Some(hit) = state.policies.get(role_id) {
+        return Ok(hit);
+    }
+    let role = state.store.get_role_by_id(role_id).await?.ok_or_else(|| {
+        ApiError::AccessDenied("The role of this session no longer exists.".into())
+    })?;
+    let loaded = Arc::new(
+        load_holder_policies(
+            state,
+            PolicyHolder::Role,
+            role_id,
+            role.permissions_boundary.as_deref(),
+        )
+        .await?,
+    );
+    state.policies.insert(role_id.to_string(), loaded.clone());
+    Ok(loaded)
+}
+
+/// A role's trust policy, compiled as the resource side of `sts:AssumeRole`.
+pub fn trust_policy(
+    state: &AppState,
+    role: &crate::domain::Role,
+) -> ApiResult<Arc<CompiledPolicy>> {
+    if let Some(hit) = state.policies.trust.get(&role.id) {
+        return Ok(hit);
+    }
+    let compiled = Arc::new(compile_stored(
+        &role.trust_policy,
+        PolicySource::new(SourceKind::Trust, role.arn().to_string()),
+    )?);
+    state
+        .policies
+        .trust
+        .insert(role.id.clone(), compiled.clone());
+    Ok(compiled)
+}
+
+/// Compiles a session's frozen session policies (None: none were passed).
+fn session_policies(
+    state: &AppState,
+    access_key_id: &str,
+    session: &SessionInfo,
+) -> ApiResult<Option<Arc<Vec<CompiledPolicy>>>> {
+    let Some(stored) = &session.session_policies else {
+        return Ok(None);
+    };
+    if let Some(hit) = state.policies.sessions.get(access_key_id) {
+        return Ok(Some(hit));
+    }
+    let frozen: Vec<FrozenPolicy> = serde_json::from_str(stored).map_err(|e| {
+        ApiError::Unexpected(anyhow::anyhow!("stored session policies are not JSON: {e}"))
+    })?;
+    let compiled = Arc::new(
+        frozen
+            .iter()
+            .map(|p| {
+                compile_stored(
+                    &p.document,
+                    PolicySource::new(SourceKind::Session, p.name.clone()),
+                )
+            })
+            .collect::<ApiResult<Vec<_>>>()?,
+    );
+    state
+        .policies
+        .sessions
+        .insert(access_key_id.to_string(), compiled.clone());
+    Ok(Some(compiled))
+}
+
+/// Everything on the caller's side of a decision: identity policies and
+/// boundary (empty for root), session policies, and the server-derived
+/// context.
+pub struct IdentitySide {
+    pub policies: Arc<PrincipalPolicies>,
+    pub session: Option<Arc<Vec<CompiledPolicy>>>,
+    pub context: RequestContext,
+}
+
+impl IdentitySide {
+    pub fn identity(&self) -> Vec<&CompiledPolicy> {
+        vec![&self.policies.identity]
+    }
+
+    pub fn session(&self) -> Option<Vec<&CompiledPolicy>> {
+        self.session.as_ref().map(|s| s.iter().collect())
+    }
+}
+
+/// Loads the caller's side: a user (or the user's own session) has the
+/// user's policies; a role session has the role's policies and boundary
+/// plus its session policies; a root has none (its implicit allow is the
+/// engine's rule).
+pub async fn identity_side(
+    state: &AppState,
+    caller: &Caller,
+    mut context: RequestContext,
+) -> ApiResult<IdentitySide> {
+    let (policies, session) = match &caller.kind {
+        CallerKind::Root | CallerKind::RootSession { .. } => (empty_policies(), None),
+        CallerKind::User { user_id, .. } | CallerKind::UserSession { user_id, .. } => {
+            (user_policies(state, user_id).await?, None)
+        }
+        CallerKind::AssumedRole {
+            role_id, session, ..
+        } => (
+            role_policies(state, role_id).await?,
+            session_policies(state, &caller.access_key_id, session)?,
+        ),
+    };
+    add_caller_context(&mut context, caller, &policies.tags, &state.config.region);
+    Ok(IdentitySide {
+        policies,
+        session,
+        context,
+    })
+}
+
 async fn user_policies(state: &AppState, user_id: &str) -> ApiResult<Arc<PrincipalPolicies>> {
     if let Some(hit) = state.policies.get(user_id) {
         return Ok(hit);
@@ -157,15 +306,16 @@ async fn user_policies(state: &AppState, user_id: &str) -> ApiResult<Arc<Princip
     Ok(loaded)
 }
 
-/// The server-derived context keys of a caller (AWS-IAM-NOTES §5.1, §5.2).
-/// These are set last, so nothing a client sends can override them.
-pub fn caller_context(caller: &Caller, tags: &[Tag], region: &str) -> RequestContext {
-    let mut ctx = RequestContext::new();
+/// Adds the server-derived context keys of a caller (AWS-IAM-NOTES §5.1,
+/// §5.2) to `ctx`. They are set last, so nothing a client sends can
+/// override them. `tags` are the user's or role's; a session's own tags
+/// override them.
+pub fn add_caller_context(ctx: &mut RequestContext, caller: &Caller, tags: &[Tag], region: &str) {
     let now = time::OffsetDateTime::now_utc();
     ctx.insert("aws:CurrentTime", crate::domain::format_time(now));
     ctx.insert("aws:EpochTime", now.unix_timestamp().to_string());
     ctx.insert("aws:SecureTransport", caller.secure_transport.to_string());
-    ctx.insert("aws:PrincipalArn", caller.arn.clone());
+    ctx.insert("aws:PrincipalArn", caller.principal_arn());
     ctx.insert("aws:PrincipalAccount", caller.account_id.clone());
     ctx.insert("aws:PrincipalType", caller.principal_type());
     ctx.insert("aws:userid", caller.user_id.clone());
@@ -173,13 +323,25 @@ pub fn caller_context(caller: &Caller, tags: &[Tag], region: &str) -> RequestCon
     if let Some(ip) = caller.source_ip {
         ctx.insert("aws:SourceIp", ip.to_string());
     }
-    if let CallerKind::User { name, .. } = &caller.kind {
-        ctx.insert("aws:username", name.clone());
+    if let Some(name) = caller.user_name() {
+        ctx.insert("aws:username", name);
     }
     for tag in tags {
         ctx.insert(&format!("aws:PrincipalTag/{}", tag.key), tag.value.clone());
     }
-    ctx
+    if let Some(session) = caller.session() {
+        ctx.insert("aws:TokenIssueTime", session.issued_at.clone());
+        // No MFA yet; the key is present (false) only with temporary credentials.
+        ctx.insert("aws:MultiFactorAuthPresent", "false");
+        if let Some(source) = &session.source_identity {
+            ctx.insert("aws:SourceIdentity", source.clone());
+        }
+        // Context keys are case-insensitive, so a session tag replaces the
+        // role's tag of the same key whatever its case (§1.7).
+        for tag in &session.tags {
+            ctx.insert(&format!("aws:PrincipalTag/{}", tag.key), tag.value.clone());
+        }
+    }
 }
 
 pub fn engine_principal(caller: &Caller) -> Principal {
@@ -187,9 +349,15 @@ pub fn engine_principal(caller: &Caller) -> Principal {
         arn: caller.arn.clone(),
         account: caller.account_id.clone(),
         unique_id: caller.user_id.clone(),
-        kind: match caller.kind {
-            CallerKind::Root => PrincipalKind::Root,
-            CallerKind::User { .. } => PrincipalKind::User,
+        kind: match &caller.kind {
+            CallerKind::Root | CallerKind::RootSession { .. } => PrincipalKind::Root,
+            CallerKind::User { .. } | CallerKind::UserSession { .. } => PrincipalKind::User,
+            CallerKind::AssumedRole {
+                role_arn, role_id, ..
+            } => PrincipalKind::AssumedRole {
+                role_arn: role_arn.clone(),
+                role_unique_id: role_id.clone(),
+            },
         },
     }
 }
@@ -204,34 +372,25 @@ pub struct Question<'a> {
 }
 
 /// Decides a question for a caller with the engine, over the caller's
-/// stored policies (cached). Root gets the engine's root rules.
+/// stored (cached) policies, session policies and boundary. Root gets the
+/// engine's root rules.
 pub async fn decide(
     state: &AppState,
     caller: &Caller,
     question: Question<'_>,
 ) -> ApiResult<Evaluation> {
-    let policies = match &caller.kind {
-        CallerKind::Root => None,
-        CallerKind::User { user_id, .. } => Some(user_policies(state, user_id).await?),
-    };
-    let tags = policies.as_ref().map(|p| p.tags.as_slice()).unwrap_or(&[]);
-    let mut context = question.context.unwrap_or_default();
-    for (key, values) in caller_context(caller, tags, &state.config.region).iter() {
-        context.insert_many(key, values.iter().cloned());
-    }
-    let identity: Vec<&CompiledPolicy> = policies
-        .as_ref()
-        .map(|p| vec![&p.identity])
-        .unwrap_or_default();
+    let side = identity_side(state, caller, question.context.unwrap_or_default()).await?;
+    let identity = side.identity();
+    let session = side.session();
     let principal = engine_principal(caller);
     let request = EvaluationRequest {
         principal: &principal,
         action: question.action,
         resource: question.resource,
-        context: &context,
+        context: &side.context,
         identity: &identity,
-        boundary: policies.as_ref().and_then(|p| p.boundary.as_ref()),
-        session: None,
+        boundary: side.policies.boundary.as_ref(),
+        session: session.as_deref(),
         resource_policy: question
             .resource_policy
             .map(|(policy, owner_account)| ResourcePolicy {
@@ -243,8 +402,10 @@ pub async fn decide(
 }
 
 /// Decides `action` on `resource` for the caller: an IAM operation's own
-/// authorization. The account root may do anything in its own account;
-/// everyone else needs an identity policy allow within the boundary.
+/// authorization. The account root (with its key or its own session) may do
+/// anything in its own account; everyone else needs an identity policy
+/// allow within the boundary and, for a role session, within its session
+/// policies.
 pub async fn authorize(
     state: &AppState,
     caller: &Caller,
@@ -254,17 +415,13 @@ pub async fn authorize(
     if caller.is_root() {
         return Ok(());
     }
-    let evaluation = decide(
-        state,
-        caller,
-        Question {
-            action,
-            resource,
-            context: None,
-            resource_policy: None,
-        },
-    )
-    .await?;
+    let question = Question {
+        action,
+        resource,
+        context: None,
+        resource_policy: None,
+    };
+    let evaluation = decide(state, caller, question).await?;
     match evaluation.denial_message(&caller.arn, action, resource) {
         None => Ok(()),
         Some(message) => Err(ApiError::AccessDenied(message)),

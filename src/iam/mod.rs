@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod attachments;
 pub mod authorize;
 pub mod builtin;
+pub mod cached;
 pub mod documents;
 pub mod groups;
 pub mod holders;

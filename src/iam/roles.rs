@@ -185,6 +185,7 @@ pub async fn update_role(
         .store
         .update_role(&role.id, description.as_deref(), max_session_duration)
         .await?;
+    state.invalidate_caches();
     Ok(Role {
         description,
         max_session_duration,

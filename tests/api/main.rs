@@ -22,4 +22,5 @@ mod secrets;
 mod sigv4;
 mod smoke;
 mod source_ip;
+mod sts;
 mod users;

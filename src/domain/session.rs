@@ -1,0 +1,89 @@
+//! Temporary credentials as the store keeps them (`role_sessions`).
+
+use super::Tag;
+
+/// One STS session: an AssumeRole session (`role_id` set) or a user's or
+/// root's own session from GetSessionToken or login (`role_id` NULL). The
+/// secret stays sealed and the token exists only as its digest.
+#[derive(Clone, sqlx::FromRow)]
+pub struct RoleSession {
+    pub access_key_id: String,
+    pub account_id: String,
+    pub role_id: Option<String>,
+    pub user_id: Option<String>,
+    pub session_name: String,
+    pub issuer_arn: String,
+    pub secret_ciphertext: Vec<u8>,
+    pub token_sha256: String,
+    /// JSON `[{"name", "document"}]`, or None when no session policy was passed.
+    pub session_policies: Option<String>,
+    /// JSON `[{"key", "value"}]`.
+    pub tags: String,
+    /// JSON `["key"]`.
+    pub transitive_tag_keys: String,
+    pub source_identity: Option<String>,
+    pub chained: bool,
+    pub issued_at: String,
+    pub expires_at: String,
+    pub revoked_at: Option<String>,
+}
+
+impl std::fmt::Debug for RoleSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoleSession")
+            .field("access_key_id", &self.access_key_id)
+            .field("role_id", &self.role_id)
+            .field("user_id", &self.user_id)
+            .field("session_name", &self.session_name)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RoleSession {
+    pub fn tag_list(&self) -> Vec<Tag> {
+        serde_json::from_str(&self.tags).unwrap_or_default()
+    }
+
+    pub fn transitive_keys(&self) -> Vec<String> {
+        serde_json::from_str(&self.transitive_tag_keys).unwrap_or_default()
+    }
+}
+
+/// A session policy frozen into a session: its name (`inline` or the ARN
+/// it was resolved from) and its document text.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct FrozenPolicy {
+    pub name: String,
+    pub document: String,
+}
+
+/// Session times: ISO-8601 UTC with milliseconds, fixed width so that text
+/// comparison is time order. Sub-second precision matters for "revoke every
+/// session issued before now" followed at once by a new session.
+pub fn format_time_ms(t: time::OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.millisecond()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn millisecond_times_sort_as_text() {
+        let t = time::macros::datetime!(2024-03-05 07:08:09.012 UTC);
+        assert_eq!(format_time_ms(t), "2024-03-05T07:08:09.012Z");
+        let later = t + time::Duration::milliseconds(990);
+        assert!(format_time_ms(later) > format_time_ms(t));
+    }
+}

@@ -1,0 +1,197 @@
+//! Temporary credentials (`role_sessions`) and the per-role "revoked
+//! before" instant. Authentication reads a session together with what it
+//! needs of its account, role and user in one query, since it runs on every
+//! request made with session credentials.
+
+use super::{is_unique_violation, Store};
+use crate::domain::RoleSession;
+use crate::error::ApiResult;
+
+/// The columns of `RoleSession`, as a macro so that queries stay `&'static str`.
+macro_rules! session_columns {
+    () => {
+        "s.access_key_id, s.account_id, s.role_id, s.user_id, s.session_name,
+         s.issuer_arn, s.secret_ciphertext, s.token_sha256, s.session_policies, s.tags,
+         s.transitive_tag_keys, s.source_identity, s.chained, s.issued_at, s.expires_at,
+         s.revoked_at"
+    };
+}
+
+/// A session with what authenticating it needs: whether its account is the
+/// management account, its role's name, path and revocation instant (None
+/// when the role is gone), and its user's name and path.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRecord {
+    #[sqlx(flatten)]
+    pub session: RoleSession,
+    pub is_management: bool,
+    pub role_name: Option<String>,
+    pub role_path: Option<String>,
+    pub sessions_revoked_before: Option<String>,
+    pub user_name: Option<String>,
+    pub user_path: Option<String>,
+}
+
+impl Store {
+    /// Inserts a new session. False when the access key id or token digest
+    /// is already taken (a random collision: the caller draws new ones).
+    /// One autocommit INSERT: under concurrent writers SQLite's busy
+    /// timeout makes it wait for the write lock instead of failing, which a
+    /// read-then-write transaction could not guarantee.
+    pub async fn insert_session(&self, s: &RoleSession) -> ApiResult<bool> {
+        let result = sqlx::query(
+            "INSERT INTO role_sessions (access_key_id, account_id, role_id, user_id, session_name,
+                 issuer_arn, secret_ciphertext, token_sha256, session_policies, tags,
+                 transitive_tag_keys, source_identity, chained, issued_at, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&s.access_key_id)
+        .bind(&s.account_id)
+        .bind(&s.role_id)
+        .bind(&s.user_id)
+        .bind(&s.session_name)
+        .bind(&s.issuer_arn)
+        .bind(&s.secret_ciphertext)
+        .bind(&s.token_sha256)
+        .bind(&s.session_policies)
+        .bind(&s.tags)
+        .bind(&s.transitive_tag_keys)
+        .bind(&s.source_identity)
+        .bind(s.chained)
+        .bind(&s.issued_at)
+        .bind(&s.expires_at)
+        .execute(self.pool())
+        .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_unique_violation(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The session behind an ASIA key id, for authentication.
+    pub async fn get_session_record(
+        &self,
+        access_key_id: &str,
+    ) -> ApiResult<Option<SessionRecord>> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            session_columns!(),
+            ", a.is_management,
+                    r.name AS role_name, r.path AS role_path, r.sessions_revoked_before,
+                    u.name AS user_name, u.path AS user_path
+             FROM role_sessions s
+             JOIN accounts a ON a.id = s.account_id
+             LEFT JOIN roles r ON r.id = s.role_id
+             LEFT JOIN users u ON u.id = s.user_id
+             WHERE s.access_key_id = ?"
+        ))
+        .bind(access_key_id)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    pub async fn get_session(&self, access_key_id: &str) -> ApiResult<Option<RoleSession>> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            session_columns!(),
+            " FROM role_sessions s WHERE s.access_key_id = ?"
+        ))
+        .bind(access_key_id)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Moves a session's expiry. Operators can cut a session short with it;
+    /// the tests use it to expire a session without waiting.
+    pub async fn set_session_expires_at(&self, access_key_id: &str, at: &str) -> ApiResult<bool> {
+        let result = sqlx::query("UPDATE role_sessions SET expires_at = ? WHERE access_key_id = ?")
+            .bind(at)
+            .bind(access_key_id)
+            .execute(self.pool())
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// A role's sessions that are neither expired nor revoked at `now`,
+    /// ordered by access key id, after `after`, at most `limit`.
+    pub async fn list_active_role_sessions(
+        &self,
+        role_id: &str,
+        now: &str,
+        after: &str,
+        limit: i64,
+    ) -> ApiResult<Vec<RoleSession>> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            session_columns!(),
+            " FROM role_sessions s
+             JOIN roles r ON r.id = s.role_id
+             WHERE s.role_id = ? AND s.revoked_at IS NULL AND s.expires_at > ?
+               AND (r.sessions_revoked_before IS NULL OR s.issued_at >= r.sessions_revoked_before)
+               AND s.access_key_id > ?
+             ORDER BY s.access_key_id LIMIT ?"
+        ))
+        .bind(role_id)
+        .bind(now)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Revokes one live session of a role; false when there is none.
+    pub async fn revoke_session(
+        &self,
+        role_id: &str,
+        access_key_id: &str,
+        now: &str,
+    ) -> ApiResult<bool> {
+        let result = sqlx::query(
+            "UPDATE role_sessions SET revoked_at = ?
+             WHERE access_key_id = ? AND role_id = ? AND revoked_at IS NULL AND expires_at > ?",
+        )
+        .bind(now)
+        .bind(access_key_id)
+        .bind(role_id)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Revokes every session of the role issued before `now`: records the
+    /// instant on the role (authentication refuses sessions issued earlier,
+    /// which also catches one whose insert was in flight) and marks every
+    /// live row (writes are serialized, so each row present was issued
+    /// before this, even within the same millisecond). One transaction.
+    /// Returns how many live sessions it ended.
+    pub async fn revoke_role_sessions(&self, role_id: &str, now: &str) -> ApiResult<u64> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("UPDATE roles SET sessions_revoked_before = ? WHERE id = ?")
+            .bind(now)
+            .bind(role_id)
+            .execute(&mut *tx)
+            .await?;
+        let result = sqlx::query(
+            "UPDATE role_sessions SET revoked_at = ?
+             WHERE role_id = ? AND revoked_at IS NULL AND expires_at > ?",
+        )
+        .bind(now)
+        .bind(role_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(result.rows_affected())
+    }
+
+    /// Deletes sessions that expired before `before`; returns how many.
+    pub async fn purge_expired_sessions(&self, before: &str) -> ApiResult<u64> {
+        let result = sqlx::query("DELETE FROM role_sessions WHERE expires_at < ?")
+            .bind(before)
+            .execute(self.pool())
+            .await?;
+        Ok(result.rows_affected())
+    }
+}

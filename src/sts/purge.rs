@@ -1,0 +1,37 @@
+//! Expired sessions are kept for a retention (so that an operator can still
+//! see them), then deleted by a background task.
+
+use std::time::Duration;
+
+use crate::domain::format_time_ms;
+use crate::state::AppState;
+
+/// How often the task looks for sessions to purge.
+pub const PURGE_INTERVAL: Duration = Duration::from_secs(600);
+
+/// Deletes sessions that expired more than `retention` ago; returns how many.
+pub async fn purge_once(state: &AppState, retention: Duration) -> crate::error::ApiResult<u64> {
+    let cutoff = time::OffsetDateTime::now_utc()
+        - time::Duration::try_from(retention).unwrap_or(time::Duration::ZERO);
+    state
+        .store
+        .purge_expired_sessions(&format_time_ms(cutoff))
+        .await
+}
+
+/// Runs `purge_once` now and every `PURGE_INTERVAL`, for as long as the
+/// runtime lives. A failure is logged and retried at the next tick.
+pub fn spawn_purge_task(state: AppState, retention: Duration) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(PURGE_INTERVAL);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            match purge_once(&state, retention).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(purged = n, "expired sessions purged"),
+                Err(e) => tracing::warn!(error = ?e, "purging expired sessions failed"),
+            }
+        }
+    })
+}
