@@ -3,9 +3,15 @@
 
 use super::xml::Xml;
 use super::{actions, Ctx, Handler, Outcome};
+use crate::sts;
+use crate::sts::assume_role::{AssumeRoleRequest, PolicyArn};
+use crate::sts::session_token::SessionTokenRequest;
+use crate::sts::Credentials;
 
 pub const ACTIONS: &[(&str, Handler)] = actions![
     "GetCallerIdentity" => get_caller_identity,
+    "AssumeRole" => assume_role,
+    "GetSessionToken" => get_session_token,
 ];
 
 /// Needs no permission, as in AWS: every caller may learn who it is.
@@ -14,5 +20,53 @@ async fn get_caller_identity(c: &Ctx<'_>) -> Outcome {
     x.text("UserId", &c.caller.user_id)
         .text("Account", &c.caller.account_id)
         .text("Arn", &c.caller.arn);
+    Ok(Some(x))
+}
+
+fn credentials(x: &mut Xml, creds: &Credentials) {
+    x.node("Credentials", |x| {
+        x.text("AccessKeyId", &creds.access_key_id)
+            .text("SecretAccessKey", &creds.secret_access_key)
+            .text("SessionToken", &creds.session_token)
+            .text("Expiration", &creds.expiration);
+    });
+}
+
+async fn assume_role(c: &Ctx<'_>) -> Outcome {
+    let p = c.params;
+    let req = AssumeRoleRequest {
+        role_arn: p.required("RoleArn")?.to_string(),
+        role_session_name: p.required("RoleSessionName")?.to_string(),
+        duration_seconds: p.int("DurationSeconds")?,
+        external_id: p.get("ExternalId").map(String::from),
+        policy: p.get("Policy").map(|_| p.document("Policy")).transpose()?,
+        policy_arns: p
+            .structs("PolicyArns")
+            .iter()
+            .map(|m| m.required("arn").map(|a| PolicyArn::Arn(a.to_string())))
+            .collect::<Result<_, _>>()?,
+        tags: p.tags("Tags")?,
+        transitive_tag_keys: p.list("TransitiveTagKeys"),
+        source_identity: p.get("SourceIdentity").map(String::from),
+    };
+    let reply = sts::assume_role::assume_role(c.state, c.caller, req).await?;
+    let mut x = Xml::new();
+    credentials(&mut x, &reply.credentials);
+    x.node("AssumedRoleUser", |x| {
+        x.text("AssumedRoleId", &reply.assumed_role_user.assumed_role_id)
+            .text("Arn", &reply.assumed_role_user.arn);
+    })
+    .opt("PackedPolicySize", reply.packed_policy_size)
+    .opt("SourceIdentity", reply.source_identity.as_ref());
+    Ok(Some(x))
+}
+
+async fn get_session_token(c: &Ctx<'_>) -> Outcome {
+    let req = SessionTokenRequest {
+        duration_seconds: c.params.int("DurationSeconds")?,
+    };
+    let creds = sts::session_token::get_session_token(c.state, c.caller, req).await?;
+    let mut x = Xml::new();
+    credentials(&mut x, &creds);
     Ok(Some(x))
 }
