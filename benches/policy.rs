@@ -1,10 +1,25 @@
 //! Policy engine benchmarks: the perf scenarios of ../shared/perf-scenarios
 //! (skipped with a message when the folder is absent), and parse + compile
 //! of a ~6 KB document. Run: `cargo bench --bench policy`.
+//!
+//! For instruction counts (stable on a noisy machine), the same binary runs
+//! a fixed number of decisions instead of criterion when
+//! `POLICY_DECISIONS=N` is set (`POLICY_SCENARIO` picks the scenario,
+//! default scenario_a; `POLICY_FN` = is_allowed (default), evaluate or
+//! unmerged):
+//!
+//! ```text
+//! cargo bench --bench policy --no-run
+//! POLICY_DECISIONS=100000 POLICY_SCENARIO=scenario_b_10000 \
+//!   valgrind --tool=callgrind --toggle-collect='*run_decisions*' \
+//!   target/release/deps/policy-<hash>
+//! ```
+//!
+//! then divide the collected instructions (Ir) by N.
 
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, Criterion};
 use latchkey::policy::{
     evaluate, is_allowed, CompiledPolicy, Decision, EvaluationRequest, PolicyDocument,
     PolicySource, Principal, RequestContext, SourceKind,
@@ -166,5 +181,43 @@ fn parse_compile(c: &mut Criterion) {
     });
 }
 
+/// The measured loop alone, so that callgrind can collect just it
+/// (`--toggle-collect='*run_decisions*'`).
+#[inline(never)]
+fn run_decisions(req: &EvaluationRequest, n: u64, f: &str) -> u64 {
+    let mut allowed = 0;
+    for _ in 0..n {
+        let ok = match f {
+            "evaluate" => evaluate(black_box(req)).is_allowed(),
+            _ => is_allowed(black_box(req)),
+        };
+        allowed += u64::from(ok);
+    }
+    allowed
+}
+
+fn count_mode(n: u64) {
+    let name = std::env::var("POLICY_SCENARIO").unwrap_or_else(|_| "scenario_a".into());
+    let f = std::env::var("POLICY_FN").unwrap_or_else(|_| "is_allowed".into());
+    let s = load(&name).expect("scenario");
+    let merged = [&s.merged];
+    let separate: Vec<&CompiledPolicy> = s.separate.iter().collect();
+    let identity: &[&CompiledPolicy] = if f == "unmerged" { &separate } else { &merged };
+    let req = request(&s, identity);
+    let allowed = run_decisions(&req, n, &f);
+    eprintln!("{name} {f}: {n} decisions, {allowed} allowed");
+}
+
 criterion_group!(benches, scenarios, parse_compile);
-criterion_main!(benches);
+
+fn main() {
+    if let Some(n) = std::env::var("POLICY_DECISIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        count_mode(n);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

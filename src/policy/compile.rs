@@ -81,6 +81,7 @@ impl ResourcePattern {
         }
     }
 
+    #[inline]
     fn matches(&self, resource: &SplitArn, ctx: &RequestContext) -> bool {
         match self {
             ResourcePattern::Static(p) => p.matches(resource),
@@ -131,10 +132,12 @@ impl CompiledStatement {
         }
     }
 
-    pub(crate) fn action_matches(&self, action_lower: &str) -> bool {
+    /// `action_lower`: the request's action, ASCII-lower-cased.
+    #[inline]
+    pub(crate) fn action_matches(&self, action_lower: &[u8]) -> bool {
         match &self.actions {
             None => false,
-            Some((negated, pats)) => pats.iter().any(|g| g.matches(action_lower)) != *negated,
+            Some((negated, pats)) => pats.iter().any(|g| g.matches_bytes(action_lower)) != *negated,
         }
     }
 

@@ -4,19 +4,68 @@
 //! lower-cased once, when the context is built, and looked up with a
 //! lower-cased name compiled into each condition. Values stay as given:
 //! whether they compare case-sensitively depends on the operator.
+//!
+//! Lookups are on every condition's hot path, so each key is hashed once:
+//! the context when a key is inserted, a compiled condition (a `KeyName`)
+//! when the policy is compiled. A lookup is then one probe of a small
+//! open-addressing table with the precomputed hash, and one comparison.
 
-use std::collections::HashMap;
+use std::fmt;
 
-use super::fasthash::SeededState;
+use super::fasthash::{hash_bytes, process_seed};
 
 /// Values of one key. Most keys carry one value; `aws:TagKeys` and other
 /// multivalued keys carry several.
 pub type ContextValues = Vec<String>;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// The hash every lookup of `lowercase` uses. Seeded once per process, so
+/// that request-supplied context keys cannot be chosen to collide.
+#[inline]
+fn key_hash(lowercase: &str) -> u64 {
+    hash_bytes(process_seed(), lowercase.as_bytes())
+}
+
+/// A lower-cased condition-key name with its hash, computed once (at
+/// policy compile time) for lookups in any context of this process.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct KeyName {
+    hash: u64,
+    text: Box<str>,
+}
+
+impl KeyName {
+    pub(crate) fn new(name: &str) -> Self {
+        let text: Box<str> = name.to_ascii_lowercase().into();
+        KeyName {
+            hash: key_hash(&text),
+            text,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Entry {
+    hash: u64,
+    key: String,
+    values: ContextValues,
+}
+
+const EMPTY: u32 = u32::MAX;
+
+/// A slot from the hash's high bits first: the multiplicative hash mixes
+/// upwards, so its low bits see little of the key.
+#[inline]
+fn home(hash: u64) -> usize {
+    hash.rotate_left(24) as usize
+}
+
+#[derive(Clone, Default)]
 pub struct RequestContext {
-    // A fast seeded hasher: lookups are on every condition's hot path.
-    entries: HashMap<String, ContextValues, SeededState>,
+    /// In insertion order.
+    entries: Vec<Entry>,
+    /// Open addressing with linear probing: indexes into `entries`, or
+    /// `EMPTY`. A power of two at least twice `entries.len()`, or empty.
+    slots: Vec<u32>,
 }
 
 impl RequestContext {
@@ -24,10 +73,63 @@ impl RequestContext {
         Self::default()
     }
 
+    #[inline]
+    fn find(&self, hash: u64, lowercase_key: &str) -> Option<usize> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = home(hash) & mask;
+        loop {
+            let s = self.slots[i];
+            if s == EMPTY {
+                return None;
+            }
+            let e = &self.entries[s as usize];
+            if e.hash == hash && e.key == lowercase_key {
+                return Some(s as usize);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    fn rebuild_slots(&mut self) {
+        let want = (self.entries.len() * 2).next_power_of_two().max(8);
+        self.slots.clear();
+        self.slots.resize(want, EMPTY);
+        let mask = want - 1;
+        for (n, e) in self.entries.iter().enumerate() {
+            let mut i = home(e.hash) & mask;
+            while self.slots[i] != EMPTY {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = n as u32;
+        }
+    }
+
+    fn set(&mut self, key: &str, values: ContextValues) {
+        let key = key.to_ascii_lowercase();
+        let hash = key_hash(&key);
+        if let Some(n) = self.find(hash, &key) {
+            self.entries[n].values = values;
+            return;
+        }
+        self.entries.push(Entry { hash, key, values });
+        if self.entries.len() * 2 > self.slots.len() {
+            self.rebuild_slots();
+        } else {
+            let mask = self.slots.len() - 1;
+            let mut i = home(hash) & mask;
+            while self.slots[i] != EMPTY {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = (self.entries.len() - 1) as u32;
+        }
+    }
+
     /// Sets a single-valued key, replacing any previous value.
     pub fn insert(&mut self, key: &str, value: impl Into<String>) {
-        self.entries
-            .insert(key.to_ascii_lowercase(), vec![value.into()]);
+        self.set(key, vec![value.into()]);
     }
 
     /// Sets a multivalued key, replacing any previous values.
@@ -36,21 +138,29 @@ impl RequestContext {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        self.entries.insert(
-            key.to_ascii_lowercase(),
-            values.into_iter().map(Into::into).collect(),
-        );
+        self.set(key, values.into_iter().map(Into::into).collect());
     }
 
     /// Removes a key; used to strip reserved keys from caller-supplied context.
     pub fn remove(&mut self, key: &str) -> Option<ContextValues> {
-        self.entries.remove(&key.to_ascii_lowercase())
+        let key = key.to_ascii_lowercase();
+        let n = self.find(key_hash(&key), &key)?;
+        let e = self.entries.remove(n);
+        self.rebuild_slots();
+        Some(e.values)
     }
 
-    /// Looks a key up by a name that is already lower-cased (compiled
-    /// conditions hold lower-cased names, so the hot path never allocates).
+    /// Looks a compiled key name up: the hot path (no hashing, no allocation).
+    #[inline]
+    pub(crate) fn get_key(&self, key: &KeyName) -> Option<&[String]> {
+        self.find(key.hash, &key.text)
+            .map(|n| self.entries[n].values.as_slice())
+    }
+
+    /// Looks a key up by a name that is already lower-cased.
     pub fn get_lowercase(&self, lowercase_key: &str) -> Option<&[String]> {
-        self.entries.get(lowercase_key).map(Vec::as_slice)
+        self.find(key_hash(lowercase_key), lowercase_key)
+            .map(|n| self.entries[n].values.as_slice())
     }
 
     /// Looks a key up by any spelling.
@@ -77,7 +187,38 @@ impl RequestContext {
 
     /// Keys (lower-cased) and values, in no particular order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &[String])> {
-        self.entries.iter().map(|(k, v)| (k.as_str(), v.as_slice()))
+        self.entries
+            .iter()
+            .map(|e| (e.key.as_str(), e.values.as_slice()))
+    }
+}
+
+/// Two contexts are equal when they hold the same keys with the same
+/// values, whatever the order they were inserted in.
+impl PartialEq for RequestContext {
+    fn eq(&self, other: &Self) -> bool {
+        self.entries.len() == other.entries.len()
+            && self.entries.iter().all(|e| {
+                other
+                    .find(e.hash, &e.key)
+                    .is_some_and(|n| other.entries[n].values == e.values)
+            })
+    }
+}
+
+impl Eq for RequestContext {}
+
+impl fmt::Debug for RequestContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Entries<'a>(&'a RequestContext);
+        impl fmt::Debug for Entries<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_map().entries(self.0.iter()).finish()
+            }
+        }
+        f.debug_struct("RequestContext")
+            .field("entries", &Entries(self))
+            .finish()
     }
 }
 
@@ -91,7 +232,12 @@ mod tests {
         ctx.insert("aws:SourceIp", "203.0.113.7");
         assert_eq!(ctx.get_single("AWS:sourceip"), Some("203.0.113.7"));
         assert_eq!(ctx.get_lowercase("aws:sourceip").map(|v| v.len()), Some(1));
+        assert_eq!(
+            ctx.get_key(&KeyName::new("aws:SOURCEIP")).map(|v| v.len()),
+            Some(1)
+        );
         assert!(ctx.get("aws:username").is_none());
+        assert!(ctx.get_key(&KeyName::new("aws:username")).is_none());
     }
 
     #[test]
@@ -104,5 +250,36 @@ mod tests {
         );
         assert!(ctx.remove("AWS:TAGKEYS").is_some());
         assert!(ctx.is_empty());
+    }
+
+    #[test]
+    fn many_keys_replace_remove_and_compare() {
+        let mut a = RequestContext::new();
+        for i in 0..100 {
+            a.insert(&format!("k:Key{i}"), format!("v{i}"));
+        }
+        a.insert("K:KEY7", "again");
+        assert_eq!(a.iter().count(), 100);
+        assert_eq!(a.get_single("k:key7"), Some("again"));
+        for i in (0..100).step_by(3) {
+            assert!(a.remove(&format!("k:key{i}")).is_some());
+        }
+        assert!(a.remove("k:key0").is_none());
+        for i in 0..100 {
+            let key = KeyName::new(&format!("k:key{i}"));
+            assert_eq!(a.get_key(&key).is_some(), i % 3 != 0, "{i}");
+        }
+        let mut b = RequestContext::new();
+        for i in (0..100).rev().filter(|i| i % 3 != 0) {
+            let v = if i == 7 {
+                "again".into()
+            } else {
+                format!("v{i}")
+            };
+            b.insert(&format!("k:key{i}"), v);
+        }
+        assert_eq!(a, b);
+        b.insert("k:key1", "other");
+        assert_ne!(a, b);
     }
 }

@@ -257,7 +257,7 @@ impl<S: Sink> Run<'_, '_, S> {
 
         let who = req.principal;
         let member = who.is_account_member();
-        let assume = self.q.action.starts_with("sts:assumerole");
+        let assume = self.q.action.starts_with(b"sts:assumerole");
         let resource_account = match rp {
             Some(r) => Some(r.owner_account),
             None => self.q.resource.account(),
@@ -368,6 +368,8 @@ impl<S: Sink> Run<'_, '_, S> {
 
 const STACK_ACTION: usize = 128;
 
+/// Lower-cases the action on the stack (the globs it is matched against
+/// are lower-cased bytes, so it is never re-validated as UTF-8).
 fn with_query<R>(req: &EvaluationRequest, f: impl FnOnce(Query) -> R) -> R {
     let bytes = req.action.as_bytes();
     let mut buf = [0u8; STACK_ACTION];
@@ -375,13 +377,10 @@ fn with_query<R>(req: &EvaluationRequest, f: impl FnOnce(Query) -> R) -> R {
         let lower = &mut buf[..bytes.len()];
         lower.copy_from_slice(bytes);
         lower.make_ascii_lowercase();
-        // ASCII lower-casing keeps UTF-8 valid, so this never fails.
-        if let Ok(action) = std::str::from_utf8(lower) {
-            return f(Query::new(action, req.resource));
-        }
+        return f(Query::new(lower, req.resource));
     }
     let owned = req.action.to_ascii_lowercase();
-    f(Query::new(&owned, req.resource))
+    f(Query::new(owned.as_bytes(), req.resource))
 }
 
 /// Decides and explains.

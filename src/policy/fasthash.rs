@@ -3,7 +3,8 @@
 //! multiply chain is not much better. This is FxHash's scheme, with a
 //! per-process random seed where callers can choose the keys.
 
-use std::hash::{BuildHasher, Hasher};
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
 use std::sync::OnceLock;
 
 const K: u64 = 0x517c_c1b7_2722_0a95;
@@ -24,65 +25,54 @@ pub(crate) fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
     }
     let rest = chunks.remainder();
     if !rest.is_empty() {
-        let mut w = [0u8; 8];
-        w[..rest.len()].copy_from_slice(rest);
         // The length keeps "a" and "a\0" apart.
-        h = step(h, u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59));
+        h = step(h, tail_word(rest) ^ ((rest.len() as u64) << 59));
     }
     h
 }
 
-#[derive(Clone, Copy)]
-pub(crate) struct FastHasher(u64);
-
-impl Hasher for FastHasher {
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        self.0 = hash_bytes(self.0, bytes);
-    }
-    #[inline]
-    fn write_u8(&mut self, n: u8) {
-        self.0 = step(self.0, u64::from(n));
-    }
-    #[inline]
-    fn write_u64(&mut self, n: u64) {
-        self.0 = step(self.0, n);
-    }
-    #[inline]
-    fn write_usize(&mut self, n: usize) {
-        self.0 = step(self.0, n as u64);
+/// 1 to 7 bytes as a little-endian word padded with zeros, from at most
+/// two overlapping loads (a variable-length copy costs a `memcpy` call).
+#[inline]
+fn tail_word(rest: &[u8]) -> u64 {
+    let n = rest.len();
+    let le32 = |at: usize| {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(&rest[at..at + 4]);
+        u64::from(u32::from_le_bytes(w))
+    };
+    if n >= 4 {
+        // Overlapping bytes land on the same positions with the same values.
+        le32(0) | (le32(n - 4) << (8 * (n - 4)))
+    } else {
+        u64::from(rest[0])
+            | u64::from(rest[n / 2]) << (8 * (n / 2))
+            | u64::from(rest[n - 1]) << (8 * (n - 1))
     }
 }
 
-/// Seeded once per process, so that request-supplied context keys cannot be
-/// chosen to collide.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct SeededState(u64);
-
-impl Default for SeededState {
-    fn default() -> Self {
-        static SEED: OnceLock<u64> = OnceLock::new();
-        SeededState(*SEED.get_or_init(|| {
-            std::collections::hash_map::RandomState::new().hash_one(0x5eed_u64) | 1
-        }))
-    }
-}
-
-impl BuildHasher for SeededState {
-    type Hasher = FastHasher;
-    #[inline]
-    fn build_hasher(&self) -> FastHasher {
-        FastHasher(self.0)
-    }
+/// The per-process seed, so that request-supplied context keys cannot be
+/// chosen to collide. Hashes made with it (compiled condition keys, context
+/// keys) are only meaningful within this process.
+#[inline]
+pub(crate) fn process_seed() -> u64 {
+    static SEED: OnceLock<u64> = OnceLock::new();
+    *SEED.get_or_init(|| RandomState::new().hash_one(0x5eed_u64) | 1)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tail_word_is_the_zero_padded_word() {
+        let bytes = b"abcdefg";
+        for n in 1..=7 {
+            let mut w = [0u8; 8];
+            w[..n].copy_from_slice(&bytes[..n]);
+            assert_eq!(tail_word(&bytes[..n]), u64::from_le_bytes(w), "{n}");
+        }
+    }
 
     #[test]
     fn distinguishes_lengths_and_contents() {

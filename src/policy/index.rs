@@ -63,19 +63,23 @@ type Map = HashMap<u64, Vec<u32>, BuildHasherDefault<IdHasher>>;
 
 /// A request, prepared once for all layers.
 pub(crate) struct Query<'a> {
-    pub action: &'a str,
+    /// ASCII-lower-cased action bytes.
+    pub action: &'a [u8],
     pub resource: SplitArn<'a>,
     keys: [u64; 6],
 }
 
 impl<'a> Query<'a> {
     /// `action` must already be lower-cased.
-    pub(crate) fn new(action: &'a str, resource: &'a str) -> Self {
-        let svc = action.split_once(':').map_or(action, |(s, _)| s);
+    pub(crate) fn new(action: &'a [u8], resource: &'a str) -> Self {
+        let svc = match action.iter().position(|&b| b == b':') {
+            Some(p) => &action[..p],
+            None => action,
+        };
         let split = SplitArn::new(resource);
         let head = fnv(SEED_EXACT, split.head().as_bytes());
-        let exact = fnv(SEED_EXACT, action.as_bytes());
-        let service = fnv(SEED_SERVICE, svc.as_bytes());
+        let exact = fnv(SEED_EXACT, action);
+        let service = fnv(SEED_SERVICE, svc);
         Query {
             action,
             resource: split,

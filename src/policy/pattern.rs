@@ -74,11 +74,18 @@ impl Glob {
     }
 
     pub(crate) fn matches(&self, s: &str) -> bool {
+        self.matches_bytes(s.as_bytes())
+    }
+
+    /// `matches` on the bytes of a string (the wildcards step over whole
+    /// UTF-8 characters either way).
+    #[inline]
+    pub(crate) fn matches_bytes(&self, s: &[u8]) -> bool {
         match self {
             Glob::Any => true,
-            Glob::Exact(e) => **e == *s,
-            Glob::Prefix(p) => s.starts_with(&**p),
-            Glob::General(toks) => glob_match(toks, s.as_bytes()),
+            Glob::Exact(e) => e.as_bytes() == s,
+            Glob::Prefix(p) => s.starts_with(p.as_bytes()),
+            Glob::General(toks) => glob_match(toks, s),
         }
     }
 
@@ -182,7 +189,9 @@ impl<'a> SplitArn<'a> {
         let Some(c) = self.colons else {
             return self.full;
         };
-        match self.full[c[4] + 1..].find(['/', ':']) {
+        // Byte search: '/' and ':' are ASCII, so the cut is a char boundary.
+        let tail = &self.full.as_bytes()[c[4] + 1..];
+        match tail.iter().position(|&b| b == b'/' || b == b':') {
             Some(p) => &self.full[..c[4] + 1 + p],
             None => self.full,
         }
@@ -231,6 +240,13 @@ pub(crate) enum ArnPattern {
     Any,
     /// Fewer than five colons: not ARN-shaped, matched as one glob.
     Whole(Glob),
+    /// The first five segments are literal and the rest is literal or
+    /// ends in the only `*`: one comparison with the whole ARN, equal
+    /// (`whole`) or as a prefix.
+    Literal {
+        text: Box<str>,
+        whole: bool,
+    },
     /// The first five segments are literal: a prefix test plus one glob.
     Prefixed {
         prefix: Box<str>,
@@ -265,9 +281,18 @@ impl ArnPattern {
     ) -> ArnPattern {
         let head = &pattern[..c[4] + 1];
         if !head.contains(['*', '?']) {
-            return ArnPattern::Prefixed {
-                prefix: head.into(),
-                rest,
+            let literal = |tail: &str, whole: bool| ArnPattern::Literal {
+                text: format!("{head}{tail}").into(),
+                whole,
+            };
+            return match rest {
+                Glob::Any => literal("", false),
+                Glob::Exact(e) => literal(&e, true),
+                Glob::Prefix(p) => literal(&p, false),
+                Glob::General(_) => ArnPattern::Prefixed {
+                    prefix: head.into(),
+                    rest,
+                },
             };
         }
         let seg = |i: usize| {
@@ -287,9 +312,12 @@ impl ArnPattern {
         }
     }
 
+    #[inline]
     pub(crate) fn matches(&self, arn: &SplitArn) -> bool {
         match self {
             ArnPattern::Any => true,
+            ArnPattern::Literal { text, whole: true } => arn.full == &**text,
+            ArnPattern::Literal { text, whole: false } => arn.full.starts_with(&**text),
             ArnPattern::Whole(g) => g.matches(arn.full),
             ArnPattern::Prefixed { prefix, rest } => {
                 arn.full.starts_with(&**prefix) && rest.matches(&arn.full[prefix.len()..])
@@ -309,6 +337,7 @@ impl ArnPattern {
     pub(crate) fn literal_prefix(&self) -> (String, bool) {
         match self {
             ArnPattern::Any => (String::new(), false),
+            ArnPattern::Literal { text, whole } => (text.to_string(), *whole),
             ArnPattern::Whole(g) => {
                 let (p, all) = g.literal_prefix();
                 (p.to_owned(), all)
@@ -379,6 +408,35 @@ mod tests {
             "arn:aws:logs:us-east-1:1:log-group:/a:log-stream:x"
         ));
         assert!(!arn("arn:aws:s3:::b", "arn:aws:s3:::B"));
+    }
+
+    #[test]
+    fn literal_arn_patterns_match_as_before() {
+        for (p, yes, no) in [
+            ("arn:aws:s3:::b/*", "arn:aws:s3:::b/x", "arn:aws:s3:::c/x"),
+            ("arn:aws:s3:::b", "arn:aws:s3:::b", "arn:aws:s3:::b/x"),
+            ("arn:aws:s3:::*", "arn:aws:s3:::", "arn:aws:s4:::b"),
+            (
+                "arn:aws:s3:::b/*/x",
+                "arn:aws:s3:::b/a/x",
+                "arn:aws:s3:::b/a/y",
+            ),
+        ] {
+            assert!(arn(p, yes), "{p} {yes}");
+            assert!(!arn(p, no), "{p} {no}");
+        }
+        assert!(matches!(
+            ArnPattern::new("arn:aws:s3:::b/*", true),
+            ArnPattern::Literal { whole: false, .. }
+        ));
+        assert_eq!(
+            ArnPattern::new("arn:aws:s3:::b/x", true).literal_prefix(),
+            ("arn:aws:s3:::b/x".to_string(), true)
+        );
+        assert_eq!(
+            ArnPattern::new("arn:aws:s3:::b/x*", true).literal_prefix(),
+            ("arn:aws:s3:::b/x".to_string(), false)
+        );
     }
 
     #[test]

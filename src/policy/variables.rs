@@ -5,7 +5,7 @@
 //! text literally. Substituted values and escapes are literal text, never
 //! wildcards: a user named `*` must not widen their own access.
 
-use super::context::RequestContext;
+use super::context::{KeyName, RequestContext};
 use super::pattern::{tokenize, Glob, Tok};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,7 +15,7 @@ enum Piece {
     /// An escape: always literal.
     Literal(Box<str>),
     Var {
-        key: Box<str>,
+        key: KeyName,
         default: Option<Box<str>>,
     },
 }
@@ -53,9 +53,13 @@ impl Template {
         Some(Template { pieces })
     }
 
-    fn lookup<'c>(key: &str, default: Option<&'c str>, ctx: &'c RequestContext) -> Option<&'c str> {
+    fn lookup<'c>(
+        key: &KeyName,
+        default: Option<&'c str>,
+        ctx: &'c RequestContext,
+    ) -> Option<&'c str> {
         // Only single-valued keys can be variables; an empty value is null.
-        match ctx.get_lowercase(key) {
+        match ctx.get_key(key) {
             Some([one]) if !one.is_empty() => Some(one.as_str()),
             _ => default,
         }
@@ -101,13 +105,13 @@ fn parse_var(inner: &str) -> Piece {
         let d = default.trim();
         if d.len() >= 2 && d.starts_with('\'') && d.ends_with('\'') {
             return Piece::Var {
-                key: key.trim().to_ascii_lowercase().into(),
+                key: KeyName::new(key.trim()),
                 default: Some(d[1..d.len() - 1].into()),
             };
         }
     }
     Piece::Var {
-        key: inner.trim().to_ascii_lowercase().into(),
+        key: KeyName::new(inner.trim()),
         default: None,
     }
 }

@@ -18,7 +18,7 @@ pub(crate) mod values;
 
 use ipnet::IpNet;
 
-use super::context::RequestContext;
+use super::context::{KeyName, RequestContext};
 use super::document::ConditionValue;
 use super::pattern::{ArnPattern, Glob, SplitArn};
 use super::variables::Template;
@@ -50,8 +50,8 @@ enum Values {
 pub(crate) struct CompiledCondition {
     /// The key as written, for explanations.
     pub(crate) name: Box<str>,
-    /// Lower-cased: context keys are stored lower-cased (§4.1).
-    pub(crate) key: Box<str>,
+    /// Lower-cased with its hash: context keys are stored lower-cased (§4.1).
+    pub(crate) key: KeyName,
     op: Operator,
     values: Values,
 }
@@ -148,7 +148,7 @@ impl CompiledCondition {
         };
         Ok(CompiledCondition {
             name: key.into(),
-            key: key.to_ascii_lowercase().into(),
+            key: KeyName::new(key),
             op,
             values,
         })
@@ -156,11 +156,11 @@ impl CompiledCondition {
 
     /// Whether the context lacks this condition's key (for explanations).
     pub(crate) fn key_missing(&self, ctx: &RequestContext) -> bool {
-        present(ctx.get_lowercase(&self.key)).is_none()
+        present(ctx.get_key(&self.key)).is_none()
     }
 
     pub(crate) fn eval(&self, ctx: &RequestContext) -> bool {
-        let request = present(ctx.get_lowercase(&self.key));
+        let request = present(ctx.get_key(&self.key));
         if let Values::Null(expect_null) = &self.values {
             return match self.op.qualifier {
                 // §4.4: a set qualifier on Null makes it constant.

@@ -107,25 +107,32 @@ pub(crate) fn parse_net(text: &str) -> Option<IpNet> {
 
 /// Dotted-quad IPv4 without the general parser: aws:SourceIp is read on
 /// most requests.
+/// One pass over the bytes: four dot-separated decimal octets of one to
+/// three digits, no leading zero, each at most 255.
 fn parse_ipv4_fast(t: &str) -> Option<IpAddr> {
     let mut octets = [0u8; 4];
-    let mut parts = t.split('.');
-    for o in &mut octets {
-        let p = parts.next()?;
-        if p.is_empty() || p.len() > 3 || (p.len() > 1 && p.starts_with('0')) {
+    let mut bytes = t.as_bytes().iter().copied();
+    for (i, o) in octets.iter_mut().enumerate() {
+        let mut v: u16 = 0;
+        let mut digits = 0;
+        loop {
+            match bytes.next() {
+                Some(b @ b'0'..=b'9') => {
+                    if digits == 3 || (digits == 1 && v == 0) {
+                        return None;
+                    }
+                    v = v * 10 + u16::from(b - b'0');
+                    digits += 1;
+                }
+                Some(b'.') if i < 3 => break,
+                None if i == 3 => break,
+                _ => return None,
+            }
+        }
+        if digits == 0 {
             return None;
         }
-        let mut v: u16 = 0;
-        for b in p.bytes() {
-            if !b.is_ascii_digit() {
-                return None;
-            }
-            v = v * 10 + u16::from(b - b'0');
-        }
         *o = u8::try_from(v).ok()?;
-    }
-    if parts.next().is_some() {
-        return None;
     }
     Some(IpAddr::from(octets))
 }
