@@ -7,6 +7,7 @@ mod corpus;
 mod entities;
 mod policies;
 mod protocol;
+mod sts;
 
 use aws_sdk_iam::config::http::HttpResponse;
 use aws_sdk_iam::config::{BehaviorVersion, Credentials as SdkCredentials, Region};
@@ -31,11 +32,20 @@ pub fn sdk_credentials(creds: &Credentials, token: Option<String>) -> SdkCredent
 
 /// An IAM client pointed at the test server over plain HTTP.
 pub fn iam_client(app: &TestApp, creds: &Credentials) -> aws_sdk_iam::Client {
+    iam_client_with_token(app, creds, None)
+}
+
+/// An IAM client with temporary credentials (a session token).
+pub fn iam_client_with_token(
+    app: &TestApp,
+    creds: &Credentials,
+    token: Option<String>,
+) -> aws_sdk_iam::Client {
     let config = aws_sdk_iam::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(&app.address)
-        .credentials_provider(sdk_credentials(creds, None))
+        .credentials_provider(sdk_credentials(creds, token))
         .http_client(aws_smithy_http_client::Builder::new().build_http())
         .build();
     aws_sdk_iam::Client::from_conf(config)
