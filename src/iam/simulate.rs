@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 use super::authorize as authz;
 use super::authorize::{load_holder_policies, PrincipalPolicies};
 use crate::auth::Caller;
-use crate::domain::{Arn, PolicyHolder};
+use crate::domain::{Arn, FrozenPolicy, PolicyHolder};
 use crate::error::{ApiError, ApiResult};
 use crate::policy::simulate::{
     simulate_custom, ContextValue, SimulateRequest, SimulateResponse, SimulateResult,
@@ -158,6 +158,8 @@ fn compile_value(doc: &Value, kind: SourceKind, name: &str) -> ApiResult<Compile
 struct StoredPrincipal {
     principal: Principal,
     policies: PrincipalPolicies,
+    /// A live session's frozen session policies (None: none were passed).
+    session_policies: Option<Vec<CompiledPolicy>>,
     keys: Vec<(String, String)>,
 }
 
@@ -197,6 +199,7 @@ async fn load_principal(
                     kind: PrincipalKind::User,
                 },
                 policies,
+                session_policies: None,
                 keys,
             })
         }
@@ -220,6 +223,11 @@ async fn load_principal(
                 role.permissions_boundary.as_deref(),
             )
             .await?;
+            let session_policies = if arn.service == "sts" {
+                live_session_policies(state, &role.id, &session_name, arn_text).await?
+            } else {
+                None
+            };
             let session_arn = format!(
                 "arn:aws:sts::{}:assumed-role/{}/{session_name}",
                 role.account_id, role.name
@@ -239,6 +247,7 @@ async fn load_principal(
                     },
                 },
                 policies,
+                session_policies,
                 keys,
             })
         }
@@ -246,6 +255,42 @@ async fn load_principal(
             "principal_arn must be a user, role or assumed-role session ARN, not {arn_text}."
         ))),
     }
+}
+
+/// The session policies of the newest live session of a role with this
+/// name; a session ARN with no live session is unknown.
+async fn live_session_policies(
+    state: &AppState,
+    role_id: &str,
+    session_name: &str,
+    arn_text: &str,
+) -> ApiResult<Option<Vec<CompiledPolicy>>> {
+    let now = crate::domain::format_time_ms(time::OffsetDateTime::now_utc());
+    let session = state
+        .store
+        .latest_active_role_session(role_id, session_name, &now)
+        .await?
+        .ok_or_else(|| ApiError::NoSuchEntity(format!("No live session {arn_text}.")))?;
+    let Some(stored) = session.session_policies else {
+        return Ok(None);
+    };
+    let frozen: Vec<FrozenPolicy> = serde_json::from_str(&stored).map_err(|e| {
+        ApiError::Unexpected(anyhow::anyhow!("stored session policies are not JSON: {e}"))
+    })?;
+    frozen
+        .iter()
+        .map(|p| compile_text(&p.document, SourceKind::Session, &p.name))
+        .collect::<ApiResult<Vec<_>>>()
+        .map(Some)
+}
+
+fn compile_text(text: &str, kind: SourceKind, name: &str) -> ApiResult<CompiledPolicy> {
+    CompiledPolicy::from_json(text, PolicySource::new(kind, name)).map_err(|e| {
+        ApiError::Unexpected(anyhow::anyhow!(
+            "stored policy does not compile: {}",
+            e.message()
+        ))
+    })
 }
 
 async fn stored(
@@ -276,7 +321,11 @@ async fn stored(
         Some(doc) => Some(compile_value(doc, SourceKind::Session, "session_policy")?),
         None => None,
     };
-    let session_refs: Option<Vec<&CompiledPolicy>> = session.as_ref().map(|s| vec![s]);
+    let session_refs: Option<Vec<&CompiledPolicy>> = match (&session, &loaded.session_policies) {
+        (Some(given), _) => Some(vec![given]),
+        (None, Some(frozen)) => Some(frozen.iter().collect()),
+        (None, None) => None,
+    };
     let resource_policy = match &req.resource_policy {
         None => None,
         Some(v) => {

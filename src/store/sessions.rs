@@ -140,6 +140,30 @@ impl Store {
         .await?)
     }
 
+    /// The newest live session of a role with this session name (several
+    /// may share a name); what `/v1/evaluate` means by a session ARN.
+    pub async fn latest_active_role_session(
+        &self,
+        role_id: &str,
+        session_name: &str,
+        now: &str,
+    ) -> ApiResult<Option<RoleSession>> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            session_columns!(),
+            " FROM role_sessions s
+             JOIN roles r ON r.id = s.role_id
+             WHERE s.role_id = ? AND s.session_name = ? AND s.revoked_at IS NULL AND s.expires_at > ?
+               AND (r.sessions_revoked_before IS NULL OR s.issued_at >= r.sessions_revoked_before)
+             ORDER BY s.issued_at DESC LIMIT 1"
+        ))
+        .bind(role_id)
+        .bind(session_name)
+        .bind(now)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
     /// Revokes one live session of a role; false when there is none.
     pub async fn revoke_session(
         &self,

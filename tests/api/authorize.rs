@@ -175,3 +175,71 @@ async fn resource_policies_decide_for_root_and_users() {
     assert_eq!(reply["decision"], "explicit_deny", "{reply}");
     assert_eq!(reply["decided_by"], "resource");
 }
+
+#[tokio::test]
+async fn signed_request_from_a_role_session() {
+    let app = spawn_app().await;
+    let (service, subject) = setup(&app).await;
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{}:user/reader", app.account_id)}, "Action": "sts:AssumeRole"}]});
+    json_with_status(
+        app.post(
+            "/v1/roles",
+            &json!({"name": "report-reader", "trust_policy": trust}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    app.put(
+        "/v1/roles/report-reader/policies/read",
+        &json!({"document": {"Version": "2012-10-17", "Statement": [{"Sid": "RoleRead", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::reports/*"}]}}),
+    )
+    .await;
+    let r = app
+        .request_as(&subject, reqwest::Method::POST, "/v1/sts/assume-role")
+        .json(&json!({"role_arn": format!("arn:aws:iam::{}:role/report-reader", app.account_id), "role_session_name": "nightly"}))
+        .send()
+        .await
+        .unwrap();
+    let creds = json_with_status(r, 200).await["credentials"].clone();
+    let temp = Credentials {
+        access_key_id: creds["access_key_id"].as_str().unwrap().into(),
+        secret_access_key: creds["secret_access_key"].as_str().unwrap().into(),
+    };
+    let token = creds["session_token"].as_str().unwrap().to_string();
+    let mut signing = Signing::now(&temp);
+    signing.service = "s3";
+    signing.session_token = Some(&token);
+    let signed = sign_request(&signing, "GET", STORAGE_URL, &[], b"");
+    let mut headers = serde_json::Map::new();
+    headers.insert("host".into(), json!("storage.internal"));
+    for (n, v) in signed.headers {
+        headers.insert(n, json!(v));
+    }
+    let forwarded = json!({"method": "GET", "url": STORAGE_URL, "headers": headers, "body": ""});
+    let reply = json_with_status(
+        ask(&app, &service, json!({"signed_request": forwarded, "action": "s3:GetObject", "resource": "arn:aws:s3:::reports/q1.csv"})).await,
+        200,
+    )
+    .await;
+    assert_eq!(reply["allowed"], true, "{reply}");
+    assert_eq!(reply["principal"]["type"], "AssumedRole");
+    assert_eq!(
+        reply["principal"]["arn"],
+        format!(
+            "arn:aws:sts::{}:assumed-role/report-reader/nightly",
+            app.account_id
+        )
+    );
+    assert_eq!(reply["matched_statements"][0]["sid"], "RoleRead");
+
+    // The same request without its token is not authentic.
+    let mut no_token = forwarded.clone();
+    no_token["headers"]
+        .as_object_mut()
+        .unwrap()
+        .remove("x-amz-security-token");
+    let r = ask(&app, &service, json!({"signed_request": no_token, "action": "s3:GetObject", "resource": "arn:aws:s3:::reports/q1.csv"})).await;
+    assert_eq!(r.status(), 400);
+}

@@ -259,3 +259,61 @@ async fn evaluate_needs_simulate_permissions() {
         .unwrap();
     json_with_status(r, 200).await;
 }
+
+#[tokio::test]
+async fn stored_mode_session_uses_its_session_policies() {
+    let app = spawn_app().await;
+    let trust = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{}:user/ops", app.account_id)}, "Action": "sts:AssumeRole"}]});
+    let ops = app.user_with_key("ops").await;
+    json_with_status(
+        app.post(
+            "/v1/roles",
+            &json!({"name": "worker", "trust_policy": trust}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    app.put(
+        "/v1/roles/worker/policies/s3",
+        &json!({"document": allow("s3:*", "*")}),
+    )
+    .await;
+    let r = app
+        .request_as(&ops, reqwest::Method::POST, "/v1/sts/assume-role")
+        .json(&json!({"role_arn": format!("arn:aws:iam::{}:role/worker", app.account_id), "role_session_name": "job-1",
+            "policy": allow("s3:GetObject", "*")}))
+        .send()
+        .await
+        .unwrap();
+    json_with_status(r, 200).await;
+    let session = format!("arn:aws:sts::{}:assumed-role/worker/job-1", app.account_id);
+    let reply = evaluate(
+        &app,
+        json!({"principal_arn": session, "action_names": ["s3:GetObject", "s3:PutObject"]}),
+    )
+    .await;
+    assert_eq!(reply["results"][0]["decision"], "allowed", "{reply}");
+    assert_eq!(reply["results"][1]["decision"], "implicit_deny");
+    assert_eq!(reply["results"][1]["decided_by"], "session");
+    // The role itself is not narrowed.
+    let role = format!("arn:aws:iam::{}:role/worker", app.account_id);
+    let reply = evaluate(
+        &app,
+        json!({"principal_arn": role, "action_names": ["s3:PutObject"]}),
+    )
+    .await;
+    assert_eq!(reply["results"][0]["decision"], "allowed");
+    let gone = format!("arn:aws:sts::{}:assumed-role/worker/job-2", app.account_id);
+    assert_error(
+        app.post(
+            "/v1/evaluate",
+            &json!({"principal_arn": gone, "action_names": ["s3:GetObject"]}),
+        )
+        .await,
+        404,
+        "NoSuchEntity",
+    )
+    .await;
+}
