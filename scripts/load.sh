@@ -3,6 +3,7 @@
 # POST /v1/users and POST /v1/authorize, each for DURATION seconds with
 # CONNECTIONS connections (wrk, 2 threads). Bounded in time; only 127.0.0.1.
 #   scripts/load.sh [DURATION] [CONNECTIONS]
+# ONLY=authorize (or healthz, get, post) runs one endpoint, e.g. for a profile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-10}
@@ -64,6 +65,7 @@ local f = io.open("$WORK/authorize.json"); wrk.body = f:read("*a"); f:close()
 LUA
 run() { # name, extra wrk args...
   local name=$1; shift
+  if [ -n "${ONLY:-}" ] && ! [[ "$name" == *"$ONLY"* ]]; then return; fi
   local out; out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@")
   local rps p50 p99 errors
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')

@@ -84,7 +84,11 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let request_id = uuid::Uuid::new_v4().to_string();
+        // A v4 UUID from the thread's userspace RNG: no getrandom syscall
+        // per request, and request ids need to be unique, not secret.
+        let request_id = uuid::Builder::from_random_bytes(rand::random())
+            .into_uuid()
+            .to_string();
         let span = tracing::info_span!(
             "request",
             request_id = %request_id,

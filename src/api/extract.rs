@@ -50,24 +50,27 @@ pub struct OwnedParts {
 
 impl OwnedParts {
     pub fn of(req: &HttpRequest) -> Self {
+        // SignedBody kept the body of every SigV4 request; those need every
+        // header for the canonical request. Basic needs only two.
+        let raw_body = req.extensions().get::<RawBody>().map(|b| b.0.clone());
+        let headers = req
+            .headers()
+            .iter()
+            .filter(|(n, _)| {
+                raw_body.is_some() || *n == AUTHORIZATION || n.as_str() == "x-amz-security-token"
+            })
+            .filter_map(|(n, v)| {
+                v.to_str()
+                    .ok()
+                    .map(|v| (n.as_str().to_string(), v.to_string()))
+            })
+            .collect();
         OwnedParts {
             method: req.method().as_str().to_string(),
             path: req.uri().path().to_string(),
             query: req.uri().query().unwrap_or("").to_string(),
-            headers: req
-                .headers()
-                .iter()
-                .filter_map(|(n, v)| {
-                    v.to_str()
-                        .ok()
-                        .map(|v| (n.as_str().to_string(), v.to_string()))
-                })
-                .collect(),
-            body: req
-                .extensions()
-                .get::<RawBody>()
-                .map(|b| b.0.clone())
-                .unwrap_or_default(),
+            headers,
+            body: raw_body.unwrap_or_default(),
         }
     }
 

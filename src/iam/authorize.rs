@@ -16,7 +16,7 @@ use crate::auth::{Caller, CallerKind};
 use crate::domain::{FrozenPolicy, PolicyHolder, Tag};
 use crate::error::{ApiError, ApiResult};
 use crate::policy::{
-    evaluate, CompiledPolicy, Evaluation, EvaluationRequest, PolicySource, Principal,
+    evaluate, is_allowed, CompiledPolicy, Evaluation, EvaluationRequest, PolicySource, Principal,
     PrincipalKind, RequestContext, ResourcePolicy, SourceKind,
 };
 use crate::state::AppState;
@@ -372,13 +372,15 @@ pub struct Question<'a> {
 }
 
 /// Decides a question for a caller with the engine, over the caller's
-/// stored (cached) policies, session policies and boundary. Root gets the
-/// engine's root rules.
-pub async fn decide(
+/// stored (cached) policies, session policies and boundary, and hands the
+/// built request to `judge` (the full explanation, or the fast verdict).
+/// Root gets the engine's root rules.
+async fn with_request<R>(
     state: &AppState,
     caller: &Caller,
     question: Question<'_>,
-) -> ApiResult<Evaluation> {
+    judge: impl FnOnce(&EvaluationRequest) -> R,
+) -> ApiResult<R> {
     let side = identity_side(state, caller, question.context.unwrap_or_default()).await?;
     let identity = side.identity();
     let session = side.session();
@@ -398,14 +400,24 @@ pub async fn decide(
                 owner_account,
             }),
     };
-    Ok(evaluate(&request))
+    Ok(judge(&request))
+}
+
+/// The full decision, with the statements that matched and the deciding layer.
+pub async fn decide(
+    state: &AppState,
+    caller: &Caller,
+    question: Question<'_>,
+) -> ApiResult<Evaluation> {
+    with_request(state, caller, question, evaluate).await
 }
 
 /// Decides `action` on `resource` for the caller: an IAM operation's own
 /// authorization. The account root (with its key or its own session) may do
 /// anything in its own account; everyone else needs an identity policy
 /// allow within the boundary and, for a role session, within its session
-/// policies.
+/// policies. The common case (allowed) takes the engine's fast path; only a
+/// denial computes the explanation its message needs.
 pub async fn authorize(
     state: &AppState,
     caller: &Caller,
@@ -421,8 +433,15 @@ pub async fn authorize(
         context: None,
         resource_policy: None,
     };
-    let evaluation = decide(state, caller, question).await?;
-    match evaluation.denial_message(&caller.arn, action, resource) {
+    let denial = with_request(state, caller, question, |request| {
+        if is_allowed(request) {
+            None
+        } else {
+            evaluate(request).denial_message(&caller.arn, action, resource)
+        }
+    })
+    .await?;
+    match denial {
         None => Ok(()),
         Some(message) => Err(ApiError::AccessDenied(message)),
     }
