@@ -15,9 +15,9 @@ pub mod sts;
 pub mod tags;
 pub mod users;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
-use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+use utoipa::{IntoParams, Modify, OpenApi};
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::AppExt as _;
 
@@ -150,9 +150,3 @@ macro_rules! list_response {
     };
 }
 pub(crate) use list_response;
-
-/// A reply of a single message (deletes answer 204 instead).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Ack {
-    pub ok: bool,
-}
