@@ -83,7 +83,7 @@ impl PolicyCache {
 
 /// Compiles a stored document; a stored document that no longer compiles
 /// is a server fault, not the caller's.
-fn compile_stored(text: &str, source: PolicySource) -> ApiResult<CompiledPolicy> {
+pub(crate) fn compile_stored(text: &str, source: PolicySource) -> ApiResult<CompiledPolicy> {
     CompiledPolicy::from_json(text, source).map_err(|e| {
         ApiError::Unexpected(anyhow::anyhow!(
             "stored policy does not compile: {}",

@@ -11,7 +11,7 @@ use super::parse_name;
 use crate::auth::Caller;
 use crate::domain::{EntityKind, PolicyHolder};
 use crate::error::{ApiError, ApiResult};
-use crate::policy::validate::{policy_size, GROUP_INLINE_MAX, ROLE_INLINE_MAX, USER_INLINE_MAX};
+use crate::policy::validate::{check_inline_policies_size, InlinePolicyOwner};
 use crate::policy::PolicyType;
 use crate::state::AppState;
 
@@ -23,11 +23,11 @@ pub struct PutInlinePolicyRequest {
     pub document: Value,
 }
 
-fn limit(kind: PolicyHolder) -> usize {
+fn owner(kind: PolicyHolder) -> InlinePolicyOwner {
     match kind {
-        PolicyHolder::User => USER_INLINE_MAX,
-        PolicyHolder::Group => GROUP_INLINE_MAX,
-        PolicyHolder::Role => ROLE_INLINE_MAX,
+        PolicyHolder::User => InlinePolicyOwner::User,
+        PolicyHolder::Group => InlinePolicyOwner::Group,
+        PolicyHolder::Role => InlinePolicyOwner::Role,
     }
 }
 
@@ -49,22 +49,15 @@ pub async fn put_inline_policy(
     .await?;
     let policy_name = parse_name(EntityKind::InlinePolicy, policy_name)?;
     let text = validated_text(document, PolicyType::Identity)?;
-    let others: usize = state
-        .store
-        .list_inline_policies(kind, &holder.id)
-        .await?
+    // The limit is on all of the holder's inline policies together, with
+    // this one replacing any of the same name.
+    let others = state.store.list_inline_policies(kind, &holder.id).await?;
+    let documents = others
         .iter()
         .filter(|(name, _)| name != policy_name.as_str())
-        .map(|(_, doc)| policy_size(doc))
-        .sum();
-    let max = limit(kind);
-    if others + policy_size(&text) > max {
-        return Err(ApiError::LimitExceeded(format!(
-            "Maximum policy size of {max} bytes exceeded for {} {}",
-            kind.noun(),
-            holder.name
-        )));
-    }
+        .map(|(_, doc)| doc.as_str())
+        .chain(std::iter::once(text.as_str()));
+    check_inline_policies_size(owner(kind), &holder.name, documents)?;
     state
         .store
         .put_inline_policy(kind, &holder.id, policy_name.as_str(), &text)

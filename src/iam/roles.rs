@@ -12,7 +12,7 @@ use crate::domain::tags::validate_tags;
 use crate::domain::{now, EntityKind, Role, Tag};
 use crate::error::{ApiError, ApiResult};
 use crate::iam::documents::validated_text;
-use crate::policy::validate::{policy_size, TRUST_POLICY_MAX};
+use crate::policy::validate::check_trust_policy_size;
 use crate::policy::PolicyType;
 use crate::state::AppState;
 use crate::store::{ListParams, Page};
@@ -73,11 +73,7 @@ fn check_description(description: &Option<String>) -> ApiResult<()> {
 /// principals.
 async fn trust_text(state: &AppState, document: &Value) -> ApiResult<String> {
     let text = validated_text(document, PolicyType::Trust)?;
-    if policy_size(&text) > TRUST_POLICY_MAX {
-        return Err(ApiError::LimitExceeded(format!(
-            "Cannot exceed quota for ACLSizePerRole: {TRUST_POLICY_MAX}"
-        )));
-    }
+    check_trust_policy_size(&text)?;
     trust::pin(state, &text).await
 }
 

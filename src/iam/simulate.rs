@@ -9,7 +9,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::authorize as authz;
-use super::authorize::{load_holder_policies, PrincipalPolicies};
+use super::authorize::{compile_stored, load_holder_policies, PrincipalPolicies};
 use crate::auth::Caller;
 use crate::domain::{Arn, FrozenPolicy, PolicyHolder};
 use crate::error::{ApiError, ApiResult};
@@ -279,18 +279,14 @@ async fn live_session_policies(
     })?;
     frozen
         .iter()
-        .map(|p| compile_text(&p.document, SourceKind::Session, &p.name))
+        .map(|p| {
+            compile_stored(
+                &p.document,
+                PolicySource::new(SourceKind::Session, p.name.clone()),
+            )
+        })
         .collect::<ApiResult<Vec<_>>>()
         .map(Some)
-}
-
-fn compile_text(text: &str, kind: SourceKind, name: &str) -> ApiResult<CompiledPolicy> {
-    CompiledPolicy::from_json(text, PolicySource::new(kind, name)).map_err(|e| {
-        ApiError::Unexpected(anyhow::anyhow!(
-            "stored policy does not compile: {}",
-            e.message()
-        ))
-    })
 }
 
 async fn stored(
