@@ -326,7 +326,7 @@ async fn stored(
         None => None,
         Some(v) => {
             let doc = PolicyDocument::from_value(v)?;
-            let kind = if doc.statements.iter().all(|s| s.resource.is_none()) {
+            let kind = if doc.is_trust_shaped() {
                 SourceKind::Trust
             } else {
                 SourceKind::Resource

@@ -151,6 +151,12 @@ impl PolicyDocument {
     }
 
     /// The effective version: a missing element means 2008-10-17.
+    /// A document with no Resource/NotResource anywhere reads as a role
+    /// trust policy (which must always allow, §6.5), not a resource policy.
+    pub fn is_trust_shaped(&self) -> bool {
+        self.statements.iter().all(|s| s.resource.is_none())
+    }
+
     pub fn effective_version(&self) -> PolicyVersion {
         self.version.unwrap_or_default()
     }

@@ -140,10 +140,6 @@ fn caller(arn: &str) -> Result<(Principal, PrincipalKeys), PolicyError> {
     Ok((who, keys))
 }
 
-fn is_trust_shaped(doc: &PolicyDocument) -> bool {
-    doc.statements.iter().all(|s| s.resource.is_none())
-}
-
 pub fn simulate_custom(req: &SimulateRequest) -> Result<SimulateResponse, PolicyError> {
     let identity = req
         .policies
@@ -165,7 +161,7 @@ pub fn simulate_custom(req: &SimulateRequest) -> Result<SimulateResponse, Policy
         None => None,
         Some(v) => {
             let doc = PolicyDocument::from_value(v)?;
-            let kind = if is_trust_shaped(&doc) {
+            let kind = if doc.is_trust_shaped() {
                 SourceKind::Trust
             } else {
                 SourceKind::Resource
