@@ -41,6 +41,11 @@ pub struct ServeArgs {
     /// database) before the background task deletes it.
     #[arg(long, env = "LATCHKEY_SESSION_RETENTION_HOURS", default_value_t = 24)]
     pub session_retention_hours: u64,
+    /// Refuse policy writes (managed, inline, trust) whose lint has an ERROR
+    /// or SECURITY_WARNING finding, on both front ends; REST callers may
+    /// also ask for this per request with `?strict=true`.
+    #[arg(long, env = "LATCHKEY_STRICT_POLICY_LINT", default_value_t = false)]
+    pub strict_policy_lint: bool,
 }
 
 /// The resolved configuration.
@@ -56,6 +61,7 @@ pub struct Config {
     pub root_access_key_id: Option<String>,
     pub root_secret_access_key: Option<String>,
     pub session_retention_hours: u64,
+    pub strict_policy_lint: bool,
 }
 
 impl From<ServeArgs> for Config {
@@ -71,6 +77,7 @@ impl From<ServeArgs> for Config {
             root_access_key_id: a.root_access_key_id,
             root_secret_access_key: a.root_secret_access_key,
             session_retention_hours: a.session_retention_hours,
+            strict_policy_lint: a.strict_policy_lint,
         }
     }
 }
@@ -89,6 +96,7 @@ impl Config {
             root_access_key_id: None,
             root_secret_access_key: None,
             session_retention_hours: 24,
+            strict_policy_lint: false,
         }
     }
 

@@ -49,6 +49,10 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     #[error("{0}")]
     NotFound(String),
+    /// A policy write refused in strict lint mode: its lint has an ERROR or
+    /// SECURITY_WARNING finding (the message names the finding codes).
+    #[error("{0}")]
+    PolicyLintFailed(String),
     /// Everything that is not the client's fault. The cause is logged; the
     /// client sees an opaque message.
     #[error("An internal error occurred.")]
@@ -82,6 +86,7 @@ impl ApiError {
             | ApiError::BadRequest { code, .. } => code,
             ApiError::PayloadTooLarge(_) => "PayloadTooLarge",
             ApiError::NotFound(_) => "NotFound",
+            ApiError::PolicyLintFailed(_) => "PolicyLintFailed",
             ApiError::Unexpected(_) => "ServiceFailure",
         }
     }
@@ -97,7 +102,8 @@ impl ApiError {
             | ApiError::ValidationError(_)
             | ApiError::SubjectNotAuthenticated { .. }
             | ApiError::BadRequest { .. }
-            | ApiError::PackedPolicyTooLarge(_) => StatusCode::BAD_REQUEST,
+            | ApiError::PackedPolicyTooLarge(_)
+            | ApiError::PolicyLintFailed(_) => StatusCode::BAD_REQUEST,
             ApiError::Throttling(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::AccessDenied(_) => StatusCode::FORBIDDEN,
             ApiError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,

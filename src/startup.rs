@@ -35,6 +35,7 @@ impl Application {
         };
         let state = AppState::new(store, master_key, config.clone());
         crate::bootstrap::bootstrap(&state, &config).await?;
+        crate::iam::services::load_catalog(&state).await?;
         crate::sts::purge::spawn_purge_task(
             state.clone(),
             std::time::Duration::from_secs(config.session_retention_hours.saturating_mul(3600)),

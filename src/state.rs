@@ -18,6 +18,8 @@ pub struct AppState {
     pub policies: PolicyCache,
     pub credentials: CredentialCache,
     pub login_throttle: LoginThrottle,
+    /// The action catalog (built-in plus registered services).
+    pub catalog: crate::iam::services::ServiceCatalog,
 }
 
 impl AppState {
@@ -29,6 +31,7 @@ impl AppState {
             policies: PolicyCache::new(),
             credentials: CredentialCache::new(),
             login_throttle: LoginThrottle::default(),
+            catalog: Default::default(),
         }
     }
 

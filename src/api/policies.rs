@@ -54,6 +54,9 @@ pub struct PolicyResponse {
     pub attachment_count: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
+    /// Lint findings of the document just written (create replies only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub findings: Option<Vec<FindingResponse>>,
 }
 
 impl PolicyResponse {
@@ -70,6 +73,7 @@ impl PolicyResponse {
             default_version_id: policy.default_version_id,
             attachment_count,
             tags,
+            findings: None,
         }
     }
 }
@@ -84,6 +88,9 @@ pub struct PolicyVersionResponse {
     pub created_at: String,
     #[schema(value_type = Object)]
     pub document: Value,
+    /// Lint findings of the document just written (create replies only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub findings: Option<Vec<FindingResponse>>,
 }
 
 impl PolicyVersionResponse {
@@ -93,6 +100,7 @@ impl PolicyVersionResponse {
             document: stored_value(&version.document)?,
             version_id: version.version_id,
             created_at: version.created_at,
+            findings: None,
         })
     }
 }
@@ -125,6 +133,27 @@ fn parse_scope(scope: Option<&str>) -> ApiResult<PolicyScope> {
             "1 validation error detected: Value '{other}' at 'scope' failed to satisfy constraint: Member must satisfy enum value set: [All, AWS, Local]"
         ))),
     }
+}
+
+/// `?strict=true` on a policy write.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StrictQuery {
+    /// Refuse the write (400 `PolicyLintFailed`, nothing stored) when the
+    /// document has an ERROR or SECURITY_WARNING finding. The server setting
+    /// `LATCHKEY_STRICT_POLICY_LINT` does this for every write.
+    pub strict: Option<bool>,
+}
+
+impl StrictQuery {
+    pub fn strict(&self) -> bool {
+        self.strict.unwrap_or(false)
+    }
+}
+
+/// Findings as the wire shows them.
+pub fn finding_list(findings: Vec<Finding>) -> Vec<FindingResponse> {
+    findings.into_iter().map(FindingResponse::from).collect()
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -215,25 +244,32 @@ async fn validate_policy(
     )
     .await?;
     Ok(HttpResponse::Ok().json(ValidatePolicyResponse {
-        findings: findings.into_iter().map(FindingResponse::from).collect(),
+        findings: finding_list(findings),
     }))
 }
 
 /// Create a managed policy; its document becomes v1, the default version.
+/// The reply carries the document's lint `findings`; in strict mode a
+/// document with an ERROR or SECURITY_WARNING finding is refused.
 ///
 /// Permissions: `iam:CreatePolicy` on the new policy's ARN.
-#[utoipa::path(tag = "policies", request_body = CreatePolicyRequest, responses(
-    (status = 201, body = PolicyResponse), (status = 400, description = "MalformedPolicyDocument or ValidationError", body = ErrorResponse),
+#[utoipa::path(tag = "policies", params(StrictQuery), request_body = CreatePolicyRequest, responses(
+    (status = 201, body = PolicyResponse), (status = 400, description = "MalformedPolicyDocument, ValidationError or PolicyLintFailed", body = ErrorResponse),
     (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse),
     (status = 409, description = "EntityAlreadyExists or LimitExceeded", body = ErrorResponse)))]
 #[post("/policies")]
 async fn create_policy(
     state: web::Data<AppState>,
     caller: Caller,
+    query: web::Query<StrictQuery>,
     body: web::Json<CreatePolicyRequest>,
 ) -> ApiResult<HttpResponse> {
-    let (policy, tags) = iam::policies::create_policy(&state, &caller, body.into_inner()).await?;
-    Ok(HttpResponse::Created().json(PolicyResponse::new(policy, Some(0), Some(tags))))
+    let (policy, tags, findings) =
+        iam::policies::create_policy(&state, &caller, body.into_inner(), query.strict()).await?;
+    Ok(HttpResponse::Created().json(PolicyResponse {
+        findings: Some(finding_list(findings)),
+        ..PolicyResponse::new(policy, Some(0), Some(tags))
+    }))
 }
 
 /// List managed policies (the account's and the built-in ones), by ARN.
@@ -292,10 +328,12 @@ async fn delete_policy(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Create a new version (at most 5 are kept).
+/// Create a new version (at most 5 are kept). The reply carries the
+/// document's lint `findings`; in strict mode a document with an ERROR or
+/// SECURITY_WARNING finding is refused.
 ///
 /// Permissions: `iam:CreatePolicyVersion` on the policy's ARN.
-#[utoipa::path(tag = "policies", params(("policy" = String, Path)), request_body = CreatePolicyVersionRequest, responses(
+#[utoipa::path(tag = "policies", params(("policy" = String, Path), StrictQuery), request_body = CreatePolicyVersionRequest, responses(
     (status = 201, body = PolicyVersionResponse), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
     (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 409, description = "LimitExceeded", body = ErrorResponse)))]
 #[post("/policies/{policy}/versions")]
@@ -303,16 +341,26 @@ async fn create_version(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
+    query: web::Query<StrictQuery>,
     body: web::Json<CreatePolicyVersionRequest>,
 ) -> ApiResult<HttpResponse> {
-    let (version, is_default) =
-        iam::policies::create_policy_version(&state, &caller, &path, body.into_inner()).await?;
+    let (version, is_default, findings) = iam::policies::create_policy_version(
+        &state,
+        &caller,
+        &path,
+        body.into_inner(),
+        query.strict(),
+    )
+    .await?;
     let default_id = if is_default {
         version.version_id.clone()
     } else {
         String::new()
     };
-    Ok(HttpResponse::Created().json(PolicyVersionResponse::new(version, &default_id)?))
+    Ok(HttpResponse::Created().json(PolicyVersionResponse {
+        findings: Some(finding_list(findings)),
+        ..PolicyVersionResponse::new(version, &default_id)?
+    }))
 }
 
 /// List a policy's versions, newest first.

@@ -9,6 +9,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::api::policies::{finding_list, FindingResponse, StrictQuery};
 use crate::auth::Caller;
 use crate::domain::PolicyHolder;
 use crate::error::{ApiResult, ErrorResponse};
@@ -52,6 +53,14 @@ pub struct InlinePolicyResponse {
     pub document: Value,
 }
 
+/// The reply of an inline-policy PUT.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PutInlinePolicyResponse {
+    pub policy_name: String,
+    /// Lint findings of the document just written.
+    pub findings: Vec<FindingResponse>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct InlinePolicyNames {
     pub items: Vec<String>,
@@ -85,31 +94,39 @@ pub struct DetachQuery {
 
 /// Create or replace an inline policy. The sizes of all inline policies of
 /// one user, group or role are capped together (2,048 / 5,120 / 10,240).
+/// The reply carries the document's lint `findings`; in strict mode a
+/// document with an ERROR or SECURITY_WARNING finding is refused.
 ///
 /// Permissions: `iam:PutUserPolicy`, `iam:PutGroupPolicy` or `iam:PutRolePolicy`.
 #[utoipa::path(tag = "principal-policies", params(
-    ("kind" = HolderKind, Path), ("name" = String, Path), ("policy_name" = String, Path)),
+    ("kind" = HolderKind, Path), ("name" = String, Path), ("policy_name" = String, Path), StrictQuery),
     request_body = PutInlinePolicyRequest, responses(
-    (status = 204), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
+    (status = 200, body = PutInlinePolicyResponse),
+    (status = 400, description = "MalformedPolicyDocument, ValidationError or PolicyLintFailed", body = ErrorResponse), (status = 401, body = ErrorResponse),
     (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 409, description = "LimitExceeded", body = ErrorResponse)))]
 #[put("/{kind}/{name}/policies/{policy_name}")]
 async fn put_inline(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(HolderKind, String, String)>,
+    query: web::Query<StrictQuery>,
     body: web::Json<PutInlinePolicyRequest>,
 ) -> ApiResult<HttpResponse> {
     let (kind, name, policy_name) = path.into_inner();
-    iam::inline_policies::put_inline_policy(
+    let findings = iam::inline_policies::put_inline_policy(
         &state,
         &caller,
         kind.into(),
         &name,
         &policy_name,
         &body.document,
+        query.strict(),
     )
     .await?;
-    Ok(HttpResponse::NoContent().finish())
+    Ok(HttpResponse::Ok().json(PutInlinePolicyResponse {
+        policy_name,
+        findings: finding_list(findings),
+    }))
 }
 
 /// Get an inline policy.

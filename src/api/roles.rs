@@ -12,6 +12,7 @@ use crate::domain::{Role, Tag};
 use crate::error::{ApiResult, ErrorResponse};
 use crate::iam;
 use crate::iam::roles::{CreateRoleRequest, UpdateRoleRequest};
+use crate::api::policies::{finding_list, FindingResponse, StrictQuery};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -44,6 +45,10 @@ pub struct RoleResponse {
     pub tags: Option<Vec<Tag>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_used_at: Option<String>,
+    /// Lint findings of the trust policy just written (create and
+    /// trust-policy replies only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub findings: Option<Vec<FindingResponse>>,
 }
 
 impl RoleResponse {
@@ -61,6 +66,7 @@ impl RoleResponse {
             permissions_boundary: role.permissions_boundary,
             tags,
             last_used_at: role.last_used_at,
+            findings: None,
         })
     }
 }
@@ -77,19 +83,26 @@ pub struct TrustPolicyRequest {
 
 /// Create a role. The trust policy is validated as a trust policy; its
 /// user and role principals must exist and are pinned to their unique ids.
+/// The reply carries the trust policy's lint `findings`; in strict mode a
+/// trust policy with an ERROR or SECURITY_WARNING finding is refused.
 ///
 /// Permissions: `iam:CreateRole` on the new role's ARN.
-#[utoipa::path(tag = "roles", request_body = CreateRoleRequest, responses(
-    (status = 201, body = RoleResponse), (status = 400, description = "ValidationError or MalformedPolicyDocument", body = ErrorResponse),
+#[utoipa::path(tag = "roles", params(StrictQuery), request_body = CreateRoleRequest, responses(
+    (status = 201, body = RoleResponse), (status = 400, description = "ValidationError, MalformedPolicyDocument or PolicyLintFailed", body = ErrorResponse),
     (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 #[post("/roles")]
 async fn create_role(
     state: web::Data<AppState>,
     caller: Caller,
+    query: web::Query<StrictQuery>,
     body: web::Json<CreateRoleRequest>,
 ) -> ApiResult<HttpResponse> {
-    let (role, tags) = iam::roles::create_role(&state, &caller, body.into_inner()).await?;
-    Ok(HttpResponse::Created().json(RoleResponse::new(&state, role, Some(tags)).await?))
+    let (role, tags, findings) =
+        iam::roles::create_role(&state, &caller, body.into_inner(), query.strict()).await?;
+    Ok(HttpResponse::Created().json(RoleResponse {
+        findings: Some(finding_list(findings)),
+        ..RoleResponse::new(&state, role, Some(tags)).await?
+    }))
 }
 
 /// List roles.
@@ -163,10 +176,12 @@ async fn delete_role(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Replace the role's trust policy.
+/// Replace the role's trust policy. The reply carries the new policy's
+/// lint `findings`; in strict mode a trust policy with an ERROR or
+/// SECURITY_WARNING finding is refused.
 ///
 /// Permissions: `iam:UpdateAssumeRolePolicy` on the role's ARN.
-#[utoipa::path(tag = "roles", params(("role" = String, Path)), request_body = TrustPolicyRequest, responses(
+#[utoipa::path(tag = "roles", params(("role" = String, Path), StrictQuery), request_body = TrustPolicyRequest, responses(
     (status = 200, body = RoleResponse), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
     (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
 #[put("/roles/{role}/trust-policy")]
@@ -174,8 +189,19 @@ async fn put_trust_policy(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
+    query: web::Query<StrictQuery>,
     body: web::Json<TrustPolicyRequest>,
 ) -> ApiResult<HttpResponse> {
-    let role = iam::roles::update_trust_policy(&state, &caller, &path, &body.trust_policy).await?;
-    Ok(HttpResponse::Ok().json(RoleResponse::new(&state, role, None).await?))
+    let (role, findings) = iam::roles::update_trust_policy(
+        &state,
+        &caller,
+        &path,
+        &body.trust_policy,
+        query.strict(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(RoleResponse {
+        findings: Some(finding_list(findings)),
+        ..RoleResponse::new(&state, role, None).await?
+    }))
 }

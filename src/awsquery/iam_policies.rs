@@ -58,7 +58,7 @@ async fn put_inline(c: &Ctx<'_>, kind: PolicyHolder) -> Outcome {
     let p = c.params;
     let holder = p.required(holder_param(kind))?;
     let (name, document) = (p.required("PolicyName")?, p.document("PolicyDocument")?);
-    iam::inline_policies::put_inline_policy(c.state, c.caller, kind, holder, name, &document)
+    iam::inline_policies::put_inline_policy(c.state, c.caller, kind, holder, name, &document, false)
         .await?;
     Ok(None)
 }
@@ -125,7 +125,10 @@ async fn create_policy(c: &Ctx<'_>) -> Outcome {
         document: p.document("PolicyDocument")?,
         tags: p.tags("Tags")?,
     };
-    let (policy, tags) = iam::policies::create_policy(c.state, c.caller, req).await?;
+    // AWS's reply has no place for findings; the server's strict setting
+    // still applies inside the operation.
+    let (policy, tags, _findings) =
+        iam::policies::create_policy(c.state, c.caller, req, false).await?;
     let mut x = Xml::new();
     x.node("Policy", |m| render::policy(m, &policy, Some(0), &tags));
     Ok(Some(x))
@@ -176,8 +179,8 @@ async fn create_policy_version(c: &Ctx<'_>) -> Outcome {
         document: p.document("PolicyDocument")?,
         set_as_default: p.bool("SetAsDefault")?.unwrap_or(false),
     };
-    let (version, is_default) =
-        iam::policies::create_policy_version(c.state, c.caller, arn, req).await?;
+    let (version, is_default, _findings) =
+        iam::policies::create_policy_version(c.state, c.caller, arn, req, false).await?;
     let mut x = Xml::new();
     x.node("PolicyVersion", |v| {
         v.text("VersionId", &version.version_id)

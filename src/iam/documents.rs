@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::policy::lint::{lint_with, Catalog, Finding, LintOptions};
+use crate::policy::lint::{lint_with, Finding, LintOptions, Severity};
 use crate::policy::validate::{has_only_policy_characters, policy_size, validate};
 use crate::policy::PolicyType;
 use crate::state::AppState;
@@ -40,11 +40,14 @@ pub fn size(text: &str) -> usize {
 }
 
 /// The lint findings of a document, judged for the caller's account (so
-/// that trust checks can tell cross-account principals apart).
-///
-/// Uses the built-in catalog: once `POST /v1/services` exists, the catalog
-/// of registered services belongs in `AppState` and replaces it here.
-pub fn findings(document: &Value, policy_type: PolicyType, account_id: &str) -> Vec<Finding> {
+/// that trust checks can tell cross-account principals apart) against the
+/// server's catalog (built-in plus registered services).
+pub fn findings(
+    state: &AppState,
+    document: &Value,
+    policy_type: PolicyType,
+    account_id: &str,
+) -> Vec<Finding> {
     let text = match document {
         Value::String(s) => s.clone(),
         other => other.to_string(),
@@ -52,7 +55,42 @@ pub fn findings(document: &Value, policy_type: PolicyType, account_id: &str) -> 
     let options = LintOptions {
         account_id: Some(account_id.to_owned()),
     };
-    lint_with(&text, policy_type, &Catalog::builtin(), &options)
+    lint_with(&text, policy_type, &state.catalog.current(), &options)
+}
+
+/// Lints a document about to be written. In strict mode (the server
+/// setting, or `strict` asked by the request) a finding of ERROR or
+/// SECURITY_WARNING refuses the write before anything is stored.
+pub fn lint_for_write(
+    state: &AppState,
+    caller: &Caller,
+    document: &Value,
+    policy_type: PolicyType,
+    strict: bool,
+) -> ApiResult<Vec<Finding>> {
+    let found = findings(state, document, policy_type, &caller.account_id);
+    if strict || state.config.strict_policy_lint {
+        refuse_blocking(&found)?;
+    }
+    Ok(found)
+}
+
+/// The strict-mode verdict: which findings block a write, named in the error.
+pub fn refuse_blocking(found: &[Finding]) -> ApiResult<()> {
+    let mut codes: Vec<&str> = found
+        .iter()
+        .filter(|f| f.severity >= Severity::SecurityWarning)
+        .map(|f| f.code)
+        .collect();
+    if codes.is_empty() {
+        return Ok(());
+    }
+    codes.sort_unstable();
+    codes.dedup();
+    Err(ApiError::PolicyLintFailed(format!(
+        "The policy was not saved: strict policy lint refuses documents with ERROR or SECURITY_WARNING findings, and this one has {}. Validate it with POST /v1/policies/validate to see each finding and how to fix it.",
+        codes.join(", ")
+    )))
 }
 
 /// POST /v1/policies/validate: lint a document without storing it.
@@ -72,5 +110,5 @@ pub async fn validate_policy(
         None => PolicyType::Identity,
         Some(t) => t.parse().map_err(ApiError::ValidationError)?,
     };
-    Ok(findings(document, policy_type, &caller.account_id))
+    Ok(findings(state, document, policy_type, &caller.account_id))
 }

@@ -5,12 +5,13 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::documents::{stored_value, validated_text};
+use super::documents::{lint_for_write, stored_value, validated_text};
 use super::holders::{action, find_holder_authorized};
 use super::parse_name;
 use crate::auth::Caller;
 use crate::domain::{EntityKind, PolicyHolder};
 use crate::error::{ApiError, ApiResult};
+use crate::policy::lint::Finding;
 use crate::policy::validate::{check_inline_policies_size, InlinePolicyOwner};
 use crate::policy::PolicyType;
 use crate::state::AppState;
@@ -31,6 +32,8 @@ fn owner(kind: PolicyHolder) -> InlinePolicyOwner {
     }
 }
 
+/// Creates or replaces an inline policy; returns the lint findings of its
+/// document (`strict`: refuse ERROR and SECURITY_WARNING findings).
 pub async fn put_inline_policy(
     state: &AppState,
     caller: &Caller,
@@ -38,7 +41,8 @@ pub async fn put_inline_policy(
     holder_name: &str,
     policy_name: &str,
     document: &Value,
-) -> ApiResult<()> {
+    strict: bool,
+) -> ApiResult<Vec<Finding>> {
     let holder = find_holder_authorized(
         state,
         caller,
@@ -58,12 +62,13 @@ pub async fn put_inline_policy(
         .map(|(_, doc)| doc.as_str())
         .chain(std::iter::once(text.as_str()));
     check_inline_policies_size(owner(kind), &holder.name, documents)?;
+    let findings = lint_for_write(state, caller, document, PolicyType::Identity, strict)?;
     state
         .store
         .put_inline_policy(kind, &holder.id, policy_name.as_str(), &text)
         .await?;
     state.invalidate_caches();
-    Ok(())
+    Ok(findings)
 }
 
 pub async fn get_inline_policy(

@@ -5,6 +5,7 @@
 //! a check.
 
 pub mod access_keys;
+pub mod access_analysis;
 pub mod accounts;
 pub mod attachments;
 pub mod authorize;
@@ -18,6 +19,7 @@ pub mod login_profiles;
 pub mod policies;
 pub mod roles;
 pub mod service_authorize;
+pub mod services;
 pub mod simulate;
 pub mod summary;
 pub mod tags;

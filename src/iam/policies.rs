@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::documents::validated_text;
+use super::documents::{lint_for_write, validated_text};
 use super::{all_of, authorize, parse_name};
 use crate::auth::Caller;
 use crate::domain::ids::{new_unique_id, UniqueIdPrefix};
@@ -14,6 +14,7 @@ use crate::domain::{
     now, Arn, EntityKind, IamPath, ManagedPolicy, PolicyHolder, PolicyVersion, Tag,
 };
 use crate::error::{ApiError, ApiResult};
+use crate::policy::lint::Finding;
 use crate::policy::validate::check_managed_policy_size;
 use crate::policy::PolicyType;
 use crate::state::AppState;
@@ -133,11 +134,15 @@ fn managed_text(document: &Value) -> ApiResult<String> {
     Ok(text)
 }
 
+/// Creates a managed policy; returns it with its tags and the lint findings
+/// of its document (`strict`: refuse ERROR and SECURITY_WARNING findings,
+/// as the server setting does for every write).
 pub async fn create_policy(
     state: &AppState,
     caller: &Caller,
     req: CreatePolicyRequest,
-) -> ApiResult<(ManagedPolicy, Vec<Tag>)> {
+    strict: bool,
+) -> ApiResult<(ManagedPolicy, Vec<Tag>, Vec<Finding>)> {
     let name = parse_name(EntityKind::Policy, &req.name)?;
     let path = match req.path.as_deref() {
         None => IamPath::root(),
@@ -156,6 +161,7 @@ pub async fn create_policy(
     let arn = Arn::iam(&caller.account_id, "policy", path.as_str(), name.as_str()).to_string();
     authorize(state, caller, "iam:CreatePolicy", &arn).await?;
     let text = managed_text(&req.document)?;
+    let findings = lint_for_write(state, caller, &req.document, PolicyType::Identity, strict)?;
     let created = now();
     let policy = ManagedPolicy {
         id: new_unique_id(UniqueIdPrefix::Policy),
@@ -171,7 +177,7 @@ pub async fn create_policy(
     };
     state.store.insert_policy(&policy, &text, &req.tags).await?;
     let tags = state.store.list_tags(&policy.id).await?;
-    Ok((policy, tags))
+    Ok((policy, tags, findings))
 }
 
 pub async fn get_policy(
@@ -215,16 +221,20 @@ pub async fn delete_policy(state: &AppState, caller: &Caller, arn_or_name: &str)
     state.store.delete_policy(&policy.id).await
 }
 
+/// Adds a version; returns it, whether it is the default, and the lint
+/// findings of its document (`strict` as for [`create_policy`]).
 pub async fn create_policy_version(
     state: &AppState,
     caller: &Caller,
     arn_or_name: &str,
     req: CreatePolicyVersionRequest,
-) -> ApiResult<(PolicyVersion, bool)> {
+    strict: bool,
+) -> ApiResult<(PolicyVersion, bool, Vec<Finding>)> {
     let policy =
         resolve_policy_authorized(state, caller, arn_or_name, "iam:CreatePolicyVersion").await?;
     refuse_aws_managed(caller, &policy, "iam:CreatePolicyVersion")?;
     let text = managed_text(&req.document)?;
+    let findings = lint_for_write(state, caller, &req.document, PolicyType::Identity, strict)?;
     let version = state
         .store
         .insert_policy_version(&policy.id, &text, req.set_as_default, &now())
@@ -232,7 +242,7 @@ pub async fn create_policy_version(
     if req.set_as_default {
         state.invalidate_caches();
     }
-    Ok((version, req.set_as_default))
+    Ok((version, req.set_as_default, findings))
 }
 
 pub async fn list_policy_versions(

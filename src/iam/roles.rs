@@ -11,7 +11,8 @@ use crate::domain::ids::{new_unique_id, UniqueIdPrefix};
 use crate::domain::tags::validate_tags;
 use crate::domain::{now, EntityKind, Role, Tag};
 use crate::error::{ApiError, ApiResult};
-use crate::iam::documents::validated_text;
+use crate::iam::documents::{lint_for_write, validated_text};
+use crate::policy::lint::Finding;
 use crate::policy::validate::check_trust_policy_size;
 use crate::policy::PolicyType;
 use crate::state::AppState;
@@ -69,12 +70,19 @@ fn check_description(description: &Option<String>) -> ApiResult<()> {
     Ok(())
 }
 
-/// Validates a trust policy as the trust type, checks its size and pins its
-/// principals.
-async fn trust_text(state: &AppState, document: &Value) -> ApiResult<String> {
+/// Validates a trust policy as the trust type, checks its size, lints it
+/// (refusing it in strict mode) and pins its principals. Returns the text
+/// to store and the findings.
+async fn trust_text(
+    state: &AppState,
+    caller: &Caller,
+    document: &Value,
+    strict: bool,
+) -> ApiResult<(String, Vec<Finding>)> {
     let text = validated_text(document, PolicyType::Trust)?;
     check_trust_policy_size(&text)?;
-    trust::pin(state, &text).await
+    let findings = lint_for_write(state, caller, document, PolicyType::Trust, strict)?;
+    Ok((trust::pin(state, &text).await?, findings))
 }
 
 pub async fn find_role(state: &AppState, caller: &Caller, name: &str) -> ApiResult<Role> {
@@ -104,11 +112,14 @@ pub async fn find_role_authorized(
     .await
 }
 
+/// Creates a role; returns it with its tags and the lint findings of its
+/// trust policy (`strict`: refuse ERROR and SECURITY_WARNING findings).
 pub async fn create_role(
     state: &AppState,
     caller: &Caller,
     req: CreateRoleRequest,
-) -> ApiResult<(Role, Vec<Tag>)> {
+    strict: bool,
+) -> ApiResult<(Role, Vec<Tag>, Vec<Finding>)> {
     let name = parse_name(EntityKind::Role, &req.name)?;
     let path = parse_path(req.path.as_deref())?;
     validate_tags(&req.tags).map_err(ApiError::ValidationError)?;
@@ -125,7 +136,7 @@ pub async fn create_role(
     if let Some(boundary) = &req.permissions_boundary {
         check_boundary(state, caller, boundary).await?;
     }
-    let trust_policy = trust_text(state, &req.trust_policy).await?;
+    let (trust_policy, findings) = trust_text(state, caller, &req.trust_policy, strict).await?;
     let role = Role {
         id: new_unique_id(UniqueIdPrefix::Role),
         account_id: caller.account_id.clone(),
@@ -142,7 +153,7 @@ pub async fn create_role(
     state.store.insert_role(&role, &req.tags).await?;
     state.invalidate_caches();
     let tags = state.store.list_tags(&role.id).await?;
-    Ok((role, tags))
+    Ok((role, tags, findings))
 }
 
 pub async fn get_role(
@@ -189,23 +200,29 @@ pub async fn update_role(
     })
 }
 
+/// Replaces a role's trust policy; returns the role and the findings of
+/// the new policy (`strict` as for [`create_role`]).
 pub async fn update_trust_policy(
     state: &AppState,
     caller: &Caller,
     name: &str,
     document: &Value,
-) -> ApiResult<Role> {
+    strict: bool,
+) -> ApiResult<(Role, Vec<Finding>)> {
     let role = find_role_authorized(state, caller, name, "iam:UpdateAssumeRolePolicy").await?;
-    let trust_policy = trust_text(state, document).await?;
+    let (trust_policy, findings) = trust_text(state, caller, document, strict).await?;
     state
         .store
         .set_trust_policy(&role.id, &trust_policy)
         .await?;
     state.invalidate_caches();
-    Ok(Role {
-        trust_policy,
-        ..role
-    })
+    Ok((
+        Role {
+            trust_policy,
+            ..role
+        },
+        findings,
+    ))
 }
 
 pub async fn delete_role(state: &AppState, caller: &Caller, name: &str) -> ApiResult<()> {

@@ -11,6 +11,7 @@ pub mod inline_policies;
 pub mod login_profiles;
 pub mod policies;
 pub mod roles;
+pub mod services;
 pub mod sessions;
 pub mod tags;
 pub mod users;

@@ -203,11 +203,14 @@ T TagSession role,user sts:TransitiveTagKeys,TAGS
 ";
 
 const LATCHKEY: &str = "
+R AnalyzeAccess role,user
 R Authorize -
 W CreateAccount account
 W DeleteAccount account
 R GetAccount account
 L ListAccounts -
+L ListServices service-catalog
+W PutService service-catalog
 R ReadAudit -
 R ValidatePolicy -
 ";

@@ -1,0 +1,1 @@
+//! Access analysis: data gathering for trust analysis and effective permissions.

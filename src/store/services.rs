@@ -1,0 +1,37 @@
+//! The registered services of the action catalog. The store keeps each
+//! definition as JSON text; parsing and checking it is the catalog's job.
+
+use super::Store;
+use crate::error::ApiResult;
+
+impl Store {
+    /// Inserts or replaces the definition of `prefix` (lower-cased by the
+    /// caller). Returns true when the prefix was new.
+    pub async fn put_service(&self, prefix: &str, definition: &str, now: &str) -> ApiResult<bool> {
+        let mut tx = self.pool().begin().await?;
+        let existed: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM services WHERE prefix = ?")
+            .bind(prefix)
+            .fetch_optional(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO services (prefix, definition, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
+             ON CONFLICT (prefix) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at",
+        )
+        .bind(prefix)
+        .bind(definition)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(existed.is_none())
+    }
+
+    /// Every registered definition, by prefix.
+    pub async fn list_services(&self) -> ApiResult<Vec<String>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT definition FROM services ORDER BY prefix")
+                .fetch_all(self.pool())
+                .await?;
+        Ok(rows.into_iter().map(|(d,)| d).collect())
+    }
+}
