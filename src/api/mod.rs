@@ -11,6 +11,7 @@ pub mod health;
 pub mod policies;
 pub mod principal_policies;
 pub mod roles;
+pub mod services;
 pub mod sts;
 pub mod tags;
 pub mod users;
@@ -43,6 +44,8 @@ use crate::store::ListParams;
         (name = "principal-policies", description = "Inline policies and attachments of users, groups and roles"),
         (name = "tags", description = "Tags and permissions boundaries of users, roles and policies"),
         (name = "decisions", description = "Simulation and authorization decisions"),
+        (name = "services", description = "The action catalog: built-in and registered services"),
+        (name = "access-analysis", description = "Who can assume a role; what a principal may do"),
         (name = "sts", description = "Temporary credentials: assume-role, session tokens, login, caller identity, and a role's sessions"),
         (name = "health", description = "Probes")
     )
@@ -82,6 +85,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     principal_policies::configure(cfg);
     tags::configure(cfg);
     sts::configure(cfg);
+    services::configure(cfg);
 }
 
 /// The OpenAPI document, collected from the registered handlers.

@@ -7,12 +7,12 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{list_response, ListQuery};
+use crate::api::policies::{finding_list, FindingResponse, StrictQuery};
 use crate::auth::Caller;
 use crate::domain::{Role, Tag};
 use crate::error::{ApiResult, ErrorResponse};
 use crate::iam;
 use crate::iam::roles::{CreateRoleRequest, UpdateRoleRequest};
-use crate::api::policies::{finding_list, FindingResponse, StrictQuery};
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -192,14 +192,9 @@ async fn put_trust_policy(
     query: web::Query<StrictQuery>,
     body: web::Json<TrustPolicyRequest>,
 ) -> ApiResult<HttpResponse> {
-    let (role, findings) = iam::roles::update_trust_policy(
-        &state,
-        &caller,
-        &path,
-        &body.trust_policy,
-        query.strict(),
-    )
-    .await?;
+    let (role, findings) =
+        iam::roles::update_trust_policy(&state, &caller, &path, &body.trust_policy, query.strict())
+            .await?;
     Ok(HttpResponse::Ok().json(RoleResponse {
         findings: Some(finding_list(findings)),
         ..RoleResponse::new(&state, role, None).await?

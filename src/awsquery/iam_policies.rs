@@ -58,8 +58,10 @@ async fn put_inline(c: &Ctx<'_>, kind: PolicyHolder) -> Outcome {
     let p = c.params;
     let holder = p.required(holder_param(kind))?;
     let (name, document) = (p.required("PolicyName")?, p.document("PolicyDocument")?);
-    iam::inline_policies::put_inline_policy(c.state, c.caller, kind, holder, name, &document, false)
-        .await?;
+    iam::inline_policies::put_inline_policy(
+        c.state, c.caller, kind, holder, name, &document, false,
+    )
+    .await?;
     Ok(None)
 }
 

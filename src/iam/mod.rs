@@ -4,8 +4,8 @@
 //! ends (REST and the AWS query protocol) call these, so neither can forget
 //! a check.
 
-pub mod access_keys;
 pub mod access_analysis;
+pub mod access_keys;
 pub mod accounts;
 pub mod attachments;
 pub mod authorize;

@@ -71,9 +71,9 @@ async fn build_catalog(state: &AppState) -> ApiResult<Catalog> {
         let definition: ServiceDefinition = serde_json::from_str(&text).map_err(|e| {
             ApiError::Unexpected(anyhow::anyhow!("stored service is not a definition: {e}"))
         })?;
-        catalog.register(definition).map_err(|e| {
-            ApiError::Unexpected(anyhow::anyhow!("stored service is refused: {e}"))
-        })?;
+        catalog
+            .register(definition)
+            .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("stored service is refused: {e}")))?;
     }
     Ok(catalog)
 }

@@ -4,6 +4,7 @@
 //! drive the same functions. The facts it matches are in AWS-IAM-NOTES.md
 //! §3 to §6 and §12.
 
+pub mod access;
 pub mod compile;
 mod condition;
 pub mod context;

@@ -1,0 +1,729 @@
+//! "Who can assume this role?": every given principal for which the engine
+//! allows `sts:AssumeRole` on the role, from the role's trust policy and
+//! the principal's own identity policies and boundary (§6.4, §6.5), plus
+//! the services, identity providers, accounts and `"*"` the trust policy
+//! itself names.
+//!
+//! Conditions: the analysis knows the principal (its ARN, account, type,
+//! tags: the caller passes them as context) but not the request (an
+//! external id, a source IP, MFA). A principal allowed with what is known
+//! is listed as is. One allowed only if unknown request keys hold the right
+//! values is listed with `conditional: true` and those keys: it is decided
+//! again with every Allow's conditions assumed to hold and every
+//! conditional Deny assumed not to fire. A principal refused even then
+//! (no Allow, an unconditional Deny, no identity-policy allow where one is
+//! needed) is not listed.
+
+use serde::Serialize;
+
+use super::{DocumentSource, NamedDocument, StatementRef};
+use crate::policy::compile::{CompiledPolicy, PolicySource, SourceKind};
+use crate::policy::context::RequestContext;
+use crate::policy::document::{PolicyDocument, PrincipalElement, Principals};
+use crate::policy::evaluate::{evaluate, EvaluationRequest, ResourcePolicy};
+use crate::policy::principal::{Principal, PrincipalKind};
+use crate::policy::{Effect, PolicyError};
+
+/// What kind of principal can assume the role.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrincipalType {
+    User,
+    /// Sessions of a role (role chaining): the role's policies apply.
+    RoleSession,
+    Service,
+    Federated,
+    /// The trust policy names a whole account: its principals whose own
+    /// identity policies allow `sts:AssumeRole` on the role.
+    Account,
+    /// `"*"`: anyone, authenticated or not.
+    Public,
+}
+
+/// A stored principal to decide for.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub principal: Principal,
+    pub principal_type: PrincipalType,
+    pub identity: Vec<NamedDocument>,
+    pub boundary: Option<NamedDocument>,
+    /// What is known of the principal: `aws:PrincipalArn`,
+    /// `aws:PrincipalAccount`, `aws:PrincipalType`, `aws:userid`, tags.
+    pub context: RequestContext,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TrustedPrincipal {
+    pub principal_type: PrincipalType,
+    /// An ARN, a service or provider name, an account id, or `*`.
+    pub principal: String,
+    /// Absent for services, identity providers and `*`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
+    /// Another account, an identity provider, or anyone (`*`).
+    pub external: bool,
+    /// Allowed only when request condition keys hold the right values.
+    pub conditional: bool,
+    /// The request keys a conditional grant depends on.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub condition_keys: Vec<String>,
+    /// Why, in words.
+    pub reason: String,
+    /// The Allow statements that grant it: the trust policy's and, where
+    /// needed, the principal's own identity policy's.
+    pub statements: Vec<StatementRef>,
+}
+
+/// The role and its trust policy (as stored: user and role principals may
+/// be pinned unique ids, which the candidates carry).
+pub struct TrustQuestion<'a> {
+    pub role_arn: &'a str,
+    pub role_account: &'a str,
+    pub trust: &'a PolicyDocument,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Variant {
+    Exact,
+    /// Allows' conditions assumed to hold, conditional Denies assumed not to fire.
+    Optimistic,
+}
+
+fn variant(doc: &PolicyDocument, v: Variant) -> PolicyDocument {
+    let mut doc = doc.clone();
+    if v == Variant::Optimistic {
+        for st in &mut doc.statements {
+            if st.condition.is_empty() {
+                continue;
+            }
+            match st.effect {
+                Effect::Allow => st.condition.clear(),
+                // A statement without Action matches nothing; its index stays.
+                Effect::Deny => st.action = None,
+            }
+        }
+    }
+    doc
+}
+
+/// Documents compiled under names that map back to their sources.
+struct Compiled {
+    trust: CompiledPolicy,
+    identity: Vec<CompiledPolicy>,
+    boundary: Option<CompiledPolicy>,
+}
+
+const TRUST_NAME: &str = "trust";
+
+fn compile(
+    trust: &PolicyDocument,
+    identity: &[NamedDocument],
+    boundary: Option<&NamedDocument>,
+    v: Variant,
+) -> Result<Compiled, PolicyError> {
+    Ok(Compiled {
+        trust: CompiledPolicy::compile(
+            &variant(trust, v),
+            PolicySource::new(SourceKind::Trust, TRUST_NAME),
+        )?,
+        identity: identity
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                CompiledPolicy::compile(
+                    &variant(&d.document, v),
+                    PolicySource::new(SourceKind::Identity, i.to_string()),
+                )
+            })
+            .collect::<Result<_, _>>()?,
+        boundary: boundary
+            .map(|d| {
+                CompiledPolicy::compile(
+                    &variant(&d.document, v),
+                    PolicySource::new(SourceKind::Boundary, "boundary"),
+                )
+            })
+            .transpose()?,
+    })
+}
+
+struct Verdict {
+    allowed: bool,
+    missing: Vec<String>,
+    /// (source kind, compiled name, sid, index) of matching Allows.
+    allows: Vec<(SourceKind, String, Option<String>, usize)>,
+}
+
+fn decide(
+    q: &TrustQuestion,
+    c: &Compiled,
+    principal: &Principal,
+    context: &RequestContext,
+    action: &str,
+    with_identity: bool,
+) -> Verdict {
+    let identity: Vec<&CompiledPolicy> = if with_identity {
+        c.identity.iter().collect()
+    } else {
+        Vec::new()
+    };
+    let e = evaluate(&EvaluationRequest {
+        principal,
+        action,
+        resource: q.role_arn,
+        context,
+        identity: &identity,
+        boundary: c.boundary.as_ref(),
+        session: None,
+        resource_policy: Some(ResourcePolicy {
+            policy: &c.trust,
+            owner_account: q.role_account,
+        }),
+    });
+    Verdict {
+        allowed: e.is_allowed(),
+        missing: e.missing_context_keys,
+        allows: e
+            .matched_statements
+            .into_iter()
+            .filter(|m| m.effect == Effect::Allow)
+            .map(|m| (m.source, m.policy, m.sid, m.index))
+            .collect(),
+    }
+}
+
+fn trust_source() -> DocumentSource {
+    DocumentSource {
+        policy: "trust policy".into(),
+        kind: super::DocumentKind::Trust,
+        attached_to: None,
+    }
+}
+
+/// Maps the engine's matched statements back to their documents.
+fn refs(
+    allows: &[(SourceKind, String, Option<String>, usize)],
+    identity: &[NamedDocument],
+    boundary: Option<&NamedDocument>,
+) -> Vec<StatementRef> {
+    allows
+        .iter()
+        .filter_map(|(kind, name, sid, index)| {
+            let source = match kind {
+                SourceKind::Trust => trust_source(),
+                SourceKind::Identity => identity.get(name.parse::<usize>().ok()?)?.source.clone(),
+                SourceKind::Boundary => boundary?.source.clone(),
+                _ => return None,
+            };
+            Some(StatementRef {
+                source,
+                sid: sid.clone(),
+                index: *index,
+            })
+        })
+        .collect()
+}
+
+fn describe(refs: &[StatementRef], kind: super::DocumentKind) -> String {
+    refs.iter()
+        .filter(|r| r.source.kind == kind)
+        .map(|r| {
+            let sid = r
+                .sid
+                .as_deref()
+                .map(|s| format!(" \"{s}\""))
+                .unwrap_or_default();
+            match kind {
+                super::DocumentKind::Trust => format!("statement {}{sid}", r.index),
+                _ => format!("{} statement {}{sid}", r.source.policy, r.index),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Decides a principal in both variants: `(conditional, missing keys, verdict)`.
+fn judge(
+    q: &TrustQuestion,
+    identity: &[NamedDocument],
+    boundary: Option<&NamedDocument>,
+    principal: &Principal,
+    context: &RequestContext,
+    action: &str,
+) -> Result<Option<(bool, Vec<String>, Verdict, Variant)>, PolicyError> {
+    let exact = compile(q.trust, identity, boundary, Variant::Exact)?;
+    let verdict = decide(q, &exact, principal, context, action, true);
+    if verdict.allowed {
+        return Ok(Some((false, Vec::new(), verdict, Variant::Exact)));
+    }
+    if verdict.missing.is_empty() {
+        return Ok(None);
+    }
+    let optimistic = compile(q.trust, identity, boundary, Variant::Optimistic)?;
+    let again = decide(q, &optimistic, principal, context, action, true);
+    Ok(again
+        .allowed
+        .then(|| (true, verdict.missing, again, Variant::Optimistic)))
+}
+
+fn condition_note(conditional: bool, keys: &[String]) -> String {
+    if conditional {
+        format!(
+            " Only when the request's condition keys hold the right values ({}).",
+            keys.join(", ")
+        )
+    } else {
+        String::new()
+    }
+}
+
+/// Decides every candidate and every principal the trust policy names
+/// itself (services, identity providers, accounts, `*`).
+pub fn analyze_trust(
+    q: &TrustQuestion,
+    candidates: &[Candidate],
+) -> Result<Vec<TrustedPrincipal>, PolicyError> {
+    let mut out = Vec::new();
+    for c in candidates {
+        let Some((conditional, keys, verdict, v)) = judge(
+            q,
+            &c.identity,
+            c.boundary.as_ref(),
+            &c.principal,
+            &c.context,
+            "sts:AssumeRole",
+        )?
+        else {
+            continue;
+        };
+        let statements = refs(&verdict.allows, &c.identity, c.boundary.as_ref());
+        let external = c.principal.account != q.role_account;
+        let compiled = compile(q.trust, &c.identity, c.boundary.as_ref(), v)?;
+        let by_name_alone = !external
+            && decide(
+                q,
+                &compiled,
+                &c.principal,
+                &c.context,
+                "sts:AssumeRole",
+                false,
+            )
+            .allowed;
+        let trust_part = describe(&statements, super::DocumentKind::Trust);
+        let mut reason = if by_name_alone {
+            format!("The trust policy allows this principal by name ({trust_part}).")
+        } else {
+            let why = if external {
+                "as a principal of another account it also needs"
+            } else {
+                "the trust policy delegates to its account, so it also needs"
+            };
+            let identity_part = [super::DocumentKind::Inline, super::DocumentKind::Managed]
+                .into_iter()
+                .map(|k| describe(&statements, k))
+                .filter(|s| !s.is_empty())
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!(
+                "The trust policy allows it ({trust_part}); {why} its own identity policy's allow of sts:AssumeRole on the role ({identity_part})."
+            )
+        };
+        reason.push_str(&condition_note(conditional, &keys));
+        out.push(TrustedPrincipal {
+            principal_type: c.principal_type,
+            principal: c.principal.arn.clone(),
+            account_id: Some(c.principal.account.clone()),
+            external,
+            conditional,
+            condition_keys: keys,
+            reason,
+            statements,
+        });
+    }
+    out.extend(named_principals(q)?);
+    Ok(out)
+}
+
+/// What the trust policy's Allow statements name, deduplicated.
+fn named_entries(trust: &PolicyDocument) -> Vec<(PrincipalType, String)> {
+    let mut out: Vec<(PrincipalType, String)> = Vec::new();
+    let mut push = |entry: (PrincipalType, String)| {
+        if !out.contains(&entry) {
+            out.push(entry);
+        }
+    };
+    for st in &trust.statements {
+        if st.effect != Effect::Allow {
+            continue;
+        }
+        let Some(PrincipalElement::Principal(p)) = &st.principal else {
+            continue;
+        };
+        match p {
+            Principals::Wildcard => push((PrincipalType::Public, "*".into())),
+            Principals::Map {
+                aws,
+                service,
+                federated,
+                ..
+            } => {
+                for a in aws.iter().flatten() {
+                    if a == "*" {
+                        push((PrincipalType::Public, "*".into()));
+                    } else if let Some(account) = account_of(a) {
+                        push((PrincipalType::Account, account.to_owned()));
+                    }
+                }
+                for s in service.iter().flatten() {
+                    push((PrincipalType::Service, s.clone()));
+                }
+                for f in federated.iter().flatten() {
+                    push((PrincipalType::Federated, f.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The account of a 12-digit id or an `arn:PARTITION:iam::ACCOUNT:root`.
+pub fn account_of(entry: &str) -> Option<&str> {
+    if entry.len() == 12 && entry.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(entry);
+    }
+    let rest = entry.strip_prefix("arn:")?;
+    let (_partition, rest) = rest.split_once(':')?;
+    rest.strip_prefix("iam::")?.strip_suffix(":root")
+}
+
+/// Accounts whose stored principals may be reached: the accounts the trust
+/// policy names (ids, root ARNs and the accounts of user and role ARNs),
+/// and whether it names `"*"` (then every account).
+pub fn named_accounts(trust: &PolicyDocument) -> (bool, Vec<String>) {
+    let mut everyone = false;
+    let mut accounts = Vec::new();
+    for st in &trust.statements {
+        let Some(PrincipalElement::Principal(p)) = &st.principal else {
+            continue;
+        };
+        match p {
+            Principals::Wildcard => everyone = true,
+            Principals::Map { aws, .. } => {
+                for a in aws.iter().flatten() {
+                    let account = if a == "*" {
+                        everyone = true;
+                        None
+                    } else if let Some(account) = account_of(a) {
+                        Some(account.to_owned())
+                    } else {
+                        a.strip_prefix("arn:")
+                            .and_then(|r| r.splitn(5, ':').nth(3))
+                            .map(str::to_owned)
+                    };
+                    if let Some(account) = account.filter(|a| !accounts.contains(a)) {
+                        accounts.push(account);
+                    }
+                }
+            }
+        }
+    }
+    (everyone, accounts)
+}
+
+fn named_principals(q: &TrustQuestion) -> Result<Vec<TrustedPrincipal>, PolicyError> {
+    let mut out = Vec::new();
+    for (principal_type, name) in named_entries(q.trust) {
+        let (principal, actions, identity): (Principal, &[&str], Vec<NamedDocument>) =
+            match principal_type {
+                PrincipalType::Service => (
+                    outside(&name, PrincipalKind::Service),
+                    &["sts:AssumeRole"],
+                    Vec::new(),
+                ),
+                PrincipalType::Federated => (
+                    outside(&name, PrincipalKind::Federated),
+                    &["sts:AssumeRoleWithWebIdentity", "sts:AssumeRoleWithSAML"],
+                    Vec::new(),
+                ),
+                PrincipalType::Public => (
+                    outside("*", PrincipalKind::Anonymous),
+                    &["sts:AssumeRole"],
+                    Vec::new(),
+                ),
+                // A stand-in principal of the account whose identity policy
+                // allows everything: what the account's admin could grant.
+                _ => (
+                    Principal {
+                        arn: format!("arn:aws:iam::{name}:user/any-principal"),
+                        account: name.clone(),
+                        unique_id: String::new(),
+                        kind: PrincipalKind::User,
+                    },
+                    &["sts:AssumeRole"],
+                    vec![allow_all()],
+                ),
+            };
+        let mut context = RequestContext::new();
+        if principal_type == PrincipalType::Account {
+            context.insert("aws:PrincipalAccount", name.clone());
+        }
+        for action in actions {
+            let Some((conditional, keys, verdict, _)) =
+                judge(q, &identity, None, &principal, &context, action)?
+            else {
+                continue;
+            };
+            let statements: Vec<StatementRef> = refs(&verdict.allows, &[], None);
+            let trust_part = describe(&statements, super::DocumentKind::Trust);
+            let (external, account_id, mut reason) = match principal_type {
+                PrincipalType::Account => (
+                    name != q.role_account,
+                    Some(name.clone()),
+                    format!("The trust policy allows account {name} ({trust_part}): any principal of it whose own identity policy allows {action} on the role can assume it."),
+                ),
+                PrincipalType::Service => (
+                    false,
+                    None,
+                    format!("The trust policy allows the service {name} ({trust_part})."),
+                ),
+                PrincipalType::Federated => (
+                    true,
+                    None,
+                    format!("The trust policy allows identities of {name} with {action} ({trust_part})."),
+                ),
+                _ => (
+                    true,
+                    None,
+                    format!("The trust policy allows anyone (\"*\") ({trust_part})."),
+                ),
+            };
+            reason.push_str(&condition_note(conditional, &keys));
+            out.push(TrustedPrincipal {
+                principal_type,
+                principal: name.clone(),
+                account_id,
+                external,
+                conditional,
+                condition_keys: keys,
+                reason,
+                statements,
+            });
+            break;
+        }
+    }
+    Ok(out)
+}
+
+fn outside(name: &str, kind: PrincipalKind) -> Principal {
+    Principal {
+        arn: name.to_owned(),
+        account: String::new(),
+        unique_id: String::new(),
+        kind,
+    }
+}
+
+fn allow_all() -> NamedDocument {
+    let document = PolicyDocument {
+        version: Some(crate::policy::PolicyVersion::V2012_10_17),
+        id: None,
+        statements: vec![crate::policy::document::Statement {
+            sid: None,
+            effect: Effect::Allow,
+            principal: None,
+            action: Some(crate::policy::document::ActionElement::Action(vec![
+                "*".into()
+            ])),
+            resource: Some(crate::policy::document::ResourceElement::Resource(vec![
+                "*".into(),
+            ])),
+            condition: Vec::new(),
+        }],
+    };
+    NamedDocument {
+        source: DocumentSource {
+            policy: "any identity policy".into(),
+            kind: super::DocumentKind::Inline,
+            attached_to: None,
+        },
+        document,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::access::DocumentKind;
+
+    const ROLE: &str = "arn:aws:iam::111111111111:role/target";
+
+    fn doc(json: serde_json::Value) -> PolicyDocument {
+        PolicyDocument::from_value(&json).unwrap()
+    }
+
+    fn user(account: &str, name: &str, identity: Vec<serde_json::Value>) -> Candidate {
+        let arn = format!("arn:aws:iam::{account}:user/{name}");
+        let mut context = RequestContext::new();
+        context.insert("aws:PrincipalArn", arn.clone());
+        Candidate {
+            principal: Principal {
+                arn,
+                account: account.into(),
+                unique_id: format!("AIDA{}", name.to_uppercase()),
+                kind: PrincipalKind::User,
+            },
+            principal_type: PrincipalType::User,
+            identity: identity
+                .into_iter()
+                .enumerate()
+                .map(|(i, d)| NamedDocument {
+                    source: DocumentSource {
+                        policy: format!("p{i}"),
+                        kind: DocumentKind::Inline,
+                        attached_to: Some(format!("user/{name}")),
+                    },
+                    document: doc(d),
+                })
+                .collect(),
+            boundary: None,
+            context,
+        }
+    }
+
+    fn allow_assume() -> serde_json::Value {
+        serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Sid": "Hop", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": ROLE}]})
+    }
+
+    fn deny_assume() -> serde_json::Value {
+        serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"},
+            {"Effect": "Deny", "Action": "sts:*", "Resource": "*"}]})
+    }
+
+    fn analyze(trust: serde_json::Value, candidates: &[Candidate]) -> Vec<TrustedPrincipal> {
+        let trust = doc(trust);
+        analyze_trust(
+            &TrustQuestion {
+                role_arn: ROLE,
+                role_account: "111111111111",
+                trust: &trust,
+            },
+            candidates,
+        )
+        .unwrap()
+    }
+
+    fn names(found: &[TrustedPrincipal]) -> Vec<&str> {
+        found.iter().map(|p| p.principal.as_str()).collect()
+    }
+
+    #[test]
+    fn same_account_by_name_needs_no_identity_policy() {
+        let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::111111111111:user/alice"}, "Action": "sts:AssumeRole"}]});
+        let found = analyze(
+            trust,
+            &[
+                user("111111111111", "alice", vec![]),
+                user("111111111111", "bob", vec![allow_assume()]),
+            ],
+        );
+        assert_eq!(names(&found), vec!["arn:aws:iam::111111111111:user/alice"]);
+        assert!(!found[0].external && !found[0].conditional);
+        assert!(found[0].reason.contains("by name"), "{}", found[0].reason);
+    }
+
+    #[test]
+    fn account_trust_needs_the_identity_allow_and_a_deny_excludes() {
+        let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Sid": "Acct", "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "sts:AssumeRole"}]});
+        let found = analyze(
+            trust,
+            &[
+                user("111111111111", "alice", vec![allow_assume()]),
+                user("111111111111", "bob", vec![]),
+                user("111111111111", "carol", vec![deny_assume()]),
+            ],
+        );
+        assert_eq!(
+            names(&found),
+            vec!["arn:aws:iam::111111111111:user/alice", "111111111111"]
+        );
+        let alice = &found[0];
+        assert!(
+            alice.reason.contains("delegates to its account"),
+            "{}",
+            alice.reason
+        );
+        assert!(
+            alice.reason.contains("p0 statement 0 \"Hop\""),
+            "{}",
+            alice.reason
+        );
+        assert_eq!(alice.statements.len(), 2);
+        assert_eq!(found[1].principal_type, PrincipalType::Account);
+        assert!(!found[1].external);
+    }
+
+    #[test]
+    fn cross_account_principals_are_external_and_need_their_own_allow() {
+        let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"AWS": ["222222222222", "arn:aws:iam::333333333333:user/dave"]}, "Action": "sts:AssumeRole"}]});
+        let found = analyze(
+            trust,
+            &[
+                user("222222222222", "erin", vec![allow_assume()]),
+                user("222222222222", "frank", vec![]),
+                user("333333333333", "dave", vec![]),
+            ],
+        );
+        assert_eq!(
+            names(&found),
+            vec!["arn:aws:iam::222222222222:user/erin", "222222222222"]
+        );
+        assert!(found.iter().all(|p| p.external));
+        assert!(found[0].reason.contains("another account"));
+    }
+
+    #[test]
+    fn conditions_on_request_keys_make_a_grant_conditional() {
+        let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "222222222222", "Service": "compute.platform.internal"},
+             "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"sts:ExternalId": "x-1"}}},
+            {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
+             "Condition": {"Null": {"sts:ExternalId": "true"}}}]});
+        let found = analyze(trust, &[user("222222222222", "erin", vec![allow_assume()])]);
+        assert_eq!(found.len(), 3, "{found:#?}");
+        assert!(found.iter().all(|p| p.conditional));
+        assert_eq!(found[0].condition_keys, vec!["sts:ExternalId"]);
+        let service = found
+            .iter()
+            .find(|p| p.principal_type == PrincipalType::Service)
+            .unwrap();
+        assert!(!service.external);
+    }
+
+    #[test]
+    fn public_and_federated_are_external() {
+        let trust = serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"},
+            {"Effect": "Allow", "Principal": {"Federated": "accounts.example.com"},
+             "Action": "sts:AssumeRoleWithWebIdentity"}]});
+        let found = analyze(trust, &[]);
+        let kinds: Vec<PrincipalType> = found.iter().map(|p| p.principal_type).collect();
+        assert_eq!(kinds, vec![PrincipalType::Public, PrincipalType::Federated]);
+        assert!(found.iter().all(|p| p.external && !p.conditional));
+        assert_eq!(
+            named_accounts(&doc(
+                serde_json::json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": ["123456789012", "arn:aws:iam::210987654321:role/r"]},
+                 "Action": "sts:AssumeRole"}]})
+            )),
+            (
+                false,
+                vec!["123456789012".to_string(), "210987654321".to_string()]
+            )
+        );
+    }
+}
