@@ -2,6 +2,7 @@
 //! operation in iam/ (or sts/) and map the result. The handlers' utoipa
 //! annotations and doc comments are the API's documentation.
 
+pub mod access_analysis;
 pub mod access_keys;
 pub mod accounts;
 pub mod evaluate;
@@ -86,6 +87,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     tags::configure(cfg);
     sts::configure(cfg);
     services::configure(cfg);
+    access_analysis::configure(cfg);
 }
 
 /// The OpenAPI document, collected from the registered handlers.

@@ -43,6 +43,9 @@ pub enum PrincipalType {
 /// A stored principal to decide for.
 #[derive(Debug, Clone)]
 pub struct Candidate {
+    /// How the result names it: the user's ARN, or the role's ARN for its
+    /// sessions.
+    pub name: String,
     pub principal: Principal,
     pub principal_type: PrincipalType,
     pub identity: Vec<NamedDocument>,
@@ -331,7 +334,7 @@ pub fn analyze_trust(
         reason.push_str(&condition_note(conditional, &keys));
         out.push(TrustedPrincipal {
             principal_type: c.principal_type,
-            principal: c.principal.arn.clone(),
+            principal: c.name.clone(),
             account_id: Some(c.principal.account.clone()),
             external,
             conditional,
@@ -396,38 +399,49 @@ pub fn account_of(entry: &str) -> Option<&str> {
     rest.strip_prefix("iam::")?.strip_suffix(":root")
 }
 
-/// Accounts whose stored principals may be reached: the accounts the trust
-/// policy names (ids, root ARNs and the accounts of user and role ARNs),
-/// and whether it names `"*"` (then every account).
-pub fn named_accounts(trust: &PolicyDocument) -> (bool, Vec<String>) {
-    let mut everyone = false;
-    let mut accounts = Vec::new();
+/// Whose stored principals the trust policy may reach.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct NamedAccounts {
+    /// `"*"` is named: every account.
+    pub everyone: bool,
+    /// Account ids, root ARNs, and the accounts of user and role ARNs.
+    pub accounts: Vec<String>,
+    /// Pinned unique ids (AIDA…, AROA…) whose accounts the caller resolves.
+    pub unique_ids: Vec<String>,
+}
+
+/// The accounts and pinned ids the trust policy's principals name.
+pub fn named_accounts(trust: &PolicyDocument) -> NamedAccounts {
+    let mut named = NamedAccounts::default();
     for st in &trust.statements {
         let Some(PrincipalElement::Principal(p)) = &st.principal else {
             continue;
         };
         match p {
-            Principals::Wildcard => everyone = true,
+            Principals::Wildcard => named.everyone = true,
             Principals::Map { aws, .. } => {
                 for a in aws.iter().flatten() {
                     let account = if a == "*" {
-                        everyone = true;
+                        named.everyone = true;
                         None
                     } else if let Some(account) = account_of(a) {
                         Some(account.to_owned())
+                    } else if let Some(rest) = a.strip_prefix("arn:") {
+                        rest.splitn(5, ':').nth(3).map(str::to_owned)
                     } else {
-                        a.strip_prefix("arn:")
-                            .and_then(|r| r.splitn(5, ':').nth(3))
-                            .map(str::to_owned)
+                        if !named.unique_ids.contains(a) {
+                            named.unique_ids.push(a.clone());
+                        }
+                        None
                     };
-                    if let Some(account) = account.filter(|a| !accounts.contains(a)) {
-                        accounts.push(account);
+                    if let Some(account) = account.filter(|a| !named.accounts.contains(a)) {
+                        named.accounts.push(account);
                     }
                 }
             }
         }
     }
-    (everyone, accounts)
+    named
 }
 
 fn named_principals(q: &TrustQuestion) -> Result<Vec<TrustedPrincipal>, PolicyError> {
@@ -566,6 +580,7 @@ mod tests {
         let mut context = RequestContext::new();
         context.insert("aws:PrincipalArn", arn.clone());
         Candidate {
+            name: arn.clone(),
             principal: Principal {
                 arn,
                 account: account.into(),
