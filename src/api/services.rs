@@ -88,7 +88,7 @@ list_response!(ServiceList, ServiceResponse);
 /// registers services. 201 when the prefix is new, 200 when replaced.
 ///
 /// Permissions: `latchkey:PutService` on
-/// `arn:aws:iam::MANAGEMENT_ACCOUNT:service-catalog/PREFIX`.
+/// `arn:aws:latchkey::MANAGEMENT_ACCOUNT:service/PREFIX`.
 #[utoipa::path(tag = "services", request_body = RegisterServiceRequest, responses(
     (status = 201, body = ServiceResponse), (status = 200, description = "replaced", body = ServiceResponse),
     (status = 400, description = "ValidationError: bad prefix, action or key, or a built-in prefix", body = ErrorResponse),
@@ -111,7 +111,7 @@ async fn put_service(
 /// The action catalog: built-in services first, then registered ones.
 ///
 /// Permissions: `latchkey:ListServices` on
-/// `arn:aws:iam::ACCOUNT:service-catalog/*` (any account may read it).
+/// `arn:aws:latchkey::ACCOUNT:service/*` (any account may read it).
 #[utoipa::path(tag = "services", responses(
     (status = 200, body = ServiceList), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse)))]
 #[get("/services")]

@@ -7,11 +7,12 @@
 //! prefixes and actions) are the same for every tenant account, and policies
 //! of every account are linted against them. So only the management account
 //! may register or replace a service (`latchkey:PutService` on
-//! `arn:aws:iam::MANAGEMENT_ACCOUNT:service-catalog/PREFIX`), while any
+//! `arn:aws:latchkey::MANAGEMENT_ACCOUNT:service/PREFIX`), while any
 //! account may read the catalog that judges its policies
-//! (`latchkey:ListServices` on `arn:aws:iam::OWN_ACCOUNT:service-catalog/*`).
-//! The `service-catalog/` resource type keeps these ARNs apart from IAM
-//! entities and from service principals.
+//! (`latchkey:ListServices` on `arn:aws:latchkey::OWN_ACCOUNT:service/*`).
+//! The ARNs are latchkey's own (IAM ARNs only take IAM's resource types, so
+//! a policy could not name them), and per prefix, so that a platform team
+//! can be allowed to maintain only its own service.
 
 use std::sync::{Arc, RwLock};
 
@@ -175,7 +176,7 @@ impl From<RegisterServiceRequest> for ServiceDefinition {
 }
 
 fn catalog_arn(account_id: &str, prefix: &str) -> String {
-    format!("arn:aws:iam::{account_id}:service-catalog/{prefix}")
+    format!("arn:aws:latchkey::{account_id}:service/{prefix}")
 }
 
 const BUILTIN_PREFIXES: [&str; 3] = ["iam", "sts", "latchkey"];

@@ -5,6 +5,7 @@
 mod helpers;
 mod signing;
 
+mod access_analysis;
 mod access_keys;
 mod accounts;
 mod authorize;
@@ -14,11 +15,13 @@ mod conflicts;
 mod evaluate;
 mod groups;
 mod lint_cli;
+mod lint_writes;
 mod openapi;
 mod policies;
 mod principal_policies;
 mod roles;
 mod secrets;
+mod services;
 mod sigv4;
 mod smoke;
 mod source_ip;

@@ -209,7 +209,7 @@ fn refs(
     identity: &[NamedDocument],
     boundary: Option<&NamedDocument>,
 ) -> Vec<StatementRef> {
-    allows
+    let mut out: Vec<StatementRef> = allows
         .iter()
         .filter_map(|(kind, name, sid, index)| {
             let source = match kind {
@@ -224,7 +224,10 @@ fn refs(
                 index: *index,
             })
         })
-        .collect()
+        .collect();
+    // The trust policy's statements first: they are why anyone is listed.
+    out.sort_by_key(|r| r.source.kind != super::DocumentKind::Trust);
+    out
 }
 
 fn describe(refs: &[StatementRef], kind: super::DocumentKind) -> String {

@@ -209,8 +209,8 @@ W CreateAccount account
 W DeleteAccount account
 R GetAccount account
 L ListAccounts -
-L ListServices service-catalog
-W PutService service-catalog
+L ListServices service
+W PutService service
 R ReadAudit -
 R ValidatePolicy -
 ";
