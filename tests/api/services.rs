@@ -98,6 +98,20 @@ async fn registered_services_change_what_lint_knows() {
     .await;
     assert!(codes(&written).contains(&"UNKNOWN_ACTION".into()));
 
+    // Wildcards of the service expand, and findings name access levels.
+    let wide = validate(&app, policy("Allow", "store:Put*", "*")).await;
+    let level = wide["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "WILDCARD_GRANTS_PERMISSIONS_MANAGEMENT")
+        .unwrap_or_else(|| panic!("{wide}"));
+    let message = level["message"].as_str().unwrap();
+    assert!(
+        message.contains("expands to 2 actions (1 Permissions management, 1 Write)"),
+        "{message}"
+    );
+
     // Replacing: 200, and the new definition is what lint knows.
     let mut renamed = store_service();
     renamed["actions"][0]["name"] = json!("GetObjekt");

@@ -248,7 +248,17 @@ fn describe(refs: &[StatementRef], kind: super::DocumentKind) -> String {
         .join(", ")
 }
 
-/// Decides a principal in both variants: `(conditional, missing keys, verdict)`.
+/// A principal found allowed.
+struct Judged {
+    conditional: bool,
+    /// The request keys a conditional grant depends on.
+    keys: Vec<String>,
+    verdict: Verdict,
+    variant: Variant,
+}
+
+/// Decides a principal exactly, then (when request keys were missing)
+/// optimistically.
 fn judge(
     q: &TrustQuestion,
     identity: &[NamedDocument],
@@ -256,20 +266,28 @@ fn judge(
     principal: &Principal,
     context: &RequestContext,
     action: &str,
-) -> Result<Option<(bool, Vec<String>, Verdict, Variant)>, PolicyError> {
+) -> Result<Option<Judged>, PolicyError> {
     let exact = compile(q.trust, identity, boundary, Variant::Exact)?;
     let verdict = decide(q, &exact, principal, context, action, true);
     if verdict.allowed {
-        return Ok(Some((false, Vec::new(), verdict, Variant::Exact)));
+        return Ok(Some(Judged {
+            conditional: false,
+            keys: Vec::new(),
+            verdict,
+            variant: Variant::Exact,
+        }));
     }
     if verdict.missing.is_empty() {
         return Ok(None);
     }
     let optimistic = compile(q.trust, identity, boundary, Variant::Optimistic)?;
     let again = decide(q, &optimistic, principal, context, action, true);
-    Ok(again
-        .allowed
-        .then(|| (true, verdict.missing, again, Variant::Optimistic)))
+    Ok(again.allowed.then_some(Judged {
+        conditional: true,
+        keys: verdict.missing,
+        verdict: again,
+        variant: Variant::Optimistic,
+    }))
 }
 
 fn condition_note(conditional: bool, keys: &[String]) -> String {
@@ -291,7 +309,12 @@ pub fn analyze_trust(
 ) -> Result<Vec<TrustedPrincipal>, PolicyError> {
     let mut out = Vec::new();
     for c in candidates {
-        let Some((conditional, keys, verdict, v)) = judge(
+        let Some(Judged {
+            conditional,
+            keys,
+            verdict,
+            variant: v,
+        }) = judge(
             q,
             &c.identity,
             c.boundary.as_ref(),
@@ -430,7 +453,7 @@ pub fn named_accounts(trust: &PolicyDocument) -> NamedAccounts {
                     } else if let Some(account) = account_of(a) {
                         Some(account.to_owned())
                     } else if let Some(rest) = a.strip_prefix("arn:") {
-                        rest.splitn(5, ':').nth(3).map(str::to_owned)
+                        rest.split(':').nth(3).map(str::to_owned)
                     } else {
                         if !named.unique_ids.contains(a) {
                             named.unique_ids.push(a.clone());
@@ -485,8 +508,12 @@ fn named_principals(q: &TrustQuestion) -> Result<Vec<TrustedPrincipal>, PolicyEr
             context.insert("aws:PrincipalAccount", name.clone());
         }
         for action in actions {
-            let Some((conditional, keys, verdict, _)) =
-                judge(q, &identity, None, &principal, &context, action)?
+            let Some(Judged {
+                conditional,
+                keys,
+                verdict,
+                ..
+            }) = judge(q, &identity, None, &principal, &context, action)?
             else {
                 continue;
             };
@@ -738,10 +765,11 @@ mod tests {
                 {"Effect": "Allow", "Principal": {"AWS": ["123456789012", "arn:aws:iam::210987654321:role/r"]},
                  "Action": "sts:AssumeRole"}]})
             )),
-            (
-                false,
-                vec!["123456789012".to_string(), "210987654321".to_string()]
-            )
+            NamedAccounts {
+                everyone: false,
+                accounts: vec!["123456789012".to_string(), "210987654321".to_string()],
+                unique_ids: Vec::new(),
+            }
         );
     }
 }
