@@ -19,7 +19,7 @@ if [ ! -x "$venv/bin/parliament" ]; then
     "$venv/bin/pip" install --quiet parliament
 fi
 cargo build --quiet --manifest-path "$root/Cargo.toml" --bin latchkey
-latchkey="$root/target/debug/latchkey"
+latchkey="${CARGO_TARGET_DIR:-$root/target}/debug/latchkey"
 
 # One line per finding: SEVERITY CODE where.
 format_latchkey='

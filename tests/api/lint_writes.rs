@@ -147,8 +147,8 @@ async fn strict_query_refuses_and_stores_nothing() {
         "NoSuchEntity",
     )
     .await;
-    // A WARNING or SUGGESTION does not block: a missing Version is an
-    // ERROR, a redundant action is only a SUGGESTION.
+    // A WARNING or SUGGESTION does not block: a redundant action is only a
+    // SUGGESTION.
     let redundant = policy("Allow", json!(["iam:Get*", "iam:GetUser"]), "*");
     let ok = json_with_status(
         app.put(

@@ -156,7 +156,7 @@ pub fn effective_permissions(
             if grants.is_empty() {
                 continue;
             }
-            let mut denies: Vec<StatementGrant> = matching(identity, Effect::Deny, &action)
+            let denies: Vec<StatementGrant> = matching(identity, Effect::Deny, &action)
                 .chain(matching(&boundary_docs, Effect::Deny, &action))
                 .collect();
             grants.retain(|g| !denies.iter().any(|d| d.removes(g)));
@@ -175,9 +175,6 @@ pub fn effective_permissions(
                 out.removed.push(action);
                 continue;
             }
-            // Denies that removed every grant they touch are already
-            // accounted for; keep the ones that still limit something.
-            denies.retain(|d| !grants.iter().all(|g| d.removes(g)) || d.conditional);
             let conditional = grants.iter().all(|g| g.conditional);
             let entry = EffectiveAction {
                 action,

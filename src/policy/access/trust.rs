@@ -109,26 +109,47 @@ fn variant(doc: &PolicyDocument, v: Variant) -> PolicyDocument {
     doc
 }
 
-/// Documents compiled under names that map back to their sources.
-struct Compiled {
-    trust: CompiledPolicy,
+/// The trust policy compiled once per variant.
+struct Trusts {
+    exact: CompiledPolicy,
+    optimistic: CompiledPolicy,
+}
+
+impl Trusts {
+    fn new(trust: &PolicyDocument) -> Result<Self, PolicyError> {
+        let one = |v| {
+            CompiledPolicy::compile(
+                &variant(trust, v),
+                PolicySource::new(SourceKind::Trust, "trust"),
+            )
+        };
+        Ok(Trusts {
+            exact: one(Variant::Exact)?,
+            optimistic: one(Variant::Optimistic)?,
+        })
+    }
+
+    fn get(&self, v: Variant) -> &CompiledPolicy {
+        match v {
+            Variant::Exact => &self.exact,
+            Variant::Optimistic => &self.optimistic,
+        }
+    }
+}
+
+/// A principal's documents compiled under names that map back to their
+/// sources (the identity documents by position).
+struct Side {
     identity: Vec<CompiledPolicy>,
     boundary: Option<CompiledPolicy>,
 }
 
-const TRUST_NAME: &str = "trust";
-
-fn compile(
-    trust: &PolicyDocument,
+fn compile_side(
     identity: &[NamedDocument],
     boundary: Option<&NamedDocument>,
     v: Variant,
-) -> Result<Compiled, PolicyError> {
-    Ok(Compiled {
-        trust: CompiledPolicy::compile(
-            &variant(trust, v),
-            PolicySource::new(SourceKind::Trust, TRUST_NAME),
-        )?,
+) -> Result<Side, PolicyError> {
+    Ok(Side {
         identity: identity
             .iter()
             .enumerate()
@@ -159,7 +180,8 @@ struct Verdict {
 
 fn decide(
     q: &TrustQuestion,
-    c: &Compiled,
+    trust: &CompiledPolicy,
+    c: &Side,
     principal: &Principal,
     context: &RequestContext,
     action: &str,
@@ -179,7 +201,7 @@ fn decide(
         boundary: c.boundary.as_ref(),
         session: None,
         resource_policy: Some(ResourcePolicy {
-            policy: &c.trust,
+            policy: trust,
             owner_account: q.role_account,
         }),
     });
@@ -255,38 +277,50 @@ struct Judged {
     keys: Vec<String>,
     verdict: Verdict,
     variant: Variant,
+    side: Side,
 }
 
 /// Decides a principal exactly, then (when request keys were missing)
 /// optimistically.
 fn judge(
     q: &TrustQuestion,
+    trusts: &Trusts,
     identity: &[NamedDocument],
     boundary: Option<&NamedDocument>,
     principal: &Principal,
     context: &RequestContext,
     action: &str,
 ) -> Result<Option<Judged>, PolicyError> {
-    let exact = compile(q.trust, identity, boundary, Variant::Exact)?;
-    let verdict = decide(q, &exact, principal, context, action, true);
+    let exact = compile_side(identity, boundary, Variant::Exact)?;
+    let verdict = decide(q, &trusts.exact, &exact, principal, context, action, true);
     if verdict.allowed {
         return Ok(Some(Judged {
             conditional: false,
             keys: Vec::new(),
             verdict,
             variant: Variant::Exact,
+            side: exact,
         }));
     }
     if verdict.missing.is_empty() {
         return Ok(None);
     }
-    let optimistic = compile(q.trust, identity, boundary, Variant::Optimistic)?;
-    let again = decide(q, &optimistic, principal, context, action, true);
+    let optimistic = compile_side(identity, boundary, Variant::Optimistic)?;
+    let again = decide(
+        q,
+        &trusts.optimistic,
+        &optimistic,
+        principal,
+        context,
+        action,
+        true,
+    );
     Ok(again.allowed.then_some(Judged {
         conditional: true,
         keys: verdict.missing,
         verdict: again,
         variant: Variant::Optimistic,
+        side: optimistic,
     }))
 }
 
@@ -307,6 +341,7 @@ pub fn analyze_trust(
     q: &TrustQuestion,
     candidates: &[Candidate],
 ) -> Result<Vec<TrustedPrincipal>, PolicyError> {
+    let trusts = Trusts::new(q.trust)?;
     let mut out = Vec::new();
     for c in candidates {
         let Some(Judged {
@@ -314,8 +349,10 @@ pub fn analyze_trust(
             keys,
             verdict,
             variant: v,
+            side,
         }) = judge(
             q,
+            &trusts,
             &c.identity,
             c.boundary.as_ref(),
             &c.principal,
@@ -327,11 +364,11 @@ pub fn analyze_trust(
         };
         let statements = refs(&verdict.allows, &c.identity, c.boundary.as_ref());
         let external = c.principal.account != q.role_account;
-        let compiled = compile(q.trust, &c.identity, c.boundary.as_ref(), v)?;
         let by_name_alone = !external
             && decide(
                 q,
-                &compiled,
+                trusts.get(v),
+                &side,
                 &c.principal,
                 &c.context,
                 "sts:AssumeRole",
@@ -369,7 +406,7 @@ pub fn analyze_trust(
             statements,
         });
     }
-    out.extend(named_principals(q)?);
+    out.extend(named_principals(q, &trusts)?);
     Ok(out)
 }
 
@@ -470,7 +507,10 @@ pub fn named_accounts(trust: &PolicyDocument) -> NamedAccounts {
     named
 }
 
-fn named_principals(q: &TrustQuestion) -> Result<Vec<TrustedPrincipal>, PolicyError> {
+fn named_principals(
+    q: &TrustQuestion,
+    trusts: &Trusts,
+) -> Result<Vec<TrustedPrincipal>, PolicyError> {
     let mut out = Vec::new();
     for (principal_type, name) in named_entries(q.trust) {
         let (principal, actions, identity): (Principal, &[&str], Vec<NamedDocument>) =
@@ -513,7 +553,7 @@ fn named_principals(q: &TrustQuestion) -> Result<Vec<TrustedPrincipal>, PolicyEr
                 keys,
                 verdict,
                 ..
-            }) = judge(q, &identity, None, &principal, &context, action)?
+            }) = judge(q, trusts, &identity, None, &principal, &context, action)?
             else {
                 continue;
             };
