@@ -138,7 +138,7 @@ async fn account_wide_trust_needs_the_principals_own_allow() {
     assert_eq!(carol["external"], false);
     let reason = carol["reason"].as_str().unwrap();
     assert!(
-        reason.contains("delegates to its account") && reason.contains(&hop),
+        reason.contains("trusts its whole account") && reason.contains(&hop),
         "{reason}"
     );
     let kinds: Vec<&str> = carol["statements"]

@@ -261,9 +261,22 @@ fn describe(refs: &[StatementRef], kind: super::DocumentKind) -> String {
                 .as_deref()
                 .map(|s| format!(" \"{s}\""))
                 .unwrap_or_default();
+            let holder = r
+                .source
+                .attached_to
+                .as_deref()
+                .map(|h| format!(" of {h}"))
+                .unwrap_or_default();
             match kind {
                 super::DocumentKind::Trust => format!("statement {}{sid}", r.index),
-                _ => format!("{} statement {}{sid}", r.source.policy, r.index),
+                super::DocumentKind::Inline => format!(
+                    "inline policy {}{holder}, statement {}{sid}",
+                    r.source.policy, r.index
+                ),
+                _ => format!(
+                    "managed policy {}{holder}, statement {}{sid}",
+                    r.source.policy, r.index
+                ),
             }
         })
         .collect::<Vec<_>>()
@@ -379,10 +392,13 @@ pub fn analyze_trust(
         let mut reason = if by_name_alone {
             format!("The trust policy allows this principal by name ({trust_part}).")
         } else {
-            let why = if external {
-                "as a principal of another account it also needs"
+            let (named, why) = if external {
+                (
+                    "allows it",
+                    "as a principal of another account it also needs",
+                )
             } else {
-                "the trust policy delegates to its account, so it also needs"
+                ("trusts its whole account", "so it also needs")
             };
             let identity_part = [super::DocumentKind::Inline, super::DocumentKind::Managed]
                 .into_iter()
@@ -391,7 +407,7 @@ pub fn analyze_trust(
                 .collect::<Vec<_>>()
                 .join(", ");
             format!(
-                "The trust policy allows it ({trust_part}); {why} its own identity policy's allow of sts:AssumeRole on the role ({identity_part})."
+                "The trust policy {named} ({trust_part}); {why} its own identity policy to allow sts:AssumeRole on the role, which it does ({identity_part})."
             )
         };
         reason.push_str(&condition_note(conditional, &keys));

@@ -102,12 +102,14 @@ fn account_trust_needs_the_identity_allow_and_a_deny_excludes() {
     );
     let alice = &found[0];
     assert!(
-        alice.reason.contains("delegates to its account"),
+        alice.reason.contains("trusts its whole account"),
         "{}",
         alice.reason
     );
     assert!(
-        alice.reason.contains("p0 statement 0 \"Hop\""),
+        alice
+            .reason
+            .contains("inline policy p0 of user/alice, statement 0 \"Hop\""),
         "{}",
         alice.reason
     );
