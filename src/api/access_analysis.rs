@@ -212,7 +212,8 @@ impl EffectivePermissionsResponse {
 }
 
 /// Who can assume this role: every stored user and role session (of this
-/// account and of the accounts the trust policy names) for which the policy
+/// account and of the accounts the trust policy names; `*` is one public
+/// entry, not every tenant) for which the policy
 /// engine allows `sts:AssumeRole`, from the trust policy and the
 /// principal's own identity policies and boundary, plus the services,
 /// identity providers, accounts and `*` the trust policy names. Principals

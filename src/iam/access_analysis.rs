@@ -6,10 +6,11 @@
 //! `latchkey:AnalyzeAccess` on the analysed role's or user's ARN.
 //!
 //! Trust analysis considers the stored users and roles (as role sessions)
-//! of the role's own account and of every account its trust policy names
-//! (all accounts when it names `"*"`). Listing another account's principals
-//! to the role's owner is intended: they are exactly who can reach the
-//! owner's role from outside, which is what the owner must review.
+//! of the role's own account and of every account its trust policy names.
+//! Listing a named account's principals to the role's owner is intended:
+//! the owner chose to trust that account, and these are exactly who can
+//! reach the role from there. `"*"` is one public entry: it does not
+//! enumerate every tenant.
 
 use super::authorize;
 use super::roles::find_role_authorized;
@@ -216,22 +217,21 @@ pub async fn trust_analysis(
     authorize(state, caller, "latchkey:AnalyzeAccess", &role_arn).await?;
     let trust = parse_stored(&role.trust_policy)?;
     let named = named_accounts(&trust);
+    // `"*"` is reported as one public entry; it does not enumerate every
+    // tenant's principals, which would show one account's owner the user
+    // lists of all the others.
     let mut accounts = vec![role.account_id.clone()];
-    if named.everyone {
-        accounts.extend(state.store.list_accounts().await?.into_iter().map(|a| a.id));
-    } else {
-        for id in &named.accounts {
-            if state.store.get_account(id).await?.is_some() {
-                accounts.push(id.clone());
-            }
+    for id in &named.accounts {
+        if state.store.get_account(id).await?.is_some() {
+            accounts.push(id.clone());
         }
-        for id in &named.unique_ids {
-            let account = match state.store.get_user_by_id(id).await? {
-                Some(user) => Some(user.account_id),
-                None => state.store.get_role_by_id(id).await?.map(|r| r.account_id),
-            };
-            accounts.extend(account);
-        }
+    }
+    for id in &named.unique_ids {
+        let account = match state.store.get_user_by_id(id).await? {
+            Some(user) => Some(user.account_id),
+            None => state.store.get_role_by_id(id).await?.map(|r| r.account_id),
+        };
+        accounts.extend(account);
     }
     accounts.sort();
     accounts.dedup();

@@ -457,3 +457,45 @@ async fn effective_permissions_over_a_registered_service() {
     assert_eq!(levels, vec!["Read"]);
     assert_eq!(body["removed"].as_array().unwrap().len(), 4);
 }
+
+#[tokio::test]
+async fn a_public_trust_is_one_external_entry_without_other_tenants() {
+    let app = spawn_app().await;
+    let (other, other_root) = other_account(&app, "tenant").await;
+    let r = app
+        .send_as(
+            &other_root,
+            Method::POST,
+            "/v1/users",
+            Some(&json!({"name": "zed"})),
+        )
+        .await;
+    json_with_status(r, 201).await;
+    let r = app
+        .send_as(
+            &other_root,
+            Method::PUT,
+            "/v1/users/zed/policies/hop",
+            Some(&json!({"document": policy("Allow", "sts:AssumeRole", "*")})),
+        )
+        .await;
+    json_with_status(r, 200).await;
+    app.create_user("yan").await;
+    put_inline(
+        &app,
+        "users",
+        "yan",
+        "hop",
+        policy("Allow", "sts:AssumeRole", "*"),
+    )
+    .await;
+    create_role(&app, "open", trust(json!("*"))).await;
+    let found = analysis(&app, "open").await;
+    let public = find(&found, "*").expect("the public entry");
+    assert_eq!(public["principal_type"], "public");
+    assert_eq!(public["external"], true);
+    // This account's principals are listed (the trust names them too).
+    assert!(find(&found, &format!("arn:aws:iam::{}:user/yan", app.account_id)).is_some());
+    // Another tenant's users are not enumerated.
+    assert!(found.iter().all(|p| p["account_id"] != other), "{found:#?}");
+}
