@@ -4,7 +4,7 @@
 //!
 //! `iam`, `sts` and `latchkey` are built in ([`Catalog::builtin`]); a
 //! platform adds its own services with [`Catalog::register`] (the server's
-//! `POST /v1/services` is meant to feed it). Only *known* services are
+//! `POST /v1/services` feeds it). Only *known* services are
 //! judged: an action of an unknown prefix stays valid, because AWS accepts
 //! any vendor.
 //!
