@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::condition::CompiledCondition;
 use super::context::RequestContext;
 use super::document::{ActionElement, PolicyDocument, PrincipalElement, ResourceElement};
-use super::index::{Index, Query};
+use super::index::{Index, Probe, Query};
 use super::pattern::{arn_colons, ArnPattern, Glob, SplitArn};
 use super::principal::{Grant, Principal, PrincipalMatcher};
 use super::variables::Template;
@@ -85,13 +85,23 @@ impl ResourcePattern {
     fn matches(&self, resource: &SplitArn, ctx: &RequestContext) -> bool {
         match self {
             ResourcePattern::Static(p) => p.matches(resource),
-            // An unresolved variable without default matches nothing (§5.4).
-            ResourcePattern::Vars { text, colons, rest } => match rest.resolve_glob(ctx) {
-                None => false,
-                Some(g) => match colons {
-                    Some(c) => ArnPattern::with_head(text, *c, g, true).matches(resource),
-                    None => g.matches(resource.full),
-                },
+            ResourcePattern::Vars { .. } => self.matches_vars(resource, ctx),
+        }
+    }
+
+    /// Out of line, so that the common static case above inlines into the
+    /// scan loop.
+    #[inline(never)]
+    fn matches_vars(&self, resource: &SplitArn, ctx: &RequestContext) -> bool {
+        let ResourcePattern::Vars { text, colons, rest } = self else {
+            return false;
+        };
+        // An unresolved variable without default matches nothing (§5.4).
+        match rest.resolve_glob(ctx) {
+            None => false,
+            Some(g) => match colons {
+                Some(c) => ArnPattern::with_head(text, *c, g, true).matches(resource),
+                None => g.matches(resource.full),
             },
         }
     }
@@ -141,6 +151,7 @@ impl CompiledStatement {
         }
     }
 
+    #[inline]
     pub(crate) fn resource_matches(&self, resource: &SplitArn, ctx: &RequestContext) -> bool {
         match &self.resources {
             None => true,
@@ -150,6 +161,7 @@ impl CompiledStatement {
 
     /// How the statement's Principal names the caller. Identity-side
     /// statements carry no Principal and always apply to their owner.
+    #[inline]
     pub(crate) fn principal_grant(&self, who: &Principal) -> Option<Grant> {
         match &self.principal {
             None => match self.source {
@@ -165,6 +177,7 @@ impl CompiledStatement {
         }
     }
 
+    #[inline]
     pub(crate) fn conditions_hold(&self, ctx: &RequestContext) -> bool {
         self.conditions.iter().all(|c| c.eval(ctx))
     }
@@ -283,16 +296,35 @@ impl CompiledPolicy {
         self.statements.len()
     }
 
-    /// Calls `f` on every statement of `effect` that may match `q`, until
-    /// `f` returns true. A statement may be offered more than once.
+    /// The index buckets `q` hits, for the deny and the allow pass.
+    #[inline]
+    pub(crate) fn probe(&self, q: &Query) -> PolicyProbe<'_> {
+        PolicyProbe {
+            policy: self,
+            probe: self.index.probe(q),
+        }
+    }
+}
+
+/// A policy with the index buckets one request hits.
+#[derive(Clone, Copy)]
+pub(crate) struct PolicyProbe<'p> {
+    pub(crate) policy: &'p CompiledPolicy,
+    probe: Probe<'p>,
+}
+
+impl<'p> PolicyProbe<'p> {
+    /// Calls `f` on every statement of `effect` that may match the query,
+    /// until `f` returns true. A statement may be offered more than once.
+    #[inline]
     pub(crate) fn candidates(
         &self,
         effect: Effect,
-        q: &Query,
-        mut f: impl FnMut(&CompiledStatement) -> bool,
+        mut f: impl FnMut(&'p CompiledStatement) -> bool,
     ) -> bool {
-        self.index
-            .candidates(effect, q, |i| f(&self.statements[i as usize]))
+        let statements = &self.policy.statements;
+        self.probe
+            .candidates(effect, |i| f(&statements[i as usize]))
     }
 }
 
