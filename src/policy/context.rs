@@ -58,9 +58,15 @@ struct Entry {
 /// The address `values` holds, if it is one value that reads as one.
 fn single_ip(values: &[String]) -> Option<IpAddr> {
     let [v] = values else { return None };
-    // Cheap gate: only text starting like an address is worth parsing.
-    let first = v.trim_start().bytes().next()?;
-    if first.is_ascii_hexdigit() || first == b':' {
+    // Every context build inserts a dozen values (times, ARNs, account
+    // ids): only text made of address characters, with a dot or colon, is
+    // worth a parse (an address may carry a /prefix, and spaces are trimmed).
+    let t = v.trim();
+    let shaped = t.len() <= 64
+        && t.bytes().any(|b| b == b'.' || b == b':')
+        && t.bytes()
+            .all(|b| b.is_ascii_hexdigit() || matches!(b, b'.' | b':' | b'/'));
+    if shaped {
         super::condition::values::parse_ip(v)
     } else {
         None
@@ -111,7 +117,11 @@ impl RequestContext {
     }
 
     fn rebuild_slots(&mut self) {
-        let want = (self.entries.len() * 2).next_power_of_two().max(8);
+        self.rebuild_slots_to((self.entries.len() * 2).next_power_of_two());
+    }
+
+    fn rebuild_slots_to(&mut self, want: usize) {
+        let want = want.max(8);
         self.slots.clear();
         self.slots.resize(want, EMPTY);
         let mask = want - 1;
@@ -148,6 +158,15 @@ impl RequestContext {
                 i = (i + 1) & mask;
             }
             self.slots[i] = (self.entries.len() - 1) as u32;
+        }
+    }
+
+    /// Room for `additional` more keys without growing.
+    pub fn reserve(&mut self, additional: usize) {
+        self.entries.reserve(additional);
+        if (self.entries.len() + additional) * 2 > self.slots.len() {
+            let want = ((self.entries.len() + additional) * 2).next_power_of_two();
+            self.rebuild_slots_to(want);
         }
     }
 
@@ -288,6 +307,20 @@ mod tests {
         assert_eq!(ctx.get_key_ip(&key).unwrap().1, None);
         ctx.insert("aws:userid", "AIDAEXAMPLE");
         assert_eq!(ctx.get_key_ip(&KeyName::new("aws:userid")).unwrap().1, None);
+    }
+
+    #[test]
+    fn reserve_keeps_lookups_working() {
+        let mut ctx = RequestContext::new();
+        ctx.insert("a:one", "1");
+        ctx.reserve(20);
+        for i in 0..20 {
+            ctx.insert(&format!("k:{i}"), i.to_string());
+        }
+        ctx.reserve(3);
+        assert_eq!(ctx.get_single("A:ONE"), Some("1"));
+        assert_eq!(ctx.get_single("k:19"), Some("19"));
+        assert_eq!(ctx.iter().count(), 21);
     }
 
     #[test]
