@@ -177,6 +177,15 @@ impl CompiledStatement {
         }
     }
 
+    /// Conditions and resource variables are the only readers of the context.
+    fn uses_context(&self) -> bool {
+        !self.conditions.is_empty()
+            || self.resources.as_ref().is_some_and(|(_, pats)| {
+                pats.iter()
+                    .any(|p| matches!(p, ResourcePattern::Vars { .. }))
+            })
+    }
+
     #[inline]
     pub(crate) fn conditions_hold(&self, ctx: &RequestContext) -> bool {
         self.conditions.iter().all(|c| c.eval(ctx))
@@ -243,6 +252,7 @@ pub struct CompiledPolicy {
     source: PolicySource,
     statements: Vec<CompiledStatement>,
     index: Index,
+    uses_context: bool,
 }
 
 impl CompiledPolicy {
@@ -277,10 +287,12 @@ impl CompiledPolicy {
 
     fn from_statements(source: PolicySource, statements: Vec<CompiledStatement>) -> Self {
         let index = Index::build(&statements);
+        let uses_context = statements.iter().any(CompiledStatement::uses_context);
         CompiledPolicy {
             source,
             statements,
             index,
+            uses_context,
         }
     }
 
@@ -290,6 +302,13 @@ impl CompiledPolicy {
 
     pub fn kind(&self) -> SourceKind {
         self.source.kind
+    }
+
+    /// Whether any statement reads the request context (a condition, or a
+    /// policy variable in a resource). When none does, a decision over
+    /// this policy is the same for every context.
+    pub fn uses_context(&self) -> bool {
+        self.uses_context
     }
 
     pub fn statement_count(&self) -> usize {
@@ -338,6 +357,37 @@ mod tests {
     fn compiled_policy_is_shareable() {
         assert_send_sync::<CompiledPolicy>();
         assert_send_sync::<Arc<CompiledPolicy>>();
+    }
+
+    #[test]
+    fn knows_whether_the_context_can_matter() {
+        let src = || PolicySource::new(SourceKind::Identity, "p");
+        let doc = |extra: &str, resource: &str| {
+            format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/*"}},{{"Effect":"Deny","Action":"*","Resource":"{resource}"{extra}}}]}}"#
+            )
+        };
+        let compiled = |extra: &str, resource: &str| {
+            CompiledPolicy::from_json(&doc(extra, resource), src()).unwrap()
+        };
+        assert!(!compiled("", "*").uses_context());
+        assert!(compiled(
+            r#","Condition":{"Bool":{"aws:SecureTransport":"false"}}"#,
+            "*"
+        )
+        .uses_context());
+        assert!(compiled("", "arn:aws:s3:::b/${aws:username}/*").uses_context());
+        // Version 2008-10-17 leaves variables literal.
+        let old = r#"{"Version":"2008-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"arn:aws:s3:::b/${aws:username}"}}"#;
+        assert!(!CompiledPolicy::from_json(old, src())
+            .unwrap()
+            .uses_context());
+        let parts = [
+            &compiled("", "*"),
+            &compiled(r#","Condition":{"Null":{"k":"true"}}"#, "*"),
+        ];
+        assert!(CompiledPolicy::merge(src(), &parts).uses_context());
+        assert!(!CompiledPolicy::merge(src(), &parts[..1]).uses_context());
     }
 
     #[test]
