@@ -3,24 +3,34 @@
 # POST /v1/users and POST /v1/authorize, each for DURATION seconds with
 # CONNECTIONS connections (wrk, 2 threads). Bounded in time; only 127.0.0.1.
 #   scripts/load.sh [DURATION] [CONNECTIONS]
-# ONLY=authorize (or healthz, get, post) runs one endpoint, e.g. for a profile.
+# ONLY=authorize (or healthz, get, post) runs one endpoint, e.g. for a profile;
+# ONLY='healthz|authorize' runs those two.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-10}
 CONNECTIONS=${2:-16}
 PORT=${LOAD_PORT:-18399}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
-cargo build --release --quiet
+# Other worktrees may share CARGO_TARGET_DIR and rebuild the binary while
+# this runs: measure a private copy. LATCHKEY_BIN=path measures that
+# binary instead of building (to compare two builds).
+WORK=$(mktemp -d)
+BIN="$WORK/latchkey"
+if [ -z "${LATCHKEY_BIN:-}" ]; then
+  cargo build --release --quiet
+  LATCHKEY_BIN="${CARGO_TARGET_DIR:-target}/release/latchkey"
+fi
+cp "$LATCHKEY_BIN" "$BIN"
 DATA=$(mktemp -d)
 AK=AKIALOADTESTROOT0001
 SK=loadtest/secret/0000000000000000000000000
 LATCHKEY_ROOT_ACCESS_KEY_ID=$AK LATCHKEY_ROOT_SECRET_ACCESS_KEY=$SK RUST_LOG=warn \
-  ./target/release/latchkey serve --bind 127.0.0.1:$PORT --data-dir "$DATA" &
+  "$BIN" serve --bind 127.0.0.1:$PORT --data-dir "$DATA" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; rm -rf "$DATA" "$WORK"' EXIT
-WORK=$(mktemp -d)
 U=http://127.0.0.1:$PORT
-for _ in $(seq 50); do curl -sf $U/readyz >/dev/null && break; sleep 0.1; done
+# Up to 30 s: a loaded machine, or a server under valgrind, starts slowly.
+for _ in $(seq 300); do curl -sf $U/readyz >/dev/null && break; sleep 0.1; done
 BASIC="Basic $(printf '%s:%s' $AK $SK | base64 -w0)"
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 curl -sf -u "$AK:$SK" -H 'content-type: application/json' -d '{"name":"alice"}' $U/v1/users >/dev/null
@@ -65,7 +75,7 @@ local f = io.open("$WORK/authorize.json"); wrk.body = f:read("*a"); f:close()
 LUA
 run() { # name, extra wrk args...
   local name=$1; shift
-  if [ -n "${ONLY:-}" ] && ! [[ "$name" == *"$ONLY"* ]]; then return; fi
+  if [ -n "${ONLY:-}" ] && ! [[ "$name" =~ $ONLY ]]; then return; fi
   local out; out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@")
   local rps p50 p99 errors
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')

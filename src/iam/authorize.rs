@@ -264,7 +264,20 @@ pub async fn identity_side(
     caller: &Caller,
     mut context: RequestContext,
 ) -> ApiResult<IdentitySide> {
-    let (policies, session) = match &caller.kind {
+    let (policies, session) = caller_policies(state, caller).await?;
+    add_caller_context(&mut context, caller, &policies.tags, &state.config.region);
+    Ok(IdentitySide {
+        policies,
+        session,
+        context,
+    })
+}
+
+type CallerPolicies = (Arc<PrincipalPolicies>, Option<Arc<Vec<CompiledPolicy>>>);
+
+/// The caller's identity policies and boundary, and its session policies.
+async fn caller_policies(state: &AppState, caller: &Caller) -> ApiResult<CallerPolicies> {
+    Ok(match &caller.kind {
         CallerKind::Root | CallerKind::RootSession { .. } => (empty_policies(), None),
         CallerKind::User { user_id, .. } | CallerKind::UserSession { user_id, .. } => {
             (user_policies(state, user_id).await?, None)
@@ -275,12 +288,6 @@ pub async fn identity_side(
             role_policies(state, role_id).await?,
             session_policies(state, &caller.access_key_id, session)?,
         ),
-    };
-    add_caller_context(&mut context, caller, &policies.tags, &state.config.region);
-    Ok(IdentitySide {
-        policies,
-        session,
-        context,
     })
 }
 
@@ -311,9 +318,11 @@ async fn user_policies(state: &AppState, user_id: &str) -> ApiResult<Arc<Princip
 /// override them. `tags` are the user's or role's; a session's own tags
 /// override them.
 pub fn add_caller_context(ctx: &mut RequestContext, caller: &Caller, tags: &[Tag], region: &str) {
-    let now = time::OffsetDateTime::now_utc();
-    ctx.insert("aws:CurrentTime", crate::domain::format_time(now));
-    ctx.insert("aws:EpochTime", now.unix_timestamp().to_string());
+    // The keys below, without growing the table on the way.
+    ctx.reserve(16 + tags.len());
+    let (current_time, epoch_time) = time_keys(time::OffsetDateTime::now_utc());
+    ctx.insert("aws:CurrentTime", current_time);
+    ctx.insert("aws:EpochTime", epoch_time);
     ctx.insert("aws:SecureTransport", caller.secure_transport.to_string());
     ctx.insert("aws:PrincipalArn", caller.principal_arn());
     ctx.insert("aws:PrincipalAccount", caller.account_id.clone());
@@ -342,6 +351,25 @@ pub fn add_caller_context(ctx: &mut RequestContext, caller: &Caller, tags: &[Tag
             ctx.insert(&format!("aws:PrincipalTag/{}", tag.key), tag.value.clone());
         }
     }
+}
+
+/// `aws:CurrentTime` and `aws:EpochTime` for `now`. They change once a
+/// second, so each worker thread formats them once per second and clones
+/// them for the other requests of that second.
+fn time_keys(now: time::OffsetDateTime) -> (String, String) {
+    thread_local! {
+        static LAST: std::cell::RefCell<(i64, String, String)> =
+            const { std::cell::RefCell::new((i64::MIN, String::new(), String::new())) };
+    }
+    let second = now.unix_timestamp();
+    LAST.with_borrow_mut(|(at, current, epoch)| {
+        if *at != second {
+            *at = second;
+            *current = crate::domain::format_time(now);
+            *epoch = second.to_string();
+        }
+        (current.clone(), epoch.clone())
+    })
 }
 
 pub fn engine_principal(caller: &Caller) -> Principal {
@@ -381,7 +409,28 @@ async fn with_request<R>(
     question: Question<'_>,
     judge: impl FnOnce(&EvaluationRequest) -> R,
 ) -> ApiResult<R> {
-    let side = identity_side(state, caller, question.context.unwrap_or_default()).await?;
+    let (policies, session) = caller_policies(state, caller).await?;
+    let mut context = question.context.unwrap_or_default();
+    // Only conditions and policy variables read the context: when no policy
+    // of this decision has any, the caller's keys (a dozen strings, the
+    // clock formatted) cannot change it and are not built.
+    let uses_context = policies.identity.uses_context()
+        || policies.boundary.as_ref().is_some_and(|b| b.uses_context())
+        || session
+            .iter()
+            .flat_map(|s| s.iter())
+            .any(|p| p.uses_context())
+        || question
+            .resource_policy
+            .is_some_and(|(p, _)| p.uses_context());
+    if uses_context {
+        add_caller_context(&mut context, caller, &policies.tags, &state.config.region);
+    }
+    let side = IdentitySide {
+        policies,
+        session,
+        context,
+    };
     let identity = side.identity();
     let session = side.session();
     let principal = engine_principal(caller);
@@ -444,5 +493,26 @@ pub async fn authorize(
     match denial {
         None => Ok(()),
         Some(message) => Err(ApiError::AccessDenied(message)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_keys_follow_the_clock_second_by_second() {
+        let base = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        for offset_ms in [0, 400, 999, 1_000, 1_500, 61_000, -5_000] {
+            let t = base + time::Duration::milliseconds(offset_ms);
+            assert_eq!(
+                time_keys(t),
+                (
+                    crate::domain::format_time(t),
+                    t.unix_timestamp().to_string()
+                ),
+                "{offset_ms}"
+            );
+        }
     }
 }

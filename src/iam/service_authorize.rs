@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 use super::authorize::{decide, Question};
 use super::simulate::{ContextEntry, EvaluateMatchedStatement};
 use crate::auth::authenticate::resolve_access_key;
-use crate::auth::sigv4::{parse_claim, verify, SignedRequest};
+use crate::auth::sigv4::{parse_claim, SignedRequest};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::policy::{CompiledPolicy, PolicyDocument, PolicySource, RequestContext, SourceKind};
@@ -176,14 +176,10 @@ async fn identify(state: &AppState, req: &AuthorizeRequest) -> ApiResult<Caller>
                 resolve_access_key(state, &claim.access_key_id, claim.security_token.as_deref())
                     .await
                     .map_err(subject_error)?;
-            verify(
-                &signed,
-                &claim,
-                resolved.secret.expose(),
-                time::OffsetDateTime::now_utc(),
-            )
-            .map_err(ApiError::from)
-            .map_err(subject_error)?;
+            resolved
+                .verify(&signed, &claim, time::OffsetDateTime::now_utc())
+                .map_err(ApiError::from)
+                .map_err(subject_error)?;
             Ok(resolved.caller.clone())
         }
         (None, Some(creds)) => {

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::condition::CompiledCondition;
 use super::context::RequestContext;
 use super::document::{ActionElement, PolicyDocument, PrincipalElement, ResourceElement};
-use super::index::{Index, Query};
+use super::index::{Index, Probe, Query};
 use super::pattern::{arn_colons, ArnPattern, Glob, SplitArn};
 use super::principal::{Grant, Principal, PrincipalMatcher};
 use super::variables::Template;
@@ -85,13 +85,23 @@ impl ResourcePattern {
     fn matches(&self, resource: &SplitArn, ctx: &RequestContext) -> bool {
         match self {
             ResourcePattern::Static(p) => p.matches(resource),
-            // An unresolved variable without default matches nothing (§5.4).
-            ResourcePattern::Vars { text, colons, rest } => match rest.resolve_glob(ctx) {
-                None => false,
-                Some(g) => match colons {
-                    Some(c) => ArnPattern::with_head(text, *c, g, true).matches(resource),
-                    None => g.matches(resource.full),
-                },
+            ResourcePattern::Vars { .. } => self.matches_vars(resource, ctx),
+        }
+    }
+
+    /// Out of line, so that the common static case above inlines into the
+    /// scan loop.
+    #[inline(never)]
+    fn matches_vars(&self, resource: &SplitArn, ctx: &RequestContext) -> bool {
+        let ResourcePattern::Vars { text, colons, rest } = self else {
+            return false;
+        };
+        // An unresolved variable without default matches nothing (§5.4).
+        match rest.resolve_glob(ctx) {
+            None => false,
+            Some(g) => match colons {
+                Some(c) => ArnPattern::with_head(text, *c, g, true).matches(resource),
+                None => g.matches(resource.full),
             },
         }
     }
@@ -141,6 +151,7 @@ impl CompiledStatement {
         }
     }
 
+    #[inline]
     pub(crate) fn resource_matches(&self, resource: &SplitArn, ctx: &RequestContext) -> bool {
         match &self.resources {
             None => true,
@@ -150,6 +161,7 @@ impl CompiledStatement {
 
     /// How the statement's Principal names the caller. Identity-side
     /// statements carry no Principal and always apply to their owner.
+    #[inline]
     pub(crate) fn principal_grant(&self, who: &Principal) -> Option<Grant> {
         match &self.principal {
             None => match self.source {
@@ -165,6 +177,16 @@ impl CompiledStatement {
         }
     }
 
+    /// Conditions and resource variables are the only readers of the context.
+    fn uses_context(&self) -> bool {
+        !self.conditions.is_empty()
+            || self.resources.as_ref().is_some_and(|(_, pats)| {
+                pats.iter()
+                    .any(|p| matches!(p, ResourcePattern::Vars { .. }))
+            })
+    }
+
+    #[inline]
     pub(crate) fn conditions_hold(&self, ctx: &RequestContext) -> bool {
         self.conditions.iter().all(|c| c.eval(ctx))
     }
@@ -230,6 +252,7 @@ pub struct CompiledPolicy {
     source: PolicySource,
     statements: Vec<CompiledStatement>,
     index: Index,
+    uses_context: bool,
 }
 
 impl CompiledPolicy {
@@ -264,10 +287,12 @@ impl CompiledPolicy {
 
     fn from_statements(source: PolicySource, statements: Vec<CompiledStatement>) -> Self {
         let index = Index::build(&statements);
+        let uses_context = statements.iter().any(CompiledStatement::uses_context);
         CompiledPolicy {
             source,
             statements,
             index,
+            uses_context,
         }
     }
 
@@ -279,20 +304,46 @@ impl CompiledPolicy {
         self.source.kind
     }
 
+    /// Whether any statement reads the request context (a condition, or a
+    /// policy variable in a resource). When none does, a decision over
+    /// this policy is the same for every context.
+    pub fn uses_context(&self) -> bool {
+        self.uses_context
+    }
+
     pub fn statement_count(&self) -> usize {
         self.statements.len()
     }
 
-    /// Calls `f` on every statement of `effect` that may match `q`, until
-    /// `f` returns true. A statement may be offered more than once.
+    /// The index buckets `q` hits, for the deny and the allow pass.
+    #[inline]
+    pub(crate) fn probe(&self, q: &Query) -> PolicyProbe<'_> {
+        PolicyProbe {
+            policy: self,
+            probe: self.index.probe(q),
+        }
+    }
+}
+
+/// A policy with the index buckets one request hits.
+#[derive(Clone, Copy)]
+pub(crate) struct PolicyProbe<'p> {
+    pub(crate) policy: &'p CompiledPolicy,
+    probe: Probe<'p>,
+}
+
+impl<'p> PolicyProbe<'p> {
+    /// Calls `f` on every statement of `effect` that may match the query,
+    /// until `f` returns true. A statement may be offered more than once.
+    #[inline]
     pub(crate) fn candidates(
         &self,
         effect: Effect,
-        q: &Query,
-        mut f: impl FnMut(&CompiledStatement) -> bool,
+        mut f: impl FnMut(&'p CompiledStatement) -> bool,
     ) -> bool {
-        self.index
-            .candidates(effect, q, |i| f(&self.statements[i as usize]))
+        let statements = &self.policy.statements;
+        self.probe
+            .candidates(effect, |i| f(&statements[i as usize]))
     }
 }
 
@@ -306,6 +357,37 @@ mod tests {
     fn compiled_policy_is_shareable() {
         assert_send_sync::<CompiledPolicy>();
         assert_send_sync::<Arc<CompiledPolicy>>();
+    }
+
+    #[test]
+    fn knows_whether_the_context_can_matter() {
+        let src = || PolicySource::new(SourceKind::Identity, "p");
+        let doc = |extra: &str, resource: &str| {
+            format!(
+                r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/*"}},{{"Effect":"Deny","Action":"*","Resource":"{resource}"{extra}}}]}}"#
+            )
+        };
+        let compiled = |extra: &str, resource: &str| {
+            CompiledPolicy::from_json(&doc(extra, resource), src()).unwrap()
+        };
+        assert!(!compiled("", "*").uses_context());
+        assert!(compiled(
+            r#","Condition":{"Bool":{"aws:SecureTransport":"false"}}"#,
+            "*"
+        )
+        .uses_context());
+        assert!(compiled("", "arn:aws:s3:::b/${aws:username}/*").uses_context());
+        // Version 2008-10-17 leaves variables literal.
+        let old = r#"{"Version":"2008-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"arn:aws:s3:::b/${aws:username}"}}"#;
+        assert!(!CompiledPolicy::from_json(old, src())
+            .unwrap()
+            .uses_context());
+        let parts = [
+            &compiled("", "*"),
+            &compiled(r#","Condition":{"Null":{"k":"true"}}"#, "*"),
+        ];
+        assert!(CompiledPolicy::merge(src(), &parts).uses_context());
+        assert!(!CompiledPolicy::merge(src(), &parts[..1]).uses_context());
     }
 
     #[test]

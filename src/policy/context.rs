@@ -11,6 +11,7 @@
 //! open-addressing table with the precomputed hash, and one comparison.
 
 use std::fmt;
+use std::net::IpAddr;
 
 use super::fasthash::{hash_bytes, process_seed};
 
@@ -48,6 +49,28 @@ struct Entry {
     hash: u64,
     key: String,
     values: ContextValues,
+    /// A single value read as an IP address, once per request rather than
+    /// once per IpAddress condition (aws:SourceIp is tested by most
+    /// guardrail policies).
+    ip: Option<IpAddr>,
+}
+
+/// The address `values` holds, if it is one value that reads as one.
+fn single_ip(values: &[String]) -> Option<IpAddr> {
+    let [v] = values else { return None };
+    // Every context build inserts a dozen values (times, ARNs, account
+    // ids): only text made of address characters, with a dot or colon, is
+    // worth a parse (an address may carry a /prefix, and spaces are trimmed).
+    let t = v.trim();
+    let shaped = t.len() <= 64
+        && t.bytes().any(|b| b == b'.' || b == b':')
+        && t.bytes()
+            .all(|b| b.is_ascii_hexdigit() || matches!(b, b'.' | b':' | b'/'));
+    if shaped {
+        super::condition::values::parse_ip(v)
+    } else {
+        None
+    }
 }
 
 const EMPTY: u32 = u32::MAX;
@@ -94,7 +117,11 @@ impl RequestContext {
     }
 
     fn rebuild_slots(&mut self) {
-        let want = (self.entries.len() * 2).next_power_of_two().max(8);
+        self.rebuild_slots_to((self.entries.len() * 2).next_power_of_two());
+    }
+
+    fn rebuild_slots_to(&mut self, want: usize) {
+        let want = want.max(8);
         self.slots.clear();
         self.slots.resize(want, EMPTY);
         let mask = want - 1;
@@ -110,11 +137,18 @@ impl RequestContext {
     fn set(&mut self, key: &str, values: ContextValues) {
         let key = key.to_ascii_lowercase();
         let hash = key_hash(&key);
+        let ip = single_ip(&values);
         if let Some(n) = self.find(hash, &key) {
             self.entries[n].values = values;
+            self.entries[n].ip = ip;
             return;
         }
-        self.entries.push(Entry { hash, key, values });
+        self.entries.push(Entry {
+            hash,
+            key,
+            values,
+            ip,
+        });
         if self.entries.len() * 2 > self.slots.len() {
             self.rebuild_slots();
         } else {
@@ -124,6 +158,15 @@ impl RequestContext {
                 i = (i + 1) & mask;
             }
             self.slots[i] = (self.entries.len() - 1) as u32;
+        }
+    }
+
+    /// Room for `additional` more keys without growing.
+    pub fn reserve(&mut self, additional: usize) {
+        self.entries.reserve(additional);
+        if (self.entries.len() + additional) * 2 > self.slots.len() {
+            let want = ((self.entries.len() + additional) * 2).next_power_of_two();
+            self.rebuild_slots_to(want);
         }
     }
 
@@ -155,6 +198,16 @@ impl RequestContext {
     pub(crate) fn get_key(&self, key: &KeyName) -> Option<&[String]> {
         self.find(key.hash, &key.text)
             .map(|n| self.entries[n].values.as_slice())
+    }
+
+    /// `get_key`, with the value already read as an IP address when the key
+    /// has one value and it is one.
+    #[inline]
+    pub(crate) fn get_key_ip(&self, key: &KeyName) -> Option<(&[String], Option<IpAddr>)> {
+        self.find(key.hash, &key.text).map(|n| {
+            let e = &self.entries[n];
+            (e.values.as_slice(), e.ip)
+        })
     }
 
     /// Looks a key up by a name that is already lower-cased.
@@ -238,6 +291,36 @@ mod tests {
         );
         assert!(ctx.get("aws:username").is_none());
         assert!(ctx.get_key(&KeyName::new("aws:username")).is_none());
+    }
+
+    #[test]
+    fn single_addresses_are_parsed_once_and_follow_replacement() {
+        let mut ctx = RequestContext::new();
+        let key = KeyName::new("aws:SourceIp");
+        ctx.insert("aws:SourceIp", "10.1.2.3");
+        assert_eq!(ctx.get_key_ip(&key).unwrap().1, "10.1.2.3".parse().ok());
+        ctx.insert("AWS:SOURCEIP", "2001:db8::7");
+        assert_eq!(ctx.get_key_ip(&key).unwrap().1, "2001:db8::7".parse().ok());
+        ctx.insert("aws:sourceip", "not an address");
+        assert_eq!(ctx.get_key_ip(&key).unwrap().1, None);
+        ctx.insert_many("aws:sourceip", ["10.0.0.1", "10.0.0.2"]);
+        assert_eq!(ctx.get_key_ip(&key).unwrap().1, None);
+        ctx.insert("aws:userid", "AIDAEXAMPLE");
+        assert_eq!(ctx.get_key_ip(&KeyName::new("aws:userid")).unwrap().1, None);
+    }
+
+    #[test]
+    fn reserve_keeps_lookups_working() {
+        let mut ctx = RequestContext::new();
+        ctx.insert("a:one", "1");
+        ctx.reserve(20);
+        for i in 0..20 {
+            ctx.insert(&format!("k:{i}"), i.to_string());
+        }
+        ctx.reserve(3);
+        assert_eq!(ctx.get_single("A:ONE"), Some("1"));
+        assert_eq!(ctx.get_single("k:19"), Some("19"));
+        assert_eq!(ctx.iter().count(), 21);
     }
 
     #[test]

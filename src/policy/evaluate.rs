@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::compile::{CompiledPolicy, CompiledStatement, SourceKind};
+use super::compile::{CompiledPolicy, CompiledStatement, PolicyProbe, SourceKind};
 use super::context::RequestContext;
 use super::index::Query;
 use super::principal::Grant;
@@ -178,19 +178,55 @@ impl Explain {
     }
 }
 
+/// Policies whose index probe a decision keeps: the identity set, the
+/// boundary, a session policy and the resource policy. More (several
+/// session policies) are probed again for the allow pass.
+const PROBES_KEPT: usize = 4;
+
 struct Run<'r, 'a, S> {
     req: &'r EvaluationRequest<'a>,
     q: Query<'r>,
     sink: S,
+    /// Probes of the deny pass, reused by the allow pass.
+    probes: [Option<PolicyProbe<'a>>; PROBES_KEPT],
 }
 
-impl<S: Sink> Run<'_, '_, S> {
+impl<'r, 'a, S: Sink> Run<'r, 'a, S> {
+    fn new(req: &'r EvaluationRequest<'a>, q: Query<'r>, sink: S) -> Self {
+        Run {
+            req,
+            q,
+            sink,
+            probes: [None; PROBES_KEPT],
+        }
+    }
+
+    fn probe(&mut self, policy: &'a CompiledPolicy) -> PolicyProbe<'a> {
+        let mut free = None;
+        for slot in &mut self.probes {
+            match slot {
+                Some(p) if std::ptr::eq(p.policy, policy) => return *p,
+                Some(_) => {}
+                None => {
+                    free = Some(slot);
+                    break;
+                }
+            }
+        }
+        let p = policy.probe(&self.q);
+        if let Some(slot) = free {
+            *slot = Some(p);
+        }
+        p
+    }
+
     /// The strongest grant among applicable statements of `effect`.
-    fn scan(&mut self, policy: &CompiledPolicy, effect: Effect) -> Option<Grant> {
+    fn scan(&mut self, policy: &'a CompiledPolicy, effect: Effect) -> Option<Grant> {
+        let probe = self.probe(policy);
         let (q, req, sink) = (&self.q, self.req, &mut self.sink);
         let ctx = req.context;
         let mut best: Option<Grant> = None;
-        policy.candidates(effect, q, |st| {
+        probe.candidates(effect, |st| {
             if !st.action_matches(q.action) || !st.resource_matches(&q.resource, ctx) {
                 return false;
             }
@@ -209,9 +245,9 @@ impl<S: Sink> Run<'_, '_, S> {
         best
     }
 
-    fn any(&mut self, policies: &[&CompiledPolicy], effect: Effect) -> bool {
+    fn any(&mut self, policies: &[&'a CompiledPolicy], effect: Effect) -> bool {
         let mut found = false;
-        for p in policies {
+        for &p in policies {
             found |= self.scan(p, effect).is_some();
             if found && !S::EXPLAIN {
                 break;
@@ -386,11 +422,7 @@ fn with_query<R>(req: &EvaluationRequest, f: impl FnOnce(Query) -> R) -> R {
 /// Decides and explains.
 pub fn evaluate(req: &EvaluationRequest) -> Evaluation {
     with_query(req, |q| {
-        let mut run = Run {
-            req,
-            q,
-            sink: Explain::default(),
-        };
+        let mut run = Run::new(req, q, Explain::default());
         let (decision, decided_by) = run.decide();
         run.sink.end_scan();
         let mut missing = std::mem::take(&mut run.sink.missing);
@@ -407,12 +439,12 @@ pub fn evaluate(req: &EvaluationRequest) -> Evaluation {
 /// Decides only: the hot path.
 pub fn is_allowed(req: &EvaluationRequest) -> bool {
     with_query(req, |q| {
-        let mut run = Run { req, q, sink: () };
+        let mut run = Run::new(req, q, ());
         run.decide().0 == Decision::Allowed
     })
 }
 
 /// Decision and deciding layer without the explanation.
 pub fn decide(req: &EvaluationRequest) -> (Decision, Layer) {
-    with_query(req, |q| Run { req, q, sink: () }.decide())
+    with_query(req, |q| Run::new(req, q, ()).decide())
 }

@@ -59,7 +59,7 @@ impl Hasher for IdHasher {
     }
 }
 
-type Map = HashMap<u64, Vec<u32>, BuildHasherDefault<IdHasher>>;
+type Map = HashMap<u64, Bucket, BuildHasherDefault<IdHasher>>;
 
 /// A request, prepared once for all layers.
 pub(crate) struct Query<'a> {
@@ -95,18 +95,66 @@ impl<'a> Query<'a> {
     }
 }
 
+/// Statement numbers filed under one key, denies first: the deny pass and
+/// the allow pass of a decision share one probe.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Index {
-    /// [deny, allow]: statement numbers, for small sets.
-    linear: [Vec<u32>; 2],
-    map: Option<[Map; 2]>,
-    /// Per map, one bit per key (by its top six bits): most probes are for
-    /// keys no statement uses, and this answers them without touching the map.
-    present: [u64; 2],
+pub(crate) struct Bucket {
+    ids: Vec<u32>,
+    allow_from: usize,
 }
 
-fn bloom_bit(key: u64) -> u64 {
-    1 << (key >> 58)
+static NO_BUCKET: Bucket = Bucket {
+    ids: Vec::new(),
+    allow_from: 0,
+};
+
+impl Bucket {
+    fn new(deny: Vec<u32>, allow: Vec<u32>) -> Bucket {
+        let allow_from = deny.len();
+        let mut ids = deny;
+        ids.extend(allow);
+        Bucket { ids, allow_from }
+    }
+
+    #[inline]
+    fn of(&self, effect: Effect) -> &[u32] {
+        match effect {
+            Effect::Deny => &self.ids[..self.allow_from],
+            Effect::Allow => &self.ids[self.allow_from..],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Index {
+    /// Every statement, for small sets.
+    linear: Bucket,
+    map: Option<Map>,
+    /// One bit per key (by its top seven bits): most probes are for keys no
+    /// statement uses, and this answers them without touching the map.
+    present: u128,
+}
+
+/// The buckets one query hits in one index, looked up once per decision.
+#[derive(Clone, Copy)]
+pub(crate) struct Probe<'p> {
+    buckets: [&'p Bucket; 6],
+    len: usize,
+}
+
+impl Probe<'_> {
+    /// Calls `f` on the statement numbers of `effect` until it returns true.
+    #[inline]
+    pub(crate) fn candidates(&self, effect: Effect, mut f: impl FnMut(u32) -> bool) -> bool {
+        self.buckets[..self.len]
+            .iter()
+            .any(|b| b.of(effect).iter().any(|&i| f(i)))
+    }
+}
+
+#[inline]
+fn bloom_bit(key: u64) -> u128 {
+    1 << (key >> 57)
 }
 
 fn slot(effect: Effect) -> usize {
@@ -152,51 +200,66 @@ fn resource_keys(st: &CompiledStatement) -> Vec<u64> {
 
 impl Index {
     pub(crate) fn build(statements: &[CompiledStatement]) -> Index {
-        let mut index = Index::default();
+        let mut lists: [Vec<u32>; 2] = Default::default();
         for (i, st) in statements.iter().enumerate() {
             if st.actions.is_some() {
-                index.linear[slot(st.effect)].push(i as u32);
+                lists[slot(st.effect)].push(i as u32);
             }
         }
+        let [deny, allow] = lists;
+        let mut index = Index {
+            linear: Bucket::new(deny, allow),
+            ..Index::default()
+        };
         if statements.len() <= LINEAR_MAX {
             return index;
         }
-        let mut maps: [Map; 2] = Default::default();
+        let mut keyed: HashMap<u64, [Vec<u32>; 2], BuildHasherDefault<IdHasher>> =
+            HashMap::default();
         for (i, st) in statements.iter().enumerate() {
-            let map = &mut maps[slot(st.effect)];
             let rkeys = resource_keys(st);
             for a in action_keys(st) {
                 for &r in &rkeys {
                     let key = mix(a, r);
-                    index.present[slot(st.effect)] |= bloom_bit(key);
-                    let list = map.entry(key).or_default();
+                    index.present |= bloom_bit(key);
+                    let list = &mut keyed.entry(key).or_default()[slot(st.effect)];
                     if list.last() != Some(&(i as u32)) {
                         list.push(i as u32);
                     }
                 }
             }
         }
-        index.map = Some(maps);
+        let map = keyed
+            .into_iter()
+            .map(|(key, [deny, allow])| (key, Bucket::new(deny, allow)))
+            .collect();
+        index.map = Some(map);
         index
     }
 
-    pub(crate) fn candidates(
-        &self,
-        effect: Effect,
-        q: &Query,
-        mut f: impl FnMut(u32) -> bool,
-    ) -> bool {
-        let s = slot(effect);
+    #[inline]
+    pub(crate) fn probe(&self, q: &Query) -> Probe<'_> {
+        let mut probe = Probe {
+            buckets: [&NO_BUCKET; 6],
+            len: 0,
+        };
         match &self.map {
-            None => self.linear[s].iter().any(|&i| f(i)),
-            Some(maps) => {
-                let (map, present) = (&maps[s], self.present[s]);
-                q.keys
-                    .iter()
-                    .filter(|&&k| present & bloom_bit(k) != 0)
-                    .filter_map(|k| map.get(k))
-                    .any(|list| list.iter().any(|&i| f(i)))
+            None => {
+                probe.buckets[0] = &self.linear;
+                probe.len = 1;
+            }
+            Some(map) => {
+                for k in &q.keys {
+                    if self.present & bloom_bit(*k) == 0 {
+                        continue;
+                    }
+                    if let Some(b) = map.get(k) {
+                        probe.buckets[probe.len] = b;
+                        probe.len += 1;
+                    }
+                }
             }
         }
+        probe
     }
 }

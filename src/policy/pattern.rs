@@ -234,6 +234,18 @@ pub(crate) fn pattern_head(literal_prefix: &str, fully_literal: bool) -> Option<
         .map(|p| &literal_prefix[..c[4] + 1 + p])
 }
 
+/// Out of line: rare next to the literal and prefix shapes, which then
+/// inline into the scan loop.
+#[inline(never)]
+fn segments_match(segs: &[Glob], rest: &Glob, arn: &SplitArn) -> bool {
+    arn.colons.is_some()
+        && segs
+            .iter()
+            .enumerate()
+            .all(|(i, g)| arn.segment(i).is_some_and(|s| g.matches(s)))
+        && arn.segment(5).is_some_and(|s| rest.matches(s))
+}
+
 /// A segment-wise ARN pattern.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ArnPattern {
@@ -322,14 +334,7 @@ impl ArnPattern {
             ArnPattern::Prefixed { prefix, rest } => {
                 arn.full.starts_with(&**prefix) && rest.matches(&arn.full[prefix.len()..])
             }
-            ArnPattern::Segments { segs, rest } => {
-                arn.colons.is_some()
-                    && segs
-                        .iter()
-                        .enumerate()
-                        .all(|(i, g)| arn.segment(i).is_some_and(|s| g.matches(s)))
-                    && arn.segment(5).is_some_and(|s| rest.matches(s))
-            }
+            ArnPattern::Segments { segs, rest } => segments_match(&segs[..], rest, arn),
         }
     }
 

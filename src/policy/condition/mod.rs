@@ -13,10 +13,10 @@
 //! is why callers must populate typed keys (aws:SourceIp, aws:CurrentTime)
 //! themselves rather than pass them through from clients.
 
+use std::net::IpAddr;
+
 pub(crate) mod operators;
 pub(crate) mod values;
-
-use ipnet::IpNet;
 
 use super::context::{KeyName, RequestContext};
 use super::document::ConditionValue;
@@ -24,7 +24,7 @@ use super::pattern::{ArnPattern, Glob, SplitArn};
 use super::variables::Template;
 use super::PolicyError;
 use operators::{parse_operator, Cmp, Family, Operator, Qualifier};
-use values::{Decimal, Instant};
+use values::{Cidr, Decimal, Instant};
 
 /// A string-valued policy value: fixed, or a template with variables.
 #[derive(Debug, Clone)]
@@ -41,7 +41,7 @@ enum Values {
     Dates(Vec<Instant>),
     Bools(Vec<Text<bool>>),
     Binary(Vec<Vec<u8>>),
-    Nets(Vec<IpNet>),
+    Nets(Vec<Cidr>),
     Arns(Vec<Text<ArnPattern>>),
     Null(Vec<bool>),
 }
@@ -136,7 +136,7 @@ impl CompiledCondition {
             Family::Ip => Values::Nets(
                 texts
                     .iter()
-                    .map(|t| values::parse_net(t).ok_or_else(syntax))
+                    .map(|t| Cidr::parse(t).ok_or_else(syntax))
                     .collect::<Result<_, _>>()?,
             ),
             Family::Null => Values::Null(
@@ -159,8 +159,12 @@ impl CompiledCondition {
         present(ctx.get_key(&self.key)).is_none()
     }
 
+    #[inline]
     pub(crate) fn eval(&self, ctx: &RequestContext) -> bool {
-        let request = present(ctx.get_key(&self.key));
+        let (request, ip) = match ctx.get_key_ip(&self.key) {
+            Some((values, ip)) => (present(Some(values)), ip),
+            None => (None, None),
+        };
         if let Values::Null(expect_null) = &self.values {
             return match self.op.qualifier {
                 // §4.4: a set qualifier on Null makes it constant.
@@ -182,7 +186,7 @@ impl CompiledCondition {
             Qualifier::Single => {
                 let mut any = false;
                 for r in request {
-                    match self.matches_any(r, ctx) {
+                    match self.matches_any(r, ip, ctx) {
                         Some(m) => any |= m,
                         None => return false,
                     }
@@ -192,7 +196,7 @@ impl CompiledCondition {
             Qualifier::ForAnyValue => {
                 let mut any = false;
                 for r in request {
-                    match self.matches_any(r, ctx) {
+                    match self.matches_any(r, ip, ctx) {
                         Some(m) => any |= m != negated,
                         None => return false,
                     }
@@ -201,7 +205,7 @@ impl CompiledCondition {
             }
             Qualifier::ForAllValues => {
                 for r in request {
-                    match self.matches_any(r, ctx) {
+                    match self.matches_any(r, ip, ctx) {
                         Some(m) if m != negated => {}
                         _ => return false,
                     }
@@ -214,7 +218,8 @@ impl CompiledCondition {
     /// Does request value `r` match some policy value (positive sense)?
     /// `None` when `r` cannot be read as the operator's type. A policy value
     /// whose variable is unresolved is null and matches nothing (§5.4).
-    fn matches_any(&self, r: &str, ctx: &RequestContext) -> Option<bool> {
+    /// `ip`: the context's parsed address when the key has the one value `r`.
+    fn matches_any(&self, r: &str, ip: Option<IpAddr>, ctx: &RequestContext) -> Option<bool> {
         Some(match &self.values {
             Values::Strings(ps) => {
                 let ignore = matches!(self.op.family, Family::String { ignore_case: true });
@@ -277,8 +282,11 @@ impl CompiledCondition {
             }
             Values::Binary(ps) => ps.iter().any(|p| p.as_slice() == r.as_bytes()),
             Values::Nets(ps) => {
-                let ip = values::parse_ip(r)?;
-                ps.iter().any(|n| n.contains(&ip))
+                let ip = match ip {
+                    Some(ip) => ip,
+                    None => values::parse_ip(r)?,
+                };
+                ps.iter().any(|n| n.contains(ip))
             }
             Values::Null(_) => false,
         })

@@ -105,6 +105,46 @@ pub(crate) fn parse_net(text: &str) -> Option<IpNet> {
     t.parse::<IpAddr>().ok().map(IpNet::from)
 }
 
+/// A CIDR block as network bits and mask, so that a membership test is one
+/// AND and one comparison (`IpNet::contains` computes the network and
+/// broadcast addresses on every call). As with `IpNet`, an IPv4 block holds
+/// no IPv6 address and the other way round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Cidr {
+    V4 { net: u32, mask: u32 },
+    V6 { net: u128, mask: u128 },
+}
+
+impl Cidr {
+    pub(crate) fn parse(text: &str) -> Option<Cidr> {
+        Some(match parse_net(text)? {
+            IpNet::V4(n) => {
+                let mask = u32::from(n.netmask());
+                Cidr::V4 {
+                    net: u32::from(n.addr()) & mask,
+                    mask,
+                }
+            }
+            IpNet::V6(n) => {
+                let mask = u128::from(n.netmask());
+                Cidr::V6 {
+                    net: u128::from(n.addr()) & mask,
+                    mask,
+                }
+            }
+        })
+    }
+
+    #[inline]
+    pub(crate) fn contains(&self, ip: IpAddr) -> bool {
+        match (*self, ip) {
+            (Cidr::V4 { net, mask }, IpAddr::V4(a)) => u32::from(a) & mask == net,
+            (Cidr::V6 { net, mask }, IpAddr::V6(a)) => u128::from(a) & mask == net,
+            _ => false,
+        }
+    }
+}
+
 /// Dotted-quad IPv4 without the general parser: aws:SourceIp is read on
 /// most requests.
 /// One pass over the bytes: four dot-separated decimal octets of one to
@@ -218,6 +258,17 @@ mod tests {
             assert_eq!(parse_ipv4_fast(bad), None, "{bad}");
         }
         assert_eq!(parse_ip(" 10.0.0.1 "), "10.0.0.1".parse().ok());
+        let ip = |t: &str| parse_ip(t).unwrap();
+        let c = |t: &str| Cidr::parse(t).unwrap();
+        assert!(c("10.9.9.9/8").contains(ip("10.255.0.1")));
+        assert!(!c("10.0.0.0/8").contains(ip("11.0.0.1")));
+        assert!(c("0.0.0.0/0").contains(ip("203.0.113.7")));
+        assert!(c("203.0.113.7").contains(ip("203.0.113.7")));
+        assert!(!c("203.0.113.7").contains(ip("203.0.113.8")));
+        assert!(c("2001:db8::/32").contains(ip("2001:db8:ffff::1")));
+        assert!(!c("2001:db8::/32").contains(ip("2001:db9::1")));
+        assert!(!c("0.0.0.0/0").contains(ip("::ffff:10.0.0.1")));
+        assert!(!c("::/0").contains(ip("10.0.0.1")));
         assert_eq!(parse_bool("TRUE"), Some(true));
         assert_eq!(parse_bool("yes"), None);
         assert_eq!(parse_base64("bXlidWNrZXQ=").unwrap(), b"mybucket");
