@@ -4,10 +4,12 @@
 
 pub mod access_keys;
 pub mod accounts;
+pub mod audit;
 pub mod evaluate;
 pub mod extract;
 pub mod groups;
 pub mod health;
+pub mod metrics;
 pub mod policies;
 pub mod principal_policies;
 pub mod roles;
@@ -44,7 +46,8 @@ use crate::store::ListParams;
         (name = "tags", description = "Tags and permissions boundaries of users, roles and policies"),
         (name = "decisions", description = "Simulation and authorization decisions"),
         (name = "sts", description = "Temporary credentials: assume-role, session tokens, login, caller identity, and a role's sessions"),
-        (name = "health", description = "Probes")
+        (name = "audit", description = "The audit trail"),
+        (name = "health", description = "Probes and metrics")
     )
 )]
 pub struct ApiDoc;
@@ -82,6 +85,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     principal_policies::configure(cfg);
     tags::configure(cfg);
     sts::configure(cfg);
+    audit::configure(cfg);
 }
 
 /// The OpenAPI document, collected from the registered handlers.
@@ -92,6 +96,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .service(utoipa_actix_web::scope("/v1").configure(configure))
         .service(health::healthz)
         .service(health::readyz)
+        .service(metrics::metrics)
         .split_for_parts();
     api
 }

@@ -6,6 +6,7 @@
 pub mod access_keys;
 pub mod accounts;
 pub mod attachments;
+pub mod audit;
 pub mod groups;
 pub mod inline_policies;
 pub mod login_profiles;
@@ -135,7 +136,7 @@ pub fn encode_marker(sort_key: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sort_key.as_bytes())
 }
 
-fn decode_marker(marker: &str) -> ApiResult<String> {
+pub(crate) fn decode_marker(marker: &str) -> ApiResult<String> {
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(marker)
         .ok()

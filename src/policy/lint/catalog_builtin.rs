@@ -209,6 +209,7 @@ W DeleteAccount account
 R GetAccount account
 L ListAccounts -
 R ReadAudit -
+R ReadMetrics -
 R ValidatePolicy -
 ";
 
