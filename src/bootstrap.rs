@@ -58,6 +58,10 @@ pub async fn bootstrap(state: &AppState, config: &Config) -> anyhow::Result<()> 
     crate::auth::crypto::write_private_file(&path, text.as_bytes())?;
     let event = AuditEvent::system("latchkey:Bootstrap", &format!("arn:aws:iam::{}:root", account.id))
         .params(json!({"account_id": account.id, "root_access_key_id": key.key.access_key_id}));
+    let event = AuditEvent {
+        account_id: Some(account.id.clone()),
+        ..event
+    };
     state
         .store
         .audited(event, async |tx| {

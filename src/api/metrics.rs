@@ -9,12 +9,12 @@ use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorResponse};
 use crate::state::AppState;
 
-/// Prometheus metrics (text exposition format 0.0.4).
+/// Prometheus metrics, in the OpenMetrics text format.
 ///
 /// Permissions: none by default; `latchkey:ReadMetrics` on `*` when the
 /// server runs with `LATCHKEY_METRICS_REQUIRE_AUTH=true`.
 #[utoipa::path(tag = "health", security((), ("basic" = []), ("sigv4" = [])), responses(
-    (status = 200, description = "Prometheus text", content_type = "text/plain", body = String),
+    (status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text", body = String),
     (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse)))]
 #[get("/metrics")]
 pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
@@ -25,6 +25,6 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<
     };
     let text = crate::metrics::scrape(&state, caller.as_ref()).await?;
     Ok(HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
         .body(text))
 }

@@ -93,5 +93,7 @@ pub async fn list_events(
         before_id,
         max_items,
     };
+    // Read your own writes: what was queued before this query is in it.
+    state.audit.flush().await;
     state.store.list_audit_events(&query).await
 }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
 
 use super::AuditEvent;
@@ -22,13 +22,20 @@ const BATCH: usize = 512;
 /// Least time between two "queue full" warnings.
 const WARN_EVERY: Duration = Duration::from_secs(10);
 
+/// What the queue carries: events, and flush requests that are answered
+/// once every event queued before them is written.
+enum Msg {
+    Event(AuditEvent),
+    Flush(oneshot::Sender<()>),
+}
+
 #[derive(Clone)]
 pub struct AuditLog {
     inner: Arc<Inner>,
 }
 
 struct Inner {
-    sender: mpsc::Sender<AuditEvent>,
+    sender: mpsc::Sender<Msg>,
     shutdown: Arc<Notify>,
     writer: Mutex<Option<JoinHandle<()>>>,
     metrics: Arc<Metrics>,
@@ -64,7 +71,7 @@ impl AuditLog {
     /// Queues an event; never waits. The event's time is taken now.
     pub fn record(&self, mut event: AuditEvent) {
         event.event_time = format_time_ms(time::OffsetDateTime::now_utc());
-        if self.inner.sender.try_send(event).is_err() {
+        if self.inner.sender.try_send(Msg::Event(event)).is_err() {
             self.inner.metrics.audit_dropped.inc();
             self.warn_dropped();
         }
@@ -94,6 +101,16 @@ impl AuditLog {
         self.inner.sender.max_capacity() - self.inner.sender.capacity()
     }
 
+    /// Waits until every event queued before this call is written (or
+    /// dropped): the audit query reads its own writes. Waits for room when
+    /// the queue is full.
+    pub async fn flush(&self) {
+        let (done, written) = oneshot::channel();
+        if self.inner.sender.send(Msg::Flush(done)).await.is_ok() {
+            let _ = written.await;
+        }
+    }
+
     /// Writes everything queued so far and stops the writer. Events
     /// recorded afterwards are dropped (and counted).
     pub async fn shutdown(&self) {
@@ -114,7 +131,7 @@ impl AuditLog {
 
 async fn write_loop(
     store: Store,
-    mut receiver: mpsc::Receiver<AuditEvent>,
+    mut receiver: mpsc::Receiver<Msg>,
     shutdown: Arc<Notify>,
     metrics: Arc<Metrics>,
 ) {
@@ -139,7 +156,25 @@ async fn write_loop(
     }
 }
 
-async fn write(store: &Store, batch: &mut Vec<AuditEvent>, metrics: &Metrics) {
+async fn write(store: &Store, batch: &mut Vec<Msg>, metrics: &Metrics) {
+    let mut events = Vec::with_capacity(batch.len());
+    let mut flushes = Vec::new();
+    for msg in batch.drain(..) {
+        match msg {
+            Msg::Event(e) => events.push(e),
+            Msg::Flush(done) => flushes.push(done),
+        }
+    }
+    write_events(store, &events, metrics).await;
+    for done in flushes {
+        let _ = done.send(());
+    }
+}
+
+async fn write_events(store: &Store, batch: &[AuditEvent], metrics: &Metrics) {
+    if batch.is_empty() {
+        return;
+    }
     match store.insert_audit_events(batch).await {
         Ok(()) => {
             metrics.audit_written.inc_by(batch.len() as u64);
@@ -149,5 +184,4 @@ async fn write(store: &Store, batch: &mut Vec<AuditEvent>, metrics: &Metrics) {
             tracing::error!(error = ?e, events = batch.len(), "writing audit events failed; dropped");
         }
     }
-    batch.clear();
 }

@@ -68,6 +68,20 @@ impl Store {
 
 }
 
+impl Store {
+    /// IAM's RoleLastUsed. Not audited: it is bookkeeping of reads, not a
+    /// change anyone made.
+    pub async fn record_role_use(&self, role_id: &str, at: &str, region: &str) -> ApiResult<()> {
+        sqlx::query("UPDATE roles SET last_used_at = ?, last_used_region = ? WHERE id = ?")
+            .bind(at)
+            .bind(region)
+            .bind(role_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}
+
 impl AuditTx {
     pub async fn insert_role(&mut self, role: &Role, tags: &[Tag]) -> ApiResult<()> {
         let inserted = sqlx::query(

@@ -7,6 +7,7 @@ mod signing;
 
 mod access_keys;
 mod accounts;
+mod audit;
 mod authorize;
 mod authz;
 mod awsquery;
@@ -14,6 +15,7 @@ mod conflicts;
 mod evaluate;
 mod groups;
 mod lint_cli;
+mod metrics;
 mod openapi;
 mod policies;
 mod principal_policies;
