@@ -3,9 +3,9 @@
 //! The log names the file, never the secret.
 
 use anyhow::Context as _;
+use serde_json::json;
 
 use crate::audit::AuditEvent;
-use serde_json::json;
 use crate::config::Config;
 use crate::domain::{now, AccessKeyId, Account, AccountId, SecretAccessKey};
 use crate::iam::access_keys::seal_new_key;
@@ -56,8 +56,11 @@ pub async fn bootstrap(state: &AppState, config: &Config) -> anyhow::Result<()> 
             .with_context(|| format!("replacing stale {}", path.display()))?;
     }
     crate::auth::crypto::write_private_file(&path, text.as_bytes())?;
-    let event = AuditEvent::system("latchkey:Bootstrap", &format!("arn:aws:iam::{}:root", account.id))
-        .params(json!({"account_id": account.id, "root_access_key_id": key.key.access_key_id}));
+    let event = AuditEvent::system(
+        "latchkey:Bootstrap",
+        &format!("arn:aws:iam::{}:root", account.id),
+    )
+    .params(json!({"account_id": account.id, "root_access_key_id": key.key.access_key_id}));
     let event = AuditEvent {
         account_id: Some(account.id.clone()),
         ..event

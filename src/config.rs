@@ -42,7 +42,12 @@ pub struct ServeArgs {
     #[arg(long, env = "LATCHKEY_SESSION_RETENTION_HOURS", default_value_t = 24)]
     pub session_retention_hours: u64,
     /// Which /v1/authorize decisions the audit trail keeps.
-    #[arg(long, env = "LATCHKEY_AUDIT_AUTHORIZE", value_enum, default_value = "denies")]
+    #[arg(
+        long,
+        env = "LATCHKEY_AUDIT_AUTHORIZE",
+        value_enum,
+        default_value = "denies"
+    )]
     pub audit_authorize: AuditAuthorize,
     /// Days audit events are kept before the background task deletes them
     /// (0: forever).

@@ -12,8 +12,8 @@
 //! through [`scrub`], which drops them and replaces policy documents by
 //! their SHA-256.
 
-mod queue;
 pub mod query;
+mod queue;
 pub mod retention;
 
 use serde_json::{Map, Value};
@@ -92,8 +92,7 @@ impl AuditEvent {
 
     /// Adds one (already safe) parameter after the fact.
     pub fn set_param(&mut self, key: &str, value: Value) {
-        let mut params: Map<String, Value> =
-            serde_json::from_str(&self.params).unwrap_or_default();
+        let mut params: Map<String, Value> = serde_json::from_str(&self.params).unwrap_or_default();
         params.insert(key.to_string(), value);
         self.params = scrub(Value::Object(params)).to_string();
     }
@@ -122,9 +121,16 @@ fn is_secret_key(key: &str) -> bool {
         .filter(|c| *c != '_' && *c != '-')
         .flat_map(char::to_lowercase)
         .collect();
-    ["secret", "password", "token", "credential", "signature", "authorization"]
-        .iter()
-        .any(|s| k.contains(s))
+    [
+        "secret",
+        "password",
+        "token",
+        "credential",
+        "signature",
+        "authorization",
+    ]
+    .iter()
+    .any(|s| k.contains(s))
 }
 
 /// Keys that hold a policy document: kept as a digest, so that an auditor
@@ -137,7 +143,11 @@ fn is_document_key(key: &str) -> bool {
         .collect();
     matches!(
         k.as_str(),
-        "document" | "policy" | "policydocument" | "trustpolicy" | "assumerolepolicydocument"
+        "document"
+            | "policy"
+            | "policydocument"
+            | "trustpolicy"
+            | "assumerolepolicydocument"
             | "resourcepolicy"
     )
 }
@@ -198,7 +208,8 @@ pub async fn audited<T>(
 pub fn denied(state: &AppState, caller: &Caller, action: &str, resource: &str) {
     state.metrics.access_denied.inc();
     state.audit.record(
-        AuditEvent::by(caller, action, resource).decided(AuditDecision::Denied, Some("AccessDenied")),
+        AuditEvent::by(caller, action, resource)
+            .decided(AuditDecision::Denied, Some("AccessDenied")),
     );
 }
 

@@ -44,7 +44,9 @@ pub struct AuditEventsQuery {
 fn parse_time(name: &str, value: &str) -> ApiResult<String> {
     time::OffsetDateTime::parse(value, &time::format_description::well_known::Rfc3339)
         .map(format_time_ms)
-        .map_err(|_| ApiError::ValidationError(format!("{name} {value:?} is not an RFC 3339 time.")))
+        .map_err(|_| {
+            ApiError::ValidationError(format!("{name} {value:?} is not an RFC 3339 time."))
+        })
 }
 
 pub async fn list_events(

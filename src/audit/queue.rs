@@ -24,6 +24,9 @@ const WARN_EVERY: Duration = Duration::from_secs(10);
 
 /// What the queue carries: events, and flush requests that are answered
 /// once every event queued before them is written.
+// Events are nearly every message: boxing them would cost an allocation
+// each to save space only on the rare flush.
+#[allow(clippy::large_enum_variant)]
 enum Msg {
     Event(AuditEvent),
     Flush(oneshot::Sender<()>),

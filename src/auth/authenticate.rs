@@ -15,11 +15,11 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::audit::{AuditDecision, AuditEvent};
 use crate::auth::basic::parse_basic;
 use crate::auth::caller::SessionInfo;
 use crate::auth::crypto::{secrets_equal, token_digest};
 use crate::auth::sigv4::{parse_claim, verify, SigV4Error, SignedRequest};
-use crate::audit::{AuditDecision, AuditEvent};
 use crate::auth::{Caller, CallerKind};
 use crate::domain::{format_time_ms, now, AccessKey, Arn, SecretAccessKey};
 use crate::error::{ApiError, ApiResult};
@@ -181,9 +181,21 @@ async fn record_auth_failure_event(
 ) {
     if let Some(id) = access_key_id.filter(|id| id.len() <= 128) {
         event.account_id = if id.starts_with("ASIA") {
-            state.store.get_session(&id).await.ok().flatten().map(|s| s.account_id)
+            state
+                .store
+                .get_session(&id)
+                .await
+                .ok()
+                .flatten()
+                .map(|s| s.account_id)
         } else {
-            state.store.get_access_key(&id).await.ok().flatten().map(|k| k.account_id)
+            state
+                .store
+                .get_access_key(&id)
+                .await
+                .ok()
+                .flatten()
+                .map(|k| k.account_id)
         };
         event.access_key_id = Some(id);
     }

@@ -1,10 +1,10 @@
 //! Long-term access keys: at most two per user; the secret is shown once.
 
 use serde::Deserialize;
+use serde_json::json;
 use utoipa::ToSchema;
 
 use super::users::find_user_authorized;
-use serde_json::json;
 use crate::audit::{audited, AuditEvent};
 use crate::auth::Caller;
 use crate::domain::ids::KeyKind;
@@ -155,7 +155,10 @@ pub async fn delete_access_key(
     let key = find_key(state, &user, key_id).await?;
     let event = AuditEvent::by(caller, "iam:DeleteAccessKey", user.arn().to_string())
         .params(json!({"user_name": user.name, "access_key_id": key.access_key_id}));
-    audited(state, event, async |tx| tx.delete_access_key(&key.access_key_id).await).await?;
+    audited(state, event, async |tx| {
+        tx.delete_access_key(&key.access_key_id).await
+    })
+    .await?;
     state.invalidate_caches();
     Ok(())
 }

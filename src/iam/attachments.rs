@@ -1,8 +1,9 @@
 //! Managed-policy attachments: at most 10 per user, group or role.
 
+use serde_json::json;
+
 use super::holders::{action, find_holder_authorized};
 use super::policies::find_policy_by_arn;
-use serde_json::json;
 use crate::audit::{audited, AuditEvent};
 use crate::auth::Caller;
 use crate::domain::{ManagedPolicy, PolicyHolder};
@@ -47,8 +48,12 @@ pub async fn attach_policy(
             "Cannot exceed quota for {noun}: {MAX_ATTACHED_POLICIES}"
         )));
     }
-    let event = AuditEvent::by(caller, &action(kind, "Attach", "Policy"), holder.arn.clone())
-        .params(json!({"policy_arn": policy_arn}));
+    let event = AuditEvent::by(
+        caller,
+        &action(kind, "Attach", "Policy"),
+        holder.arn.clone(),
+    )
+    .params(json!({"policy_arn": policy_arn}));
     audited(state, event, async |tx| {
         tx.attach_policy(kind, &holder.id, &policy.id).await
     })
@@ -78,8 +83,12 @@ pub async fn detach_policy(
         .get_policy_by_arn(policy_arn)
         .await?
         .ok_or_else(not_attached)?;
-    let event = AuditEvent::by(caller, &action(kind, "Detach", "Policy"), holder.arn.clone())
-        .params(json!({"policy_arn": policy_arn}));
+    let event = AuditEvent::by(
+        caller,
+        &action(kind, "Detach", "Policy"),
+        holder.arn.clone(),
+    )
+    .params(json!({"policy_arn": policy_arn}));
     audited(state, event, async |tx| {
         if tx.detach_policy(kind, &holder.id, &policy.id).await? {
             Ok(())

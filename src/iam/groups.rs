@@ -1,11 +1,11 @@
 //! Groups and membership. Groups are not principals and cannot be tagged.
 
 use serde::Deserialize;
+use serde_json::json;
 use utoipa::ToSchema;
 
 use super::users::{find_user, find_user_authorized};
 use super::{all_of, arn_in, authorize, parse_name, parse_path};
-use serde_json::json;
 use crate::audit::{audited, AuditEvent};
 use crate::auth::Caller;
 use crate::domain::ids::{new_unique_id, UniqueIdPrefix};

@@ -136,10 +136,17 @@ pub async fn delete_inline_policy(
         &action(kind, "Delete", "Policy"),
     )
     .await?;
-    let event = AuditEvent::by(caller, &action(kind, "Delete", "Policy"), holder.arn.clone())
-        .params(json!({"policy_name": policy_name}));
+    let event = AuditEvent::by(
+        caller,
+        &action(kind, "Delete", "Policy"),
+        holder.arn.clone(),
+    )
+    .params(json!({"policy_name": policy_name}));
     audited(state, event, async |tx| {
-        if tx.delete_inline_policy(kind, &holder.id, policy_name).await? {
+        if tx
+            .delete_inline_policy(kind, &holder.id, policy_name)
+            .await?
+        {
             Ok(())
         } else {
             Err(ApiError::NoSuchEntity(format!(

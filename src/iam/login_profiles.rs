@@ -1,10 +1,10 @@
 //! Login profiles: a console-style password, stored as an argon2id hash.
 
 use serde::Deserialize;
+use serde_json::json;
 use utoipa::ToSchema;
 
 use super::users::{find_user, find_user_authorized};
-use serde_json::json;
 use crate::audit::{audited, AuditEvent};
 use crate::auth::password::hash_password;
 use crate::auth::Caller;
@@ -156,7 +156,10 @@ async fn put(
     };
     let event = AuditEvent::by(caller, action, user.arn().to_string())
         .params(json!({"password_reset_required": profile.password_reset_required}));
-    let created = audited(state, event, async |tx| tx.upsert_login_profile(&profile).await).await?;
+    let created = audited(state, event, async |tx| {
+        tx.upsert_login_profile(&profile).await
+    })
+    .await?;
     Ok((profile, created))
 }
 

@@ -120,7 +120,10 @@ pub async fn resolve_policy_authorized(
 
 fn refuse_aws_managed(
     state: &AppState,
-    caller: &Caller, policy: &ManagedPolicy, action: &str) -> ApiResult<()> {
+    caller: &Caller,
+    policy: &ManagedPolicy,
+    action: &str,
+) -> ApiResult<()> {
     if policy.is_aws_managed() {
         crate::audit::denied(state, caller, action, &policy.arn);
         return Err(ApiError::AccessDenied(format!(

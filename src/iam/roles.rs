@@ -149,7 +149,10 @@ pub async fn create_role(
         "permissions_boundary": role.permissions_boundary,
         "tags": req.tags,
     }));
-    audited(state, event, async |tx| tx.insert_role(&role, &req.tags).await).await?;
+    audited(state, event, async |tx| {
+        tx.insert_role(&role, &req.tags).await
+    })
+    .await?;
     state.invalidate_caches();
     let tags = state.store.list_tags(&role.id).await?;
     Ok((role, tags))
@@ -187,9 +190,8 @@ pub async fn update_role(
         .max_session_duration
         .unwrap_or(role.max_session_duration);
     check_duration(max_session_duration)?;
-    let event = AuditEvent::by(caller, "iam:UpdateRole", role.arn().to_string()).params(
-        json!({"description": description, "max_session_duration": max_session_duration}),
-    );
+    let event = AuditEvent::by(caller, "iam:UpdateRole", role.arn().to_string())
+        .params(json!({"description": description, "max_session_duration": max_session_duration}));
     audited(state, event, async |tx| {
         tx.update_role(&role.id, description.as_deref(), max_session_duration)
             .await
@@ -251,8 +253,12 @@ pub async fn put_role_boundary(
 ) -> ApiResult<()> {
     let role = find_role_authorized(state, caller, name, "iam:PutRolePermissionsBoundary").await?;
     check_boundary(state, caller, boundary_arn).await?;
-    let event = AuditEvent::by(caller, "iam:PutRolePermissionsBoundary", role.arn().to_string())
-        .params(json!({ "permissions_boundary": boundary_arn }));
+    let event = AuditEvent::by(
+        caller,
+        "iam:PutRolePermissionsBoundary",
+        role.arn().to_string(),
+    )
+    .params(json!({ "permissions_boundary": boundary_arn }));
     audited(state, event, async |tx| {
         tx.set_role_boundary(&role.id, Some(boundary_arn)).await
     })
@@ -269,7 +275,10 @@ pub async fn delete_role_boundary(state: &AppState, caller: &Caller, name: &str)
         "iam:DeleteRolePermissionsBoundary",
         role.arn().to_string(),
     );
-    audited(state, event, async |tx| tx.set_role_boundary(&role.id, None).await).await?;
+    audited(state, event, async |tx| {
+        tx.set_role_boundary(&role.id, None).await
+    })
+    .await?;
     state.invalidate_caches();
     Ok(())
 }

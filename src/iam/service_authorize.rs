@@ -13,9 +13,9 @@ use utoipa::ToSchema;
 
 use super::authorize::{decide, Question};
 use super::simulate::{ContextEntry, EvaluateMatchedStatement};
+use crate::audit::{AuditDecision, AuditEvent};
 use crate::auth::authenticate::resolve_access_key;
 use crate::auth::sigv4::{parse_claim, verify, SignedRequest};
-use crate::audit::{AuditDecision, AuditEvent};
 use crate::auth::Caller;
 use crate::config::AuditAuthorize;
 use crate::error::{ApiError, ApiResult};
@@ -286,7 +286,14 @@ pub async fn authorize_request(
         })
         .collect();
     let decision = wire(&evaluation.decision);
-    record_decision(state, service, &subject, &req, &decision, evaluation.is_allowed());
+    record_decision(
+        state,
+        service,
+        &subject,
+        &req,
+        &decision,
+        evaluation.is_allowed(),
+    );
     Ok(AuthorizeResponse {
         allowed: evaluation.is_allowed(),
         decision,

@@ -1,10 +1,11 @@
 //! Tags on users, roles and managed policies (at most 50; keys are
 //! case-insensitive on users and roles).
 
+use serde_json::json;
+
 use super::policies::resolve_policy_authorized;
 use super::roles::find_role_authorized;
 use super::users::find_user_authorized;
-use serde_json::json;
 use crate::audit::{audited, AuditEvent};
 use crate::auth::Caller;
 use crate::domain::tags::{validate_tags, MAX_TAGS};

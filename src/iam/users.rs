@@ -1,10 +1,10 @@
 //! Users: create, read, list, rename, delete, permissions boundary.
 
 use serde::Deserialize;
+use serde_json::json;
 use utoipa::ToSchema;
 
 use super::{all_of, arn_in, authorize, parse_name, parse_path};
-use serde_json::json;
 use crate::audit::{audited, AuditEvent};
 use crate::auth::Caller;
 use crate::domain::ids::{new_unique_id, UniqueIdPrefix};
@@ -109,7 +109,10 @@ pub async fn create_user(
         "permissions_boundary": user.permissions_boundary,
         "tags": req.tags,
     }));
-    audited(state, event, async |tx| tx.insert_user(&user, &req.tags).await).await?;
+    audited(state, event, async |tx| {
+        tx.insert_user(&user, &req.tags).await
+    })
+    .await?;
     state.invalidate_caches();
     let tags = state.store.list_tags(&user.id).await?;
     Ok((user, tags))
@@ -196,8 +199,12 @@ pub async fn put_user_boundary(
 ) -> ApiResult<()> {
     let user = find_user_authorized(state, caller, name, "iam:PutUserPermissionsBoundary").await?;
     check_boundary(state, caller, boundary_arn).await?;
-    let event = AuditEvent::by(caller, "iam:PutUserPermissionsBoundary", user.arn().to_string())
-        .params(json!({ "permissions_boundary": boundary_arn }));
+    let event = AuditEvent::by(
+        caller,
+        "iam:PutUserPermissionsBoundary",
+        user.arn().to_string(),
+    )
+    .params(json!({ "permissions_boundary": boundary_arn }));
     audited(state, event, async |tx| {
         tx.set_user_boundary(&user.id, Some(boundary_arn)).await
     })
@@ -214,7 +221,10 @@ pub async fn delete_user_boundary(state: &AppState, caller: &Caller, name: &str)
         "iam:DeleteUserPermissionsBoundary",
         user.arn().to_string(),
     );
-    audited(state, event, async |tx| tx.set_user_boundary(&user.id, None).await).await?;
+    audited(state, event, async |tx| {
+        tx.set_user_boundary(&user.id, None).await
+    })
+    .await?;
     state.invalidate_caches();
     Ok(())
 }

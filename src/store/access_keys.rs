@@ -6,7 +6,6 @@ use crate::domain::AccessKey;
 use crate::error::ApiResult;
 
 impl Store {
-
     pub async fn get_access_key(&self, access_key_id: &str) -> ApiResult<Option<AccessKey>> {
         Ok(sqlx::query_as(
             "SELECT access_key_id, account_id, user_id, secret_ciphertext, status, created_at,
@@ -95,7 +94,11 @@ impl AuditTx {
         Ok(true)
     }
 
-    pub async fn set_access_key_status(&mut self, access_key_id: &str, status: &str) -> ApiResult<()> {
+    pub async fn set_access_key_status(
+        &mut self,
+        access_key_id: &str,
+        status: &str,
+    ) -> ApiResult<()> {
         sqlx::query("UPDATE access_keys SET status = ? WHERE access_key_id = ?")
             .bind(status)
             .bind(access_key_id)

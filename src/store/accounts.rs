@@ -16,7 +16,6 @@ pub struct AccountCounts {
 }
 
 impl Store {
-
     pub async fn get_account(&self, id: &str) -> ApiResult<Option<Account>> {
         Ok(
             sqlx::query_as("SELECT id, name, is_management, created_at FROM accounts WHERE id = ?")
@@ -73,7 +72,6 @@ impl Store {
         .fetch_one(self.pool())
         .await?)
     }
-
 }
 
 impl AuditTx {

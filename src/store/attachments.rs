@@ -43,7 +43,6 @@ fn sql(holder: PolicyHolder) -> AttachmentSql {
 }
 
 impl Store {
-
     pub async fn attached_policies(
         &self,
         holder: PolicyHolder,

@@ -48,7 +48,8 @@ pub struct AuditQuery {
     pub max_items: i64,
 }
 
-const COLUMNS: &str = "id, event_time, request_id, account_id, principal_arn, access_key_id, action,
+const COLUMNS: &str =
+    "id, event_time, request_id, account_id, principal_arn, access_key_id, action,
      resource, decision, error_code, source_ip, user_agent, params";
 
 async fn insert_event(conn: &mut SqliteConnection, e: &AuditEvent) -> sqlx::Result<()> {
@@ -143,7 +144,8 @@ impl Store {
         if let Some(id) = q.before_id {
             sql.push(" AND id < ").push_bind(id);
         }
-        sql.push(" ORDER BY id DESC LIMIT ").push_bind(q.max_items + 1);
+        sql.push(" ORDER BY id DESC LIMIT ")
+            .push_bind(q.max_items + 1);
         let mut rows: Vec<AuditEvent> = sql.build_query_as().fetch_all(self.pool()).await?;
         let is_truncated = rows.len() as i64 > q.max_items;
         rows.truncate(q.max_items as usize);

@@ -13,7 +13,6 @@ pub struct GroupDependents {
 }
 
 impl Store {
-
     pub async fn get_group(&self, account_id: &str, name: &str) -> ApiResult<Option<Group>> {
         Ok(sqlx::query_as(
             "SELECT id, account_id, name, path, created_at FROM groups WHERE account_id = ? AND name_lower = ?",
@@ -86,7 +85,6 @@ impl Store {
             attached_policies,
         })
     }
-
 }
 
 impl AuditTx {

@@ -34,7 +34,6 @@ fn table(holder: PolicyHolder) -> (&'static str, &'static str, &'static str, &'s
 }
 
 impl Store {
-
     pub async fn get_inline_policy(
         &self,
         holder: PolicyHolder,
@@ -59,7 +58,6 @@ impl Store {
             .fetch_all(self.pool())
             .await?)
     }
-
 }
 
 impl AuditTx {

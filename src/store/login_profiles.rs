@@ -6,7 +6,6 @@ use crate::domain::LoginProfile;
 use crate::error::ApiResult;
 
 impl Store {
-
     pub async fn get_login_profile(&self, user_id: &str) -> ApiResult<Option<LoginProfile>> {
         Ok(sqlx::query_as(
             "SELECT user_id, password_hash, password_reset_required, created_at FROM login_profiles WHERE user_id = ?",
@@ -15,7 +14,6 @@ impl Store {
         .fetch_optional(self.pool())
         .await?)
     }
-
 }
 
 impl AuditTx {

@@ -17,7 +17,6 @@ pub enum PolicyScope {
 pub const MAX_POLICY_VERSIONS: i64 = 5;
 
 impl Store {
-
     pub async fn get_policy_by_arn(&self, arn: &str) -> ApiResult<Option<ManagedPolicy>> {
         Ok(sqlx::query_as(
             "SELECT id, account_id, name, path, arn, description, default_version_id, next_version, created_at, updated_at
@@ -143,9 +142,12 @@ impl Store {
         document: &str,
     ) -> ApiResult<()> {
         if self.get_policy_by_arn(&policy.arn).await?.is_none() {
-            let event = crate::audit::AuditEvent::system("latchkey:CreateBuiltinPolicy", &policy.arn);
-            self.audited(event, async |tx| tx.insert_policy(policy, document, &[]).await)
-                .await?;
+            let event =
+                crate::audit::AuditEvent::system("latchkey:CreateBuiltinPolicy", &policy.arn);
+            self.audited(event, async |tx| {
+                tx.insert_policy(policy, document, &[]).await
+            })
+            .await?;
         }
         Ok(())
     }
@@ -265,7 +267,11 @@ impl AuditTx {
         Ok(())
     }
 
-    pub async fn delete_policy_version(&mut self, policy_id: &str, version_id: &str) -> ApiResult<()> {
+    pub async fn delete_policy_version(
+        &mut self,
+        policy_id: &str,
+        version_id: &str,
+    ) -> ApiResult<()> {
         sqlx::query("DELETE FROM policy_versions WHERE policy_id = ? AND version_id = ?")
             .bind(policy_id)
             .bind(version_id)

@@ -12,7 +12,6 @@ pub struct RoleDependents {
 }
 
 impl Store {
-
     pub async fn get_role(&self, account_id: &str, name: &str) -> ApiResult<Option<Role>> {
         Ok(sqlx::query_as(
             "SELECT id, account_id, name, path, trust_policy, description, max_session_duration,
@@ -65,7 +64,6 @@ impl Store {
             attached_policies,
         })
     }
-
 }
 
 impl Store {

@@ -34,7 +34,6 @@ pub struct SessionRecord {
 }
 
 impl Store {
-
     /// The session behind an ASIA key id, for authentication.
     pub async fn get_session_record(
         &self,

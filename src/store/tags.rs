@@ -18,15 +18,10 @@ impl Store {
             .map(|(key, value)| Tag { key, value })
             .collect())
     }
-
 }
 
 impl AuditTx {
-    pub(crate) async fn replace_tags_in(
-        &mut self,
-        entity_id: &str,
-        tags: &[Tag],
-    ) -> ApiResult<()> {
+    pub(crate) async fn replace_tags_in(&mut self, entity_id: &str, tags: &[Tag]) -> ApiResult<()> {
         for tag in tags {
             sqlx::query(
                 "INSERT INTO tags (entity_id, key, key_lower, value) VALUES (?, ?, ?, ?)
@@ -45,7 +40,12 @@ impl AuditTx {
     /// Adds or replaces tags, refusing to go over `max` tags in all.
     /// Returns false when the total would exceed it; the caller must then
     /// fail the audited write so that the transaction rolls back.
-    pub async fn tag_entity(&mut self, entity_id: &str, tags: &[Tag], max: usize) -> ApiResult<bool> {
+    pub async fn tag_entity(
+        &mut self,
+        entity_id: &str,
+        tags: &[Tag],
+        max: usize,
+    ) -> ApiResult<bool> {
         self.replace_tags_in(entity_id, tags).await?;
         let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tags WHERE entity_id = ?")
             .bind(entity_id)

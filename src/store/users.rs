@@ -16,7 +16,6 @@ pub struct UserDependents {
 }
 
 impl Store {
-
     pub async fn get_user(&self, account_id: &str, name: &str) -> ApiResult<Option<User>> {
         Ok(sqlx::query_as(
             "SELECT id, account_id, name, path, permissions_boundary, created_at
@@ -77,7 +76,6 @@ impl Store {
             groups,
         })
     }
-
 }
 
 impl AuditTx {

@@ -4,15 +4,15 @@
 //! exist, so the answer takes as long either way. Repeated failures for one
 //! account and user name lock that name out for a while.
 
-use crate::audit::{AuditDecision, AuditEvent};
-use serde_json::json;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::ToSchema;
 
 use super::session_token::{issue_user_session, DEFAULT_DURATION, MAX_DURATION, MIN_DURATION};
 use super::{check_duration_range, Credentials};
+use crate::audit::{AuditDecision, AuditEvent};
 use crate::auth::password::verify_password;
 use crate::domain::AccountId;
 use crate::error::{ApiError, ApiResult};

@@ -87,29 +87,32 @@ pub(crate) async fn issue(
     };
     // 80 random bits of key id make a collision all but impossible; a
     // second draw makes it impossible in practice.
-    state.store.audited(event, async |tx| {
-    for _ in 0..3 {
-        let NewCredentials {
-            access_key_id,
-            secret,
-            token,
-        } = NewCredentials::generate();
-        row.access_key_id = access_key_id.to_string();
-        row.secret_ciphertext = state
-            .master_key
-            .seal(access_key_id.as_str(), secret.expose())
-            .map_err(ApiError::Unexpected)?;
-        row.token_sha256 = token_digest(token.expose());
-        if tx.insert_session(&row).await? {
-            tx.event().set_param("session_access_key_id", row.access_key_id.clone().into());
-            return Ok(reply(row.access_key_id, secret, token, expires));
-        }
-    }
-    Err(ApiError::Unexpected(anyhow::anyhow!(
-        "could not draw an unused session key id"
-    )))
-    })
-    .await
+    state
+        .store
+        .audited(event, async |tx| {
+            for _ in 0..3 {
+                let NewCredentials {
+                    access_key_id,
+                    secret,
+                    token,
+                } = NewCredentials::generate();
+                row.access_key_id = access_key_id.to_string();
+                row.secret_ciphertext = state
+                    .master_key
+                    .seal(access_key_id.as_str(), secret.expose())
+                    .map_err(ApiError::Unexpected)?;
+                row.token_sha256 = token_digest(token.expose());
+                if tx.insert_session(&row).await? {
+                    tx.event()
+                        .set_param("session_access_key_id", row.access_key_id.clone().into());
+                    return Ok(reply(row.access_key_id, secret, token, expires));
+                }
+            }
+            Err(ApiError::Unexpected(anyhow::anyhow!(
+                "could not draw an unused session key id"
+            )))
+        })
+        .await
 }
 
 fn reply(

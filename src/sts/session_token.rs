@@ -2,12 +2,12 @@
 //! credentials, with the same permissions. Only long-term keys may ask, and
 //! no policy can stop them (AWS has no permission for it).
 
-use crate::audit::AuditEvent;
-use serde_json::json;
 use serde::Deserialize;
+use serde_json::json;
 use utoipa::ToSchema;
 
 use super::{check_duration_range, issue, Credentials, SessionSpec};
+use crate::audit::AuditEvent;
 use crate::auth::{Caller, CallerKind};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;

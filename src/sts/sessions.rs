@@ -5,9 +5,9 @@
 //! list.
 
 use serde::Serialize;
+use serde_json::json;
 use utoipa::ToSchema;
 
-use serde_json::json;
 use crate::audit::{audited, AuditEvent};
 use crate::auth::Caller;
 use crate::domain::{format_time_ms, RoleSession, Tag};

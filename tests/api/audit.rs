@@ -43,7 +43,9 @@ fn actions(events: &[Value]) -> Vec<String> {
 }
 
 fn enc(s: &str) -> String {
-    s.replace(':', "%3A").replace('/', "%2F").replace('+', "%2B")
+    s.replace(':', "%3A")
+        .replace('/', "%2F")
+        .replace('+', "%2B")
 }
 
 /// A service allowed to call /v1/authorize.
@@ -81,8 +83,8 @@ async fn authorize(app: &TestApp, service: &Credentials, subject: &str, resource
 async fn a_full_scenario_is_found_by_every_filter() {
     let app = spawn_app_with(|c| c.audit_authorize = latchkey::config::AuditAuthorize::All).await;
     let acct = app.account_id.clone();
-    let before = json_with_status(app.get("/v1/audit/events?max_items=1").await, 200).await["items"]
-        [0]["time"]
+    let before = json_with_status(app.get("/v1/audit/events?max_items=1").await, 200).await
+        ["items"][0]["time"]
         .as_str()
         .unwrap()
         .to_string();
@@ -170,8 +172,10 @@ async fn a_full_scenario_is_found_by_every_filter() {
             &alice,
             Method::POST,
             "/v1/sts/assume-role",
-            Some(&json!({"role_arn": format!("arn:aws:iam::{acct}:role/vault"),
-                "role_session_name": "x1"})),
+            Some(
+                &json!({"role_arn": format!("arn:aws:iam::{acct}:role/vault"),
+                "role_session_name": "x1"}),
+            ),
         )
         .await,
         403,
@@ -193,12 +197,23 @@ async fn a_full_scenario_is_found_by_every_filter() {
     // Decisions for a service: one allowed, one denied.
     let storage = service(&app).await;
     assert_eq!(
-        authorize(&app, &storage, &alice.access_key_id, "arn:aws:s3:::reports/q1.csv").await
-            ["allowed"],
+        authorize(
+            &app,
+            &storage,
+            &alice.access_key_id,
+            "arn:aws:s3:::reports/q1.csv"
+        )
+        .await["allowed"],
         true
     );
     assert_eq!(
-        authorize(&app, &storage, &alice.access_key_id, "arn:aws:s3:::payroll/x").await["allowed"],
+        authorize(
+            &app,
+            &storage,
+            &alice.access_key_id,
+            "arn:aws:s3:::payroll/x"
+        )
+        .await["allowed"],
         false
     );
 
@@ -224,8 +239,14 @@ async fn a_full_scenario_is_found_by_every_filter() {
     // Policy documents are kept as a digest only.
     let put = events(&app, &root, "action=iam:PutUserPolicy").await;
     assert_eq!(put.len(), 2, "{put:?}");
-    let work = put.iter().find(|e| e["params"]["policy_name"] == "work").unwrap();
-    assert_eq!(work["params"]["document"]["sha256"].as_str().unwrap().len(), 64);
+    let work = put
+        .iter()
+        .find(|e| e["params"]["policy_name"] == "work")
+        .unwrap();
+    assert_eq!(
+        work["params"]["document"]["sha256"].as_str().unwrap().len(),
+        64
+    );
     assert!(!work.to_string().contains("DistinctiveSid"));
 
     // principal=: alice's own doings, allowed and denied.
@@ -277,7 +298,10 @@ async fn a_full_scenario_is_found_by_every_filter() {
     let roles = events(
         &app,
         &root,
-        &format!("resource_prefix={}", enc(&format!("arn:aws:iam::{acct}:role/"))),
+        &format!(
+            "resource_prefix={}",
+            enc(&format!("arn:aws:iam::{acct}:role/"))
+        ),
     )
     .await;
     let r = actions(&roles);
@@ -292,7 +316,9 @@ async fn a_full_scenario_is_found_by_every_filter() {
     let since = events(&app, &root, &format!("start_time={}", enc(&before))).await;
     assert!(since.len() >= roles.len());
     let all_before = events(&app, &root, &format!("end_time={}", enc(&before))).await;
-    assert!(all_before.iter().all(|e| e["time"].as_str().unwrap() <= before.as_str()));
+    assert!(all_before
+        .iter()
+        .all(|e| e["time"].as_str().unwrap() <= before.as_str()));
     assert!(!actions(&all_before).iter().any(|a| a == "sts:AssumeRole"));
     let future = events(&app, &root, "start_time=2999-01-01T00:00:00Z").await;
     assert!(future.is_empty());
@@ -358,7 +384,10 @@ async fn an_account_sees_its_own_events_and_the_management_account_all() {
     app.create_user("carol").await;
     let theirs = events(&app, &other_root, "action=iam:CreateUser").await;
     assert_eq!(theirs.len(), 1);
-    assert!(theirs[0]["resource"].as_str().unwrap().ends_with(":user/bob"));
+    assert!(theirs[0]["resource"]
+        .as_str()
+        .unwrap()
+        .ends_with(":user/bob"));
     let all = events(&app, &app.root, "action=iam:CreateUser").await;
     assert_eq!(all.len(), 2);
 }
@@ -522,8 +551,10 @@ async fn roles_and_keys_record_their_last_use() {
             &alice,
             Method::POST,
             "/v1/sts/assume-role",
-            Some(&json!({"role_arn": format!("arn:aws:iam::{}:role/deployer", app.account_id),
-                "role_session_name": "s1"})),
+            Some(
+                &json!({"role_arn": format!("arn:aws:iam::{}:role/deployer", app.account_id),
+                "role_session_name": "s1"}),
+            ),
         )
         .await,
         200,
@@ -545,11 +576,17 @@ async fn roles_and_keys_record_their_last_use() {
     assert!(role["last_used_at"].as_str().is_some(), "{role}");
     assert_eq!(role["last_used_region"], "us-east-1");
     let list = json_with_status(app.get("/v1/roles").await, 200).await;
-    assert!(list["items"][0]["last_used_at"].as_str().is_some(), "{list}");
+    assert!(
+        list["items"][0]["last_used_at"].as_str().is_some(),
+        "{list}"
+    );
 
     // The query protocol shows both.
     let xml = app
-        .request(Method::GET, "/?Action=GetRole&Version=2010-05-08&RoleName=deployer")
+        .request(
+            Method::GET,
+            "/?Action=GetRole&Version=2010-05-08&RoleName=deployer",
+        )
         .send()
         .await
         .unwrap()

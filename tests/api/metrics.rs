@@ -32,7 +32,16 @@ fn get(samples: &HashMap<String, f64>, series: &str) -> f64 {
 #[tokio::test]
 async fn a_scrape_shows_the_counters_of_a_scenario() {
     let app = spawn_app().await;
-    let before = parse(&app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap());
+    let before = parse(
+        &app.client
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    );
     assert_eq!(get(&before, "latchkey_active_sessions"), 0.0);
 
     app.create_user("alice").await;
@@ -43,16 +52,41 @@ async fn a_scrape_shows_the_counters_of_a_scenario() {
         access_key_id: alice.access_key_id.clone(),
         secret_access_key: "x".repeat(40),
     };
-    assert_error(app.send_as(&wrong, Method::GET, "/v1/users", None).await, 401, "SignatureDoesNotMatch").await;
+    assert_error(
+        app.send_as(&wrong, Method::GET, "/v1/users", None).await,
+        401,
+        "SignatureDoesNotMatch",
+    )
+    .await;
     let unknown = Credentials {
         access_key_id: "AKIAUNKNOWNUNKNOWN00".into(),
         secret_access_key: "x".repeat(40),
     };
-    assert_error(app.send_as(&unknown, Method::GET, "/v1/users", None).await, 401, "InvalidClientTokenId").await;
+    assert_error(
+        app.send_as(&unknown, Method::GET, "/v1/users", None).await,
+        401,
+        "InvalidClientTokenId",
+    )
+    .await;
     // An access denied.
-    assert_error(app.send_as(&alice, Method::GET, "/v1/users", None).await, 403, "AccessDenied").await;
+    assert_error(
+        app.send_as(&alice, Method::GET, "/v1/users", None).await,
+        403,
+        "AccessDenied",
+    )
+    .await;
     // A session.
-    json_with_status(app.send_as(&alice, Method::POST, "/v1/sts/session-token", Some(&json!({}))).await, 200).await;
+    json_with_status(
+        app.send_as(
+            &alice,
+            Method::POST,
+            "/v1/sts/session-token",
+            Some(&json!({})),
+        )
+        .await,
+        200,
+    )
+    .await;
     // Decisions: one denied (carol may not read the object), via a service.
     let storage = app.user_with_key("storage").await;
     json_with_status(
@@ -70,8 +104,10 @@ async fn a_scrape_shows_the_counters_of_a_scenario() {
             &storage,
             Method::POST,
             "/v1/authorize",
-            Some(&json!({"credentials": {"access_key_id": alice.access_key_id},
-                "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k"})),
+            Some(
+                &json!({"credentials": {"access_key_id": alice.access_key_id},
+                "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k"}),
+            ),
         )
         .await,
         200,
@@ -88,23 +124,38 @@ async fn a_scrape_shows_the_counters_of_a_scenario() {
     let text = response.text().await.unwrap();
     let after = parse(&text);
     assert_eq!(
-        get(&after, r#"latchkey_http_requests_total{method="POST",route="/v1/users",status="201"}"#),
+        get(
+            &after,
+            r#"latchkey_http_requests_total{method="POST",route="/v1/users",status="201"}"#
+        ),
         4.0
     );
     assert_eq!(
-        get(&after, r#"latchkey_http_requests_total{method="GET",route="/v1/users",status="401"}"#),
+        get(
+            &after,
+            r#"latchkey_http_requests_total{method="GET",route="/v1/users",status="401"}"#
+        ),
         2.0
     );
     assert_eq!(
-        get(&after, r#"latchkey_authentication_failures_total{reason="bad_signature"}"#),
+        get(
+            &after,
+            r#"latchkey_authentication_failures_total{reason="bad_signature"}"#
+        ),
         1.0
     );
     assert_eq!(
-        get(&after, r#"latchkey_authentication_failures_total{reason="unknown_key"}"#),
+        get(
+            &after,
+            r#"latchkey_authentication_failures_total{reason="unknown_key"}"#
+        ),
         1.0
     );
     assert_eq!(
-        get(&after, r#"latchkey_authorize_decisions_total{decision="implicit_deny"}"#),
+        get(
+            &after,
+            r#"latchkey_authorize_decisions_total{decision="implicit_deny"}"#
+        ),
         1.0
     );
     assert_eq!(get(&after, "latchkey_access_denied_total"), 1.0);
@@ -115,13 +166,17 @@ async fn a_scrape_shows_the_counters_of_a_scenario() {
     assert!(after.contains_key("latchkey_db_pool_idle_connections"));
     // The latency histogram, by route pattern (never the raw path).
     assert_eq!(
-        get(&after, r#"latchkey_http_request_duration_seconds_count{route="/v1/users"}"#),
+        get(
+            &after,
+            r#"latchkey_http_request_duration_seconds_count{route="/v1/users"}"#
+        ),
         7.0
     );
-    assert!(after
-        .keys()
-        .any(|k| k.starts_with("latchkey_http_request_duration_seconds_bucket{le=")
-            || k.starts_with(r#"latchkey_http_request_duration_seconds_bucket{route="/v1/users",le="#)));
+    assert!(after.keys().any(|k| k
+        .starts_with("latchkey_http_request_duration_seconds_bucket{le=")
+        || k.starts_with(
+            r#"latchkey_http_request_duration_seconds_bucket{route="/v1/users",le="#
+        )));
     assert!(text.contains(r#"route="/v1/users/{user}/access-keys""#));
     assert!(!text.contains("carol"), "names never become labels");
     assert!(text.trim_end().ends_with("# EOF"));
@@ -137,7 +192,12 @@ async fn metrics_can_require_credentials() {
     )
     .await;
     let alice = app.user_with_key("alice").await;
-    assert_error(app.send_as(&alice, Method::GET, "/metrics", None).await, 403, "AccessDenied").await;
+    assert_error(
+        app.send_as(&alice, Method::GET, "/metrics", None).await,
+        403,
+        "AccessDenied",
+    )
+    .await;
     json_with_status(
         app.put(
             "/v1/users/alice/policies/m",
@@ -150,8 +210,20 @@ async fn metrics_can_require_credentials() {
     .await;
     let r = app.send_as(&alice, Method::GET, "/metrics", None).await;
     assert_eq!(r.status(), 200);
-    assert!(r.text().await.unwrap().contains("latchkey_http_requests_total"));
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("latchkey_http_requests_total"));
     // Open by default.
     let open = spawn_app().await;
-    assert_eq!(open.client.get(open.url("/metrics")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        open.client
+            .get(open.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 }

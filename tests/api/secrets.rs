@@ -123,8 +123,10 @@ async fn secrets_stay_out_of_logs_and_lists() {
             &alice,
             Method::POST,
             "/v1/sts/assume-role",
-            Some(&json!({"role_arn": format!("arn:aws:iam::{}:role/deployer", app.account_id),
-                "role_session_name": "s1", "external_id": "external-id-kept-private"})),
+            Some(
+                &json!({"role_arn": format!("arn:aws:iam::{}:role/deployer", app.account_id),
+                "role_session_name": "s1", "external_id": "external-id-kept-private"}),
+            ),
         )
         .await,
         200,
@@ -133,8 +135,13 @@ async fn secrets_stay_out_of_logs_and_lists() {
     session_creds.push(assumed["credentials"].clone());
     session_creds.push(
         json_with_status(
-            app.send_as(&alice, Method::POST, "/v1/sts/session-token", Some(&json!({})))
-                .await,
+            app.send_as(
+                &alice,
+                Method::POST,
+                "/v1/sts/session-token",
+                Some(&json!({})),
+            )
+            .await,
             200,
         )
         .await["credentials"]
@@ -227,8 +234,14 @@ async fn secrets_stay_out_of_logs_and_lists() {
     assert!(rows.len() >= events.len());
     let table_text: String = rows.into_iter().map(|(r,)| r + "\n").collect();
     for secret in &secrets {
-        assert!(!api_text.contains(secret.as_str()), "a secret reached the audit API");
-        assert!(!table_text.contains(secret.as_str()), "a secret reached the audit table");
+        assert!(
+            !api_text.contains(secret.as_str()),
+            "a secret reached the audit API"
+        );
+        assert!(
+            !table_text.contains(secret.as_str()),
+            "a secret reached the audit table"
+        );
     }
     assert!(!table_text.contains(refused));
 
