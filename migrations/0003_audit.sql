@@ -4,7 +4,9 @@
 -- decision. params is a small JSON object with secrets, tokens and
 -- passwords removed and policy documents replaced by their SHA-256.
 CREATE TABLE audit_events (
-    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    -- rowid: no AUTOINCREMENT (its sequence table costs a write per row);
+    -- retention deletes only the oldest rows, so ids are never reused
+    id            INTEGER PRIMARY KEY,
     event_time    TEXT NOT NULL,   -- ISO-8601 UTC with milliseconds
     request_id    TEXT NOT NULL,
     -- the account the event belongs to (the caller's; for a failed

@@ -18,7 +18,7 @@ use crate::metrics::Metrics;
 use crate::store::Store;
 
 /// Most events written in one transaction.
-const BATCH: usize = 512;
+const BATCH: usize = 1024;
 /// Least time between two "queue full" warnings.
 const WARN_EVERY: Duration = Duration::from_secs(10);
 

@@ -2,6 +2,11 @@
 //! aggregate; each returns domain types. SQL stays portable (no SQLite-only
 //! syntax beyond what PostgreSQL also takes) so that a second backend stays
 //! a swap of this module.
+//!
+//! Reads are methods of [`Store`]. Writes are methods of
+//! [`audit::AuditTx`], which only [`Store::audited`] opens: a mutation
+//! commits with its audit record or not at all (see `audit.rs`, whose test
+//! fails on a write added to `impl Store`).
 
 pub mod access_keys;
 pub mod accounts;

@@ -416,12 +416,31 @@ pub async fn assume_role(
         "transitive_tag_keys": req.transitive_tag_keys,
         "source_identity": req.source_identity,
     }));
+    // Across accounts, the role's owner sees the attempt too (a copy in
+    // its account, through the queue), as CloudTrail shows it to both.
+    let owner = req
+        .role_arn
+        .split(':')
+        .nth(4)
+        .filter(|a| *a != caller.account_id && a.len() == 12)
+        .map(str::to_string);
     let result = assume_role_audited(state, caller, req, event.clone()).await;
-    if let Err(e) = &result {
-        if matches!(e, ApiError::AccessDenied(_)) {
-            state.metrics.access_denied.inc();
+    let outcome = match &result {
+        Ok(_) => event,
+        Err(e) => {
+            if matches!(e, ApiError::AccessDenied(_)) {
+                state.metrics.access_denied.inc();
+            }
+            let failed = event.failed_with(e);
+            state.audit.record(failed.clone());
+            failed
         }
-        state.audit.record(event.failed_with(e));
+    };
+    if let Some(owner) = owner {
+        state.audit.record(AuditEvent {
+            account_id: Some(owner),
+            ..outcome
+        });
     }
     result
 }

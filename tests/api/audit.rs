@@ -381,7 +381,7 @@ async fn an_account_sees_its_own_events_and_the_management_account_all() {
         201,
     )
     .await;
-    app.create_user("carol").await;
+    let carol = app.user_with_key("carol").await;
     let theirs = events(&app, &other_root, "action=iam:CreateUser").await;
     assert_eq!(theirs.len(), 1);
     assert!(theirs[0]["resource"]
@@ -390,6 +390,49 @@ async fn an_account_sees_its_own_events_and_the_management_account_all() {
         .ends_with(":user/bob"));
     let all = events(&app, &app.root, "action=iam:CreateUser").await;
     assert_eq!(all.len(), 2);
+
+    // Across accounts, the role's owner sees who assumed its role.
+    let other_id = other["account_id"].as_str().unwrap();
+    let carol_arn = format!("arn:aws:iam::{}:user/carol", app.account_id);
+    json_with_status(
+        app.send_as(
+            &other_root,
+            Method::POST,
+            "/v1/roles",
+            Some(&json!({"name": "shared", "trust_policy": {"Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Principal": {"AWS": carol_arn},
+                "Action": "sts:AssumeRole"}]}})),
+        )
+        .await,
+        201,
+    )
+    .await;
+    json_with_status(
+        app.put(
+            "/v1/users/carol/policies/assume",
+            &json!({"document": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}}),
+        )
+        .await,
+        204,
+    )
+    .await;
+    json_with_status(
+        app.send_as(
+            &carol,
+            Method::POST,
+            "/v1/sts/assume-role",
+            Some(&json!({"role_arn": format!("arn:aws:iam::{other_id}:role/shared"),
+                "role_session_name": "visit"})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    let seen = events(&app, &other_root, "action=sts:AssumeRole").await;
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0]["principal_arn"], carol_arn.as_str());
+    assert_eq!(seen[0]["decision"], "allowed");
 }
 
 #[tokio::test]
