@@ -262,6 +262,9 @@ mod tests {
                 }
             }
         }
-        assert!(offenders.is_empty(), "unaudited store writes: {offenders:?}");
+        assert!(
+            offenders.is_empty(),
+            "unaudited store writes: {offenders:?}"
+        );
     }
 }

@@ -399,9 +399,11 @@ async fn an_account_sees_its_own_events_and_the_management_account_all() {
             &other_root,
             Method::POST,
             "/v1/roles",
-            Some(&json!({"name": "shared", "trust_policy": {"Version": "2012-10-17",
+            Some(
+                &json!({"name": "shared", "trust_policy": {"Version": "2012-10-17",
                 "Statement": [{"Effect": "Allow", "Principal": {"AWS": carol_arn},
-                "Action": "sts:AssumeRole"}]}})),
+                "Action": "sts:AssumeRole"}]}}),
+            ),
         )
         .await,
         201,
@@ -422,8 +424,10 @@ async fn an_account_sees_its_own_events_and_the_management_account_all() {
             &carol,
             Method::POST,
             "/v1/sts/assume-role",
-            Some(&json!({"role_arn": format!("arn:aws:iam::{other_id}:role/shared"),
-                "role_session_name": "visit"})),
+            Some(
+                &json!({"role_arn": format!("arn:aws:iam::{other_id}:role/shared"),
+                "role_session_name": "visit"}),
+            ),
         )
         .await,
         200,
