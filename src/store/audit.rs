@@ -50,7 +50,7 @@ pub struct AuditQuery {
 
 /// Rows per multi-row INSERT: 12 parameters each, well under SQLite's
 /// 32766 parameters per statement.
-const ROWS_PER_INSERT: usize = 512;
+const ROWS_PER_INSERT: usize = 128;
 
 const COLUMNS: &str =
     "id, event_time, request_id, account_id, principal_arn, access_key_id, action,
@@ -128,7 +128,12 @@ impl Store {
                     .push_bind(&e.user_agent)
                     .push_bind(&e.params);
             });
-            sql.build().persistent(false).execute(&mut *tx).await?;
+            // Full chunks (the common case under load) share one cached
+            // prepared statement; a shorter remainder is prepared once.
+            sql.build()
+                .persistent(chunk.len() == ROWS_PER_INSERT)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())
