@@ -1,5 +1,6 @@
 //! The ceiling for assume-role throughput: single-row insert transactions
-//! into `role_sessions`, through latchkey's own store (same schema, same
+//! into `role_sessions`, each committed with its audit record as every
+//! AssumeRole is, through latchkey's own store (same schema, same
 //! SQLite settings: WAL, synchronous=NORMAL, foreign keys, busy timeout,
 //! an 8-connection pool), with rows shaped like real sessions, and nothing
 //! else (no HTTP, no authentication, no policy, no crypto).
@@ -10,6 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use latchkey::audit::AuditEvent;
 use latchkey::domain::{format_time_ms, RoleSession};
 use latchkey::store::Store;
 
@@ -54,7 +56,12 @@ async fn main() -> anyhow::Result<()> {
                 let mut done = 0u64;
                 while Instant::now() < deadline {
                     let n = next.fetch_add(1, Ordering::Relaxed);
-                    match store.insert_session(&row(n)).await {
+                    let row = row(n);
+                    let event = AuditEvent::system("sts:AssumeRole", "load");
+                    match store
+                        .audited(event, async |tx| tx.insert_session(&row).await)
+                        .await
+                    {
                         Ok(true) => done += 1,
                         other => panic!("insert {n} failed: {other:?}"),
                     }

@@ -5,6 +5,8 @@
 #   scripts/load.sh [DURATION] [CONNECTIONS]
 # ONLY=authorize (or healthz, get, post) runs one endpoint, e.g. for a profile;
 # ONLY='healthz|authorize' runs those two.
+# AUDIT_AUTHORIZE=all audits every /v1/authorize decision (default: denies,
+# the server's default, which for this allowed decision writes nothing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-10}
@@ -24,6 +26,7 @@ cp "$LATCHKEY_BIN" "$BIN"
 DATA=$(mktemp -d)
 AK=AKIALOADTESTROOT0001
 SK=loadtest/secret/0000000000000000000000000
+LATCHKEY_AUDIT_AUTHORIZE=${AUDIT_AUTHORIZE:-denies} \
 LATCHKEY_ROOT_ACCESS_KEY_ID=$AK LATCHKEY_ROOT_SECRET_ACCESS_KEY=$SK RUST_LOG=warn \
   "$BIN" serve --bind 127.0.0.1:$PORT --data-dir "$DATA" &
 SERVER=$!
@@ -84,8 +87,10 @@ run() { # name, extra wrk args...
   errors=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
   printf '%-26s %10s req/s   p50 %-9s p99 %-9s non-2xx %s\n' "$name" "$rps" "$p50" "$p99" "${errors:-0}"
 }
-echo "latchkey load test: ${DURATION}s per endpoint, $CONNECTIONS connections, release build, $(nproc) cores"
+echo "latchkey load test: ${DURATION}s per endpoint, $CONNECTIONS connections, release build, $(nproc) cores, audit of authorize: ${AUDIT_AUTHORIZE:-denies}"
 run "GET /healthz" $U/healthz
 run "GET /v1/users/alice" -H "Authorization: $BASIC" $U/v1/users/alice
 run "POST /v1/users" -s "$WORK/post.lua" $U/v1/users
 run "POST /v1/authorize" -s "$WORK/authorize.lua" $U/v1/authorize
+# What the audit queue did under that load (dropped means overflow).
+curl -sf "$U/metrics" | grep -E '^latchkey_audit_events_(written|dropped)_total' | tr '\n' ' '; echo

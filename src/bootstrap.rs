@@ -3,7 +3,9 @@
 //! The log names the file, never the secret.
 
 use anyhow::Context as _;
+use serde_json::json;
 
+use crate::audit::AuditEvent;
 use crate::config::Config;
 use crate::domain::{now, AccessKeyId, Account, AccountId, SecretAccessKey};
 use crate::iam::access_keys::seal_new_key;
@@ -54,14 +56,21 @@ pub async fn bootstrap(state: &AppState, config: &Config) -> anyhow::Result<()> 
             .with_context(|| format!("replacing stale {}", path.display()))?;
     }
     crate::auth::crypto::write_private_file(&path, text.as_bytes())?;
+    let event = AuditEvent::system(
+        "latchkey:Bootstrap",
+        &format!("arn:aws:iam::{}:root", account.id),
+    )
+    .params(json!({"account_id": account.id, "root_access_key_id": key.key.access_key_id}));
+    let event = AuditEvent {
+        account_id: Some(account.id.clone()),
+        ..event
+    };
     state
         .store
-        .insert_account(&account)
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    state
-        .store
-        .insert_access_key(&key.key)
+        .audited(event, async |tx| {
+            tx.insert_account(&account).await?;
+            tx.insert_access_key(&key.key).await
+        })
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     tracing::info!(

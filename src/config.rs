@@ -46,6 +46,34 @@ pub struct ServeArgs {
     /// also ask for this per request with `?strict=true`.
     #[arg(long, env = "LATCHKEY_STRICT_POLICY_LINT", default_value_t = false)]
     pub strict_policy_lint: bool,
+    /// Which /v1/authorize decisions the audit trail keeps.
+    #[arg(
+        long,
+        env = "LATCHKEY_AUDIT_AUTHORIZE",
+        value_enum,
+        default_value = "denies"
+    )]
+    pub audit_authorize: AuditAuthorize,
+    /// Days audit events are kept before the background task deletes them
+    /// (0: forever).
+    #[arg(long, env = "LATCHKEY_AUDIT_RETENTION_DAYS", default_value_t = 90)]
+    pub audit_retention_days: u64,
+    /// Events the audit queue holds before it drops (and counts) them.
+    #[arg(long, env = "LATCHKEY_AUDIT_QUEUE_CAPACITY", default_value_t = 16384)]
+    pub audit_queue_capacity: usize,
+    /// Require credentials allowed `latchkey:ReadMetrics` for GET /metrics.
+    #[arg(long, env = "LATCHKEY_METRICS_REQUIRE_AUTH", default_value_t = false)]
+    pub metrics_require_auth: bool,
+}
+
+/// Which `/v1/authorize` decisions are audited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum AuditAuthorize {
+    /// Every decision.
+    All,
+    /// Only denials (explicit or implicit).
+    #[default]
+    Denies,
 }
 
 /// The resolved configuration.
@@ -62,6 +90,10 @@ pub struct Config {
     pub root_secret_access_key: Option<String>,
     pub session_retention_hours: u64,
     pub strict_policy_lint: bool,
+    pub audit_authorize: AuditAuthorize,
+    pub audit_retention_days: u64,
+    pub audit_queue_capacity: usize,
+    pub metrics_require_auth: bool,
 }
 
 impl From<ServeArgs> for Config {
@@ -78,6 +110,10 @@ impl From<ServeArgs> for Config {
             root_secret_access_key: a.root_secret_access_key,
             session_retention_hours: a.session_retention_hours,
             strict_policy_lint: a.strict_policy_lint,
+            audit_authorize: a.audit_authorize,
+            audit_retention_days: a.audit_retention_days,
+            audit_queue_capacity: a.audit_queue_capacity,
+            metrics_require_auth: a.metrics_require_auth,
         }
     }
 }
@@ -97,6 +133,10 @@ impl Config {
             root_secret_access_key: None,
             session_retention_hours: 24,
             strict_policy_lint: false,
+            audit_authorize: AuditAuthorize::Denies,
+            audit_retention_days: 90,
+            audit_queue_capacity: 16384,
+            metrics_require_auth: false,
         }
     }
 

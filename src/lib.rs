@@ -3,6 +3,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod awsquery;
 pub mod bootstrap;
@@ -11,6 +12,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod iam;
+pub mod metrics;
 pub mod policy;
 pub mod startup;
 pub mod state;

@@ -40,6 +40,10 @@ impl Application {
             state.clone(),
             std::time::Duration::from_secs(config.session_retention_hours.saturating_mul(3600)),
         );
+        crate::audit::retention::spawn_retention_task(
+            state.store.clone(),
+            config.audit_retention_days,
+        );
 
         let listener =
             TcpListener::bind(&config.bind).with_context(|| format!("binding {}", config.bind))?;
@@ -47,9 +51,11 @@ impl Application {
         let openapi = api::openapi();
         let data = web::Data::new(state.clone());
         let max_body = config.max_body_bytes;
+        let metrics = state.metrics.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(RequestId)
+                .wrap(crate::metrics::Observe(metrics.clone()))
                 .app_data(data.clone())
                 .app_data(
                     web::JsonConfig::default()
@@ -67,6 +73,7 @@ impl Application {
                 .configure(crate::awsquery::configure)
                 .service(api::health::healthz)
                 .service(api::health::readyz)
+                .service(api::metrics::metrics)
                 .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/openapi.json", openapi.clone()))
                 .route("/swagger-ui", web::get().to(redirect_to_swagger))
                 .default_service(web::to(not_found))
@@ -90,9 +97,17 @@ impl Application {
         &self.state
     }
 
-    /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests.
+    /// Stops the server like SIGTERM does, from a test or an embedder.
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests and
+    /// writes the audit events still queued.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.state.audit.shutdown().await;
+        served
     }
 }
 

@@ -3,10 +3,12 @@
 
 use std::sync::Arc;
 
+use crate::audit::AuditLog;
 use crate::auth::authenticate::CredentialCache;
 use crate::auth::crypto::MasterKey;
 use crate::config::Config;
 use crate::iam::authorize::PolicyCache;
+use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::sts::login::LoginThrottle;
 
@@ -20,10 +22,16 @@ pub struct AppState {
     pub login_throttle: LoginThrottle,
     /// The action catalog (built-in plus registered services).
     pub catalog: crate::iam::services::ServiceCatalog,
+    pub metrics: Arc<Metrics>,
+    /// The queue of audit events that are not part of a mutation.
+    pub audit: AuditLog,
 }
 
 impl AppState {
+    /// Starts the audit writer, so it must run inside the tokio runtime.
     pub fn new(store: Store, master_key: MasterKey, config: Config) -> Self {
+        let metrics = Arc::new(Metrics::new());
+        let audit = AuditLog::start(store.clone(), config.audit_queue_capacity, metrics.clone());
         AppState {
             store,
             master_key,
@@ -32,6 +40,8 @@ impl AppState {
             credentials: CredentialCache::new(),
             login_throttle: LoginThrottle::default(),
             catalog: Default::default(),
+            metrics,
+            audit,
         }
     }
 

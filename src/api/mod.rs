@@ -5,10 +5,12 @@
 pub mod access_analysis;
 pub mod access_keys;
 pub mod accounts;
+pub mod audit;
 pub mod evaluate;
 pub mod extract;
 pub mod groups;
 pub mod health;
+pub mod metrics;
 pub mod policies;
 pub mod principal_policies;
 pub mod roles;
@@ -48,7 +50,8 @@ use crate::store::ListParams;
         (name = "services", description = "The action catalog: built-in and registered services"),
         (name = "access-analysis", description = "Who can assume a role; what a principal may do"),
         (name = "sts", description = "Temporary credentials: assume-role, session tokens, login, caller identity, and a role's sessions"),
-        (name = "health", description = "Probes")
+        (name = "audit", description = "The audit trail"),
+        (name = "health", description = "Probes and metrics")
     )
 )]
 pub struct ApiDoc;
@@ -88,6 +91,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     sts::configure(cfg);
     services::configure(cfg);
     access_analysis::configure(cfg);
+    audit::configure(cfg);
 }
 
 /// The OpenAPI document, collected from the registered handlers.
@@ -98,6 +102,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .service(utoipa_actix_web::scope("/v1").configure(configure))
         .service(health::healthz)
         .service(health::readyz)
+        .service(metrics::metrics)
         .split_for_parts();
     api
 }

@@ -43,8 +43,12 @@ pub struct RoleResponse {
     pub permissions_boundary: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
+    /// When a session of the role last authenticated a request (at most
+    /// a minute late); absent when never.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_used_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_used_region: Option<String>,
     /// Lint findings of the trust policy just written (create and
     /// trust-policy replies only).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -66,6 +70,7 @@ impl RoleResponse {
             permissions_boundary: role.permissions_boundary,
             tags,
             last_used_at: role.last_used_at,
+            last_used_region: role.last_used_region,
             findings: None,
         })
     }

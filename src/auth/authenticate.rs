@@ -15,6 +15,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::audit::{AuditDecision, AuditEvent};
 use crate::auth::basic::parse_basic;
 use crate::auth::caller::SessionInfo;
 use crate::auth::crypto::{secrets_equal, token_digest};
@@ -181,10 +182,93 @@ impl From<SigV4Error> for ApiError {
 }
 
 /// Authenticates a request: SigV4 when signed, else `Authorization: Basic`.
+/// A refusal is counted by reason and audited.
 pub async fn authenticate_request(
     state: &AppState,
     parts: &RequestParts<'_>,
     origin: Origin,
+) -> ApiResult<Caller> {
+    let mut presented = None;
+    let result = authenticate(state, parts, origin.clone(), &mut presented).await;
+    if let Err(ApiError::Unauthenticated { code, message }) = &result {
+        let reason = failure_reason(code, message);
+        state.metrics.auth_failure(reason);
+        let mut event = AuditEvent::anonymous("latchkey:Authenticate", parts.path.to_string())
+            .params(serde_json::json!({ "method": parts.method, "reason": reason }))
+            .decided(AuditDecision::Denied, Some(code));
+        if let Some(ip) = origin.source_ip {
+            event.source_ip = Some(ip.to_string());
+        }
+        record_auth_failure_event(state, event, presented).await;
+    }
+    result
+}
+
+/// The metric label of a refusal.
+fn failure_reason(code: &str, message: &str) -> &'static str {
+    match code {
+        "MissingAuthenticationToken" => "missing",
+        "IncompleteSignature" => "malformed",
+        "SignatureDoesNotMatch" => "bad_signature",
+        "ExpiredToken" => "expired",
+        "RequestExpired" => "request_expired",
+        "InvalidClientTokenId" if message.contains("revoked") => "revoked",
+        "InvalidClientTokenId" => "unknown_key",
+        _ => "other",
+    }
+}
+
+/// Counts and audits a refused credential presented to `/v1/authorize`
+/// (the subject of a service's question).
+pub async fn record_subject_failure(
+    state: &AppState,
+    code: &str,
+    message: &str,
+    access_key_id: Option<String>,
+    resource: &str,
+) {
+    let reason = failure_reason(code, message);
+    state.metrics.auth_failure(reason);
+    let event = AuditEvent::anonymous("latchkey:Authenticate", resource.to_string())
+        .params(serde_json::json!({ "subject": true, "reason": reason }))
+        .decided(AuditDecision::Denied, Some(code));
+    record_auth_failure_event(state, event, access_key_id).await;
+}
+
+/// Queues a refusal, in the account of the presented key when it exists.
+async fn record_auth_failure_event(
+    state: &AppState,
+    mut event: AuditEvent,
+    access_key_id: Option<String>,
+) {
+    if let Some(id) = access_key_id.filter(|id| id.len() <= 128) {
+        event.account_id = if id.starts_with("ASIA") {
+            state
+                .store
+                .get_session(&id)
+                .await
+                .ok()
+                .flatten()
+                .map(|s| s.account_id)
+        } else {
+            state
+                .store
+                .get_access_key(&id)
+                .await
+                .ok()
+                .flatten()
+                .map(|k| k.account_id)
+        };
+        event.access_key_id = Some(id);
+    }
+    state.audit.record(event);
+}
+
+async fn authenticate(
+    state: &AppState,
+    parts: &RequestParts<'_>,
+    origin: Origin,
+    presented: &mut Option<String>,
 ) -> ApiResult<Caller> {
     let signed = SignedRequest {
         method: parts.method,
@@ -195,10 +279,12 @@ pub async fn authenticate_request(
         body_sha256: None,
     };
     if let Some(claim) = parse_claim(&signed)? {
+        *presented = Some(claim.access_key_id.clone());
         let resolved =
             resolve_access_key(state, &claim.access_key_id, claim.security_token.as_deref())
                 .await?;
         resolved.verify(&signed, &claim, time::OffsetDateTime::now_utc())?;
+        record_use(state, &claim.access_key_id, &claim.service, &claim.region).await;
         return Ok(with_origin(&resolved.caller, origin));
     }
     let header = parts.header("authorization").ok_or_else(|| {
@@ -215,6 +301,7 @@ pub async fn authenticate_request(
         ));
     }
     let creds = parse_basic(rest)?;
+    *presented = Some(creds.access_key_id.clone());
     let token = parts.header("x-amz-security-token");
     let resolved = resolve_access_key(state, &creds.access_key_id, token).await?;
     if !secrets_equal(resolved.secret.expose(), &creds.secret) {
@@ -245,6 +332,9 @@ pub async fn resolve_access_key(
     if access_key_id.starts_with("ASIA") {
         let token = token.ok_or_else(invalid_key)?;
         let session = session_credentials(state, access_key_id, token, Origin::default()).await?;
+        if let CallerKind::AssumedRole { role_id, .. } = &session.caller.kind {
+            record_role_use(state, role_id, &state.config.region).await;
+        }
         let secret = SecretAccessKey::parse(&session.secret)
             .map_err(|e| ApiError::Unexpected(anyhow::anyhow!(e)))?;
         return Ok(Arc::new(ResolvedKey::new(secret, session.caller)));
@@ -418,7 +508,7 @@ pub async fn long_term_secret(
 /// region. At most once a minute per key, so that authenticated reads do
 /// not each become a database write; a failed write is logged and does not
 /// fail the request.
-async fn record_use(state: &AppState, access_key_id: &str, service: &str, region: &str) {
+pub(crate) async fn record_use(state: &AppState, access_key_id: &str, service: &str, region: &str) {
     if state
         .credentials
         .recently_recorded
@@ -437,6 +527,19 @@ async fn record_use(state: &AppState, access_key_id: &str, service: &str, region
         .await
     {
         tracing::warn!(access_key_id = %access_key_id, error = ?e, "recording key use failed");
+    }
+}
+
+/// Records a role's last use (IAM's RoleLastUsed): a session of the role
+/// authenticated a request. At most once a minute per role, like keys.
+async fn record_role_use(state: &AppState, role_id: &str, region: &str) {
+    let key = format!("role:{role_id}");
+    if state.credentials.recently_recorded.get(&key).is_some() {
+        return;
+    }
+    state.credentials.recently_recorded.insert(key, ());
+    if let Err(e) = state.store.record_role_use(role_id, &now(), region).await {
+        tracing::warn!(role_id = %role_id, error = ?e, "recording role use failed");
     }
 }
 

@@ -2,6 +2,7 @@
 //! entities the store returns. No I/O here.
 
 pub mod arn;
+pub mod audit;
 pub mod entities;
 pub mod ids;
 pub mod names;

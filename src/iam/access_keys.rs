@@ -1,9 +1,11 @@
 //! Long-term access keys: at most two per user; the secret is shown once.
 
 use serde::Deserialize;
+use serde_json::json;
 use utoipa::ToSchema;
 
 use super::users::find_user_authorized;
+use crate::audit::{audited, AuditEvent};
 use crate::auth::Caller;
 use crate::domain::ids::KeyKind;
 use crate::domain::{now, AccessKey, AccessKeyId, SecretAccessKey, User};
@@ -79,15 +81,21 @@ pub async fn create_access_key(
 ) -> ApiResult<(User, NewAccessKey)> {
     let user = find_user_authorized(state, caller, user_name, "iam:CreateAccessKey").await?;
     let new_key = seal_new_key(state, &caller.account_id, Some(user.id.clone()), None)?;
-    if !state
-        .store
-        .insert_user_access_key_within(&new_key.key, MAX_KEYS_PER_USER)
-        .await?
-    {
-        return Err(ApiError::LimitExceeded(format!(
-            "Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}"
-        )));
-    }
+    let event = AuditEvent::by(caller, "iam:CreateAccessKey", user.arn().to_string())
+        .params(json!({"user_name": user.name, "access_key_id": new_key.key.access_key_id}));
+    audited(state, event, async |tx| {
+        if tx
+            .insert_user_access_key_within(&new_key.key, MAX_KEYS_PER_USER)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(ApiError::LimitExceeded(format!(
+                "Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}"
+            )))
+        }
+    })
+    .await?;
     tracing::info!(user = %user.name, access_key_id = %new_key.key.access_key_id, "access key created");
     Ok((user, new_key))
 }
@@ -122,10 +130,14 @@ pub async fn update_access_key(
 ) -> ApiResult<AccessKey> {
     let user = find_user_authorized(state, caller, user_name, "iam:UpdateAccessKey").await?;
     let key = find_key(state, &user, key_id).await?;
-    state
-        .store
-        .set_access_key_status(&key.access_key_id, status.as_str())
-        .await?;
+    let event = AuditEvent::by(caller, "iam:UpdateAccessKey", user.arn().to_string()).params(
+        json!({"user_name": user.name, "access_key_id": key.access_key_id, "status": status.as_str()}),
+    );
+    audited(state, event, async |tx| {
+        tx.set_access_key_status(&key.access_key_id, status.as_str())
+            .await
+    })
+    .await?;
     state.invalidate_caches();
     Ok(AccessKey {
         status: status.as_str().to_string(),
@@ -141,7 +153,12 @@ pub async fn delete_access_key(
 ) -> ApiResult<()> {
     let user = find_user_authorized(state, caller, user_name, "iam:DeleteAccessKey").await?;
     let key = find_key(state, &user, key_id).await?;
-    state.store.delete_access_key(&key.access_key_id).await?;
+    let event = AuditEvent::by(caller, "iam:DeleteAccessKey", user.arn().to_string())
+        .params(json!({"user_name": user.name, "access_key_id": key.access_key_id}));
+    audited(state, event, async |tx| {
+        tx.delete_access_key(&key.access_key_id).await
+    })
+    .await?;
     state.invalidate_caches();
     Ok(())
 }

@@ -2,9 +2,11 @@
 //! others. Each new account gets a root access key, shown once.
 
 use serde::Deserialize;
+use serde_json::json;
 use utoipa::ToSchema;
 
 use super::access_keys::{seal_new_key, NewAccessKey};
+use crate::audit::{audited, AuditEvent};
 use crate::auth::Caller;
 use crate::domain::{now, Account, AccountId};
 use crate::error::{ApiError, ApiResult};
@@ -27,6 +29,7 @@ async fn authorize_management(
     resource: &str,
 ) -> ApiResult<()> {
     if !caller.is_management_account {
+        crate::audit::denied(state, caller, action, resource);
         return Err(ApiError::AccessDenied(format!(
             "User: {} is not authorized to perform: {action} on resource: {resource} because only the management account manages accounts",
             caller.arn
@@ -64,9 +67,14 @@ pub async fn create_account(
         is_management: false,
         created_at: now(),
     };
-    state.store.insert_account(&account).await?;
     let key = seal_new_key(state, &account.id, None, None)?;
-    state.store.insert_access_key(&key.key).await?;
+    let event = AuditEvent::by(caller, "latchkey:CreateAccount", account_arn(&account.id))
+        .params(json!({"name": account.name, "account_id": account.id, "root_access_key_id": key.key.access_key_id}));
+    audited(state, event, async |tx| {
+        tx.insert_account(&account).await?;
+        tx.insert_access_key(&key.key).await
+    })
+    .await?;
     tracing::info!(account_id = %account.id, access_key_id = %key.key.access_key_id, "account created");
     Ok((account, key))
 }
@@ -119,7 +127,9 @@ pub async fn delete_account(state: &AppState, caller: &Caller, id: &str) -> ApiR
             "Cannot delete entity, must delete the account's users, groups, roles and policies first.".into(),
         ));
     }
-    state.store.delete_account(id).await?;
+    let event = AuditEvent::by(caller, "latchkey:DeleteAccount", account_arn(id))
+        .params(json!({"account_id": id}));
+    audited(state, event, async |tx| tx.delete_account(id).await).await?;
     state.invalidate_caches();
     Ok(())
 }

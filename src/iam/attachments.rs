@@ -1,7 +1,10 @@
 //! Managed-policy attachments: at most 10 per user, group or role.
 
+use serde_json::json;
+
 use super::holders::{action, find_holder_authorized};
 use super::policies::find_policy_by_arn;
+use crate::audit::{audited, AuditEvent};
 use crate::auth::Caller;
 use crate::domain::{ManagedPolicy, PolicyHolder};
 use crate::error::{ApiError, ApiResult};
@@ -45,10 +48,16 @@ pub async fn attach_policy(
             "Cannot exceed quota for {noun}: {MAX_ATTACHED_POLICIES}"
         )));
     }
-    state
-        .store
-        .attach_policy(kind, &holder.id, &policy.id)
-        .await?;
+    let event = AuditEvent::by(
+        caller,
+        &action(kind, "Attach", "Policy"),
+        holder.arn.clone(),
+    )
+    .params(json!({"policy_arn": policy_arn}));
+    audited(state, event, async |tx| {
+        tx.attach_policy(kind, &holder.id, &policy.id).await
+    })
+    .await?;
     state.invalidate_caches();
     Ok(())
 }
@@ -74,13 +83,20 @@ pub async fn detach_policy(
         .get_policy_by_arn(policy_arn)
         .await?
         .ok_or_else(not_attached)?;
-    if !state
-        .store
-        .detach_policy(kind, &holder.id, &policy.id)
-        .await?
-    {
-        return Err(not_attached());
-    }
+    let event = AuditEvent::by(
+        caller,
+        &action(kind, "Detach", "Policy"),
+        holder.arn.clone(),
+    )
+    .params(json!({"policy_arn": policy_arn}));
+    audited(state, event, async |tx| {
+        if tx.detach_policy(kind, &holder.id, &policy.id).await? {
+            Ok(())
+        } else {
+            Err(not_attached())
+        }
+    })
+    .await?;
     state.invalidate_caches();
     Ok(())
 }

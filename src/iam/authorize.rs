@@ -492,7 +492,10 @@ pub async fn authorize(
     .await?;
     match denial {
         None => Ok(()),
-        Some(message) => Err(ApiError::AccessDenied(message)),
+        Some(message) => {
+            crate::audit::denied(state, caller, action, resource);
+            Err(ApiError::AccessDenied(message))
+        }
     }
 }
 

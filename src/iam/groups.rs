@@ -1,10 +1,12 @@
 //! Groups and membership. Groups are not principals and cannot be tagged.
 
 use serde::Deserialize;
+use serde_json::json;
 use utoipa::ToSchema;
 
 use super::users::{find_user, find_user_authorized};
 use super::{all_of, arn_in, authorize, parse_name, parse_path};
+use crate::audit::{audited, AuditEvent};
 use crate::auth::Caller;
 use crate::domain::ids::{new_unique_id, UniqueIdPrefix};
 use crate::domain::{now, EntityKind, Group, User};
@@ -72,7 +74,9 @@ pub async fn create_group(
         path: path.as_str().to_string(),
         created_at: now(),
     };
-    state.store.insert_group(&group).await?;
+    let event = AuditEvent::by(caller, "iam:CreateGroup", group.arn().to_string())
+        .params(json!({"name": group.name, "path": group.path}));
+    audited(state, event, async |tx| tx.insert_group(&group).await).await?;
     Ok(group)
 }
 
@@ -119,7 +123,8 @@ pub async fn delete_group(state: &AppState, caller: &Caller, name: &str) -> ApiR
     if let Some(message) = blocker {
         return Err(ApiError::DeleteConflict(message.to_string()));
     }
-    state.store.delete_group(&group.id).await?;
+    let event = AuditEvent::by(caller, "iam:DeleteGroup", group.arn().to_string());
+    audited(state, event, async |tx| tx.delete_group(&group.id).await).await?;
     state.invalidate_caches();
     Ok(())
 }
@@ -145,10 +150,12 @@ pub async fn add_user_to_group(
             )));
         }
     }
-    state
-        .store
-        .add_group_member(&group.id, &user.id, &now())
-        .await?;
+    let event = AuditEvent::by(caller, "iam:AddUserToGroup", group.arn().to_string())
+        .params(json!({"user_name": user.name}));
+    audited(state, event, async |tx| {
+        tx.add_group_member(&group.id, &user.id, &now()).await
+    })
+    .await?;
     state.invalidate_caches();
     Ok(())
 }
@@ -161,12 +168,19 @@ pub async fn remove_user_from_group(
 ) -> ApiResult<()> {
     let group = find_group_authorized(state, caller, group_name, "iam:RemoveUserFromGroup").await?;
     let user = find_user(state, caller, user_name).await?;
-    if !state.store.remove_group_member(&group.id, &user.id).await? {
-        return Err(ApiError::NoSuchEntity(format!(
-            "The user with name {} is not a member of group {}.",
-            user.name, group.name
-        )));
-    }
+    let event = AuditEvent::by(caller, "iam:RemoveUserFromGroup", group.arn().to_string())
+        .params(json!({"user_name": user.name}));
+    audited(state, event, async |tx| {
+        if tx.remove_group_member(&group.id, &user.id).await? {
+            Ok(())
+        } else {
+            Err(ApiError::NoSuchEntity(format!(
+                "The user with name {} is not a member of group {}.",
+                user.name, group.name
+            )))
+        }
+    })
+    .await?;
     state.invalidate_caches();
     Ok(())
 }

@@ -2,12 +2,13 @@
 //! holder in total, not per policy (AWS-IAM-NOTES §2.1, §12.8).
 
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use super::documents::{lint_for_write, stored_value, validated_text};
 use super::holders::{action, find_holder_authorized};
 use super::parse_name;
+use crate::audit::{audited, AuditEvent};
 use crate::auth::Caller;
 use crate::domain::{EntityKind, PolicyHolder};
 use crate::error::{ApiError, ApiResult};
@@ -63,10 +64,13 @@ pub async fn put_inline_policy(
         .chain(std::iter::once(text.as_str()));
     check_inline_policies_size(owner(kind), &holder.name, documents)?;
     let findings = lint_for_write(state, caller, document, PolicyType::Identity, strict)?;
-    state
-        .store
-        .put_inline_policy(kind, &holder.id, policy_name.as_str(), &text)
-        .await?;
+    let event = AuditEvent::by(caller, &action(kind, "Put", "Policy"), holder.arn.clone())
+        .params(json!({"policy_name": policy_name.as_str(), "document": text}));
+    audited(state, event, async |tx| {
+        tx.put_inline_policy(kind, &holder.id, policy_name.as_str(), &text)
+            .await
+    })
+    .await?;
     state.invalidate_caches();
     Ok(findings)
 }
@@ -137,16 +141,26 @@ pub async fn delete_inline_policy(
         &action(kind, "Delete", "Policy"),
     )
     .await?;
-    if !state
-        .store
-        .delete_inline_policy(kind, &holder.id, policy_name)
-        .await?
-    {
-        return Err(ApiError::NoSuchEntity(format!(
-            "The {} policy with name {policy_name} cannot be found.",
-            kind.noun()
-        )));
-    }
+    let event = AuditEvent::by(
+        caller,
+        &action(kind, "Delete", "Policy"),
+        holder.arn.clone(),
+    )
+    .params(json!({"policy_name": policy_name}));
+    audited(state, event, async |tx| {
+        if tx
+            .delete_inline_policy(kind, &holder.id, policy_name)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(ApiError::NoSuchEntity(format!(
+                "The {} policy with name {policy_name} cannot be found.",
+                kind.noun()
+            )))
+        }
+    })
+    .await?;
     state.invalidate_caches();
     Ok(())
 }

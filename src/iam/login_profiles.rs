@@ -1,9 +1,11 @@
 //! Login profiles: a console-style password, stored as an argon2id hash.
 
 use serde::Deserialize;
+use serde_json::json;
 use utoipa::ToSchema;
 
 use super::users::{find_user, find_user_authorized};
+use crate::audit::{audited, AuditEvent};
 use crate::auth::password::hash_password;
 use crate::auth::Caller;
 use crate::domain::{now, LoginProfile};
@@ -152,7 +154,12 @@ async fn put(
         password_reset_required,
         created_at: existing.map(|p| p.created_at).unwrap_or_else(now),
     };
-    let created = state.store.upsert_login_profile(&profile).await?;
+    let event = AuditEvent::by(caller, action, user.arn().to_string())
+        .params(json!({"password_reset_required": profile.password_reset_required}));
+    let created = audited(state, event, async |tx| {
+        tx.upsert_login_profile(&profile).await
+    })
+    .await?;
     Ok((profile, created))
 }
 
@@ -181,8 +188,14 @@ pub async fn delete_login_profile(
     user_name: &str,
 ) -> ApiResult<()> {
     let user = find_user_authorized(state, caller, user_name, "iam:DeleteLoginProfile").await?;
-    if !state.store.delete_login_profile(&user.id).await? {
-        return Err(profile_not_found(&user.name));
-    }
+    let event = AuditEvent::by(caller, "iam:DeleteLoginProfile", user.arn().to_string());
+    audited(state, event, async |tx| {
+        if tx.delete_login_profile(&user.id).await? {
+            Ok(())
+        } else {
+            Err(profile_not_found(&user.name))
+        }
+    })
+    .await?;
     Ok(())
 }

@@ -2,11 +2,12 @@
 //! cannot be deleted), and the built-in AWS managed policies (read-only).
 
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use super::documents::{lint_for_write, validated_text};
 use super::{all_of, authorize, parse_name};
+use crate::audit::{audited, AuditEvent};
 use crate::auth::Caller;
 use crate::domain::ids::{new_unique_id, UniqueIdPrefix};
 use crate::domain::tags::validate_tags;
@@ -118,8 +119,14 @@ pub async fn resolve_policy_authorized(
     .await
 }
 
-fn refuse_aws_managed(caller: &Caller, policy: &ManagedPolicy, action: &str) -> ApiResult<()> {
+fn refuse_aws_managed(
+    state: &AppState,
+    caller: &Caller,
+    policy: &ManagedPolicy,
+    action: &str,
+) -> ApiResult<()> {
     if policy.is_aws_managed() {
+        crate::audit::denied(state, caller, action, &policy.arn);
         return Err(ApiError::AccessDenied(format!(
             "User: {} is not authorized to perform: {action} on resource: {} because AWS managed policies cannot be modified",
             caller.arn, policy.arn
@@ -175,7 +182,17 @@ pub async fn create_policy(
         created_at: created.clone(),
         updated_at: created,
     };
-    state.store.insert_policy(&policy, &text, &req.tags).await?;
+    let event = AuditEvent::by(caller, "iam:CreatePolicy", policy.arn.clone()).params(json!({
+        "name": policy.name,
+        "path": policy.path,
+        "description": policy.description,
+        "document": text,
+        "tags": req.tags,
+    }));
+    audited(state, event, async |tx| {
+        tx.insert_policy(&policy, &text, &req.tags).await
+    })
+    .await?;
     let tags = state.store.list_tags(&policy.id).await?;
     Ok((policy, tags, findings))
 }
@@ -206,7 +223,7 @@ pub async fn list_policies(
 
 pub async fn delete_policy(state: &AppState, caller: &Caller, arn_or_name: &str) -> ApiResult<()> {
     let policy = resolve_policy_authorized(state, caller, arn_or_name, "iam:DeletePolicy").await?;
-    refuse_aws_managed(caller, &policy, "iam:DeletePolicy")?;
+    refuse_aws_managed(state, caller, &policy, "iam:DeletePolicy")?;
     let (attachments, boundaries) = state.store.policy_usage(&policy).await?;
     if attachments > 0 || boundaries > 0 {
         return Err(ApiError::DeleteConflict(
@@ -218,7 +235,8 @@ pub async fn delete_policy(state: &AppState, caller: &Caller, arn_or_name: &str)
             "This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.".into(),
         ));
     }
-    state.store.delete_policy(&policy.id).await
+    let event = AuditEvent::by(caller, "iam:DeletePolicy", policy.arn.clone());
+    audited(state, event, async |tx| tx.delete_policy(&policy.id).await).await
 }
 
 /// Adds a version; returns it, whether it is the default, and the lint
@@ -232,13 +250,16 @@ pub async fn create_policy_version(
 ) -> ApiResult<(PolicyVersion, bool, Vec<Finding>)> {
     let policy =
         resolve_policy_authorized(state, caller, arn_or_name, "iam:CreatePolicyVersion").await?;
-    refuse_aws_managed(caller, &policy, "iam:CreatePolicyVersion")?;
+    refuse_aws_managed(state, caller, &policy, "iam:CreatePolicyVersion")?;
     let text = managed_text(&req.document)?;
     let findings = lint_for_write(state, caller, &req.document, PolicyType::Identity, strict)?;
-    let version = state
-        .store
-        .insert_policy_version(&policy.id, &text, req.set_as_default, &now())
-        .await?;
+    let event = AuditEvent::by(caller, "iam:CreatePolicyVersion", policy.arn.clone())
+        .params(json!({"document": text, "set_as_default": req.set_as_default}));
+    let version = audited(state, event, async |tx| {
+        tx.insert_policy_version(&policy.id, &text, req.set_as_default, &now())
+            .await
+    })
+    .await?;
     if req.set_as_default {
         state.invalidate_caches();
     }
@@ -293,17 +314,20 @@ pub async fn delete_policy_version(
 ) -> ApiResult<()> {
     let policy =
         resolve_policy_authorized(state, caller, arn_or_name, "iam:DeletePolicyVersion").await?;
-    refuse_aws_managed(caller, &policy, "iam:DeletePolicyVersion")?;
+    refuse_aws_managed(state, caller, &policy, "iam:DeletePolicyVersion")?;
     let version = find_version(state, &policy, version_id).await?;
     if version.version_id == policy.default_version_id {
         return Err(ApiError::DeleteConflict(
             "Cannot delete the default version of a policy.".into(),
         ));
     }
-    state
-        .store
-        .delete_policy_version(&policy.id, &version.version_id)
-        .await
+    let event = AuditEvent::by(caller, "iam:DeletePolicyVersion", policy.arn.clone())
+        .params(json!({"version_id": version.version_id}));
+    audited(state, event, async |tx| {
+        tx.delete_policy_version(&policy.id, &version.version_id)
+            .await
+    })
+    .await
 }
 
 pub async fn set_default_policy_version(
@@ -315,13 +339,16 @@ pub async fn set_default_policy_version(
     let policy =
         resolve_policy_authorized(state, caller, arn_or_name, "iam:SetDefaultPolicyVersion")
             .await?;
-    refuse_aws_managed(caller, &policy, "iam:SetDefaultPolicyVersion")?;
+    refuse_aws_managed(state, caller, &policy, "iam:SetDefaultPolicyVersion")?;
     let version = find_version(state, &policy, version_id).await?;
     let updated = now();
-    state
-        .store
-        .set_default_policy_version(&policy.id, &version.version_id, &updated)
-        .await?;
+    let event = AuditEvent::by(caller, "iam:SetDefaultPolicyVersion", policy.arn.clone())
+        .params(json!({"version_id": version.version_id}));
+    audited(state, event, async |tx| {
+        tx.set_default_policy_version(&policy.id, &version.version_id, &updated)
+            .await
+    })
+    .await?;
     state.invalidate_caches();
     Ok(ManagedPolicy {
         default_version_id: version.version_id,

@@ -1,11 +1,12 @@
 //! Roles: created with a trust policy, assumed (never logged into).
 
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use super::users::check_boundary;
 use super::{all_of, arn_in, authorize, parse_name, parse_path, trust};
+use crate::audit::{audited, AuditEvent};
 use crate::auth::Caller;
 use crate::domain::ids::{new_unique_id, UniqueIdPrefix};
 use crate::domain::tags::validate_tags;
@@ -150,7 +151,19 @@ pub async fn create_role(
         last_used_at: None,
         last_used_region: None,
     };
-    state.store.insert_role(&role, &req.tags).await?;
+    let event = AuditEvent::by(caller, "iam:CreateRole", role.arn().to_string()).params(json!({
+        "name": role.name,
+        "path": role.path,
+        "trust_policy": role.trust_policy,
+        "description": role.description,
+        "max_session_duration": role.max_session_duration,
+        "permissions_boundary": role.permissions_boundary,
+        "tags": req.tags,
+    }));
+    audited(state, event, async |tx| {
+        tx.insert_role(&role, &req.tags).await
+    })
+    .await?;
     state.invalidate_caches();
     let tags = state.store.list_tags(&role.id).await?;
     Ok((role, tags, findings))
@@ -188,10 +201,13 @@ pub async fn update_role(
         .max_session_duration
         .unwrap_or(role.max_session_duration);
     check_duration(max_session_duration)?;
-    state
-        .store
-        .update_role(&role.id, description.as_deref(), max_session_duration)
-        .await?;
+    let event = AuditEvent::by(caller, "iam:UpdateRole", role.arn().to_string())
+        .params(json!({"description": description, "max_session_duration": max_session_duration}));
+    audited(state, event, async |tx| {
+        tx.update_role(&role.id, description.as_deref(), max_session_duration)
+            .await
+    })
+    .await?;
     state.invalidate_caches();
     Ok(Role {
         description,
@@ -211,10 +227,12 @@ pub async fn update_trust_policy(
 ) -> ApiResult<(Role, Vec<Finding>)> {
     let role = find_role_authorized(state, caller, name, "iam:UpdateAssumeRolePolicy").await?;
     let (trust_policy, findings) = trust_text(state, caller, document, strict).await?;
-    state
-        .store
-        .set_trust_policy(&role.id, &trust_policy)
-        .await?;
+    let event = AuditEvent::by(caller, "iam:UpdateAssumeRolePolicy", role.arn().to_string())
+        .params(json!({ "trust_policy": trust_policy }));
+    audited(state, event, async |tx| {
+        tx.set_trust_policy(&role.id, &trust_policy).await
+    })
+    .await?;
     state.invalidate_caches();
     Ok((
         Role {
@@ -238,7 +256,8 @@ pub async fn delete_role(state: &AppState, caller: &Caller, name: &str) -> ApiRe
             "Cannot delete entity, must detach all policies first.".into(),
         ));
     }
-    state.store.delete_role(&role.id).await?;
+    let event = AuditEvent::by(caller, "iam:DeleteRole", role.arn().to_string());
+    audited(state, event, async |tx| tx.delete_role(&role.id).await).await?;
     state.invalidate_caches();
     Ok(())
 }
@@ -251,10 +270,16 @@ pub async fn put_role_boundary(
 ) -> ApiResult<()> {
     let role = find_role_authorized(state, caller, name, "iam:PutRolePermissionsBoundary").await?;
     check_boundary(state, caller, boundary_arn).await?;
-    state
-        .store
-        .set_role_boundary(&role.id, Some(boundary_arn))
-        .await?;
+    let event = AuditEvent::by(
+        caller,
+        "iam:PutRolePermissionsBoundary",
+        role.arn().to_string(),
+    )
+    .params(json!({ "permissions_boundary": boundary_arn }));
+    audited(state, event, async |tx| {
+        tx.set_role_boundary(&role.id, Some(boundary_arn)).await
+    })
+    .await?;
     state.invalidate_caches();
     Ok(())
 }
@@ -262,7 +287,15 @@ pub async fn put_role_boundary(
 pub async fn delete_role_boundary(state: &AppState, caller: &Caller, name: &str) -> ApiResult<()> {
     let role =
         find_role_authorized(state, caller, name, "iam:DeleteRolePermissionsBoundary").await?;
-    state.store.set_role_boundary(&role.id, None).await?;
+    let event = AuditEvent::by(
+        caller,
+        "iam:DeleteRolePermissionsBoundary",
+        role.arn().to_string(),
+    );
+    audited(state, event, async |tx| {
+        tx.set_role_boundary(&role.id, None).await
+    })
+    .await?;
     state.invalidate_caches();
     Ok(())
 }

@@ -13,9 +13,11 @@ use utoipa::ToSchema;
 
 use super::authorize::{decide, Question};
 use super::simulate::{ContextEntry, EvaluateMatchedStatement};
+use crate::audit::{AuditDecision, AuditEvent};
 use crate::auth::authenticate::resolve_access_key;
 use crate::auth::sigv4::{parse_claim, SignedRequest};
 use crate::auth::Caller;
+use crate::config::AuditAuthorize;
 use crate::error::{ApiError, ApiResult};
 use crate::policy::{CompiledPolicy, PolicyDocument, PolicySource, RequestContext, SourceKind};
 use crate::state::AppState;
@@ -180,6 +182,13 @@ async fn identify(state: &AppState, req: &AuthorizeRequest) -> ApiResult<Caller>
                 .verify(&signed, &claim, time::OffsetDateTime::now_utc())
                 .map_err(ApiError::from)
                 .map_err(subject_error)?;
+            crate::auth::authenticate::record_use(
+                state,
+                &claim.access_key_id,
+                &claim.service,
+                &claim.region,
+            )
+            .await;
             Ok(resolved.caller.clone())
         }
         (None, Some(creds)) => {
@@ -203,7 +212,22 @@ pub async fn authorize_request(
     req: AuthorizeRequest,
 ) -> ApiResult<AuthorizeResponse> {
     super::authorize(state, service, "latchkey:Authorize", &req.resource).await?;
-    let mut subject = identify(state, &req).await?;
+    let mut subject = match identify(state, &req).await {
+        Ok(subject) => subject,
+        Err(e) => {
+            if let ApiError::SubjectNotAuthenticated { code, message } = &e {
+                crate::auth::authenticate::record_subject_failure(
+                    state,
+                    code,
+                    message,
+                    req.credentials.as_ref().map(|c| c.access_key_id.clone()),
+                    &req.resource,
+                )
+                .await;
+            }
+            return Err(e);
+        }
+    };
     subject.source_ip = match &req.source_ip {
         Some(ip) => Some(ip.parse::<IpAddr>().map_err(|_| {
             ApiError::ValidationError(format!("source_ip {ip} is not an IP address."))
@@ -257,9 +281,18 @@ pub async fn authorize_request(
             effect: wire(&m.effect),
         })
         .collect();
+    let decision = wire(&evaluation.decision);
+    record_decision(
+        state,
+        service,
+        &subject,
+        &req,
+        &decision,
+        evaluation.is_allowed(),
+    );
     Ok(AuthorizeResponse {
         allowed: evaluation.is_allowed(),
-        decision: wire(&evaluation.decision),
+        decision,
         principal: SubjectPrincipal {
             principal_type: subject.principal_type().to_string(),
             arn: subject.arn.clone(),
@@ -270,6 +303,38 @@ pub async fn authorize_request(
         decided_by: wire(&evaluation.decided_by),
         missing_context_keys: evaluation.missing_context_keys,
     })
+}
+
+/// Counts the decision and, by the `audit_authorize` setting, queues its
+/// audit record (the subject as principal, the asking service in params).
+fn record_decision(
+    state: &AppState,
+    service: &Caller,
+    subject: &Caller,
+    req: &AuthorizeRequest,
+    decision: &str,
+    allowed: bool,
+) {
+    state
+        .metrics
+        .decisions
+        .get_or_create(&crate::metrics::DecisionLabels {
+            decision: decision.to_string(),
+        })
+        .inc();
+    if allowed && state.config.audit_authorize != AuditAuthorize::All {
+        return;
+    }
+    let (outcome, code) = if allowed {
+        (AuditDecision::Allowed, None)
+    } else {
+        (AuditDecision::Denied, Some(decision))
+    };
+    state.audit.record(
+        AuditEvent::by(subject, &req.action, req.resource.clone())
+            .params(serde_json::json!({ "service": service.arn }))
+            .decided(outcome, code),
+    );
 }
 
 /// The snake_case name serde gives an engine enum on the wire.

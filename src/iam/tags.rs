@@ -1,9 +1,12 @@
 //! Tags on users, roles and managed policies (at most 50; keys are
 //! case-insensitive on users and roles).
 
+use serde_json::json;
+
 use super::policies::resolve_policy_authorized;
 use super::roles::find_role_authorized;
 use super::users::find_user_authorized;
+use crate::audit::{audited, AuditEvent};
 use crate::auth::Caller;
 use crate::domain::tags::{validate_tags, MAX_TAGS};
 use crate::domain::Tag;
@@ -30,17 +33,23 @@ impl Taggable {
 }
 
 /// Finds the tagged entity and authorizes `action` on it; returns its
-/// unique id.
+/// unique id and ARN.
 async fn resolve(
     state: &AppState,
     caller: &Caller,
     kind: Taggable,
     name: &str,
     action: &str,
-) -> ApiResult<String> {
+) -> ApiResult<(String, String)> {
     Ok(match kind {
-        Taggable::User => find_user_authorized(state, caller, name, action).await?.id,
-        Taggable::Role => find_role_authorized(state, caller, name, action).await?.id,
+        Taggable::User => {
+            let u = find_user_authorized(state, caller, name, action).await?;
+            (u.id.clone(), u.arn().to_string())
+        }
+        Taggable::Role => {
+            let r = find_role_authorized(state, caller, name, action).await?;
+            (r.id.clone(), r.arn().to_string())
+        }
         Taggable::Policy => {
             let p = resolve_policy_authorized(state, caller, name, action).await?;
             if p.is_aws_managed() {
@@ -48,7 +57,7 @@ async fn resolve(
                     "AWS managed policies cannot be tagged.".into(),
                 ));
             }
-            p.id
+            (p.id, p.arn)
         }
     })
 }
@@ -60,13 +69,20 @@ pub async fn tag(
     tags: &[Tag],
 ) -> ApiResult<()> {
     let action = format!("iam:Tag{}", kind.noun());
-    let id = resolve(state, caller, kind, name, &action).await?;
+    let (id, arn) = resolve(state, caller, kind, name, &action).await?;
     validate_tags(tags).map_err(ApiError::ValidationError)?;
-    if !state.store.tag_entity(&id, tags, MAX_TAGS).await? {
-        return Err(ApiError::LimitExceeded(format!(
-            "The number of tags has reached the maximum limit of {MAX_TAGS}."
-        )));
-    }
+    let event = AuditEvent::by(caller, &action, arn).params(json!({ "tags": tags }));
+    // Over the limit, the error rolls the tags just written back.
+    audited(state, event, async |tx| {
+        if tx.tag_entity(&id, tags, MAX_TAGS).await? {
+            Ok(())
+        } else {
+            Err(ApiError::LimitExceeded(format!(
+                "The number of tags has reached the maximum limit of {MAX_TAGS}."
+            )))
+        }
+    })
+    .await?;
     state.invalidate_caches();
     Ok(())
 }
@@ -79,8 +95,9 @@ pub async fn untag(
     keys: &[String],
 ) -> ApiResult<()> {
     let action = format!("iam:Untag{}", kind.noun());
-    let id = resolve(state, caller, kind, name, &action).await?;
-    state.store.untag_entity(&id, keys).await?;
+    let (id, arn) = resolve(state, caller, kind, name, &action).await?;
+    let event = AuditEvent::by(caller, &action, arn).params(json!({ "tag_keys": keys }));
+    audited(state, event, async |tx| tx.untag_entity(&id, keys).await).await?;
     state.invalidate_caches();
     Ok(())
 }
@@ -92,6 +109,6 @@ pub async fn list(
     name: &str,
 ) -> ApiResult<Vec<Tag>> {
     let action = format!("iam:List{}Tags", kind.noun());
-    let id = resolve(state, caller, kind, name, &action).await?;
+    let (id, _) = resolve(state, caller, kind, name, &action).await?;
     state.store.list_tags(&id).await
 }

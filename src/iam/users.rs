@@ -1,9 +1,11 @@
 //! Users: create, read, list, rename, delete, permissions boundary.
 
 use serde::Deserialize;
+use serde_json::json;
 use utoipa::ToSchema;
 
 use super::{all_of, arn_in, authorize, parse_name, parse_path};
+use crate::audit::{audited, AuditEvent};
 use crate::auth::Caller;
 use crate::domain::ids::{new_unique_id, UniqueIdPrefix};
 use crate::domain::tags::validate_tags;
@@ -101,7 +103,16 @@ pub async fn create_user(
         permissions_boundary: req.permissions_boundary,
         created_at: now(),
     };
-    state.store.insert_user(&user, &req.tags).await?;
+    let event = AuditEvent::by(caller, "iam:CreateUser", user.arn().to_string()).params(json!({
+        "name": user.name,
+        "path": user.path,
+        "permissions_boundary": user.permissions_boundary,
+        "tags": req.tags,
+    }));
+    audited(state, event, async |tx| {
+        tx.insert_user(&user, &req.tags).await
+    })
+    .await?;
     state.invalidate_caches();
     let tags = state.store.list_tags(&user.id).await?;
     Ok((user, tags))
@@ -141,10 +152,12 @@ pub async fn update_user(
         Some(p) => parse_path(Some(p))?.as_str().to_string(),
         None => user.path.clone(),
     };
-    state
-        .store
-        .update_user(&user.id, &new_name, &new_path)
-        .await?;
+    let event = AuditEvent::by(caller, "iam:UpdateUser", user.arn().to_string())
+        .params(json!({"new_name": req.new_name, "new_path": req.new_path}));
+    audited(state, event, async |tx| {
+        tx.update_user(&user.id, &new_name, &new_path).await
+    })
+    .await?;
     state.invalidate_caches();
     Ok(User {
         name: new_name,
@@ -172,7 +185,8 @@ pub async fn delete_user(state: &AppState, caller: &Caller, name: &str) -> ApiRe
     if let Some(message) = blocker {
         return Err(ApiError::DeleteConflict(message.to_string()));
     }
-    state.store.delete_user(&user.id).await?;
+    let event = AuditEvent::by(caller, "iam:DeleteUser", user.arn().to_string());
+    audited(state, event, async |tx| tx.delete_user(&user.id).await).await?;
     state.invalidate_caches();
     Ok(())
 }
@@ -185,10 +199,16 @@ pub async fn put_user_boundary(
 ) -> ApiResult<()> {
     let user = find_user_authorized(state, caller, name, "iam:PutUserPermissionsBoundary").await?;
     check_boundary(state, caller, boundary_arn).await?;
-    state
-        .store
-        .set_user_boundary(&user.id, Some(boundary_arn))
-        .await?;
+    let event = AuditEvent::by(
+        caller,
+        "iam:PutUserPermissionsBoundary",
+        user.arn().to_string(),
+    )
+    .params(json!({ "permissions_boundary": boundary_arn }));
+    audited(state, event, async |tx| {
+        tx.set_user_boundary(&user.id, Some(boundary_arn)).await
+    })
+    .await?;
     state.invalidate_caches();
     Ok(())
 }
@@ -196,7 +216,15 @@ pub async fn put_user_boundary(
 pub async fn delete_user_boundary(state: &AppState, caller: &Caller, name: &str) -> ApiResult<()> {
     let user =
         find_user_authorized(state, caller, name, "iam:DeleteUserPermissionsBoundary").await?;
-    state.store.set_user_boundary(&user.id, None).await?;
+    let event = AuditEvent::by(
+        caller,
+        "iam:DeleteUserPermissionsBoundary",
+        user.arn().to_string(),
+    );
+    audited(state, event, async |tx| {
+        tx.set_user_boundary(&user.id, None).await
+    })
+    .await?;
     state.invalidate_caches();
     Ok(())
 }

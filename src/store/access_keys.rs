@@ -1,57 +1,11 @@
 //! Long-term access keys of users and account roots.
 
+use super::audit::AuditTx;
 use super::Store;
 use crate::domain::AccessKey;
 use crate::error::ApiResult;
 
 impl Store {
-    pub async fn insert_access_key(&self, key: &AccessKey) -> ApiResult<()> {
-        sqlx::query(
-            "INSERT INTO access_keys (access_key_id, account_id, user_id, secret_ciphertext, status, created_at)
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&key.access_key_id)
-        .bind(&key.account_id)
-        .bind(&key.user_id)
-        .bind(&key.secret_ciphertext)
-        .bind(&key.status)
-        .bind(&key.created_at)
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
-
-    /// Inserts a user's key unless the user already has `max` keys; the
-    /// count and the insert share one transaction. Returns false at the limit.
-    pub async fn insert_user_access_key_within(
-        &self,
-        key: &AccessKey,
-        max: i64,
-    ) -> ApiResult<bool> {
-        let mut tx = self.pool().begin().await?;
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM access_keys WHERE user_id = ?")
-            .bind(&key.user_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        if n >= max {
-            return Ok(false);
-        }
-        sqlx::query(
-            "INSERT INTO access_keys (access_key_id, account_id, user_id, secret_ciphertext, status, created_at)
-             VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&key.access_key_id)
-        .bind(&key.account_id)
-        .bind(&key.user_id)
-        .bind(&key.secret_ciphertext)
-        .bind(&key.status)
-        .bind(&key.created_at)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(true)
-    }
-
     pub async fn get_access_key(&self, access_key_id: &str) -> ApiResult<Option<AccessKey>> {
         Ok(sqlx::query_as(
             "SELECT access_key_id, account_id, user_id, secret_ciphertext, status, created_at,
@@ -74,23 +28,6 @@ impl Store {
         .await?)
     }
 
-    pub async fn set_access_key_status(&self, access_key_id: &str, status: &str) -> ApiResult<()> {
-        sqlx::query("UPDATE access_keys SET status = ? WHERE access_key_id = ?")
-            .bind(status)
-            .bind(access_key_id)
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
-
-    pub async fn delete_access_key(&self, access_key_id: &str) -> ApiResult<()> {
-        sqlx::query("DELETE FROM access_keys WHERE access_key_id = ?")
-            .bind(access_key_id)
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
-
     pub async fn record_access_key_use(
         &self,
         access_key_id: &str,
@@ -107,6 +44,74 @@ impl Store {
         .bind(access_key_id)
         .execute(self.pool())
         .await?;
+        Ok(())
+    }
+}
+
+impl AuditTx {
+    pub async fn insert_access_key(&mut self, key: &AccessKey) -> ApiResult<()> {
+        sqlx::query(
+            "INSERT INTO access_keys (access_key_id, account_id, user_id, secret_ciphertext, status, created_at)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&key.access_key_id)
+        .bind(&key.account_id)
+        .bind(&key.user_id)
+        .bind(&key.secret_ciphertext)
+        .bind(&key.status)
+        .bind(&key.created_at)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Inserts a user's key unless the user already has `max` keys; the
+    /// count and the insert share one transaction. Returns false at the limit.
+    pub async fn insert_user_access_key_within(
+        &mut self,
+        key: &AccessKey,
+        max: i64,
+    ) -> ApiResult<bool> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM access_keys WHERE user_id = ?")
+            .bind(&key.user_id)
+            .fetch_one(self.conn())
+            .await?;
+        if n >= max {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO access_keys (access_key_id, account_id, user_id, secret_ciphertext, status, created_at)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&key.access_key_id)
+        .bind(&key.account_id)
+        .bind(&key.user_id)
+        .bind(&key.secret_ciphertext)
+        .bind(&key.status)
+        .bind(&key.created_at)
+        .execute(self.conn())
+        .await?;
+        Ok(true)
+    }
+
+    pub async fn set_access_key_status(
+        &mut self,
+        access_key_id: &str,
+        status: &str,
+    ) -> ApiResult<()> {
+        sqlx::query("UPDATE access_keys SET status = ? WHERE access_key_id = ?")
+            .bind(status)
+            .bind(access_key_id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_access_key(&mut self, access_key_id: &str) -> ApiResult<()> {
+        sqlx::query("DELETE FROM access_keys WHERE access_key_id = ?")
+            .bind(access_key_id)
+            .execute(self.conn())
+            .await?;
         Ok(())
     }
 }

@@ -1,5 +1,6 @@
 //! Accounts.
 
+use super::audit::AuditTx;
 use super::Store;
 use crate::domain::Account;
 use crate::error::ApiResult;
@@ -15,19 +16,6 @@ pub struct AccountCounts {
 }
 
 impl Store {
-    pub async fn insert_account(&self, account: &Account) -> ApiResult<()> {
-        sqlx::query(
-            "INSERT INTO accounts (id, name, is_management, created_at) VALUES (?, ?, ?, ?)",
-        )
-        .bind(&account.id)
-        .bind(&account.name)
-        .bind(account.is_management)
-        .bind(&account.created_at)
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
-
     pub async fn get_account(&self, id: &str) -> ApiResult<Option<Account>> {
         Ok(
             sqlx::query_as("SELECT id, name, is_management, created_at FROM accounts WHERE id = ?")
@@ -84,19 +72,32 @@ impl Store {
         .fetch_one(self.pool())
         .await?)
     }
+}
+
+impl AuditTx {
+    pub async fn insert_account(&mut self, account: &Account) -> ApiResult<()> {
+        sqlx::query(
+            "INSERT INTO accounts (id, name, is_management, created_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(&account.id)
+        .bind(&account.name)
+        .bind(account.is_management)
+        .bind(&account.created_at)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
 
     /// Deletes an empty account and its root keys in one transaction.
-    pub async fn delete_account(&self, id: &str) -> ApiResult<()> {
-        let mut tx = self.pool().begin().await?;
+    pub async fn delete_account(&mut self, id: &str) -> ApiResult<()> {
         sqlx::query("DELETE FROM access_keys WHERE account_id = ? AND user_id IS NULL")
             .bind(id)
-            .execute(&mut *tx)
+            .execute(self.conn())
             .await?;
         sqlx::query("DELETE FROM accounts WHERE id = ?")
             .bind(id)
-            .execute(&mut *tx)
+            .execute(self.conn())
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 }

@@ -1,5 +1,6 @@
 //! Managed-policy attachments of users, groups and roles.
 
+use super::audit::AuditTx;
 use super::Store;
 use crate::domain::{ManagedPolicy, PolicyHolder};
 use crate::error::ApiResult;
@@ -42,34 +43,6 @@ fn sql(holder: PolicyHolder) -> AttachmentSql {
 }
 
 impl Store {
-    pub async fn attach_policy(
-        &self,
-        holder: PolicyHolder,
-        holder_id: &str,
-        policy_id: &str,
-    ) -> ApiResult<()> {
-        sqlx::query(sql(holder).insert)
-            .bind(holder_id)
-            .bind(policy_id)
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
-
-    pub async fn detach_policy(
-        &self,
-        holder: PolicyHolder,
-        holder_id: &str,
-        policy_id: &str,
-    ) -> ApiResult<bool> {
-        let result = sqlx::query(sql(holder).delete)
-            .bind(holder_id)
-            .bind(policy_id)
-            .execute(self.pool())
-            .await?;
-        Ok(result.rows_affected() == 1)
-    }
-
     pub async fn attached_policies(
         &self,
         holder: PolicyHolder,
@@ -107,5 +80,35 @@ impl Store {
             .fetch_all(self.pool())
             .await?;
         Ok(rows.into_iter().map(|(n,)| n).collect())
+    }
+}
+
+impl AuditTx {
+    pub async fn attach_policy(
+        &mut self,
+        holder: PolicyHolder,
+        holder_id: &str,
+        policy_id: &str,
+    ) -> ApiResult<()> {
+        sqlx::query(sql(holder).insert)
+            .bind(holder_id)
+            .bind(policy_id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn detach_policy(
+        &mut self,
+        holder: PolicyHolder,
+        holder_id: &str,
+        policy_id: &str,
+    ) -> ApiResult<bool> {
+        let result = sqlx::query(sql(holder).delete)
+            .bind(holder_id)
+            .bind(policy_id)
+            .execute(self.conn())
+            .await?;
+        Ok(result.rows_affected() == 1)
     }
 }

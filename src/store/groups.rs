@@ -1,5 +1,6 @@
 //! Groups and membership.
 
+use super::audit::AuditTx;
 use super::{is_unique_violation, paginate, ListParams, Page, Store};
 use crate::domain::{Group, User};
 use crate::error::{ApiError, ApiResult};
@@ -12,28 +13,6 @@ pub struct GroupDependents {
 }
 
 impl Store {
-    pub async fn insert_group(&self, group: &Group) -> ApiResult<()> {
-        let inserted = sqlx::query(
-            "INSERT INTO groups (id, account_id, name, name_lower, path, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&group.id)
-        .bind(&group.account_id)
-        .bind(&group.name)
-        .bind(group.name.to_ascii_lowercase())
-        .bind(&group.path)
-        .bind(&group.created_at)
-        .execute(self.pool())
-        .await;
-        match inserted {
-            Err(e) if is_unique_violation(&e) => Err(ApiError::EntityAlreadyExists(format!(
-                "Group with name {} already exists.",
-                group.name
-            ))),
-            Err(e) => Err(e.into()),
-            Ok(_) => Ok(()),
-        }
-    }
-
     pub async fn get_group(&self, account_id: &str, name: &str) -> ApiResult<Option<Group>> {
         Ok(sqlx::query_as(
             "SELECT id, account_id, name, path, created_at FROM groups WHERE account_id = ? AND name_lower = ?",
@@ -83,35 +62,6 @@ impl Store {
         .await?)
     }
 
-    /// Adds a member; false when the user already is one (adding is
-    /// idempotent in AWS).
-    pub async fn add_group_member(
-        &self,
-        group_id: &str,
-        user_id: &str,
-        now: &str,
-    ) -> ApiResult<bool> {
-        let result = sqlx::query(
-            "INSERT INTO group_members (group_id, user_id, added_at) VALUES (?, ?, ?)
-             ON CONFLICT (group_id, user_id) DO NOTHING",
-        )
-        .bind(group_id)
-        .bind(user_id)
-        .bind(now)
-        .execute(self.pool())
-        .await?;
-        Ok(result.rows_affected() == 1)
-    }
-
-    pub async fn remove_group_member(&self, group_id: &str, user_id: &str) -> ApiResult<bool> {
-        let result = sqlx::query("DELETE FROM group_members WHERE group_id = ? AND user_id = ?")
-            .bind(group_id)
-            .bind(user_id)
-            .execute(self.pool())
-            .await?;
-        Ok(result.rows_affected() == 1)
-    }
-
     pub async fn group_count_of_user(&self, user_id: &str) -> ApiResult<i64> {
         let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM group_members WHERE user_id = ?")
             .bind(user_id)
@@ -135,11 +85,64 @@ impl Store {
             attached_policies,
         })
     }
+}
 
-    pub async fn delete_group(&self, id: &str) -> ApiResult<()> {
+impl AuditTx {
+    pub async fn insert_group(&mut self, group: &Group) -> ApiResult<()> {
+        let inserted = sqlx::query(
+            "INSERT INTO groups (id, account_id, name, name_lower, path, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&group.id)
+        .bind(&group.account_id)
+        .bind(&group.name)
+        .bind(group.name.to_ascii_lowercase())
+        .bind(&group.path)
+        .bind(&group.created_at)
+        .execute(self.conn())
+        .await;
+        match inserted {
+            Err(e) if is_unique_violation(&e) => Err(ApiError::EntityAlreadyExists(format!(
+                "Group with name {} already exists.",
+                group.name
+            ))),
+            Err(e) => Err(e.into()),
+            Ok(_) => Ok(()),
+        }
+    }
+
+    /// Adds a member; false when the user already is one (adding is
+    /// idempotent in AWS).
+    pub async fn add_group_member(
+        &mut self,
+        group_id: &str,
+        user_id: &str,
+        now: &str,
+    ) -> ApiResult<bool> {
+        let result = sqlx::query(
+            "INSERT INTO group_members (group_id, user_id, added_at) VALUES (?, ?, ?)
+             ON CONFLICT (group_id, user_id) DO NOTHING",
+        )
+        .bind(group_id)
+        .bind(user_id)
+        .bind(now)
+        .execute(self.conn())
+        .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    pub async fn remove_group_member(&mut self, group_id: &str, user_id: &str) -> ApiResult<bool> {
+        let result = sqlx::query("DELETE FROM group_members WHERE group_id = ? AND user_id = ?")
+            .bind(group_id)
+            .bind(user_id)
+            .execute(self.conn())
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    pub async fn delete_group(&mut self, id: &str) -> ApiResult<()> {
         sqlx::query("DELETE FROM groups WHERE id = ?")
             .bind(id)
-            .execute(self.pool())
+            .execute(self.conn())
             .await?;
         Ok(())
     }

@@ -1,6 +1,7 @@
 //! Inline policies of users, groups and roles. Not versioned; a PUT with an
 //! existing name replaces the document.
 
+use super::audit::AuditTx;
 use super::Store;
 use crate::domain::PolicyHolder;
 use crate::error::ApiResult;
@@ -33,22 +34,6 @@ fn table(holder: PolicyHolder) -> (&'static str, &'static str, &'static str, &'s
 }
 
 impl Store {
-    pub async fn put_inline_policy(
-        &self,
-        holder: PolicyHolder,
-        holder_id: &str,
-        name: &str,
-        document: &str,
-    ) -> ApiResult<()> {
-        sqlx::query(table(holder).0)
-            .bind(holder_id)
-            .bind(name)
-            .bind(document)
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
-
     pub async fn get_inline_policy(
         &self,
         holder: PolicyHolder,
@@ -73,9 +58,27 @@ impl Store {
             .fetch_all(self.pool())
             .await?)
     }
+}
+
+impl AuditTx {
+    pub async fn put_inline_policy(
+        &mut self,
+        holder: PolicyHolder,
+        holder_id: &str,
+        name: &str,
+        document: &str,
+    ) -> ApiResult<()> {
+        sqlx::query(table(holder).0)
+            .bind(holder_id)
+            .bind(name)
+            .bind(document)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
 
     pub async fn delete_inline_policy(
-        &self,
+        &mut self,
         holder: PolicyHolder,
         holder_id: &str,
         name: &str,
@@ -83,7 +86,7 @@ impl Store {
         let result = sqlx::query(table(holder).3)
             .bind(holder_id)
             .bind(name)
-            .execute(self.pool())
+            .execute(self.conn())
             .await?;
         Ok(result.rows_affected() == 1)
     }

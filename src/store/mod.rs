@@ -2,10 +2,16 @@
 //! aggregate; each returns domain types. SQL stays portable (no SQLite-only
 //! syntax beyond what PostgreSQL also takes) so that a second backend stays
 //! a swap of this module.
+//!
+//! Reads are methods of [`Store`]. Writes are methods of
+//! [`audit::AuditTx`], which only [`Store::audited`] opens: a mutation
+//! commits with its audit record or not at all (see `audit.rs`, whose test
+//! fails on a write added to `impl Store`).
 
 pub mod access_keys;
 pub mod accounts;
 pub mod attachments;
+pub mod audit;
 pub mod groups;
 pub mod inline_policies;
 pub mod login_profiles;
@@ -136,7 +142,7 @@ pub fn encode_marker(sort_key: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sort_key.as_bytes())
 }
 
-fn decode_marker(marker: &str) -> ApiResult<String> {
+pub(crate) fn decode_marker(marker: &str) -> ApiResult<String> {
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(marker)
         .ok()

@@ -1,5 +1,6 @@
 //! Managed policies and their versions.
 
+use super::audit::AuditTx;
 use super::{is_unique_violation, paginate, ListParams, Page, Store};
 use crate::domain::{ManagedPolicy, PolicyVersion, Tag};
 use crate::error::{ApiError, ApiResult};
@@ -16,54 +17,6 @@ pub enum PolicyScope {
 pub const MAX_POLICY_VERSIONS: i64 = 5;
 
 impl Store {
-    /// Inserts a policy and its v1 (the default) in one transaction.
-    pub async fn insert_policy(
-        &self,
-        policy: &ManagedPolicy,
-        document: &str,
-        tags: &[Tag],
-    ) -> ApiResult<()> {
-        let mut tx = self.pool().begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO managed_policies (id, account_id, name, name_lower, path, arn, description,
-                                           default_version_id, next_version, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&policy.id)
-        .bind(&policy.account_id)
-        .bind(&policy.name)
-        .bind(policy.name.to_ascii_lowercase())
-        .bind(&policy.path)
-        .bind(&policy.arn)
-        .bind(&policy.description)
-        .bind(&policy.default_version_id)
-        .bind(policy.next_version)
-        .bind(&policy.created_at)
-        .bind(&policy.updated_at)
-        .execute(&mut *tx)
-        .await;
-        if let Err(e) = inserted {
-            return Err(if is_unique_violation(&e) {
-                ApiError::EntityAlreadyExists(format!(
-                    "A policy called {} already exists. Duplicate names are not allowed.",
-                    policy.name
-                ))
-            } else {
-                e.into()
-            });
-        }
-        sqlx::query("INSERT INTO policy_versions (policy_id, version_id, document, created_at) VALUES (?, ?, ?, ?)")
-            .bind(&policy.id)
-            .bind(&policy.default_version_id)
-            .bind(document)
-            .bind(&policy.created_at)
-            .execute(&mut *tx)
-            .await?;
-        Self::replace_tags_in(&mut tx, &policy.id, tags).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     pub async fn get_policy_by_arn(&self, arn: &str) -> ApiResult<Option<ManagedPolicy>> {
         Ok(sqlx::query_as(
             "SELECT id, account_id, name, path, arn, description, default_version_id, next_version, created_at, updated_at
@@ -165,98 +118,6 @@ impl Store {
         Ok(row.map(|(d,)| d))
     }
 
-    /// Adds the next version number. The 5-version limit is checked inside
-    /// the transaction, so two concurrent creates cannot make a sixth.
-    pub async fn insert_policy_version(
-        &self,
-        policy_id: &str,
-        document: &str,
-        set_as_default: bool,
-        now: &str,
-    ) -> ApiResult<PolicyVersion> {
-        let mut tx = self.pool().begin().await?;
-        let (count,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM policy_versions WHERE policy_id = ?")
-                .bind(policy_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        if count >= MAX_POLICY_VERSIONS {
-            return Err(ApiError::LimitExceeded(
-                "A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.".into(),
-            ));
-        }
-        let (next,): (i64,) =
-            sqlx::query_as("SELECT next_version FROM managed_policies WHERE id = ?")
-                .bind(policy_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        let version_id = format!("v{next}");
-        sqlx::query("INSERT INTO policy_versions (policy_id, version_id, document, created_at) VALUES (?, ?, ?, ?)")
-            .bind(policy_id)
-            .bind(&version_id)
-            .bind(document)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "UPDATE managed_policies SET next_version = next_version + 1, updated_at = ?,
-               default_version_id = CASE WHEN ? THEN ? ELSE default_version_id END WHERE id = ?",
-        )
-        .bind(now)
-        .bind(set_as_default)
-        .bind(&version_id)
-        .bind(policy_id)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(PolicyVersion {
-            policy_id: policy_id.to_string(),
-            version_id,
-            document: document.to_string(),
-            created_at: now.to_string(),
-        })
-    }
-
-    pub async fn set_default_policy_version(
-        &self,
-        policy_id: &str,
-        version_id: &str,
-        now: &str,
-    ) -> ApiResult<()> {
-        sqlx::query(
-            "UPDATE managed_policies SET default_version_id = ?, updated_at = ? WHERE id = ?",
-        )
-        .bind(version_id)
-        .bind(now)
-        .bind(policy_id)
-        .execute(self.pool())
-        .await?;
-        Ok(())
-    }
-
-    pub async fn delete_policy_version(&self, policy_id: &str, version_id: &str) -> ApiResult<()> {
-        sqlx::query("DELETE FROM policy_versions WHERE policy_id = ? AND version_id = ?")
-            .bind(policy_id)
-            .bind(version_id)
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
-
-    /// Deletes a policy, its (single, default) version and its tags.
-    pub async fn delete_policy(&self, policy_id: &str) -> ApiResult<()> {
-        let mut tx = self.pool().begin().await?;
-        for q in [
-            "DELETE FROM policy_versions WHERE policy_id = ?",
-            "DELETE FROM tags WHERE entity_id = ?",
-            "DELETE FROM managed_policies WHERE id = ?",
-        ] {
-            sqlx::query(q).bind(policy_id).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// How many users, groups and roles have it attached, and how many use
     /// its ARN as a permissions boundary.
     pub async fn policy_usage(&self, policy: &ManagedPolicy) -> ApiResult<(i64, i64)> {
@@ -281,7 +142,152 @@ impl Store {
         document: &str,
     ) -> ApiResult<()> {
         if self.get_policy_by_arn(&policy.arn).await?.is_none() {
-            self.insert_policy(policy, document, &[]).await?;
+            let event =
+                crate::audit::AuditEvent::system("latchkey:CreateBuiltinPolicy", &policy.arn);
+            self.audited(event, async |tx| {
+                tx.insert_policy(policy, document, &[]).await
+            })
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+impl AuditTx {
+    /// Inserts a policy and its v1 (the default) in one transaction.
+    pub async fn insert_policy(
+        &mut self,
+        policy: &ManagedPolicy,
+        document: &str,
+        tags: &[Tag],
+    ) -> ApiResult<()> {
+        let inserted = sqlx::query(
+            "INSERT INTO managed_policies (id, account_id, name, name_lower, path, arn, description,
+                                           default_version_id, next_version, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&policy.id)
+        .bind(&policy.account_id)
+        .bind(&policy.name)
+        .bind(policy.name.to_ascii_lowercase())
+        .bind(&policy.path)
+        .bind(&policy.arn)
+        .bind(&policy.description)
+        .bind(&policy.default_version_id)
+        .bind(policy.next_version)
+        .bind(&policy.created_at)
+        .bind(&policy.updated_at)
+        .execute(self.conn())
+        .await;
+        if let Err(e) = inserted {
+            return Err(if is_unique_violation(&e) {
+                ApiError::EntityAlreadyExists(format!(
+                    "A policy called {} already exists. Duplicate names are not allowed.",
+                    policy.name
+                ))
+            } else {
+                e.into()
+            });
+        }
+        sqlx::query("INSERT INTO policy_versions (policy_id, version_id, document, created_at) VALUES (?, ?, ?, ?)")
+            .bind(&policy.id)
+            .bind(&policy.default_version_id)
+            .bind(document)
+            .bind(&policy.created_at)
+            .execute(self.conn())
+            .await?;
+        self.replace_tags_in(&policy.id, tags).await?;
+        Ok(())
+    }
+
+    /// Adds the next version number. The 5-version limit is checked inside
+    /// the transaction, so two concurrent creates cannot make a sixth.
+    pub async fn insert_policy_version(
+        &mut self,
+        policy_id: &str,
+        document: &str,
+        set_as_default: bool,
+        now: &str,
+    ) -> ApiResult<PolicyVersion> {
+        let (count,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM policy_versions WHERE policy_id = ?")
+                .bind(policy_id)
+                .fetch_one(self.conn())
+                .await?;
+        if count >= MAX_POLICY_VERSIONS {
+            return Err(ApiError::LimitExceeded(
+                "A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.".into(),
+            ));
+        }
+        let (next,): (i64,) =
+            sqlx::query_as("SELECT next_version FROM managed_policies WHERE id = ?")
+                .bind(policy_id)
+                .fetch_one(self.conn())
+                .await?;
+        let version_id = format!("v{next}");
+        sqlx::query("INSERT INTO policy_versions (policy_id, version_id, document, created_at) VALUES (?, ?, ?, ?)")
+            .bind(policy_id)
+            .bind(&version_id)
+            .bind(document)
+            .bind(now)
+            .execute(self.conn())
+            .await?;
+        sqlx::query(
+            "UPDATE managed_policies SET next_version = next_version + 1, updated_at = ?,
+               default_version_id = CASE WHEN ? THEN ? ELSE default_version_id END WHERE id = ?",
+        )
+        .bind(now)
+        .bind(set_as_default)
+        .bind(&version_id)
+        .bind(policy_id)
+        .execute(self.conn())
+        .await?;
+        Ok(PolicyVersion {
+            policy_id: policy_id.to_string(),
+            version_id,
+            document: document.to_string(),
+            created_at: now.to_string(),
+        })
+    }
+
+    pub async fn set_default_policy_version(
+        &mut self,
+        policy_id: &str,
+        version_id: &str,
+        now: &str,
+    ) -> ApiResult<()> {
+        sqlx::query(
+            "UPDATE managed_policies SET default_version_id = ?, updated_at = ? WHERE id = ?",
+        )
+        .bind(version_id)
+        .bind(now)
+        .bind(policy_id)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn delete_policy_version(
+        &mut self,
+        policy_id: &str,
+        version_id: &str,
+    ) -> ApiResult<()> {
+        sqlx::query("DELETE FROM policy_versions WHERE policy_id = ? AND version_id = ?")
+            .bind(policy_id)
+            .bind(version_id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes a policy, its (single, default) version and its tags.
+    pub async fn delete_policy(&mut self, policy_id: &str) -> ApiResult<()> {
+        for q in [
+            "DELETE FROM policy_versions WHERE policy_id = ?",
+            "DELETE FROM tags WHERE entity_id = ?",
+            "DELETE FROM managed_policies WHERE id = ?",
+        ] {
+            sqlx::query(q).bind(policy_id).execute(self.conn()).await?;
         }
         Ok(())
     }

@@ -1,5 +1,6 @@
 //! Roles.
 
+use super::audit::AuditTx;
 use super::{is_unique_violation, paginate, ListParams, Page, Store};
 use crate::domain::{Role, Tag};
 use crate::error::{ApiError, ApiResult};
@@ -11,40 +12,6 @@ pub struct RoleDependents {
 }
 
 impl Store {
-    pub async fn insert_role(&self, role: &Role, tags: &[Tag]) -> ApiResult<()> {
-        let mut tx = self.pool().begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO roles (id, account_id, name, name_lower, path, trust_policy, description,
-                                max_session_duration, permissions_boundary, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&role.id)
-        .bind(&role.account_id)
-        .bind(&role.name)
-        .bind(role.name.to_ascii_lowercase())
-        .bind(&role.path)
-        .bind(&role.trust_policy)
-        .bind(&role.description)
-        .bind(role.max_session_duration)
-        .bind(&role.permissions_boundary)
-        .bind(&role.created_at)
-        .execute(&mut *tx)
-        .await;
-        if let Err(e) = inserted {
-            return Err(if is_unique_violation(&e) {
-                ApiError::EntityAlreadyExists(format!(
-                    "Role with name {} already exists.",
-                    role.name
-                ))
-            } else {
-                e.into()
-            });
-        }
-        Self::replace_tags_in(&mut tx, &role.id, tags).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     pub async fn get_role(&self, account_id: &str, name: &str) -> ApiResult<Option<Role>> {
         Ok(sqlx::query_as(
             "SELECT id, account_id, name, path, trust_policy, description, max_session_duration,
@@ -84,39 +51,6 @@ impl Store {
         Ok(paginate(rows, params, |r| r.name.to_ascii_lowercase()))
     }
 
-    pub async fn update_role(
-        &self,
-        id: &str,
-        description: Option<&str>,
-        max_session_duration: i64,
-    ) -> ApiResult<()> {
-        sqlx::query("UPDATE roles SET description = ?, max_session_duration = ? WHERE id = ?")
-            .bind(description)
-            .bind(max_session_duration)
-            .bind(id)
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
-
-    pub async fn set_trust_policy(&self, id: &str, trust_policy: &str) -> ApiResult<()> {
-        sqlx::query("UPDATE roles SET trust_policy = ? WHERE id = ?")
-            .bind(trust_policy)
-            .bind(id)
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
-
-    pub async fn set_role_boundary(&self, id: &str, boundary: Option<&str>) -> ApiResult<()> {
-        sqlx::query("UPDATE roles SET permissions_boundary = ? WHERE id = ?")
-            .bind(boundary)
-            .bind(id)
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
-
     pub async fn role_dependents(&self, id: &str) -> ApiResult<RoleDependents> {
         let (inline_policies, attached_policies): (i64, i64) = sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM role_inline_policies WHERE role_id = ?1),
@@ -130,18 +64,97 @@ impl Store {
             attached_policies,
         })
     }
+}
 
-    pub async fn delete_role(&self, id: &str) -> ApiResult<()> {
-        let mut tx = self.pool().begin().await?;
+impl Store {
+    /// IAM's RoleLastUsed. Not audited: it is bookkeeping of reads, not a
+    /// change anyone made.
+    pub async fn record_role_use(&self, role_id: &str, at: &str, region: &str) -> ApiResult<()> {
+        sqlx::query("UPDATE roles SET last_used_at = ?, last_used_region = ? WHERE id = ?")
+            .bind(at)
+            .bind(region)
+            .bind(role_id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+}
+
+impl AuditTx {
+    pub async fn insert_role(&mut self, role: &Role, tags: &[Tag]) -> ApiResult<()> {
+        let inserted = sqlx::query(
+            "INSERT INTO roles (id, account_id, name, name_lower, path, trust_policy, description,
+                                max_session_duration, permissions_boundary, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&role.id)
+        .bind(&role.account_id)
+        .bind(&role.name)
+        .bind(role.name.to_ascii_lowercase())
+        .bind(&role.path)
+        .bind(&role.trust_policy)
+        .bind(&role.description)
+        .bind(role.max_session_duration)
+        .bind(&role.permissions_boundary)
+        .bind(&role.created_at)
+        .execute(self.conn())
+        .await;
+        if let Err(e) = inserted {
+            return Err(if is_unique_violation(&e) {
+                ApiError::EntityAlreadyExists(format!(
+                    "Role with name {} already exists.",
+                    role.name
+                ))
+            } else {
+                e.into()
+            });
+        }
+        self.replace_tags_in(&role.id, tags).await?;
+        Ok(())
+    }
+
+    pub async fn update_role(
+        &mut self,
+        id: &str,
+        description: Option<&str>,
+        max_session_duration: i64,
+    ) -> ApiResult<()> {
+        sqlx::query("UPDATE roles SET description = ?, max_session_duration = ? WHERE id = ?")
+            .bind(description)
+            .bind(max_session_duration)
+            .bind(id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_trust_policy(&mut self, id: &str, trust_policy: &str) -> ApiResult<()> {
+        sqlx::query("UPDATE roles SET trust_policy = ? WHERE id = ?")
+            .bind(trust_policy)
+            .bind(id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn set_role_boundary(&mut self, id: &str, boundary: Option<&str>) -> ApiResult<()> {
+        sqlx::query("UPDATE roles SET permissions_boundary = ? WHERE id = ?")
+            .bind(boundary)
+            .bind(id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_role(&mut self, id: &str) -> ApiResult<()> {
         sqlx::query("DELETE FROM tags WHERE entity_id = ?")
             .bind(id)
-            .execute(&mut *tx)
+            .execute(self.conn())
             .await?;
         sqlx::query("DELETE FROM roles WHERE id = ?")
             .bind(id)
-            .execute(&mut *tx)
+            .execute(self.conn())
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 }

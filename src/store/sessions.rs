@@ -3,6 +3,7 @@
 //! needs of its account, role and user in one query, since it runs on every
 //! request made with session credentials.
 
+use super::audit::AuditTx;
 use super::{is_unique_violation, Store};
 use crate::domain::RoleSession;
 use crate::error::ApiResult;
@@ -33,42 +34,6 @@ pub struct SessionRecord {
 }
 
 impl Store {
-    /// Inserts a new session. False when the access key id or token digest
-    /// is already taken (a random collision: the caller draws new ones).
-    /// One autocommit INSERT: under concurrent writers SQLite's busy
-    /// timeout makes it wait for the write lock instead of failing, which a
-    /// read-then-write transaction could not guarantee.
-    pub async fn insert_session(&self, s: &RoleSession) -> ApiResult<bool> {
-        let result = sqlx::query(
-            "INSERT INTO role_sessions (access_key_id, account_id, role_id, user_id, session_name,
-                 issuer_arn, secret_ciphertext, token_sha256, session_policies, tags,
-                 transitive_tag_keys, source_identity, chained, issued_at, expires_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&s.access_key_id)
-        .bind(&s.account_id)
-        .bind(&s.role_id)
-        .bind(&s.user_id)
-        .bind(&s.session_name)
-        .bind(&s.issuer_arn)
-        .bind(&s.secret_ciphertext)
-        .bind(&s.token_sha256)
-        .bind(&s.session_policies)
-        .bind(&s.tags)
-        .bind(&s.transitive_tag_keys)
-        .bind(&s.source_identity)
-        .bind(s.chained)
-        .bind(&s.issued_at)
-        .bind(&s.expires_at)
-        .execute(self.pool())
-        .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_unique_violation(&e) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
-    }
-
     /// The session behind an ASIA key id, for authentication.
     pub async fn get_session_record(
         &self,
@@ -164,9 +129,67 @@ impl Store {
         .await?)
     }
 
+    /// Deletes sessions that expired before `before`; returns how many.
+    /// Sessions neither expired nor revoked one by one (the metrics gauge).
+    pub async fn count_active_sessions(&self, now: &str) -> ApiResult<i64> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM role_sessions WHERE revoked_at IS NULL AND expires_at > ?",
+        )
+        .bind(now)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n)
+    }
+
+    pub async fn purge_expired_sessions(&self, before: &str) -> ApiResult<u64> {
+        let result = sqlx::query("DELETE FROM role_sessions WHERE expires_at < ?")
+            .bind(before)
+            .execute(self.pool())
+            .await?;
+        Ok(result.rows_affected())
+    }
+}
+
+impl AuditTx {
+    /// Inserts a new session. False when the access key id or token digest
+    /// is already taken (a random collision: the caller draws new ones).
+    /// One autocommit INSERT: under concurrent writers SQLite's busy
+    /// timeout makes it wait for the write lock instead of failing, which a
+    /// read-then-write transaction could not guarantee.
+    pub async fn insert_session(&mut self, s: &RoleSession) -> ApiResult<bool> {
+        let result = sqlx::query(
+            "INSERT INTO role_sessions (access_key_id, account_id, role_id, user_id, session_name,
+                 issuer_arn, secret_ciphertext, token_sha256, session_policies, tags,
+                 transitive_tag_keys, source_identity, chained, issued_at, expires_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&s.access_key_id)
+        .bind(&s.account_id)
+        .bind(&s.role_id)
+        .bind(&s.user_id)
+        .bind(&s.session_name)
+        .bind(&s.issuer_arn)
+        .bind(&s.secret_ciphertext)
+        .bind(&s.token_sha256)
+        .bind(&s.session_policies)
+        .bind(&s.tags)
+        .bind(&s.transitive_tag_keys)
+        .bind(&s.source_identity)
+        .bind(s.chained)
+        .bind(&s.issued_at)
+        .bind(&s.expires_at)
+        .execute(self.conn())
+        .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_unique_violation(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Revokes one live session of a role; false when there is none.
     pub async fn revoke_session(
-        &self,
+        &mut self,
         role_id: &str,
         access_key_id: &str,
         now: &str,
@@ -179,7 +202,7 @@ impl Store {
         .bind(access_key_id)
         .bind(role_id)
         .bind(now)
-        .execute(self.pool())
+        .execute(self.conn())
         .await?;
         Ok(result.rows_affected() == 1)
     }
@@ -190,12 +213,11 @@ impl Store {
     /// live row (writes are serialized, so each row present was issued
     /// before this, even within the same millisecond). One transaction.
     /// Returns how many live sessions it ended.
-    pub async fn revoke_role_sessions(&self, role_id: &str, now: &str) -> ApiResult<u64> {
-        let mut tx = self.pool().begin().await?;
+    pub async fn revoke_role_sessions(&mut self, role_id: &str, now: &str) -> ApiResult<u64> {
         sqlx::query("UPDATE roles SET sessions_revoked_before = ? WHERE id = ?")
             .bind(now)
             .bind(role_id)
-            .execute(&mut *tx)
+            .execute(self.conn())
             .await?;
         let result = sqlx::query(
             "UPDATE role_sessions SET revoked_at = ?
@@ -204,18 +226,8 @@ impl Store {
         .bind(now)
         .bind(role_id)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(self.conn())
         .await?;
-        tx.commit().await?;
-        Ok(result.rows_affected())
-    }
-
-    /// Deletes sessions that expired before `before`; returns how many.
-    pub async fn purge_expired_sessions(&self, before: &str) -> ApiResult<u64> {
-        let result = sqlx::query("DELETE FROM role_sessions WHERE expires_at < ?")
-            .bind(before)
-            .execute(self.pool())
-            .await?;
         Ok(result.rows_affected())
     }
 }

@@ -1,33 +1,12 @@
 //! Tags of users, roles and managed policies, keyed by the entity's unique
 //! id. Keys are unique ignoring case: a new `Dept` replaces `dept`.
 
-use sqlx::{Sqlite, Transaction};
-
+use super::audit::AuditTx;
 use super::Store;
 use crate::domain::Tag;
 use crate::error::ApiResult;
 
 impl Store {
-    pub(crate) async fn replace_tags_in(
-        tx: &mut Transaction<'_, Sqlite>,
-        entity_id: &str,
-        tags: &[Tag],
-    ) -> ApiResult<()> {
-        for tag in tags {
-            sqlx::query(
-                "INSERT INTO tags (entity_id, key, key_lower, value) VALUES (?, ?, ?, ?)
-                 ON CONFLICT (entity_id, key_lower) DO UPDATE SET key = excluded.key, value = excluded.value",
-            )
-            .bind(entity_id)
-            .bind(&tag.key)
-            .bind(tag.key.to_lowercase())
-            .bind(&tag.value)
-            .execute(&mut **tx)
-            .await?;
-        }
-        Ok(())
-    }
-
     pub async fn list_tags(&self, entity_id: &str) -> ApiResult<Vec<Tag>> {
         let rows: Vec<(String, String)> =
             sqlx::query_as("SELECT key, value FROM tags WHERE entity_id = ? ORDER BY key_lower")
@@ -39,34 +18,53 @@ impl Store {
             .map(|(key, value)| Tag { key, value })
             .collect())
     }
+}
+
+impl AuditTx {
+    pub(crate) async fn replace_tags_in(&mut self, entity_id: &str, tags: &[Tag]) -> ApiResult<()> {
+        for tag in tags {
+            sqlx::query(
+                "INSERT INTO tags (entity_id, key, key_lower, value) VALUES (?, ?, ?, ?)
+                 ON CONFLICT (entity_id, key_lower) DO UPDATE SET key = excluded.key, value = excluded.value",
+            )
+            .bind(entity_id)
+            .bind(&tag.key)
+            .bind(tag.key.to_lowercase())
+            .bind(&tag.value)
+            .execute(self.conn())
+            .await?;
+        }
+        Ok(())
+    }
 
     /// Adds or replaces tags, refusing to go over `max` tags in all.
-    /// Returns false (and writes nothing) when the total would exceed it.
-    pub async fn tag_entity(&self, entity_id: &str, tags: &[Tag], max: usize) -> ApiResult<bool> {
-        let mut tx = self.pool().begin().await?;
-        Self::replace_tags_in(&mut tx, entity_id, tags).await?;
+    /// Returns false when the total would exceed it; the caller must then
+    /// fail the audited write so that the transaction rolls back.
+    pub async fn tag_entity(
+        &mut self,
+        entity_id: &str,
+        tags: &[Tag],
+        max: usize,
+    ) -> ApiResult<bool> {
+        self.replace_tags_in(entity_id, tags).await?;
         let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tags WHERE entity_id = ?")
             .bind(entity_id)
-            .fetch_one(&mut *tx)
+            .fetch_one(self.conn())
             .await?;
         if count as usize > max {
-            tx.rollback().await?;
             return Ok(false);
         }
-        tx.commit().await?;
         Ok(true)
     }
 
-    pub async fn untag_entity(&self, entity_id: &str, keys: &[String]) -> ApiResult<()> {
-        let mut tx = self.pool().begin().await?;
+    pub async fn untag_entity(&mut self, entity_id: &str, keys: &[String]) -> ApiResult<()> {
         for key in keys {
             sqlx::query("DELETE FROM tags WHERE entity_id = ? AND key_lower = ?")
                 .bind(entity_id)
                 .bind(key.to_lowercase())
-                .execute(&mut *tx)
+                .execute(self.conn())
                 .await?;
         }
-        tx.commit().await?;
         Ok(())
     }
 }

@@ -1,5 +1,6 @@
 //! Users and their dependents.
 
+use super::audit::AuditTx;
 use super::{is_unique_violation, paginate, ListParams, Page, Store};
 use crate::domain::{Tag, User};
 use crate::error::{ApiError, ApiResult};
@@ -15,37 +16,6 @@ pub struct UserDependents {
 }
 
 impl Store {
-    /// Inserts a user with its tags in one transaction.
-    pub async fn insert_user(&self, user: &User, tags: &[Tag]) -> ApiResult<()> {
-        let mut tx = self.pool().begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO users (id, account_id, name, name_lower, path, permissions_boundary, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&user.id)
-        .bind(&user.account_id)
-        .bind(&user.name)
-        .bind(user.name.to_ascii_lowercase())
-        .bind(&user.path)
-        .bind(&user.permissions_boundary)
-        .bind(&user.created_at)
-        .execute(&mut *tx)
-        .await;
-        if let Err(e) = inserted {
-            return Err(if is_unique_violation(&e) {
-                ApiError::EntityAlreadyExists(format!(
-                    "User with name {} already exists.",
-                    user.name
-                ))
-            } else {
-                e.into()
-            });
-        }
-        Self::replace_tags_in(&mut tx, &user.id, tags).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
     pub async fn get_user(&self, account_id: &str, name: &str) -> ApiResult<Option<User>> {
         Ok(sqlx::query_as(
             "SELECT id, account_id, name, path, permissions_boundary, created_at
@@ -81,34 +51,6 @@ impl Store {
         Ok(paginate(rows, params, |u| u.name.to_ascii_lowercase()))
     }
 
-    /// Renames and/or moves a user. The unique id stays, as in AWS.
-    pub async fn update_user(&self, id: &str, name: &str, path: &str) -> ApiResult<()> {
-        let updated =
-            sqlx::query("UPDATE users SET name = ?, name_lower = ?, path = ? WHERE id = ?")
-                .bind(name)
-                .bind(name.to_ascii_lowercase())
-                .bind(path)
-                .bind(id)
-                .execute(self.pool())
-                .await;
-        match updated {
-            Err(e) if is_unique_violation(&e) => Err(ApiError::EntityAlreadyExists(format!(
-                "User with name {name} already exists."
-            ))),
-            Err(e) => Err(e.into()),
-            Ok(_) => Ok(()),
-        }
-    }
-
-    pub async fn set_user_boundary(&self, id: &str, boundary: Option<&str>) -> ApiResult<()> {
-        sqlx::query("UPDATE users SET permissions_boundary = ? WHERE id = ?")
-            .bind(boundary)
-            .bind(id)
-            .execute(self.pool())
-            .await?;
-        Ok(())
-    }
-
     pub async fn user_dependents(&self, id: &str) -> ApiResult<UserDependents> {
         let (access_keys, login_profile, inline_policies, attached_policies, groups): (
             i64,
@@ -134,18 +76,75 @@ impl Store {
             groups,
         })
     }
+}
 
-    pub async fn delete_user(&self, id: &str) -> ApiResult<()> {
-        let mut tx = self.pool().begin().await?;
+impl AuditTx {
+    /// Inserts a user with its tags in one transaction.
+    pub async fn insert_user(&mut self, user: &User, tags: &[Tag]) -> ApiResult<()> {
+        let inserted = sqlx::query(
+            "INSERT INTO users (id, account_id, name, name_lower, path, permissions_boundary, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&user.id)
+        .bind(&user.account_id)
+        .bind(&user.name)
+        .bind(user.name.to_ascii_lowercase())
+        .bind(&user.path)
+        .bind(&user.permissions_boundary)
+        .bind(&user.created_at)
+        .execute(self.conn())
+        .await;
+        if let Err(e) = inserted {
+            return Err(if is_unique_violation(&e) {
+                ApiError::EntityAlreadyExists(format!(
+                    "User with name {} already exists.",
+                    user.name
+                ))
+            } else {
+                e.into()
+            });
+        }
+        self.replace_tags_in(&user.id, tags).await?;
+        Ok(())
+    }
+
+    /// Renames and/or moves a user. The unique id stays, as in AWS.
+    pub async fn update_user(&mut self, id: &str, name: &str, path: &str) -> ApiResult<()> {
+        let updated =
+            sqlx::query("UPDATE users SET name = ?, name_lower = ?, path = ? WHERE id = ?")
+                .bind(name)
+                .bind(name.to_ascii_lowercase())
+                .bind(path)
+                .bind(id)
+                .execute(self.conn())
+                .await;
+        match updated {
+            Err(e) if is_unique_violation(&e) => Err(ApiError::EntityAlreadyExists(format!(
+                "User with name {name} already exists."
+            ))),
+            Err(e) => Err(e.into()),
+            Ok(_) => Ok(()),
+        }
+    }
+
+    pub async fn set_user_boundary(&mut self, id: &str, boundary: Option<&str>) -> ApiResult<()> {
+        sqlx::query("UPDATE users SET permissions_boundary = ? WHERE id = ?")
+            .bind(boundary)
+            .bind(id)
+            .execute(self.conn())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_user(&mut self, id: &str) -> ApiResult<()> {
         sqlx::query("DELETE FROM tags WHERE entity_id = ?")
             .bind(id)
-            .execute(&mut *tx)
+            .execute(self.conn())
             .await?;
         sqlx::query("DELETE FROM users WHERE id = ?")
             .bind(id)
-            .execute(&mut *tx)
+            .execute(self.conn())
             .await?;
-        tx.commit().await?;
         Ok(())
     }
 }

@@ -9,12 +9,13 @@
 //! wherever they are.
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use super::{
     check_duration_range, check_token_param, issue, model_error, to_json, Credentials, SessionSpec,
 };
+use crate::audit::AuditEvent;
 use crate::auth::{Caller, CallerKind};
 use crate::domain::tags::{validate_tags, MAX_TAGS};
 use crate::domain::{Arn, FrozenPolicy, Role, Tag};
@@ -398,10 +399,57 @@ fn packed_percent(inline: Option<&str>, arns: &[PolicyArn], tags: &[Tag]) -> Api
     Ok(percent as u32)
 }
 
+/// AssumeRole, audited: the session and its record commit together; a
+/// refusal or a failure is recorded through the queue.
 pub async fn assume_role(
     state: &AppState,
     caller: &Caller,
     req: AssumeRoleRequest,
+) -> ApiResult<AssumeRoleResponse> {
+    let event = AuditEvent::by(caller, "sts:AssumeRole", req.role_arn.clone()).params(json!({
+        "role_arn": req.role_arn,
+        "role_session_name": req.role_session_name,
+        "duration_seconds": req.duration_seconds,
+        "policy": req.policy,
+        "policy_arns": req.policy_arns.iter().map(|p| p.arn().to_string()).collect::<Vec<_>>(),
+        "tags": req.tags,
+        "transitive_tag_keys": req.transitive_tag_keys,
+        "source_identity": req.source_identity,
+    }));
+    // Across accounts, the role's owner sees the attempt too (a copy in
+    // its account, through the queue), as CloudTrail shows it to both.
+    let owner = req
+        .role_arn
+        .split(':')
+        .nth(4)
+        .filter(|a| *a != caller.account_id && a.len() == 12)
+        .map(str::to_string);
+    let result = assume_role_audited(state, caller, req, event.clone()).await;
+    let outcome = match &result {
+        Ok(_) => event,
+        Err(e) => {
+            if matches!(e, ApiError::AccessDenied(_)) {
+                state.metrics.access_denied.inc();
+            }
+            let failed = event.failed_with(e);
+            state.audit.record(failed.clone());
+            failed
+        }
+    };
+    if let Some(owner) = owner {
+        state.audit.record(AuditEvent {
+            account_id: Some(owner),
+            ..outcome
+        });
+    }
+    result
+}
+
+async fn assume_role_audited(
+    state: &AppState,
+    caller: &Caller,
+    req: AssumeRoleRequest,
+    event: AuditEvent,
 ) -> ApiResult<AssumeRoleResponse> {
     let checked = check_params(&req)?;
     let parent = inherited(caller, &req)?;
@@ -462,6 +510,7 @@ pub async fn assume_role(
             chained: parent.chained,
             duration_seconds: checked.duration,
         },
+        event,
     )
     .await?;
     tracing::info!(

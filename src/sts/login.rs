@@ -7,10 +7,12 @@
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::ToSchema;
 
 use super::session_token::{issue_user_session, DEFAULT_DURATION, MAX_DURATION, MIN_DURATION};
 use super::{check_duration_range, Credentials};
+use crate::audit::{AuditDecision, AuditEvent};
 use crate::auth::password::verify_password;
 use crate::domain::AccountId;
 use crate::error::{ApiError, ApiResult};
@@ -144,19 +146,37 @@ pub async fn login(state: &AppState, req: LoginRequest) -> ApiResult<LoginRespon
         .map_err(ApiError::Unexpected)?;
     let (Some(user), Some(profile), true) = (user, profile, verified) else {
         throttle.record_failure(&req.account_id, &req.user_name);
+        state.metrics.auth_failure("bad_password");
+        let mut event = AuditEvent::anonymous(
+            "sts:Login",
+            crate::domain::Arn::iam(&req.account_id, "user", "/", &req.user_name).to_string(),
+        )
+        .params(json!({"account_id": req.account_id, "user_name": req.user_name}))
+        .decided(AuditDecision::Denied, Some("AuthFailure"));
+        // Only a well-formed account id names an account the event can belong to.
+        if AccountId::parse(&req.account_id).is_ok() {
+            event.account_id = Some(req.account_id.clone());
+        }
+        state.audit.record(event);
         tracing::info!(account_id = %req.account_id, user_name = %req.user_name, "login failed");
         return Err(bad_credentials());
     };
     throttle.reset(&req.account_id, &req.user_name);
     let arn = user.arn().to_string();
+    let mut event = AuditEvent::anonymous("sts:Login", arn.clone())
+        .params(json!({"account_id": req.account_id, "user_name": req.user_name, "duration_seconds": duration}));
+    event.account_id = Some(user.account_id.clone());
+    event.principal_arn = Some(arn.clone());
     let credentials = issue_user_session(
         state,
         &user.account_id,
         Some((&user.id, &user.name)),
         &arn,
         duration,
+        event.clone(),
     )
-    .await?;
+    .await
+    .inspect_err(|e| state.audit.record(event.failed_with(e)))?;
     tracing::info!(user = %arn, access_key_id = %credentials.access_key_id, "login");
     Ok(LoginResponse {
         credentials,

@@ -57,8 +57,14 @@ pub(crate) struct SessionSpec {
 }
 
 /// Draws credentials, seals the secret, stores the token's digest and
-/// inserts the session. Returns the one copy of the secret and token.
-pub(crate) async fn issue(state: &AppState, spec: SessionSpec) -> ApiResult<Credentials> {
+/// inserts the session, committed with `event` (which learns the new
+/// session's access key id). Returns the one copy of the secret and token.
+/// The operations record their own failures (see `assume_role`).
+pub(crate) async fn issue(
+    state: &AppState,
+    spec: SessionSpec,
+    event: crate::audit::AuditEvent,
+) -> ApiResult<Credentials> {
     let issued = time::OffsetDateTime::now_utc();
     let expires = issued + time::Duration::seconds(spec.duration_seconds);
     let mut row = RoleSession {
@@ -81,25 +87,32 @@ pub(crate) async fn issue(state: &AppState, spec: SessionSpec) -> ApiResult<Cred
     };
     // 80 random bits of key id make a collision all but impossible; a
     // second draw makes it impossible in practice.
-    for _ in 0..3 {
-        let NewCredentials {
-            access_key_id,
-            secret,
-            token,
-        } = NewCredentials::generate();
-        row.access_key_id = access_key_id.to_string();
-        row.secret_ciphertext = state
-            .master_key
-            .seal(access_key_id.as_str(), secret.expose())
-            .map_err(ApiError::Unexpected)?;
-        row.token_sha256 = token_digest(token.expose());
-        if state.store.insert_session(&row).await? {
-            return Ok(reply(row.access_key_id, secret, token, expires));
-        }
-    }
-    Err(ApiError::Unexpected(anyhow::anyhow!(
-        "could not draw an unused session key id"
-    )))
+    state
+        .store
+        .audited(event, async |tx| {
+            for _ in 0..3 {
+                let NewCredentials {
+                    access_key_id,
+                    secret,
+                    token,
+                } = NewCredentials::generate();
+                row.access_key_id = access_key_id.to_string();
+                row.secret_ciphertext = state
+                    .master_key
+                    .seal(access_key_id.as_str(), secret.expose())
+                    .map_err(ApiError::Unexpected)?;
+                row.token_sha256 = token_digest(token.expose());
+                if tx.insert_session(&row).await? {
+                    tx.event()
+                        .set_param("session_access_key_id", row.access_key_id.clone().into());
+                    return Ok(reply(row.access_key_id, secret, token, expires));
+                }
+            }
+            Err(ApiError::Unexpected(anyhow::anyhow!(
+                "could not draw an unused session key id"
+            )))
+        })
+        .await
 }
 
 fn reply(

@@ -3,9 +3,11 @@
 //! no policy can stop them (AWS has no permission for it).
 
 use serde::Deserialize;
+use serde_json::json;
 use utoipa::ToSchema;
 
 use super::{check_duration_range, issue, Credentials, SessionSpec};
+use crate::audit::AuditEvent;
 use crate::auth::{Caller, CallerKind};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -31,6 +33,7 @@ pub(crate) async fn issue_user_session(
     user: Option<(&str, &str)>,
     issuer_arn: &str,
     duration: i64,
+    event: AuditEvent,
 ) -> ApiResult<Credentials> {
     let (user_id, session_name) = match user {
         Some((id, name)) => (Some(id.to_string()), name.to_string()),
@@ -51,6 +54,7 @@ pub(crate) async fn issue_user_session(
             chained: false,
             duration_seconds: duration,
         },
+        event,
     )
     .await
 }
@@ -66,13 +70,24 @@ pub async fn get_session_token(
         CallerKind::Root => (None, duration.min(ROOT_MAX_DURATION)),
         CallerKind::User { user_id, name } => (Some((user_id.as_str(), name.as_str())), duration),
         _ => {
+            super::super::audit::denied(state, caller, "sts:GetSessionToken", &caller.arn);
             return Err(ApiError::AccessDenied(
                 "Cannot call GetSessionToken with session credentials".into(),
-            ))
+            ));
         }
     };
-    let credentials =
-        issue_user_session(state, &caller.account_id, user, &caller.arn, duration).await?;
+    let event = AuditEvent::by(caller, "sts:GetSessionToken", caller.arn.clone())
+        .params(json!({ "duration_seconds": duration }));
+    let credentials = issue_user_session(
+        state,
+        &caller.account_id,
+        user,
+        &caller.arn,
+        duration,
+        event.clone(),
+    )
+    .await
+    .inspect_err(|e| state.audit.record(event.failed_with(e)))?;
     tracing::info!(issuer = %caller.arn, access_key_id = %credentials.access_key_id, "session token issued");
     Ok(credentials)
 }

@@ -5,8 +5,10 @@
 //! list.
 
 use serde::Serialize;
+use serde_json::json;
 use utoipa::ToSchema;
 
+use crate::audit::{audited, AuditEvent};
 use crate::auth::Caller;
 use crate::domain::{format_time_ms, RoleSession, Tag};
 use crate::error::{ApiError, ApiResult};
@@ -116,16 +118,19 @@ pub async fn revoke_session(
 ) -> ApiResult<()> {
     let role = find_role(state, caller, role_name).await?;
     authorize(state, caller, REVOKE_ACTION, &role.arn().to_string()).await?;
-    if !state
-        .store
-        .revoke_session(&role.id, access_key_id, &now())
-        .await?
-    {
-        return Err(ApiError::NoSuchEntity(format!(
-            "The role {} has no live session with access key id {access_key_id}.",
-            role.name
-        )));
-    }
+    let event = AuditEvent::by(caller, REVOKE_ACTION, role.arn().to_string())
+        .params(json!({ "access_key_id": access_key_id }));
+    audited(state, event, async |tx| {
+        if tx.revoke_session(&role.id, access_key_id, &now()).await? {
+            Ok(())
+        } else {
+            Err(ApiError::NoSuchEntity(format!(
+                "The role {} has no live session with access key id {access_key_id}.",
+                role.name
+            )))
+        }
+    })
+    .await?;
     tracing::info!(role = %role.name, access_key_id, by = %caller.arn, "session revoked");
     Ok(())
 }
@@ -147,7 +152,13 @@ pub async fn revoke_all_sessions(
     let role = find_role(state, caller, role_name).await?;
     authorize(state, caller, REVOKE_ALL_ACTION, &role.arn().to_string()).await?;
     let at = now();
-    let revoked = state.store.revoke_role_sessions(&role.id, &at).await?;
+    let event = AuditEvent::by(caller, REVOKE_ALL_ACTION, role.arn().to_string());
+    let revoked = audited(state, event, async |tx| {
+        let revoked = tx.revoke_role_sessions(&role.id, &at).await?;
+        tx.event().set_param("revoked", revoked.into());
+        Ok(revoked)
+    })
+    .await?;
     tracing::info!(role = %role.name, revoked, by = %caller.arn, "role sessions revoked");
     Ok(RevokedSessions {
         revoked_before: at,

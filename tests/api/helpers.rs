@@ -90,6 +90,18 @@ pub async fn spawn_app() -> TestApp {
 
 /// Spawns the app after letting the test adjust the configuration.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_stoppable_app(adjust).await.0
+}
+
+/// The server's stop handle and the task running it (which ends after the
+/// graceful shutdown, audit flush included).
+pub type Running = (
+    actix_web::dev::ServerHandle,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+);
+
+/// Spawns the app and keeps what it takes to stop it gracefully.
+pub async fn spawn_stoppable_app(adjust: impl FnOnce(&mut Config)) -> (TestApp, Running) {
     LazyLock::force(&TRACING);
     let data_dir = tempfile::tempdir().expect("temp dir");
     let mut config = Config::for_data_dir(data_dir.path());
@@ -98,13 +110,14 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         .await
         .expect("application builds");
     let port = app.port();
-    tokio::spawn(app.run_until_stopped());
+    let handle = app.server_handle();
+    let running = tokio::spawn(app.run_until_stopped());
     let creds: Value = serde_json::from_str(
         &std::fs::read_to_string(data_dir.path().join("root-credentials.json"))
             .expect("credentials file"),
     )
     .expect("credentials JSON");
-    TestApp {
+    let app = TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
         client: reqwest::Client::new(),
@@ -117,10 +130,20 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
         },
         account_id: creds["account_id"].as_str().expect("account").to_string(),
         data_dir,
-    }
+    };
+    (app, (handle, running))
 }
 
 impl TestApp {
+    /// A second connection to the app's SQLite file, for what only the
+    /// database shows (the audit table, triggers that make writes fail).
+    pub async fn open_db(&self) -> sqlx::SqlitePool {
+        let path = self.data_dir.path().join("latchkey.db");
+        sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .expect("open the database")
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

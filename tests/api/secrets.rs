@@ -93,6 +93,158 @@ async fn secrets_stay_out_of_logs_and_lists() {
     .await;
     secrets.push(wrong.secret_access_key.clone());
 
+    // Temporary credentials: an assumed role, a session token, a login,
+    // and a decision asked with session credentials. Their secrets and
+    // tokens, and the password, must stay out of the audit trail too.
+    json_with_status(
+        app.put(
+            "/v1/users/alice/policies/assume",
+            &json!({"document": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": ["sts:AssumeRole", "latchkey:Authorize"], "Resource": "*"}]}}),
+        )
+        .await,
+        204,
+    )
+    .await;
+    json_with_status(
+        app.post(
+            "/v1/roles",
+            &json!({"name": "deployer", "trust_policy": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::{}:root", app.account_id)},
+                 "Action": "sts:AssumeRole"}]}}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let mut session_creds = Vec::new();
+    let assumed = json_with_status(
+        app.send_as(
+            &alice,
+            Method::POST,
+            "/v1/sts/assume-role",
+            Some(
+                &json!({"role_arn": format!("arn:aws:iam::{}:role/deployer", app.account_id),
+                "role_session_name": "s1", "external_id": "external-id-kept-private"}),
+            ),
+        )
+        .await,
+        200,
+    )
+    .await;
+    session_creds.push(assumed["credentials"].clone());
+    session_creds.push(
+        json_with_status(
+            app.send_as(
+                &alice,
+                Method::POST,
+                "/v1/sts/session-token",
+                Some(&json!({})),
+            )
+            .await,
+            200,
+        )
+        .await["credentials"]
+            .clone(),
+    );
+    session_creds.push(
+        json_with_status(
+            app.client
+                .post(app.url("/v1/sts/login"))
+                .json(&json!({"account_id": app.account_id, "user_name": "alice", "password": replaced}))
+                .send()
+                .await
+                .unwrap(),
+            200,
+        )
+        .await["credentials"]
+            .clone(),
+    );
+    let wrong_login = "Wrong-pa55word-not-logged";
+    secrets.push(wrong_login.to_string());
+    assert_error(
+        app.client
+            .post(app.url("/v1/sts/login"))
+            .json(&json!({"account_id": app.account_id, "user_name": "alice", "password": wrong_login}))
+            .send()
+            .await
+            .unwrap(),
+        401,
+        "AuthFailure",
+    )
+    .await;
+    for c in &session_creds {
+        secrets.push(c["secret_access_key"].as_str().unwrap().to_string());
+        secrets.push(c["session_token"].as_str().unwrap().to_string());
+    }
+    secrets.push("external-id-kept-private".into());
+    let session = &session_creds[0];
+    let decision = json_with_status(
+        app.send_as(
+            &alice,
+            Method::POST,
+            "/v1/authorize",
+            Some(&json!({"credentials": {
+                    "access_key_id": session["access_key_id"],
+                    "session_token": session["session_token"]},
+                "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k"})),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(decision["allowed"], false);
+    // A wrong session token is refused, and audited without the token.
+    let forged = "forged-session-token-never-written-anywhere";
+    secrets.push(forged.into());
+    assert_error(
+        app.request_as(
+            &Credentials {
+                access_key_id: session["access_key_id"].as_str().unwrap().into(),
+                secret_access_key: session["secret_access_key"].as_str().unwrap().into(),
+            },
+            Method::GET,
+            "/v1/sts/caller-identity",
+        )
+        .header("x-amz-security-token", forged)
+        .send()
+        .await
+        .unwrap(),
+        401,
+        "InvalidClientTokenId",
+    )
+    .await;
+
+    // The audit trail, through the API and in the table, carries none of them.
+    let (events, _) = app.list_all("/v1/audit/events", 1000).await;
+    let api_text = serde_json::to_string(&events).unwrap();
+    assert!(api_text.contains("sts:AssumeRole") && api_text.contains("sts:Login"));
+    assert!(api_text.contains("latchkey:Authenticate"));
+    let db = app.open_db().await;
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT request_id || '|' || COALESCE(account_id, '') || '|' || COALESCE(principal_arn, '')
+             || '|' || COALESCE(access_key_id, '') || '|' || action || '|' || COALESCE(resource, '')
+             || '|' || decision || '|' || COALESCE(error_code, '') || '|' || COALESCE(source_ip, '')
+             || '|' || COALESCE(user_agent, '') || '|' || params
+         FROM audit_events",
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    assert!(rows.len() >= events.len());
+    let table_text: String = rows.into_iter().map(|(r,)| r + "\n").collect();
+    for secret in &secrets {
+        assert!(
+            !api_text.contains(secret.as_str()),
+            "a secret reached the audit API"
+        );
+        assert!(
+            !table_text.contains(secret.as_str()),
+            "a secret reached the audit table"
+        );
+    }
+    assert!(!table_text.contains(refused));
+
     // List replies never carry a secret.
     for path in [
         "/v1/users",

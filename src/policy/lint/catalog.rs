@@ -298,6 +298,7 @@ mod tests {
         for name in [
             "latchkey:Authorize",
             "latchkey:ReadAudit",
+            "latchkey:ReadMetrics",
             "latchkey:CreateAccount",
             "latchkey:ListAccounts",
             "latchkey:GetAccount",

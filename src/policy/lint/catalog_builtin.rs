@@ -212,6 +212,7 @@ L ListAccounts -
 L ListServices service
 W PutService service
 R ReadAudit -
+R ReadMetrics -
 R ValidatePolicy -
 ";
 

@@ -1,0 +1,190 @@
+//! The bounded audit queue: events that are not part of a mutation are
+//! handed to a background task that writes them in batches, one
+//! transaction per batch, so that `/v1/authorize` never waits on SQLite.
+//! A full queue drops the event: counted in a metric and logged (at most
+//! every few seconds), never silently. [`AuditLog::shutdown`] flushes what
+//! is queued.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{mpsc, oneshot, Notify};
+use tokio::task::JoinHandle;
+
+use super::AuditEvent;
+use crate::domain::format_time_ms;
+use crate::metrics::Metrics;
+use crate::store::Store;
+
+/// Most events written in one transaction.
+const BATCH: usize = 1024;
+/// Least time between two "queue full" warnings.
+const WARN_EVERY: Duration = Duration::from_secs(10);
+
+/// What the queue carries: events, and flush requests that are answered
+/// once every event queued before them is written.
+// Events are nearly every message: boxing them would cost an allocation
+// each to save space only on the rare flush.
+#[allow(clippy::large_enum_variant)]
+enum Msg {
+    Event(AuditEvent),
+    Flush(oneshot::Sender<()>),
+}
+
+#[derive(Clone)]
+pub struct AuditLog {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    sender: mpsc::Sender<Msg>,
+    shutdown: Arc<Notify>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    metrics: Arc<Metrics>,
+    started: Instant,
+    /// Milliseconds after `started` of the last overflow warning, plus one
+    /// (0: never warned).
+    last_warning: AtomicU64,
+}
+
+impl AuditLog {
+    /// Starts the writer task. Must run inside the tokio runtime.
+    pub fn start(store: Store, capacity: usize, metrics: Arc<Metrics>) -> Self {
+        let (sender, receiver) = mpsc::channel(capacity.max(1));
+        let shutdown = Arc::new(Notify::new());
+        let writer = tokio::spawn(write_loop(
+            store,
+            receiver,
+            shutdown.clone(),
+            metrics.clone(),
+        ));
+        AuditLog {
+            inner: Arc::new(Inner {
+                sender,
+                shutdown,
+                writer: Mutex::new(Some(writer)),
+                metrics,
+                started: Instant::now(),
+                last_warning: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// Queues an event; never waits. The event's time is taken now.
+    pub fn record(&self, mut event: AuditEvent) {
+        event.event_time = format_time_ms(time::OffsetDateTime::now_utc());
+        if self.inner.sender.try_send(Msg::Event(event)).is_err() {
+            self.inner.metrics.audit_dropped.inc();
+            self.warn_dropped();
+        }
+    }
+
+    fn warn_dropped(&self) {
+        let now = self.inner.started.elapsed().as_millis() as u64 + 1;
+        let last = self.inner.last_warning.load(Ordering::Relaxed);
+        if last != 0 && now.saturating_sub(last) < WARN_EVERY.as_millis() as u64 {
+            return;
+        }
+        if self
+            .inner
+            .last_warning
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+        {
+            tracing::warn!(
+                dropped_total = self.inner.metrics.audit_dropped.get(),
+                "audit queue full or closed: events dropped (see latchkey_audit_events_dropped_total)"
+            );
+        }
+    }
+
+    /// Events waiting to be written.
+    pub fn depth(&self) -> usize {
+        self.inner.sender.max_capacity() - self.inner.sender.capacity()
+    }
+
+    /// Waits until every event queued before this call is written (or
+    /// dropped): the audit query reads its own writes. Waits for room when
+    /// the queue is full.
+    pub async fn flush(&self) {
+        let (done, written) = oneshot::channel();
+        if self.inner.sender.send(Msg::Flush(done)).await.is_ok() {
+            let _ = written.await;
+        }
+    }
+
+    /// Writes everything queued so far and stops the writer. Events
+    /// recorded afterwards are dropped (and counted).
+    pub async fn shutdown(&self) {
+        self.inner.shutdown.notify_one();
+        let writer = self
+            .inner
+            .writer
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(writer) = writer {
+            if let Err(e) = writer.await {
+                tracing::error!(error = %e, "audit writer task failed");
+            }
+        }
+    }
+}
+
+async fn write_loop(
+    store: Store,
+    mut receiver: mpsc::Receiver<Msg>,
+    shutdown: Arc<Notify>,
+    metrics: Arc<Metrics>,
+) {
+    let mut batch = Vec::with_capacity(BATCH);
+    loop {
+        tokio::select! {
+            n = receiver.recv_many(&mut batch, BATCH) => {
+                if n == 0 {
+                    return;
+                }
+                write(&store, &mut batch, &metrics).await;
+            }
+            _ = shutdown.notified() => {
+                receiver.close();
+                while receiver.recv_many(&mut batch, BATCH).await > 0 {
+                    write(&store, &mut batch, &metrics).await;
+                }
+                tracing::info!("audit queue flushed");
+                return;
+            }
+        }
+    }
+}
+
+async fn write(store: &Store, batch: &mut Vec<Msg>, metrics: &Metrics) {
+    let mut events = Vec::with_capacity(batch.len());
+    let mut flushes = Vec::new();
+    for msg in batch.drain(..) {
+        match msg {
+            Msg::Event(e) => events.push(e),
+            Msg::Flush(done) => flushes.push(done),
+        }
+    }
+    write_events(store, &events, metrics).await;
+    for done in flushes {
+        let _ = done.send(());
+    }
+}
+
+async fn write_events(store: &Store, batch: &[AuditEvent], metrics: &Metrics) {
+    if batch.is_empty() {
+        return;
+    }
+    match store.insert_audit_events(batch).await {
+        Ok(()) => {
+            metrics.audit_written.inc_by(batch.len() as u64);
+        }
+        Err(e) => {
+            metrics.audit_dropped.inc_by(batch.len() as u64);
+            tracing::error!(error = ?e, events = batch.len(), "writing audit events failed; dropped");
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! Prometheus metrics, served as text at `GET /metrics`: requests by route
+//! pattern and status, request latency, `/v1/authorize` decisions,
+//! authentication failures by reason, access denials, the audit queue, and
+//! at scrape time the active sessions and the database pool.
+//!
+//! The [`Observe`] middleware counts every request and, for the audit
+//! trail, makes the request's user agent and peer address known to the
+//! operations (`audit::REQUEST_META`).
+
+use std::future::{ready, Ready};
+use std::pin::Pin;
+use std::time::Instant;
+
+use actix_web::dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+use std::sync::Arc;
+
+use crate::audit::{RequestMeta, REQUEST_META};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RequestLabels {
+    pub method: String,
+    /// The matched route pattern (`/v1/users/{user}`), never the raw path,
+    /// so that names do not become label values.
+    pub route: String,
+    pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    pub route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DecisionLabels {
+    /// `allowed`, `explicit_deny` or `implicit_deny`.
+    pub decision: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabels {
+    /// `unknown_key`, `bad_signature`, `expired`, `revoked`, `missing`, ...
+    pub reason: String,
+}
+
+type LatencyFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
+
+pub struct Metrics {
+    registry: Registry,
+    pub requests: Family<RequestLabels, Counter>,
+    pub latency: LatencyFamily,
+    pub decisions: Family<DecisionLabels, Counter>,
+    pub auth_failures: Family<ReasonLabels, Counter>,
+    pub access_denied: Counter,
+    pub audit_written: Counter,
+    pub audit_dropped: Counter,
+    pub audit_queue_depth: Gauge,
+    pub active_sessions: Gauge,
+    pub db_pool_size: Gauge,
+    pub db_pool_idle: Gauge,
+}
+
+fn latency_histogram() -> Histogram {
+    // 100 µs .. ~1.6 s
+    Histogram::new(exponential_buckets(0.0001, 2.0, 15))
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("latchkey");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let latency: LatencyFamily = Family::new_with_constructor(latency_histogram);
+        let decisions = Family::<DecisionLabels, Counter>::default();
+        let auth_failures = Family::<ReasonLabels, Counter>::default();
+        let access_denied = Counter::default();
+        let audit_written = Counter::default();
+        let audit_dropped = Counter::default();
+        let audit_queue_depth = Gauge::default();
+        let active_sessions = Gauge::default();
+        let db_pool_size = Gauge::default();
+        let db_pool_idle = Gauge::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by method, route pattern and status",
+            requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by route pattern",
+            latency.clone(),
+        );
+        registry.register(
+            "authorize_decisions",
+            "Decisions of /v1/authorize by outcome",
+            decisions.clone(),
+        );
+        registry.register(
+            "authentication_failures",
+            "Refused credentials by reason",
+            auth_failures.clone(),
+        );
+        registry.register(
+            "access_denied",
+            "Operations refused with AccessDenied",
+            access_denied.clone(),
+        );
+        registry.register(
+            "audit_events_written",
+            "Audit events written from the queue",
+            audit_written.clone(),
+        );
+        registry.register(
+            "audit_events_dropped",
+            "Audit events dropped: queue full or closed, or a failed batch write",
+            audit_dropped.clone(),
+        );
+        registry.register(
+            "audit_queue_depth",
+            "Audit events waiting to be written",
+            audit_queue_depth.clone(),
+        );
+        registry.register(
+            "active_sessions",
+            "Temporary credentials neither expired nor revoked",
+            active_sessions.clone(),
+        );
+        registry.register(
+            "db_pool_connections",
+            "Open database connections",
+            db_pool_size.clone(),
+        );
+        registry.register(
+            "db_pool_idle_connections",
+            "Idle database connections",
+            db_pool_idle.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            decisions,
+            auth_failures,
+            access_denied,
+            audit_written,
+            audit_dropped,
+            audit_queue_depth,
+            active_sessions,
+            db_pool_size,
+            db_pool_idle,
+        }
+    }
+
+    /// The text exposition format.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &self.registry) {
+            tracing::error!(error = %e, "encoding metrics failed");
+        }
+        out
+    }
+
+    pub fn auth_failure(&self, reason: &str) {
+        self.auth_failures
+            .get_or_create(&ReasonLabels {
+                reason: reason.to_string(),
+            })
+            .inc();
+    }
+}
+
+/// Middleware: counts and times every request by route pattern, and sets
+/// the request's audit metadata.
+pub struct Observe(pub Arc<Metrics>);
+
+impl<S, B> Transform<S, ServiceRequest> for Observe
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: 'static,
+{
+    type Response = ServiceResponse<B>;
+    type Error = actix_web::Error;
+    type Transform = ObserveMiddleware<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(ObserveMiddleware {
+            service,
+            metrics: self.0.clone(),
+        }))
+    }
+}
+
+pub struct ObserveMiddleware<S> {
+    service: S,
+    metrics: Arc<Metrics>,
+}
+
+type LocalBoxFuture<T> = Pin<Box<dyn std::future::Future<Output = T>>>;
+
+impl<S, B> Service<ServiceRequest> for ObserveMiddleware<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = actix_web::Error> + 'static,
+    B: 'static,
+{
+    type Response = ServiceResponse<B>;
+    type Error = actix_web::Error;
+    type Future = LocalBoxFuture<Result<Self::Response, Self::Error>>;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        let started = Instant::now();
+        let meta = RequestMeta {
+            user_agent: req
+                .headers()
+                .get(actix_web::http::header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            peer_ip: req.peer_addr().map(|a| a.ip().to_string()),
+        };
+        let method = req.method().as_str().to_string();
+        let metrics = self.metrics.clone();
+        let fut = self.service.call(req);
+        Box::pin(REQUEST_META.scope(meta, async move {
+            let res = fut.await?;
+            let route = res
+                .request()
+                .match_pattern()
+                .unwrap_or_else(|| "unmatched".to_string());
+            metrics
+                .requests
+                .get_or_create(&RequestLabels {
+                    method,
+                    route: route.clone(),
+                    status: res.status().as_u16(),
+                })
+                .inc();
+            metrics
+                .latency
+                .get_or_create(&RouteLabels { route })
+                .observe(started.elapsed().as_secs_f64());
+            Ok(res)
+        }))
+    }
+}
+
+/// Refreshes the scrape-time gauges and encodes every metric. `caller` is
+/// Some when the server requires credentials for metrics.
+pub async fn scrape(
+    state: &crate::state::AppState,
+    caller: Option<&crate::auth::Caller>,
+) -> crate::error::ApiResult<String> {
+    if let Some(caller) = caller {
+        crate::iam::authorize(state, caller, "latchkey:ReadMetrics", "*").await?;
+    }
+    let metrics = &state.metrics;
+    let now = crate::domain::format_time_ms(time::OffsetDateTime::now_utc());
+    metrics
+        .active_sessions
+        .set(state.store.count_active_sessions(&now).await?);
+    metrics.audit_queue_depth.set(state.audit.depth() as i64);
+    let pool = state.store.pool();
+    metrics.db_pool_size.set(i64::from(pool.size()));
+    metrics.db_pool_idle.set(pool.num_idle() as i64);
+    Ok(metrics.encode())
+}

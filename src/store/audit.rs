@@ -1,0 +1,275 @@
+//! The audit trail, and the only way to write a mutation: [`Store::audited`]
+//! opens the transaction, hands the operation an [`AuditTx`] (mutating
+//! store functions are methods of `AuditTx`, not of `Store`), and commits
+//! the mutation together with its audit record. If the record cannot be
+//! written, nothing is: the transaction rolls back and the caller gets a
+//! 500. `AuditTx` cannot be built anywhere else, so a new mutation cannot
+//! skip its record without failing to compile.
+
+use anyhow::Context as _;
+use sqlx::{Sqlite, SqliteConnection, Transaction};
+
+use super::{Page, Store};
+use crate::domain::audit::AuditEvent;
+use crate::domain::format_time_ms;
+use crate::error::{ApiError, ApiResult};
+
+/// An open write transaction with the audit record it will commit.
+pub struct AuditTx {
+    tx: Transaction<'static, Sqlite>,
+    event: AuditEvent,
+}
+
+impl AuditTx {
+    /// The connection of the transaction, for the mutating store functions.
+    pub(crate) fn conn(&mut self) -> &mut SqliteConnection {
+        &mut self.tx
+    }
+
+    /// The record that will be committed: an operation may fill in what it
+    /// learns while writing (the id it created, the resource it found).
+    pub fn event(&mut self) -> &mut AuditEvent {
+        &mut self.event
+    }
+}
+
+/// Filters of `GET /v1/audit/events`. `account_id` None: every account.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub account_id: Option<String>,
+    pub principal: Option<String>,
+    pub action: Option<String>,
+    pub resource_prefix: Option<String>,
+    pub decision: Option<String>,
+    pub start_time: Option<String>,
+    pub end_time: Option<String>,
+    /// Newest first: the page starts below this id.
+    pub before_id: Option<i64>,
+    pub max_items: i64,
+}
+
+/// Rows per multi-row INSERT: 12 parameters each, well under SQLite's
+/// 32766 parameters per statement.
+const ROWS_PER_INSERT: usize = 128;
+
+const COLUMNS: &str =
+    "id, event_time, request_id, account_id, principal_arn, access_key_id, action,
+     resource, decision, error_code, source_ip, user_agent, params";
+
+async fn insert_event(conn: &mut SqliteConnection, e: &AuditEvent) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_events (event_time, request_id, account_id, principal_arn,
+             access_key_id, action, resource, decision, error_code, source_ip, user_agent, params)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&e.event_time)
+    .bind(&e.request_id)
+    .bind(&e.account_id)
+    .bind(&e.principal_arn)
+    .bind(&e.access_key_id)
+    .bind(&e.action)
+    .bind(&e.resource)
+    .bind(&e.decision)
+    .bind(&e.error_code)
+    .bind(&e.source_ip)
+    .bind(&e.user_agent)
+    .bind(&e.params)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+impl Store {
+    /// Runs `write` in one transaction and commits it with `event`. The
+    /// event's time is the commit's. An error from `write` rolls back and
+    /// is returned as is; a failure to write the record rolls back too.
+    pub async fn audited<T>(
+        &self,
+        event: AuditEvent,
+        write: impl AsyncFnOnce(&mut AuditTx) -> ApiResult<T>,
+    ) -> ApiResult<T> {
+        let mut tx = AuditTx {
+            tx: self.pool().begin().await?,
+            event,
+        };
+        let out = write(&mut tx).await?;
+        let AuditTx { mut tx, mut event } = tx;
+        event.event_time = format_time_ms(time::OffsetDateTime::now_utc());
+        insert_event(&mut tx, &event)
+            .await
+            .context("writing the audit record of a mutation")
+            .map_err(ApiError::Unexpected)?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Writes a batch of events (from the audit queue) in one transaction,
+    /// many rows per statement: each statement is a round trip to SQLite's
+    /// thread, and the queue must keep up with `/v1/authorize`.
+    pub async fn insert_audit_events(&self, events: &[AuditEvent]) -> ApiResult<()> {
+        let mut tx = self.pool().begin().await?;
+        for chunk in events.chunks(ROWS_PER_INSERT) {
+            let mut sql = sqlx::QueryBuilder::<Sqlite>::new(
+                "INSERT INTO audit_events (event_time, request_id, account_id, principal_arn,
+                     access_key_id, action, resource, decision, error_code, source_ip,
+                     user_agent, params) ",
+            );
+            sql.push_values(chunk, |mut row, e| {
+                row.push_bind(&e.event_time)
+                    .push_bind(&e.request_id)
+                    .push_bind(&e.account_id)
+                    .push_bind(&e.principal_arn)
+                    .push_bind(&e.access_key_id)
+                    .push_bind(&e.action)
+                    .push_bind(&e.resource)
+                    .push_bind(&e.decision)
+                    .push_bind(&e.error_code)
+                    .push_bind(&e.source_ip)
+                    .push_bind(&e.user_agent)
+                    .push_bind(&e.params);
+            });
+            // Full chunks (the common case under load) share one cached
+            // prepared statement; a shorter remainder is prepared once.
+            sql.build()
+                .persistent(chunk.len() == ROWS_PER_INSERT)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn list_audit_events(&self, q: &AuditQuery) -> ApiResult<Page<AuditEvent>> {
+        let mut sql = sqlx::QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {COLUMNS} FROM audit_events WHERE 1 = 1"
+        ));
+        if let Some(account) = &q.account_id {
+            sql.push(" AND account_id = ").push_bind(account.clone());
+        }
+        if let Some(p) = &q.principal {
+            sql.push(" AND principal_arn = ").push_bind(p.clone());
+        }
+        if let Some(a) = &q.action {
+            sql.push(" AND lower(action) = ")
+                .push_bind(a.to_ascii_lowercase());
+        }
+        if let Some(prefix) = &q.resource_prefix {
+            let escaped = prefix
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            sql.push(" AND resource LIKE ")
+                .push_bind(format!("{escaped}%"))
+                .push(" ESCAPE '\\'");
+        }
+        if let Some(d) = &q.decision {
+            sql.push(" AND decision = ").push_bind(d.clone());
+        }
+        if let Some(t) = &q.start_time {
+            sql.push(" AND event_time >= ").push_bind(t.clone());
+        }
+        if let Some(t) = &q.end_time {
+            sql.push(" AND event_time <= ").push_bind(t.clone());
+        }
+        if let Some(id) = q.before_id {
+            sql.push(" AND id < ").push_bind(id);
+        }
+        sql.push(" ORDER BY id DESC LIMIT ")
+            .push_bind(q.max_items + 1);
+        let mut rows: Vec<AuditEvent> = sql.build_query_as().fetch_all(self.pool()).await?;
+        let is_truncated = rows.len() as i64 > q.max_items;
+        rows.truncate(q.max_items as usize);
+        let marker = if is_truncated {
+            rows.last().map(|e| super::encode_marker(&e.id.to_string()))
+        } else {
+            None
+        };
+        Ok(Page {
+            items: rows,
+            is_truncated,
+            marker,
+        })
+    }
+
+    /// Deletes the events older than `before`: the retention task, the one
+    /// writer allowed through the append-only trigger's gate.
+    pub async fn purge_audit_events(&self, before: &str) -> ApiResult<u64> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("UPDATE audit_retention_gate SET open = 1")
+            .execute(&mut *tx)
+            .await?;
+        let deleted = sqlx::query("DELETE FROM audit_events WHERE event_time < ?")
+            .bind(before)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query("UPDATE audit_retention_gate SET open = 0")
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(deleted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Store functions of `impl Store` that write without an audit record,
+    /// on purpose: bookkeeping of reads (last used), background purges,
+    /// the audit queue itself, and a test-only expiry switch that no
+    /// operation calls.
+    const UNAUDITED_WRITERS: &[&str] = &[
+        "record_access_key_use",
+        "record_role_use",
+        "purge_expired_sessions",
+        "purge_audit_events",
+        "insert_audit_events",
+        "set_session_expires_at",
+    ];
+
+    /// Guards "no mutation goes unaudited": every INSERT, UPDATE or DELETE
+    /// in an `impl` block of src/store/ sits in `impl AuditTx` (reachable only
+    /// through `Store::audited`), or in a function of the list above. A new
+    /// mutation written on `Store` fails here: move it to `impl AuditTx`
+    /// (`self.conn()` for `self.pool()`) and call it inside `audited`.
+    #[test]
+    fn every_store_write_is_in_an_audited_transaction() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store");
+        let mut offenders = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "rs") || path.ends_with("audit.rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let mut block = "";
+            let mut function = String::new();
+            for line in text.lines() {
+                if line.starts_with("impl ") {
+                    block = if line.starts_with("impl AuditTx") {
+                        "AuditTx"
+                    } else {
+                        "other"
+                    };
+                }
+                if line.starts_with('}') && !line.starts_with("})") {
+                    block = "";
+                }
+                if let Some(rest) = line.split("fn ").nth(1) {
+                    function = rest.split(['(', '<']).next().unwrap_or("").to_string();
+                }
+                let writes = ["\"INSERT ", "\"UPDATE ", "\"DELETE "]
+                    .iter()
+                    .any(|w| line.contains(w));
+                // SQL text outside any impl (tables of statements per
+                // holder kind) only runs from the methods that use it.
+                if writes && block == "other" && !UNAUDITED_WRITERS.contains(&function.as_str()) {
+                    offenders.push(format!("{}: {function}", path.display()));
+                }
+            }
+        }
+        assert!(
+            offenders.is_empty(),
+            "unaudited store writes: {offenders:?}"
+        );
+    }
+}
