@@ -20,6 +20,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::authorize;
+use crate::audit::{audited, AuditEvent};
 use crate::auth::Caller;
 use crate::domain::now;
 use crate::error::{ApiError, ApiResult};
@@ -215,7 +216,12 @@ pub async fn put_service(
         .map_err(|e| ApiError::ValidationError(e.to_string()))?;
     let text = serde_json::to_string(&definition)
         .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("serializing a service: {e}")))?;
-    let created = state.store.put_service(&prefix, &text, &now()).await?;
+    let event = AuditEvent::by(caller, "latchkey:PutService", resource.clone())
+        .params(serde_json::json!({ "definition": definition }));
+    let created = audited(state, event, async |tx| {
+        tx.put_service(&prefix, &text, &now()).await
+    })
+    .await?;
     // Rebuilt from the store rather than patched, so that concurrent writes
     // on several nodes converge on what the database holds.
     state.catalog.replace(build_catalog(state).await?);

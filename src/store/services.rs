@@ -1,17 +1,22 @@
 //! The registered services of the action catalog. The store keeps each
 //! definition as JSON text; parsing and checking it is the catalog's job.
 
+use super::audit::AuditTx;
 use super::Store;
 use crate::error::ApiResult;
 
-impl Store {
+impl AuditTx {
     /// Inserts or replaces the definition of `prefix` (lower-cased by the
     /// caller). Returns true when the prefix was new.
-    pub async fn put_service(&self, prefix: &str, definition: &str, now: &str) -> ApiResult<bool> {
-        let mut tx = self.pool().begin().await?;
+    pub async fn put_service(
+        &mut self,
+        prefix: &str,
+        definition: &str,
+        now: &str,
+    ) -> ApiResult<bool> {
         let existed: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM services WHERE prefix = ?")
             .bind(prefix)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(self.conn())
             .await?;
         sqlx::query(
             "INSERT INTO services (prefix, definition, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
@@ -20,12 +25,13 @@ impl Store {
         .bind(prefix)
         .bind(definition)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(self.conn())
         .await?;
-        tx.commit().await?;
         Ok(existed.is_none())
     }
+}
 
+impl Store {
     /// Every registered definition, by prefix.
     pub async fn list_services(&self) -> ApiResult<Vec<String>> {
         let rows: Vec<(String,)> =

@@ -58,7 +58,7 @@ async fn service(app: &TestApp) -> Credentials {
                 {"Effect": "Allow", "Action": "latchkey:Authorize", "Resource": "*"}]}}),
         )
         .await,
-        204,
+        200,
     )
     .await;
     creds
@@ -120,7 +120,7 @@ async fn a_full_scenario_is_found_by_every_filter() {
                  "Resource": "arn:aws:s3:::reports/*"}]}}),
         )
         .await,
-        204,
+        200,
     )
     .await;
 
@@ -416,7 +416,7 @@ async fn an_account_sees_its_own_events_and_the_management_account_all() {
                 {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}}),
         )
         .await,
-        204,
+        200,
     )
     .await;
     json_with_status(

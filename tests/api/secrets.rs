@@ -103,7 +103,7 @@ async fn secrets_stay_out_of_logs_and_lists() {
                 {"Effect": "Allow", "Action": ["sts:AssumeRole", "latchkey:Authorize"], "Resource": "*"}]}}),
         )
         .await,
-        204,
+        200,
     )
     .await;
     json_with_status(
