@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::iam::authorize::PolicyCache;
 use crate::store::Store;
 use crate::sts::login::LoginThrottle;
+use crate::sts::workload_credentials::IssuedCache;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -18,6 +19,8 @@ pub struct AppState {
     pub policies: PolicyCache,
     pub credentials: CredentialCache,
     pub login_throttle: LoginThrottle,
+    /// Workload credentials handed out, for reuse by the next refresh.
+    pub workload_credentials: IssuedCache,
 }
 
 impl AppState {
@@ -29,6 +32,7 @@ impl AppState {
             policies: PolicyCache::new(),
             credentials: CredentialCache::new(),
             login_throttle: LoginThrottle::default(),
+            workload_credentials: IssuedCache::default(),
         }
     }
 

@@ -8,12 +8,15 @@ pub mod evaluate;
 pub mod extract;
 pub mod groups;
 pub mod health;
+pub mod instance_profiles;
 pub mod policies;
 pub mod principal_policies;
 pub mod roles;
+pub mod service_principals;
 pub mod sts;
 pub mod tags;
 pub mod users;
+pub mod workloads;
 
 use serde::Deserialize;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
@@ -44,6 +47,8 @@ use crate::store::ListParams;
         (name = "tags", description = "Tags and permissions boundaries of users, roles and policies"),
         (name = "decisions", description = "Simulation and authorization decisions"),
         (name = "sts", description = "Temporary credentials: assume-role, session tokens, login, caller identity, and a role's sessions"),
+        (name = "instance-profiles", description = "Instance profiles: the one role a workload gets"),
+        (name = "workloads", description = "Service principals, workloads and their credentials endpoint, identity proofs"),
         (name = "health", description = "Probes")
     )
 )]
@@ -65,6 +70,13 @@ impl Modify for SecuritySchemes {
                 "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=... (as curl --aws-sigv4 and the AWS SDKs send it)",
             ))),
         );
+        components.add_security_scheme(
+            "workload_token",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "A workload token (lkwt_...), alone: GET /v1/workload-credentials only",
+            ))),
+        );
     }
 }
 
@@ -82,6 +94,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
     principal_policies::configure(cfg);
     tags::configure(cfg);
     sts::configure(cfg);
+    instance_profiles::configure(cfg);
+    service_principals::configure(cfg);
+    workloads::configure(cfg);
 }
 
 /// The OpenAPI document, collected from the registered handlers.

@@ -7,6 +7,7 @@ pub mod access_keys;
 pub mod accounts;
 pub mod attachments;
 pub mod groups;
+pub mod instance_profiles;
 pub mod inline_policies;
 pub mod login_profiles;
 pub mod policies;
@@ -14,6 +15,7 @@ pub mod roles;
 pub mod sessions;
 pub mod tags;
 pub mod users;
+pub mod workloads;
 
 use std::path::Path;
 use std::str::FromStr as _;

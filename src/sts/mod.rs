@@ -6,10 +6,13 @@
 pub mod assume_role;
 pub mod caller_identity;
 pub mod credentials;
+pub mod identify;
 pub mod login;
 pub mod purge;
 pub mod session_token;
 pub mod sessions;
+pub mod workload_credentials;
+pub mod workloads;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
