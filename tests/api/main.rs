@@ -24,3 +24,4 @@ mod smoke;
 mod source_ip;
 mod sts;
 mod users;
+mod workloads;
