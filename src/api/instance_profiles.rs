@@ -91,9 +91,8 @@ async fn create_instance_profile(
     caller: Caller,
     body: web::Json<CreateInstanceProfileRequest>,
 ) -> ApiResult<HttpResponse> {
-    let view =
-        profiles::create_instance_profile(&state, &caller, &body.name, body.path.as_deref())
-            .await?;
+    let view = profiles::create_instance_profile(&state, &caller, &body.name, body.path.as_deref())
+        .await?;
     Ok(HttpResponse::Created().json(InstanceProfileResponse::from(view)))
 }
 
@@ -199,7 +198,6 @@ async fn list_for_role(
     query: web::Query<ListQuery>,
 ) -> ApiResult<HttpResponse> {
     let page =
-        profiles::list_instance_profiles_for_role(&state, &caller, &path, &query.params()?)
-            .await?;
+        profiles::list_instance_profiles_for_role(&state, &caller, &path, &query.params()?).await?;
     Ok(HttpResponse::Ok().json(InstanceProfileList::from_page(page, Into::into)))
 }

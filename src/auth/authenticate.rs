@@ -160,8 +160,15 @@ pub async fn authenticate_request(
             ));
         }
         // A scheme-less header may be a bearer secret: never echo it.
-        let named = scheme.len() <= 32 && scheme.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-        let shown = if named { format!(" {scheme:?}") } else { String::new() };
+        let named = scheme.len() <= 32
+            && scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        let shown = if named {
+            format!(" {scheme:?}")
+        } else {
+            String::new()
+        };
         return Err(ApiError::unauthenticated(
             "IncompleteSignature",
             format!("Unsupported authorization scheme{shown}: use Basic or AWS4-HMAC-SHA256."),

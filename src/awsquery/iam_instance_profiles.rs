@@ -51,7 +51,9 @@ fn profile(x: &mut Xml, view: &ProfileView, trust: Option<&str>) {
 async fn one(c: &Ctx<'_>, view: ProfileView) -> Outcome {
     let trust = trusts(c.state, std::slice::from_ref(&view)).await?;
     let mut x = Xml::new();
-    x.node("InstanceProfile", |p| profile(p, &view, trust[0].as_deref()));
+    x.node("InstanceProfile", |p| {
+        profile(p, &view, trust[0].as_deref())
+    });
     Ok(Some(x))
 }
 

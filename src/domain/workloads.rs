@@ -132,9 +132,7 @@ pub fn new_workload_id() -> String {
 
 /// Whether `s` has the shape of a workload id (checked before any lookup).
 pub fn is_workload_id(s: &str) -> bool {
-    s.len() == 20
-        && s.starts_with("wl-")
-        && s[3..].bytes().all(|b| ID_ALPHABET.contains(&b))
+    s.len() == 20 && s.starts_with("wl-") && s[3..].bytes().all(|b| ID_ALPHABET.contains(&b))
 }
 
 #[cfg(test)]

@@ -89,7 +89,12 @@ pub async fn create_instance_profile(
         &arn_in(caller, "instance-profile", path.as_str(), name.as_str()),
     )
     .await?;
-    if state.store.count_instance_profiles(&caller.account_id).await? >= MAX_PER_ACCOUNT {
+    if state
+        .store
+        .count_instance_profiles(&caller.account_id)
+        .await?
+        >= MAX_PER_ACCOUNT
+    {
         return Err(ApiError::LimitExceeded(format!(
             "Cannot exceed quota for InstanceProfilesPerAccount: {MAX_PER_ACCOUNT}"
         )));

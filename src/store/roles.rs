@@ -124,10 +124,10 @@ impl Store {
                 "SELECT (SELECT COUNT(*) FROM role_inline_policies WHERE role_id = ?1),
                     (SELECT COUNT(*) FROM role_attached_policies WHERE role_id = ?1),
                     (SELECT COUNT(*) FROM instance_profiles WHERE role_id = ?1)",
-        )
-        .bind(id)
-        .fetch_one(self.pool())
-        .await?;
+            )
+            .bind(id)
+            .fetch_one(self.pool())
+            .await?;
         Ok(RoleDependents {
             inline_policies,
             attached_policies,

@@ -90,6 +90,13 @@ fn action_of(query: &str, headers: &[(&str, &str)], body: &[u8]) -> Option<Strin
     from_body.or(from_query)
 }
 
+/// The authority of an absolute URL (`https://host:port/...`).
+fn url_host(url: &str) -> Option<&str> {
+    let rest = &url[url.find("://")? + 3..];
+    let host = rest.split(['/', '?']).next()?;
+    (!host.is_empty()).then_some(host)
+}
+
 pub async fn identify(state: &AppState, req: IdentifyRequest) -> ApiResult<IdentifyResponse> {
     let audience = req.audience.trim();
     if audience.is_empty() || audience.len() > MAX_AUDIENCE_LEN {
@@ -99,11 +106,18 @@ pub async fn identify(state: &AppState, req: IdentifyRequest) -> ApiResult<Ident
     }
     let proof = &req.signed_request;
     let (path, query) = path_and_query(&proof.url);
-    let headers: Vec<(&str, &str)> = proof
+    let mut headers: Vec<(&str, &str)> = proof
         .headers
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
+    // Signers such as botocore sign `host` from the URL without adding the
+    // header: take it from the URL then (both come from the proof anyway).
+    if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
+        if let Some(host) = url_host(&proof.url) {
+            headers.push(("host", host));
+        }
+    }
     let body = proof.body.as_deref().unwrap_or("").as_bytes();
     let signed = SignedRequest {
         method: &proof.method,
@@ -205,8 +219,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn host_from_absolute_urls() {
+        assert_eq!(
+            url_host("https://sts.example:8443/?a=b"),
+            Some("sts.example:8443")
+        );
+        assert_eq!(url_host("https://sts.example?x"), Some("sts.example"));
+        assert_eq!(url_host("/relative"), None);
+    }
+
+    #[test]
     fn action_from_form_body_or_query() {
-        let form = [("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")];
+        let form = [(
+            "Content-Type",
+            "application/x-www-form-urlencoded; charset=utf-8",
+        )];
         assert_eq!(
             action_of("", &form, b"Action=GetCallerIdentity&Version=2011-06-15").as_deref(),
             Some("GetCallerIdentity")

@@ -119,7 +119,11 @@ fn presented_token(authorization: Option<&str>) -> ApiResult<&str> {
 /// The workload behind a token: found by the id the token names, then the
 /// digest compared in constant time; not expired; used from an allowed
 /// network.
-async fn workload_for(state: &AppState, token: &str, source_ip: Option<IpAddr>) -> ApiResult<Workload> {
+async fn workload_for(
+    state: &AppState,
+    token: &str,
+    source_ip: Option<IpAddr>,
+) -> ApiResult<Workload> {
     let id = token_workload_id(token).ok_or_else(invalid_token)?;
     let workload = state
         .store
@@ -130,7 +134,11 @@ async fn workload_for(state: &AppState, token: &str, source_ip: Option<IpAddr>) 
         return Err(invalid_token());
     }
     let now = format_time_ms(time::OffsetDateTime::now_utc());
-    if workload.token_expires_at.as_ref().is_some_and(|at| *at <= now) {
+    if workload
+        .token_expires_at
+        .as_ref()
+        .is_some_and(|at| *at <= now)
+    {
         return Err(ApiError::unauthenticated(
             "ExpiredToken",
             "The workload token is expired: rotate it.",
@@ -145,7 +153,8 @@ async fn workload_for(state: &AppState, token: &str, source_ip: Option<IpAddr>) 
                 .any(|net| net.contains(&ip))
         });
         if !allowed {
-            let from = source_ip.map_or_else(|| "an unknown address".to_string(), |ip| ip.to_string());
+            let from =
+                source_ip.map_or_else(|| "an unknown address".to_string(), |ip| ip.to_string());
             return Err(ApiError::AccessDenied(format!(
                 "The workload token of {} cannot be used from {from}.",
                 workload.id
@@ -169,7 +178,11 @@ async fn current_role(state: &AppState, workload: &Workload) -> ApiResult<Role> 
         ))
     };
     let role_id = profile.role_id.as_deref().ok_or_else(no_role)?;
-    state.store.get_role_by_id(role_id).await?.ok_or_else(no_role)
+    state
+        .store
+        .get_role_by_id(role_id)
+        .await?
+        .ok_or_else(no_role)
 }
 
 /// A cached session that may be handed out again: same role and token
@@ -226,7 +239,11 @@ pub async fn workload_credentials(
     mint(state, &workload, &role).await
 }
 
-async fn mint(state: &AppState, workload: &Workload, role: &Role) -> ApiResult<ContainerCredentials> {
+async fn mint(
+    state: &AppState,
+    workload: &Workload,
+    role: &Role,
+) -> ApiResult<ContainerCredentials> {
     let duration = role.max_session_duration;
     let issued = issue(
         state,

@@ -44,7 +44,10 @@ impl WorkloadToken {
     fn generate(workload_id: &str) -> Self {
         let mut bytes = [0u8; TOKEN_BYTES];
         rand::rng().fill_bytes(&mut bytes);
-        WorkloadToken(format!("{TOKEN_PREFIX}{workload_id}_{}", hex::encode(bytes)))
+        WorkloadToken(format!(
+            "{TOKEN_PREFIX}{workload_id}_{}",
+            hex::encode(bytes)
+        ))
     }
 
     pub fn expose(&self) -> &str {
@@ -263,7 +266,11 @@ async fn authorize_pass_role(
 }
 
 /// The profile a request names, by name or ARN, in the caller's account.
-async fn find_profile(state: &AppState, caller: &Caller, given: &str) -> ApiResult<InstanceProfile> {
+async fn find_profile(
+    state: &AppState,
+    caller: &Caller,
+    given: &str,
+) -> ApiResult<InstanceProfile> {
     let name = if given.starts_with("arn:") {
         let arn: Arn = given
             .parse()
@@ -530,8 +537,12 @@ mod tests {
 
     #[test]
     fn cidrs_are_canonical_and_bounded() {
-        let parsed = parse_cidrs(&["10.1.2.3/8".into(), "192.0.2.7".into(), "2001:db8::/32".into()])
-            .unwrap();
+        let parsed = parse_cidrs(&[
+            "10.1.2.3/8".into(),
+            "192.0.2.7".into(),
+            "2001:db8::/32".into(),
+        ])
+        .unwrap();
         let shown: Vec<String> = parsed.iter().map(|n| n.to_string()).collect();
         assert_eq!(shown, ["10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32"]);
         assert!(parse_cidrs(&["10.0.0.0/33".into()]).is_err());

@@ -205,10 +205,19 @@ T TagSession role,user sts:TransitiveTagKeys,TAGS
 const LATCHKEY: &str = "
 R Authorize -
 W CreateAccount account
+W CreateServicePrincipal service-principal
+W CreateWorkload workload
 W DeleteAccount account
+W DeleteServicePrincipal service-principal
+W DeleteWorkload workload
 R GetAccount account
+R GetServicePrincipal service-principal
+R GetWorkload workload
 L ListAccounts -
+L ListServicePrincipals -
+L ListWorkloads -
 R ReadAudit -
+W RotateWorkloadToken workload
 R ValidatePolicy -
 ";
 

@@ -47,8 +47,11 @@ async fn registering_a_workload_needs_pass_role_on_the_profiles_role() {
             "Action": "iam:PassRole", "Resource": role_arn,
             "Condition": {"StringEquals": {"iam:PassedToService": service}}}]}})
     };
-    app.put("/v1/users/alice/policies/pass", &pass_to("other.platform.internal"))
-        .await;
+    app.put(
+        "/v1/users/alice/policies/pass",
+        &pass_to("other.platform.internal"),
+    )
+    .await;
     assert_error(register().await, 403, "AccessDenied").await;
     app.put("/v1/users/alice/policies/pass", &pass_to(SERVICE))
         .await;
@@ -101,7 +104,12 @@ async fn the_role_must_trust_the_service_the_service_must_exist_and_the_profile_
 
     let mut unknown = register_body();
     unknown["service"] = json!("storage.platform.internal");
-    assert_error(app.post("/v1/workloads", &unknown).await, 404, "NoSuchEntity").await;
+    assert_error(
+        app.post("/v1/workloads", &unknown).await,
+        404,
+        "NoSuchEntity",
+    )
+    .await;
 
     app.post("/v1/instance-profiles", &json!({"name": "empty"}))
         .await;
@@ -194,7 +202,8 @@ async fn service_principals_are_global_and_managed_by_the_management_account() {
     role_in_profile(&app, "runner", service_trust(SERVICE)).await;
     json_with_status(app.post("/v1/workloads", &register_body()).await, 201).await;
     assert_error(
-        app.delete(&format!("/v1/service-principals/{SERVICE}")).await,
+        app.delete(&format!("/v1/service-principals/{SERVICE}"))
+            .await,
         409,
         "DeleteConflict",
     )
@@ -242,7 +251,12 @@ async fn the_token_fetches_role_credentials_and_nothing_else() {
     assert_eq!(again.token, issued.token);
 
     // The token authenticates nothing else, and is never echoed back.
-    for path in ["/v1/users", "/v1/sts/caller-identity", "/v1/roles/runner", "/v1/workloads"] {
+    for path in [
+        "/v1/users",
+        "/v1/sts/caller-identity",
+        "/v1/roles/runner",
+        "/v1/workloads",
+    ] {
         let r = app
             .client
             .get(app.url(path))
@@ -288,12 +302,22 @@ async fn the_token_fetches_role_credentials_and_nothing_else() {
         .await
         .unwrap();
     assert_error(none, 401, "MissingAuthenticationToken").await;
-    assert_error(fetch(&app, &issued.creds.access_key_id).await, 401, "InvalidClientTokenId").await;
+    assert_error(
+        fetch(&app, &issued.creds.access_key_id).await,
+        401,
+        "InvalidClientTokenId",
+    )
+    .await;
     let mut tampered = token.clone();
     let last = tampered.pop().unwrap();
     tampered.push(if last == '0' { '1' } else { '0' });
     assert_error(fetch(&app, &tampered).await, 401, "InvalidClientTokenId").await;
-    assert_error(fetch(&app, &format!("Bearer {token}")).await, 401, "InvalidClientTokenId").await;
+    assert_error(
+        fetch(&app, &format!("Bearer {token}")).await,
+        401,
+        "InvalidClientTokenId",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -310,8 +334,10 @@ async fn ordinary_callers_cannot_pass_as_the_service() {
     // that names only the service does not admit her.
     let r = app
         .request_as(&alice, Method::POST, "/v1/sts/assume-role")
-        .json(&json!({"role_arn": format!("arn:aws:iam::{}:role/runner", app.account_id),
-            "role_session_name": SERVICE}))
+        .json(
+            &json!({"role_arn": format!("arn:aws:iam::{}:role/runner", app.account_id),
+            "role_session_name": SERVICE}),
+        )
         .send()
         .await
         .unwrap();
@@ -321,7 +347,11 @@ async fn ordinary_callers_cannot_pass_as_the_service() {
 #[tokio::test]
 async fn a_cidr_bound_token_works_only_from_its_networks() {
     let app = spawn_app_with(|c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
-    let fixture = setup_with(&app, json!({"source_cidrs": ["198.51.100.0/24", "2001:db8::1"]})).await;
+    let fixture = setup_with(
+        &app,
+        json!({"source_cidrs": ["198.51.100.0/24", "2001:db8::1"]}),
+    )
+    .await;
     assert_eq!(
         fixture.workload["source_cidrs"],
         json!(["198.51.100.0/24", "2001:db8::1/128"])
@@ -336,7 +366,12 @@ async fn a_cidr_bound_token_works_only_from_its_networks() {
         }
         r.send()
     };
-    let wrong = assert_error(from(Some("203.0.113.9")).await.unwrap(), 403, "AccessDenied").await;
+    let wrong = assert_error(
+        from(Some("203.0.113.9")).await.unwrap(),
+        403,
+        "AccessDenied",
+    )
+    .await;
     assert_eq!(
         wrong["error"]["message"],
         format!(
@@ -398,7 +433,12 @@ async fn rotation_retires_the_old_token_and_its_sessions_and_tokens_expire() {
     let new_token = rotated["token"].as_str().unwrap();
     assert_ne!(new_token, fixture.token);
     assert_eq!(rotated["token_ttl_seconds"], 3600);
-    assert_error(fetch(&app, &fixture.token).await, 401, "InvalidClientTokenId").await;
+    assert_error(
+        fetch(&app, &fixture.token).await,
+        401,
+        "InvalidClientTokenId",
+    )
+    .await;
     assert_error(whoami(&app, &old).await, 401, "InvalidClientTokenId").await;
     let new = fetch_ok(&app, new_token).await;
     assert_ne!(new.key(), old.key());
@@ -440,8 +480,18 @@ async fn reading_a_workload_needs_permission_and_unknown_ids_are_404() {
     let fixture = setup(&app).await;
     let bob = app.user_with_key("bob").await;
     let r = app
-        .send_as(&bob, Method::GET, &format!("/v1/workloads/{}", fixture.id()), None)
+        .send_as(
+            &bob,
+            Method::GET,
+            &format!("/v1/workloads/{}", fixture.id()),
+            None,
+        )
         .await;
     assert_error(r, 403, "AccessDenied").await;
-    assert_error(app.get("/v1/workloads/wl-aaaaaaaaaaaaaaaaa").await, 404, "NoSuchEntity").await;
+    assert_error(
+        app.get("/v1/workloads/wl-aaaaaaaaaaaaaaaaa").await,
+        404,
+        "NoSuchEntity",
+    )
+    .await;
 }

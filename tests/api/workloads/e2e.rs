@@ -32,7 +32,13 @@ async fn an_aws_sdk_with_only_the_container_variables_gets_workload_credentials(
     let (address, token, arn) = (app.address.clone(), fixture.token.clone(), expected.clone());
     let output = tokio::task::spawn_blocking(move || {
         Command::new(exe)
-            .args([CHILD_TEST, "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+            .args([
+                CHILD_TEST,
+                "--exact",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env(
                 "AWS_CONTAINER_CREDENTIALS_FULL_URI",
                 format!("{address}/v1/workload-credentials"),

@@ -57,8 +57,11 @@ async fn instance_profiles_over_rest_hold_one_role_and_never_cascade() {
     .await;
 
     for name in ["a", "b"] {
-        app.post("/v1/roles", &json!({"name": name, "trust_policy": service_trust(SERVICE)}))
-            .await;
+        app.post(
+            "/v1/roles",
+            &json!({"name": name, "trust_policy": service_trust(SERVICE)}),
+        )
+        .await;
     }
     json_with_status(put_role(&app, "web", "a").await, 204).await;
     assert_error_message(
@@ -73,7 +76,10 @@ async fn instance_profiles_over_rest_hold_one_role_and_never_cascade() {
 
     let got = json_with_status(app.get("/v1/instance-profiles/Web").await, 200).await;
     assert_eq!(got["roles"][0]["name"], "a");
-    assert_eq!(got["roles"][0]["arn"], format!("arn:aws:iam::{acct}:role/a"));
+    assert_eq!(
+        got["roles"][0]["arn"],
+        format!("arn:aws:iam::{acct}:role/a")
+    );
     let for_role = json_with_status(app.get("/v1/roles/a/instance-profiles").await, 200).await;
     assert_eq!(for_role["items"][0]["name"], "Web");
     let none = json_with_status(app.get("/v1/roles/b/instance-profiles").await, 200).await;

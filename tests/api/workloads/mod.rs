@@ -92,7 +92,8 @@ pub async fn role_in_profile(app: &TestApp, role: &str, trust: Value) -> Value {
 pub async fn setup_with(app: &TestApp, extra: Value) -> Fixture {
     register_service(app, SERVICE).await;
     role_in_profile(app, "runner", service_trust(SERVICE)).await;
-    let mut body = json!({"name": "build-7", "instance_profile": "runner-profile", "service": SERVICE});
+    let mut body =
+        json!({"name": "build-7", "instance_profile": "runner-profile", "service": SERVICE});
     for (k, v) in extra.as_object().expect("object") {
         body[k] = v.clone();
     }
@@ -120,7 +121,10 @@ pub async fn fetch_ok(app: &TestApp, token: &str) -> Issued {
     Issued {
         creds: Credentials {
             access_key_id: body["AccessKeyId"].as_str().expect("key").to_string(),
-            secret_access_key: body["SecretAccessKey"].as_str().expect("secret").to_string(),
+            secret_access_key: body["SecretAccessKey"]
+                .as_str()
+                .expect("secret")
+                .to_string(),
         },
         token: body["Token"].as_str().expect("token").to_string(),
         body,

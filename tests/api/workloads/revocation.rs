@@ -22,7 +22,12 @@ async fn deleting_the_workload_revokes_its_token_and_sessions() {
         204,
     )
     .await;
-    assert_error(fetch(&app, &fixture.token).await, 401, "InvalidClientTokenId").await;
+    assert_error(
+        fetch(&app, &fixture.token).await,
+        401,
+        "InvalidClientTokenId",
+    )
+    .await;
     assert_error(whoami(&app, &issued).await, 401, "InvalidClientTokenId").await;
     assert_error(
         app.get(&format!("/v1/workloads/{}", fixture.id())).await,
@@ -32,11 +37,16 @@ async fn deleting_the_workload_revokes_its_token_and_sessions() {
     .await;
     // With no workload left, the profile can go once its role is out.
     json_with_status(
-        app.delete("/v1/instance-profiles/runner-profile/roles/runner").await,
+        app.delete("/v1/instance-profiles/runner-profile/roles/runner")
+            .await,
         204,
     )
     .await;
-    json_with_status(app.delete("/v1/instance-profiles/runner-profile").await, 204).await;
+    json_with_status(
+        app.delete("/v1/instance-profiles/runner-profile").await,
+        204,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -45,7 +55,8 @@ async fn removing_the_role_from_the_profile_stops_refreshes_and_sessions() {
     let fixture = setup(&app).await;
     let issued = fetch_ok(&app, &fixture.token).await;
     json_with_status(
-        app.delete("/v1/instance-profiles/runner-profile/roles/runner").await,
+        app.delete("/v1/instance-profiles/runner-profile/roles/runner")
+            .await,
         204,
     )
     .await;
