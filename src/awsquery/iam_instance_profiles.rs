@@ -4,7 +4,7 @@
 use super::render::{self, page_end};
 use super::xml::Xml;
 use super::{actions, Ctx, Handler, Outcome};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::iam::instance_profiles::{self as profiles, ProfileView};
 use crate::state::AppState;
 use crate::store::Page;
@@ -71,6 +71,11 @@ async fn list(c: &Ctx<'_>, page: Page<ProfileView>) -> Outcome {
 
 async fn create_instance_profile(c: &Ctx<'_>) -> Outcome {
     let p = c.params;
+    if !p.structs("Tags").is_empty() {
+        return Err(ApiError::InvalidInput(
+            "Tags on instance profiles are not supported by this server.".into(),
+        ));
+    }
     let view = profiles::create_instance_profile(
         c.state,
         c.caller,

@@ -252,25 +252,4 @@ impl Store {
             .await?;
         Ok(result.rows_affected() == 1)
     }
-
-    /// The workload's live sessions (neither expired nor revoked, nor
-    /// issued before a revoke-sessions of their role) at `now`.
-    pub async fn count_live_workload_sessions(
-        &self,
-        workload_id: &str,
-        now: &str,
-    ) -> ApiResult<i64> {
-        let (n,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM workload_sessions ws
-             JOIN role_sessions s ON s.access_key_id = ws.access_key_id
-             JOIN roles r ON r.id = s.role_id
-             WHERE ws.workload_id = ? AND s.revoked_at IS NULL AND s.expires_at > ?
-               AND (r.sessions_revoked_before IS NULL OR s.issued_at >= r.sessions_revoked_before)",
-        )
-        .bind(workload_id)
-        .bind(now)
-        .fetch_one(self.pool())
-        .await?;
-        Ok(n)
-    }
 }
