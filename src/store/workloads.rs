@@ -252,4 +252,14 @@ impl Store {
             .await?;
         Ok(result.rows_affected() == 1)
     }
+
+    /// Forgets the links of sessions that expired before `before` (the
+    /// purge task deletes the sessions themselves).
+    pub async fn purge_workload_session_links(&self, before: &str) -> ApiResult<u64> {
+        let result = sqlx::query("DELETE FROM workload_sessions WHERE expires_at < ?")
+            .bind(before)
+            .execute(self.pool())
+            .await?;
+        Ok(result.rows_affected())
+    }
 }

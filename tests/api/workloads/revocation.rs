@@ -112,6 +112,22 @@ async fn revoking_the_roles_sessions_ends_the_workloads_live_sessions() {
     let fresh = fetch_ok(&app, &fixture.token).await;
     assert_ne!(fresh.key(), issued.key());
     json_with_status(whoami(&app, &fresh).await, 200).await;
+    // The purge forgets the links of expired sessions with the sessions.
+    let store = super::store(&app).await;
+    assert_eq!(
+        store
+            .purge_workload_session_links("2000-01-01T00:00:00.000Z")
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .purge_workload_session_links("9999-01-01T00:00:00.000Z")
+            .await
+            .unwrap(),
+        2
+    );
 }
 
 #[tokio::test]
