@@ -11,6 +11,7 @@ use crate::iam::authorize::PolicyCache;
 use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::sts::login::LoginThrottle;
+use crate::sts::workload_credentials::IssuedCache;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -25,6 +26,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The queue of audit events that are not part of a mutation.
     pub audit: AuditLog,
+    /// Workload credentials handed out, for reuse by the next refresh.
+    pub workload_credentials: IssuedCache,
 }
 
 impl AppState {
@@ -42,6 +45,7 @@ impl AppState {
             catalog: Default::default(),
             metrics,
             audit,
+            workload_credentials: IssuedCache::default(),
         }
     }
 

@@ -10,14 +10,17 @@ pub mod evaluate;
 pub mod extract;
 pub mod groups;
 pub mod health;
+pub mod instance_profiles;
 pub mod metrics;
 pub mod policies;
 pub mod principal_policies;
 pub mod roles;
+pub mod service_principals;
 pub mod services;
 pub mod sts;
 pub mod tags;
 pub mod users;
+pub mod workloads;
 
 use serde::Deserialize;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
@@ -51,6 +54,8 @@ use crate::store::ListParams;
         (name = "access-analysis", description = "Who can assume a role; what a principal may do"),
         (name = "sts", description = "Temporary credentials: assume-role, session tokens, login, caller identity, and a role's sessions"),
         (name = "audit", description = "The audit trail"),
+        (name = "instance-profiles", description = "Instance profiles: the one role a workload gets"),
+        (name = "workloads", description = "Service principals, workloads and their credentials endpoint, identity proofs"),
         (name = "health", description = "Probes and metrics")
     )
 )]
@@ -70,6 +75,13 @@ impl Modify for SecuritySchemes {
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                 "Authorization",
                 "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=... (as curl --aws-sigv4 and the AWS SDKs send it)",
+            ))),
+        );
+        components.add_security_scheme(
+            "workload_token",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "A workload token (lkwt_...), alone: GET /v1/workload-credentials only",
             ))),
         );
     }
@@ -92,6 +104,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
     services::configure(cfg);
     access_analysis::configure(cfg);
     audit::configure(cfg);
+    instance_profiles::configure(cfg);
+    service_principals::configure(cfg);
+    workloads::configure(cfg);
 }
 
 /// The OpenAPI document, collected from the registered handlers.

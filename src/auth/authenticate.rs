@@ -24,6 +24,7 @@ use crate::auth::sigv4::{
     SigningKey,
 };
 use crate::auth::{Caller, CallerKind};
+use crate::domain::workloads::WORKLOAD_TOKEN_PREFIX;
 use crate::domain::{format_time_ms, now, AccessKey, Arn, SecretAccessKey};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -295,9 +296,25 @@ async fn authenticate(
     })?;
     let (scheme, rest) = header.split_once(' ').unwrap_or((header, ""));
     if !scheme.eq_ignore_ascii_case("basic") {
+        if header.starts_with(WORKLOAD_TOKEN_PREFIX) {
+            return Err(ApiError::unauthenticated(
+                "InvalidClientTokenId",
+                "A workload token is accepted by GET /v1/workload-credentials only.",
+            ));
+        }
+        // A scheme-less header may be a bearer secret: never echo it.
+        let named = scheme.len() <= 32
+            && scheme
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        let shown = if named {
+            format!(" {scheme:?}")
+        } else {
+            String::new()
+        };
         return Err(ApiError::unauthenticated(
             "IncompleteSignature",
-            format!("Unsupported authorization scheme {scheme:?}: use Basic or AWS4-HMAC-SHA256."),
+            format!("Unsupported authorization scheme{shown}: use Basic or AWS4-HMAC-SHA256."),
         ));
     }
     let creds = parse_basic(rest)?;

@@ -5,6 +5,7 @@
 //! renders IAM's XML. No rule of IAM lives here.
 
 mod iam_access;
+mod iam_instance_profiles;
 mod iam_policies;
 mod iam_principals;
 mod iam_roles;
@@ -111,6 +112,7 @@ const IAM_TABLES: &[&[(&str, Handler)]] = &[
     iam_roles::ACTIONS,
     iam_policies::ACTIONS,
     iam_simulate::ACTIONS,
+    iam_instance_profiles::ACTIONS,
 ];
 const STS_TABLES: &[&[(&str, Handler)]] = &[sts_actions::ACTIONS];
 

@@ -8,6 +8,7 @@ pub mod ids;
 pub mod names;
 pub mod session;
 pub mod tags;
+pub mod workloads;
 
 pub use arn::Arn;
 pub use entities::*;
@@ -15,6 +16,7 @@ pub use ids::{AccessKeyId, AccountId, SecretAccessKey};
 pub use names::{EntityKind, EntityName, IamPath};
 pub use session::{format_time_ms, FrozenPolicy, RoleSession};
 pub use tags::Tag;
+pub use workloads::{InstanceProfile, ServiceName, ServicePrincipal, Workload};
 
 /// Time as IAM shows it: ISO-8601 UTC with second precision. Stored as
 /// text in this fixed-width form so that it also sorts correctly.

@@ -246,6 +246,11 @@ pub async fn update_trust_policy(
 pub async fn delete_role(state: &AppState, caller: &Caller, name: &str) -> ApiResult<()> {
     let role = find_role_authorized(state, caller, name, "iam:DeleteRole").await?;
     let deps = state.store.role_dependents(&role.id).await?;
+    if deps.instance_profiles > 0 {
+        return Err(ApiError::DeleteConflict(
+            "Cannot delete entity, must remove roles from instance profile first.".into(),
+        ));
+    }
     if deps.inline_policies > 0 {
         return Err(ApiError::DeleteConflict(
             "Cannot delete entity, must delete policies first.".into(),

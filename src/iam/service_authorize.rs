@@ -135,7 +135,7 @@ fn subject_error(e: ApiError) -> ApiError {
 }
 
 /// Splits a URL into its raw path and query.
-fn path_and_query(url: &str) -> (&str, &str) {
+pub(crate) fn path_and_query(url: &str) -> (&str, &str) {
     let rest = match url.find("://") {
         Some(i) => {
             let after = &url[i + 3..];

@@ -48,7 +48,9 @@ impl Store {
             "SELECT (SELECT COUNT(*) FROM users WHERE account_id = ?1)
                   + (SELECT COUNT(*) FROM groups WHERE account_id = ?1)
                   + (SELECT COUNT(*) FROM roles WHERE account_id = ?1)
-                  + (SELECT COUNT(*) FROM managed_policies WHERE account_id = ?1)",
+                  + (SELECT COUNT(*) FROM managed_policies WHERE account_id = ?1)
+                  + (SELECT COUNT(*) FROM instance_profiles WHERE account_id = ?1)
+                  + (SELECT COUNT(*) FROM workloads WHERE account_id = ?1)",
         )
         .bind(id)
         .fetch_one(self.pool())

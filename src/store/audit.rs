@@ -224,6 +224,8 @@ mod tests {
         "purge_audit_events",
         "insert_audit_events",
         "set_session_expires_at",
+        "purge_workload_session_links",
+        "set_workload_token_expires_at",
     ];
 
     /// Guards "no mutation goes unaudited": every INSERT, UPDATE or DELETE

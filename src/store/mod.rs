@@ -14,6 +14,7 @@ pub mod attachments;
 pub mod audit;
 pub mod groups;
 pub mod inline_policies;
+pub mod instance_profiles;
 pub mod login_profiles;
 pub mod policies;
 pub mod roles;
@@ -21,6 +22,7 @@ pub mod services;
 pub mod sessions;
 pub mod tags;
 pub mod users;
+pub mod workloads;
 
 use std::path::Path;
 use std::str::FromStr as _;

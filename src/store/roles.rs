@@ -9,6 +9,7 @@ use crate::error::{ApiError, ApiResult};
 pub struct RoleDependents {
     pub inline_policies: i64,
     pub attached_policies: i64,
+    pub instance_profiles: i64,
 }
 
 impl Store {
@@ -52,16 +53,19 @@ impl Store {
     }
 
     pub async fn role_dependents(&self, id: &str) -> ApiResult<RoleDependents> {
-        let (inline_policies, attached_policies): (i64, i64) = sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM role_inline_policies WHERE role_id = ?1),
-                    (SELECT COUNT(*) FROM role_attached_policies WHERE role_id = ?1)",
-        )
-        .bind(id)
-        .fetch_one(self.pool())
-        .await?;
+        let (inline_policies, attached_policies, instance_profiles): (i64, i64, i64) =
+            sqlx::query_as(
+                "SELECT (SELECT COUNT(*) FROM role_inline_policies WHERE role_id = ?1),
+                    (SELECT COUNT(*) FROM role_attached_policies WHERE role_id = ?1),
+                    (SELECT COUNT(*) FROM instance_profiles WHERE role_id = ?1)",
+            )
+            .bind(id)
+            .fetch_one(self.pool())
+            .await?;
         Ok(RoleDependents {
             inline_policies,
             attached_policies,
+            instance_profiles,
         })
     }
 }

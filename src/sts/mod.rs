@@ -6,10 +6,13 @@
 pub mod assume_role;
 pub mod caller_identity;
 pub mod credentials;
+pub mod identify;
 pub mod login;
 pub mod purge;
 pub mod session_token;
 pub mod sessions;
+pub mod workload_credentials;
+pub mod workloads;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -18,6 +21,7 @@ use crate::auth::crypto::token_digest;
 use crate::domain::{format_time, format_time_ms, RoleSession, SecretAccessKey, Tag};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::store::audit::AuditTx;
 use credentials::{NewCredentials, SessionToken};
 
 /// Temporary credentials as every STS reply carries them.
@@ -65,6 +69,17 @@ pub(crate) async fn issue(
     spec: SessionSpec,
     event: crate::audit::AuditEvent,
 ) -> ApiResult<Credentials> {
+    issue_then(state, spec, event, async |_, _| Ok(())).await
+}
+
+/// As [`issue`], and runs `then` in the same transaction once the session
+/// is inserted: what `then` writes commits with the session or not at all.
+pub(crate) async fn issue_then(
+    state: &AppState,
+    spec: SessionSpec,
+    event: crate::audit::AuditEvent,
+    then: impl AsyncFnOnce(&mut AuditTx, &RoleSession) -> ApiResult<()>,
+) -> ApiResult<Credentials> {
     let issued = time::OffsetDateTime::now_utc();
     let expires = issued + time::Duration::seconds(spec.duration_seconds);
     let mut row = RoleSession {
@@ -90,6 +105,7 @@ pub(crate) async fn issue(
     state
         .store
         .audited(event, async |tx| {
+            let mut drawn = None;
             for _ in 0..3 {
                 let NewCredentials {
                     access_key_id,
@@ -103,14 +119,17 @@ pub(crate) async fn issue(
                     .map_err(ApiError::Unexpected)?;
                 row.token_sha256 = token_digest(token.expose());
                 if tx.insert_session(&row).await? {
-                    tx.event()
-                        .set_param("session_access_key_id", row.access_key_id.clone().into());
-                    return Ok(reply(row.access_key_id, secret, token, expires));
+                    drawn = Some((secret, token));
+                    break;
                 }
             }
-            Err(ApiError::Unexpected(anyhow::anyhow!(
-                "could not draw an unused session key id"
-            )))
+            let (secret, token) = drawn.ok_or_else(|| {
+                ApiError::Unexpected(anyhow::anyhow!("could not draw an unused session key id"))
+            })?;
+            tx.event()
+                .set_param("session_access_key_id", row.access_key_id.clone().into());
+            then(tx, &row).await?;
+            Ok(reply(row.access_key_id, secret, token, expires))
         })
         .await
 }

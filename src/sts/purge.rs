@@ -13,10 +13,11 @@ pub const PURGE_INTERVAL: Duration = Duration::from_secs(600);
 pub async fn purge_once(state: &AppState, retention: Duration) -> crate::error::ApiResult<u64> {
     let cutoff = time::OffsetDateTime::now_utc()
         - time::Duration::try_from(retention).unwrap_or(time::Duration::ZERO);
-    state
-        .store
-        .purge_expired_sessions(&format_time_ms(cutoff))
-        .await
+    let cutoff = format_time_ms(cutoff);
+    let purged = state.store.purge_expired_sessions(&cutoff).await?;
+    // Their links to the workloads that fetched them go too.
+    state.store.purge_workload_session_links(&cutoff).await?;
+    Ok(purged)
 }
 
 /// Runs `purge_once` now and every `PURGE_INTERVAL`, for as long as the

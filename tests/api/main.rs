@@ -29,3 +29,4 @@ mod smoke;
 mod source_ip;
 mod sts;
 mod users;
+mod workloads;

@@ -206,13 +206,22 @@ const LATCHKEY: &str = "
 R AnalyzeAccess role,user
 R Authorize -
 W CreateAccount account
+W CreateServicePrincipal service-principal
+W CreateWorkload workload
 W DeleteAccount account
+W DeleteServicePrincipal service-principal
+W DeleteWorkload workload
 R GetAccount account
+R GetServicePrincipal service-principal
+R GetWorkload workload
 L ListAccounts -
+L ListServicePrincipals -
 L ListServices service
+L ListWorkloads -
 W PutService service
 R ReadAudit -
 R ReadMetrics -
+W RotateWorkloadToken workload
 R ValidatePolicy -
 ";
 

@@ -1,0 +1,288 @@
+//! Instance profiles (AWS-IAM-NOTES §7.6): a named holder of exactly one
+//! role that workloads are registered with. Adding a role needs
+//! `iam:PassRole` on it (§9.4), as in AWS; a profile that holds a role
+//! cannot be deleted, nor can a role that sits in a profile (§9.2).
+
+use super::roles::find_role_authorized;
+use super::{all_of, arn_in, authorize, parse_name, parse_path};
+use crate::audit::{audited, AuditEvent};
+use crate::auth::Caller;
+use crate::domain::ids::{new_unique_id, UniqueIdPrefix};
+use crate::domain::{format_time_ms, now, EntityKind, InstanceProfile, Role};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::{ListParams, Page};
+
+/// AWS's default quota of instance profiles per account (§2.2).
+pub const MAX_PER_ACCOUNT: i64 = 1000;
+
+/// A profile and its role, if it holds one.
+#[derive(Debug, Clone)]
+pub struct ProfileView {
+    pub profile: InstanceProfile,
+    pub role: Option<Role>,
+}
+
+fn no_such_profile(name: &str) -> ApiError {
+    ApiError::NoSuchEntity(format!("Instance Profile {name} cannot be found."))
+}
+
+async fn find_profile(state: &AppState, caller: &Caller, name: &str) -> ApiResult<InstanceProfile> {
+    state
+        .store
+        .get_instance_profile(&caller.account_id, name)
+        .await?
+        .ok_or_else(|| no_such_profile(name))
+}
+
+/// Finds a profile of the caller's account and authorizes `action` on it
+/// (403 before 404, as `authorize_found` explains).
+pub async fn find_profile_authorized(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    action: &str,
+) -> ApiResult<InstanceProfile> {
+    let found = find_profile(state, caller, name).await;
+    super::authorize_found(
+        state,
+        caller,
+        action,
+        found,
+        |p| p.arn().to_string(),
+        || arn_in(caller, "instance-profile", "/", name),
+    )
+    .await
+}
+
+pub async fn view(state: &AppState, profile: InstanceProfile) -> ApiResult<ProfileView> {
+    let role = match &profile.role_id {
+        Some(id) => state.store.get_role_by_id(id).await?,
+        None => None,
+    };
+    Ok(ProfileView { profile, role })
+}
+
+async fn views(state: &AppState, page: Page<InstanceProfile>) -> ApiResult<Page<ProfileView>> {
+    let mut items = Vec::with_capacity(page.items.len());
+    for profile in page.items {
+        items.push(view(state, profile).await?);
+    }
+    Ok(Page {
+        items,
+        is_truncated: page.is_truncated,
+        marker: page.marker,
+    })
+}
+
+pub async fn create_instance_profile(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    path: Option<&str>,
+) -> ApiResult<ProfileView> {
+    let name = parse_name(EntityKind::InstanceProfile, name)?;
+    let path = parse_path(path)?;
+    authorize(
+        state,
+        caller,
+        "iam:CreateInstanceProfile",
+        &arn_in(caller, "instance-profile", path.as_str(), name.as_str()),
+    )
+    .await?;
+    if state
+        .store
+        .count_instance_profiles(&caller.account_id)
+        .await?
+        >= MAX_PER_ACCOUNT
+    {
+        return Err(ApiError::LimitExceeded(format!(
+            "Cannot exceed quota for InstanceProfilesPerAccount: {MAX_PER_ACCOUNT}"
+        )));
+    }
+    let profile = InstanceProfile {
+        id: new_unique_id(UniqueIdPrefix::InstanceProfile),
+        account_id: caller.account_id.clone(),
+        name: name.to_string(),
+        path: path.as_str().to_string(),
+        role_id: None,
+        created_at: now(),
+    };
+    let event = AuditEvent::by(
+        caller,
+        "iam:CreateInstanceProfile",
+        profile.arn().to_string(),
+    );
+    audited(state, event, async |tx| {
+        tx.insert_instance_profile(&profile).await
+    })
+    .await?;
+    Ok(ProfileView {
+        profile,
+        role: None,
+    })
+}
+
+pub async fn get_instance_profile(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+) -> ApiResult<ProfileView> {
+    let profile = find_profile_authorized(state, caller, name, "iam:GetInstanceProfile").await?;
+    view(state, profile).await
+}
+
+pub async fn list_instance_profiles(
+    state: &AppState,
+    caller: &Caller,
+    params: &ListParams,
+) -> ApiResult<Page<ProfileView>> {
+    authorize(
+        state,
+        caller,
+        "iam:ListInstanceProfiles",
+        &all_of(caller, "instance-profile"),
+    )
+    .await?;
+    let page = state
+        .store
+        .list_instance_profiles(&caller.account_id, params)
+        .await?;
+    views(state, page).await
+}
+
+pub async fn list_instance_profiles_for_role(
+    state: &AppState,
+    caller: &Caller,
+    role_name: &str,
+    params: &ListParams,
+) -> ApiResult<Page<ProfileView>> {
+    let role =
+        find_role_authorized(state, caller, role_name, "iam:ListInstanceProfilesForRole").await?;
+    let page = state
+        .store
+        .list_instance_profiles_for_role(&role.id, params)
+        .await?;
+    views(state, page).await
+}
+
+pub async fn delete_instance_profile(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+) -> ApiResult<()> {
+    let profile = find_profile_authorized(state, caller, name, "iam:DeleteInstanceProfile").await?;
+    let conflict = || {
+        ApiError::DeleteConflict(
+            "Cannot delete entity, must remove roles from instance profile first.".into(),
+        )
+    };
+    if profile.role_id.is_some() {
+        return Err(conflict());
+    }
+    if state.store.count_profile_workloads(&profile.id).await? > 0 {
+        return Err(ApiError::DeleteConflict(
+            "Cannot delete entity, must delete the workloads registered with the instance profile first."
+                .into(),
+        ));
+    }
+    let event = AuditEvent::by(
+        caller,
+        "iam:DeleteInstanceProfile",
+        profile.arn().to_string(),
+    );
+    audited(state, event, async |tx| {
+        match tx.delete_instance_profile(&profile.id).await? {
+            true => Ok(()),
+            // A role was added since the read.
+            false => Err(conflict()),
+        }
+    })
+    .await?;
+    tracing::info!(profile = %profile.name, by = %caller.arn, "instance profile deleted");
+    Ok(())
+}
+
+/// AddRoleToInstanceProfile: `iam:AddRoleToInstanceProfile` on the
+/// profile and `iam:PassRole` on the role. One role per profile.
+pub async fn add_role(
+    state: &AppState,
+    caller: &Caller,
+    profile_name: &str,
+    role_name: &str,
+) -> ApiResult<()> {
+    let profile =
+        find_profile_authorized(state, caller, profile_name, "iam:AddRoleToInstanceProfile")
+            .await?;
+    let role = find_role_authorized(state, caller, role_name, "iam:PassRole").await?;
+    if let Some(current) = &profile.role_id {
+        return Err(if *current == role.id {
+            ApiError::EntityAlreadyExists(format!(
+                "The role with name {} is already in instance profile {}.",
+                role.name, profile.name
+            ))
+        } else {
+            limit_exceeded()
+        });
+    }
+    let event = AuditEvent::by(
+        caller,
+        "iam:AddRoleToInstanceProfile",
+        profile.arn().to_string(),
+    )
+    .params(serde_json::json!({ "role_name": role.name }));
+    audited(state, event, async |tx| {
+        match tx.set_instance_profile_role(&profile.id, &role.id).await? {
+            true => Ok(()),
+            false => Err(limit_exceeded()),
+        }
+    })
+    .await?;
+    tracing::info!(profile = %profile.name, role = %role.name, by = %caller.arn, "role added to instance profile");
+    Ok(())
+}
+
+/// AWS's message when a profile holds its one role already.
+fn limit_exceeded() -> ApiError {
+    ApiError::LimitExceeded("Cannot exceed quota for InstanceSessionsPerInstanceProfile: 1".into())
+}
+
+/// RemoveRoleFromInstanceProfile. The profile's workloads can no longer
+/// refresh, and the sessions they fetched are revoked at once.
+pub async fn remove_role(
+    state: &AppState,
+    caller: &Caller,
+    profile_name: &str,
+    role_name: &str,
+) -> ApiResult<()> {
+    let profile = find_profile_authorized(
+        state,
+        caller,
+        profile_name,
+        "iam:RemoveRoleFromInstanceProfile",
+    )
+    .await?;
+    let role = super::roles::find_role(state, caller, role_name).await?;
+    let now = format_time_ms(time::OffsetDateTime::now_utc());
+    let event = AuditEvent::by(
+        caller,
+        "iam:RemoveRoleFromInstanceProfile",
+        profile.arn().to_string(),
+    )
+    .params(serde_json::json!({ "role_name": role.name }));
+    audited(state, event, async |tx| {
+        match tx
+            .remove_instance_profile_role(&profile.id, &role.id, &now)
+            .await?
+        {
+            true => Ok(()),
+            false => Err(ApiError::NoSuchEntity(format!(
+                "The role with name {} is not in instance profile {}.",
+                role.name, profile.name
+            ))),
+        }
+    })
+    .await?;
+    tracing::info!(profile = %profile.name, role = %role.name, by = %caller.arn, "role removed from instance profile");
+    Ok(())
+}

@@ -1,0 +1,262 @@
+//! Service principals, workloads, and the sessions workloads fetched.
+
+use super::audit::AuditTx;
+use super::{is_unique_violation, Store};
+use crate::domain::{ServicePrincipal, Workload};
+use crate::error::{ApiError, ApiResult};
+
+/// The columns of `Workload`, as a macro so that queries stay `&'static str`.
+macro_rules! workload_columns {
+    () => {
+        "id, account_id, name, instance_profile_id, service, token_sha256, token_ttl_seconds,
+         token_expires_at, source_cidrs, created_by, created_at, token_issued_at"
+    };
+}
+
+/// Marks the live sessions a workload fetched as revoked at `?1`, the
+/// workload being `?2`.
+const REVOKE_WORKLOAD_SESSIONS: &str = "UPDATE role_sessions SET revoked_at = ?1
+     WHERE revoked_at IS NULL
+       AND access_key_id IN (SELECT access_key_id FROM workload_sessions WHERE workload_id = ?2)";
+
+impl Store {
+    pub async fn get_service_principal(&self, name: &str) -> ApiResult<Option<ServicePrincipal>> {
+        Ok(sqlx::query_as(
+            "SELECT name, description, created_at FROM service_principals WHERE name = ?",
+        )
+        .bind(name.to_ascii_lowercase())
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Ordered by name, after `after`, at most `limit`.
+    pub async fn list_service_principals(
+        &self,
+        after: &str,
+        limit: i64,
+    ) -> ApiResult<Vec<ServicePrincipal>> {
+        Ok(sqlx::query_as(
+            "SELECT name, description, created_at FROM service_principals
+             WHERE name > ? ORDER BY name LIMIT ?",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    pub async fn count_service_workloads(&self, name: &str) -> ApiResult<i64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM workloads WHERE service = ?")
+            .bind(name)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(n)
+    }
+
+    pub async fn get_workload(&self, id: &str) -> ApiResult<Option<Workload>> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            workload_columns!(),
+            " FROM workloads WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// An account's workloads ordered by id, after `after`, at most `limit`.
+    pub async fn list_workloads(
+        &self,
+        account_id: &str,
+        after: &str,
+        limit: i64,
+    ) -> ApiResult<Vec<Workload>> {
+        Ok(sqlx::query_as(concat!(
+            "SELECT ",
+            workload_columns!(),
+            " FROM workloads WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?"
+        ))
+        .bind(account_id)
+        .bind(after)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Moves a token's expiry; the tests use it to expire a token without
+    /// waiting.
+    pub async fn set_workload_token_expires_at(&self, id: &str, at: &str) -> ApiResult<bool> {
+        let result = sqlx::query("UPDATE workloads SET token_expires_at = ? WHERE id = ?")
+            .bind(at)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Forgets the links of sessions that expired before `before` (the
+    /// purge task deletes the sessions themselves).
+    pub async fn purge_workload_session_links(&self, before: &str) -> ApiResult<u64> {
+        let result = sqlx::query("DELETE FROM workload_sessions WHERE expires_at < ?")
+            .bind(before)
+            .execute(self.pool())
+            .await?;
+        Ok(result.rows_affected())
+    }
+}
+
+impl AuditTx {
+    pub async fn insert_service_principal(&mut self, s: &ServicePrincipal) -> ApiResult<()> {
+        let inserted = sqlx::query(
+            "INSERT INTO service_principals (name, description, created_at) VALUES (?, ?, ?)",
+        )
+        .bind(&s.name)
+        .bind(&s.description)
+        .bind(&s.created_at)
+        .execute(self.conn())
+        .await;
+        match inserted {
+            Ok(_) => Ok(()),
+            Err(e) if is_unique_violation(&e) => Err(ApiError::EntityAlreadyExists(format!(
+                "Service principal {} already exists.",
+                s.name
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn delete_service_principal(&mut self, name: &str) -> ApiResult<bool> {
+        let result = sqlx::query("DELETE FROM service_principals WHERE name = ?")
+            .bind(name)
+            .execute(self.conn())
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    pub async fn insert_workload(&mut self, w: &Workload) -> ApiResult<()> {
+        sqlx::query(
+            "INSERT INTO workloads (id, account_id, name, instance_profile_id, service, token_sha256,
+                 token_ttl_seconds, token_expires_at, source_cidrs, created_by, created_at,
+                 token_issued_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&w.id)
+        .bind(&w.account_id)
+        .bind(&w.name)
+        .bind(&w.instance_profile_id)
+        .bind(&w.service)
+        .bind(&w.token_sha256)
+        .bind(w.token_ttl_seconds)
+        .bind(&w.token_expires_at)
+        .bind(&w.source_cidrs)
+        .bind(&w.created_by)
+        .bind(&w.created_at)
+        .bind(&w.token_issued_at)
+        .execute(self.conn())
+        .await?;
+        Ok(())
+    }
+
+    /// Replaces the token digest (the old token stops working) and revokes
+    /// the sessions fetched with the old one, in one transaction.
+    pub async fn rotate_workload_token(
+        &mut self,
+        id: &str,
+        token_sha256: &str,
+        ttl_seconds: Option<i64>,
+        expires_at: Option<&str>,
+        now: &str,
+    ) -> ApiResult<bool> {
+        let result = sqlx::query(
+            "UPDATE workloads SET token_sha256 = ?, token_ttl_seconds = ?, token_expires_at = ?,
+                 token_issued_at = ?
+             WHERE id = ?",
+        )
+        .bind(token_sha256)
+        .bind(ttl_seconds)
+        .bind(expires_at)
+        .bind(now)
+        .bind(id)
+        .execute(self.conn())
+        .await?;
+        if result.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query(REVOKE_WORKLOAD_SESSIONS)
+            .bind(now)
+            .bind(id)
+            .execute(self.conn())
+            .await?;
+        Ok(true)
+    }
+
+    /// Deletes a workload (its token with it) and revokes its live
+    /// sessions, in one transaction. False when it is gone already.
+    pub async fn delete_workload(&mut self, id: &str, now: &str) -> ApiResult<bool> {
+        sqlx::query(REVOKE_WORKLOAD_SESSIONS)
+            .bind(now)
+            .bind(id)
+            .execute(self.conn())
+            .await?;
+        sqlx::query("DELETE FROM workload_sessions WHERE workload_id = ?")
+            .bind(id)
+            .execute(self.conn())
+            .await?;
+        let result = sqlx::query("DELETE FROM workloads WHERE id = ?")
+            .bind(id)
+            .execute(self.conn())
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Links a session to the workload that fetched it, forgets links of
+    /// sessions expired before `now`, and revokes the workload's oldest
+    /// live sessions beyond `keep`, in one transaction. False when the
+    /// workload was deleted meanwhile (the caller then revokes the session).
+    pub async fn link_workload_session(
+        &mut self,
+        workload_id: &str,
+        access_key_id: &str,
+        issued_at: &str,
+        expires_at: &str,
+        now: &str,
+        keep: i64,
+    ) -> ApiResult<bool> {
+        let (exists,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM workloads WHERE id = ?")
+            .bind(workload_id)
+            .fetch_one(self.conn())
+            .await?;
+        if exists == 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO workload_sessions (access_key_id, workload_id, issued_at, expires_at)
+             VALUES (?, ?, ?, ?)",
+        )
+        .bind(access_key_id)
+        .bind(workload_id)
+        .bind(issued_at)
+        .bind(expires_at)
+        .execute(self.conn())
+        .await?;
+        sqlx::query("DELETE FROM workload_sessions WHERE workload_id = ? AND expires_at < ?")
+            .bind(workload_id)
+            .bind(now)
+            .execute(self.conn())
+            .await?;
+        sqlx::query(
+            "UPDATE role_sessions SET revoked_at = ?1
+             WHERE revoked_at IS NULL
+               AND access_key_id IN (SELECT access_key_id FROM workload_sessions WHERE workload_id = ?2)
+               AND access_key_id NOT IN (
+                   SELECT access_key_id FROM workload_sessions WHERE workload_id = ?2
+                   ORDER BY issued_at DESC, access_key_id DESC LIMIT ?3)",
+        )
+        .bind(now)
+        .bind(workload_id)
+        .bind(keep)
+        .execute(self.conn())
+        .await?;
+        Ok(true)
+    }
+}
