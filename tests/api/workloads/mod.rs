@@ -2,6 +2,7 @@
 //! workloads and their token, the container-credentials endpoint (also
 //! through the AWS SDK's own provider), revocation, and identity proofs.
 
+mod audit;
 mod credentials;
 mod e2e;
 mod identify;
