@@ -12,6 +12,7 @@
 //! expiry and revocation are checked on every request.
 
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -70,6 +71,9 @@ pub struct ResolvedKey {
     /// region, service). A client signs under one scope all day, so a
     /// cached key's SigV4 check is one HMAC instead of five.
     signing: Mutex<Option<(SigningScope, SigningKey)>>,
+    /// Unix second of this key's last recorded use, as this entry saw it:
+    /// within the minute, `record_use` needs no lookup at all.
+    recorded_at: AtomicI64,
 }
 
 #[derive(PartialEq, Eq)]
@@ -85,6 +89,7 @@ impl ResolvedKey {
             secret,
             caller,
             signing: Mutex::new(None),
+            recorded_at: AtomicI64::new(i64::MIN),
         }
     }
 
@@ -223,7 +228,14 @@ pub async fn authenticate_request(
             "The secret access key does not match the access key id.",
         ));
     }
-    record_use(state, &creds.access_key_id, "iam", &state.config.region).await;
+    record_use(
+        state,
+        &resolved,
+        &creds.access_key_id,
+        "iam",
+        &state.config.region,
+    )
+    .await;
     Ok(with_origin(&resolved.caller, origin))
 }
 
@@ -417,8 +429,21 @@ pub async fn long_term_secret(
 /// Records a key's last use (IAM's AccessKeyLastUsed): time, service and
 /// region. At most once a minute per key, so that authenticated reads do
 /// not each become a database write; a failed write is logged and does not
-/// fail the request.
-async fn record_use(state: &AppState, access_key_id: &str, service: &str, region: &str) {
+/// fail the request. The resolved key remembers when it last recorded,
+/// which spares the shared cache's lookup on the other requests of that
+/// minute.
+async fn record_use(
+    state: &AppState,
+    resolved: &ResolvedKey,
+    access_key_id: &str,
+    service: &str,
+    region: &str,
+) {
+    const MINUTE: i64 = 60;
+    let second = time::OffsetDateTime::now_utc().unix_timestamp();
+    if second.saturating_sub(resolved.recorded_at.load(Ordering::Relaxed)) < MINUTE {
+        return;
+    }
     if state
         .credentials
         .recently_recorded
@@ -431,6 +456,7 @@ async fn record_use(state: &AppState, access_key_id: &str, service: &str, region
         .credentials
         .recently_recorded
         .insert(access_key_id.to_string(), ());
+    resolved.recorded_at.store(second, Ordering::Relaxed);
     if let Err(e) = state
         .store
         .record_access_key_use(access_key_id, &now(), service, region)
