@@ -12,6 +12,7 @@
 //! expiry and revocation are checked on every request.
 
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -72,6 +73,9 @@ pub struct ResolvedKey {
     /// region, service). A client signs under one scope all day, so a
     /// cached key's SigV4 check is one HMAC instead of five.
     signing: Mutex<Option<(SigningScope, SigningKey)>>,
+    /// Unix second of this key's last recorded use, as this entry saw it:
+    /// within the minute, `record_use` needs no lookup at all.
+    recorded_at: AtomicI64,
 }
 
 #[derive(PartialEq, Eq)]
@@ -87,6 +91,7 @@ impl ResolvedKey {
             secret,
             caller,
             signing: Mutex::new(None),
+            recorded_at: AtomicI64::new(i64::MIN),
         }
     }
 
@@ -285,7 +290,14 @@ async fn authenticate(
             resolve_access_key(state, &claim.access_key_id, claim.security_token.as_deref())
                 .await?;
         resolved.verify(&signed, &claim, time::OffsetDateTime::now_utc())?;
-        record_use(state, &claim.access_key_id, &claim.service, &claim.region).await;
+        record_use(
+            state,
+            &resolved,
+            &claim.access_key_id,
+            &claim.service,
+            &claim.region,
+        )
+        .await;
         return Ok(with_origin(&resolved.caller, origin));
     }
     let header = parts.header("authorization").ok_or_else(|| {
@@ -327,7 +339,14 @@ async fn authenticate(
             "The secret access key does not match the access key id.",
         ));
     }
-    record_use(state, &creds.access_key_id, "iam", &state.config.region).await;
+    record_use(
+        state,
+        &resolved,
+        &creds.access_key_id,
+        "iam",
+        &state.config.region,
+    )
+    .await;
     Ok(with_origin(&resolved.caller, origin))
 }
 
@@ -524,8 +543,21 @@ pub async fn long_term_secret(
 /// Records a key's last use (IAM's AccessKeyLastUsed): time, service and
 /// region. At most once a minute per key, so that authenticated reads do
 /// not each become a database write; a failed write is logged and does not
-/// fail the request.
-pub(crate) async fn record_use(state: &AppState, access_key_id: &str, service: &str, region: &str) {
+/// fail the request. The resolved key remembers when it last recorded,
+/// which spares the shared cache's lookup on the other requests of that
+/// minute.
+pub(crate) async fn record_use(
+    state: &AppState,
+    resolved: &ResolvedKey,
+    access_key_id: &str,
+    service: &str,
+    region: &str,
+) {
+    const MINUTE: i64 = 60;
+    let second = time::OffsetDateTime::now_utc().unix_timestamp();
+    if second.saturating_sub(resolved.recorded_at.load(Ordering::Relaxed)) < MINUTE {
+        return;
+    }
     if state
         .credentials
         .recently_recorded
@@ -538,6 +570,7 @@ pub(crate) async fn record_use(state: &AppState, access_key_id: &str, service: &
         .credentials
         .recently_recorded
         .insert(access_key_id.to_string(), ());
+    resolved.recorded_at.store(second, Ordering::Relaxed);
     if let Err(e) = state
         .store
         .record_access_key_use(access_key_id, &now(), service, region)

@@ -19,7 +19,10 @@ use crate::auth::sigv4::{parse_claim, SignedRequest};
 use crate::auth::Caller;
 use crate::config::AuditAuthorize;
 use crate::error::{ApiError, ApiResult};
-use crate::policy::{CompiledPolicy, PolicyDocument, PolicySource, RequestContext, SourceKind};
+use crate::policy::{
+    CompiledPolicy, Decision, Effect, Layer, PolicyDocument, PolicySource, RequestContext,
+    SourceKind,
+};
 use crate::state::AppState;
 
 /// A request the service received, as its caller signed it.
@@ -184,6 +187,7 @@ async fn identify(state: &AppState, req: &AuthorizeRequest) -> ApiResult<Caller>
                 .map_err(subject_error)?;
             crate::auth::authenticate::record_use(
                 state,
+                &resolved,
                 &claim.access_key_id,
                 &claim.service,
                 &claim.region,
@@ -274,14 +278,14 @@ pub async fn authorize_request(
         .matched_statements
         .iter()
         .map(|m| EvaluateMatchedStatement {
-            source: wire(&m.source),
+            source: wire(m.source),
             policy: m.policy.clone(),
             sid: m.sid.clone(),
             index: m.index,
-            effect: wire(&m.effect),
+            effect: wire(m.effect),
         })
         .collect();
-    let decision = wire(&evaluation.decision);
+    let decision = wire(evaluation.decision);
     record_decision(
         state,
         service,
@@ -300,7 +304,7 @@ pub async fn authorize_request(
             user_id: subject.user_id.clone(),
         },
         matched_statements,
-        decided_by: wire(&evaluation.decided_by),
+        decided_by: wire(evaluation.decided_by),
         missing_context_keys: evaluation.missing_context_keys,
     })
 }
@@ -337,12 +341,58 @@ fn record_decision(
     );
 }
 
-/// The snake_case name serde gives an engine enum on the wire.
-fn wire<T: Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
+/// The name serde gives an engine enum on the wire, without serializing
+/// through a `Value` on every decision. A test keeps it equal to serde's.
+trait WireName {
+    fn wire_name(self) -> &'static str;
+}
+
+impl WireName for Decision {
+    fn wire_name(self) -> &'static str {
+        match self {
+            Decision::Allowed => "allowed",
+            Decision::ExplicitDeny => "explicit_deny",
+            Decision::ImplicitDeny => "implicit_deny",
+        }
+    }
+}
+
+impl WireName for Layer {
+    fn wire_name(self) -> &'static str {
+        match self {
+            Layer::Identity => "identity",
+            Layer::Boundary => "boundary",
+            Layer::Session => "session",
+            Layer::Resource => "resource",
+            Layer::Trust => "trust",
+            Layer::Root => "root",
+        }
+    }
+}
+
+impl WireName for SourceKind {
+    fn wire_name(self) -> &'static str {
+        match self {
+            SourceKind::Identity => "identity",
+            SourceKind::Boundary => "boundary",
+            SourceKind::Session => "session",
+            SourceKind::Resource => "resource",
+            SourceKind::Trust => "trust",
+        }
+    }
+}
+
+impl WireName for Effect {
+    fn wire_name(self) -> &'static str {
+        match self {
+            Effect::Allow => "Allow",
+            Effect::Deny => "Deny",
+        }
+    }
+}
+
+fn wire<T: WireName>(value: T) -> String {
+    value.wire_name().to_string()
 }
 
 #[cfg(test)]
@@ -365,5 +415,37 @@ mod tests {
         assert!(is_reserved("aws:PrincipalTag/team"));
         assert!(!is_reserved("s3:prefix"));
         assert!(!is_reserved("aws:RequestTag/team"));
+    }
+
+    fn serde_name<T: Serialize>(value: T) -> String {
+        serde_json::to_value(value)
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    #[test]
+    fn wire_names_are_serdes() {
+        use Decision::*;
+        for d in [Allowed, ExplicitDeny, ImplicitDeny] {
+            assert_eq!(wire(d), serde_name(d));
+        }
+        use Layer::*;
+        for l in [Identity, Boundary, Session, Resource, Trust, Root] {
+            assert_eq!(wire(l), serde_name(l));
+        }
+        for k in [
+            SourceKind::Identity,
+            SourceKind::Boundary,
+            SourceKind::Session,
+            SourceKind::Resource,
+            SourceKind::Trust,
+        ] {
+            assert_eq!(wire(k), serde_name(k));
+        }
+        for e in [Effect::Allow, Effect::Deny] {
+            assert_eq!(wire(e), serde_name(e));
+        }
     }
 }
