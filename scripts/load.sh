@@ -39,12 +39,12 @@ json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 curl -sf -u "$AK:$SK" -H 'content-type: application/json' -d '{"name":"alice"}' $U/v1/users >/dev/null
 # A platform service allowed latchkey:Authorize, and a subject that may read reports/*.
 curl -sf -u "$AK:$SK" -H 'content-type: application/json' -d '{"name":"storage"}' $U/v1/users >/dev/null
-curl -sf -u "$AK:$SK" -X PUT -H 'content-type: application/json' $U/v1/users/storage/policies/authz \
+curl -sf -o /dev/null -u "$AK:$SK" -X PUT -H 'content-type: application/json' $U/v1/users/storage/policies/authz \
   -d '{"document":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"latchkey:Authorize","Resource":"*"}]}}'
 SVC=$(curl -sf -u "$AK:$SK" -X POST $U/v1/users/storage/access-keys)
 SVC_BASIC="Basic $(printf '%s:%s' "$(echo "$SVC" | json "['access_key_id']")" "$(echo "$SVC" | json "['secret_access_key']")" | base64 -w0)"
 curl -sf -u "$AK:$SK" -H 'content-type: application/json' -d '{"name":"reader"}' $U/v1/users >/dev/null
-curl -sf -u "$AK:$SK" -X PUT -H 'content-type: application/json' $U/v1/users/reader/policies/read \
+curl -sf -o /dev/null -u "$AK:$SK" -X PUT -H 'content-type: application/json' $U/v1/users/reader/policies/read \
   -d '{"document":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::reports/*","Condition":{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}}]}}'
 SUB=$(curl -sf -u "$AK:$SK" -X POST $U/v1/users/reader/access-keys)
 python3 scripts/sign_forwarded.py --access-key "$(echo "$SUB" | json "['access_key_id']")" \
