@@ -51,14 +51,10 @@ fn enc(s: &str) -> String {
 /// A service allowed to call /v1/authorize.
 async fn service(app: &TestApp) -> Credentials {
     let creds = app.user_with_key("storage").await;
-    json_with_status(
-        app.put(
-            "/v1/users/storage/policies/authz",
-            &json!({"document": {"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": "latchkey:Authorize", "Resource": "*"}]}}),
-        )
-        .await,
-        200,
+    app.put_inline(
+        "/v1/users/storage/policies/authz",
+        json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "latchkey:Authorize", "Resource": "*"}]}),
     )
     .await;
     creds
@@ -112,15 +108,11 @@ async fn a_full_scenario_is_found_by_every_filter() {
         secret_access_key: key["secret_access_key"].as_str().unwrap().into(),
     };
     let alice_arn = format!("arn:aws:iam::{acct}:user/alice");
-    json_with_status(
-        app.put(
-            "/v1/users/alice/policies/work",
-            &json!({"document": {"Version": "2012-10-17", "Statement": [
+    app.put_inline(
+        "/v1/users/alice/policies/work",
+        json!({"Version": "2012-10-17", "Statement": [
                 {"Sid": "DistinctiveSid", "Effect": "Allow", "Action": "s3:GetObject",
-                 "Resource": "arn:aws:s3:::reports/*"}]}}),
-        )
-        .await,
-        200,
+                 "Resource": "arn:aws:s3:::reports/*"}]}),
     )
     .await;
 
@@ -409,14 +401,10 @@ async fn an_account_sees_its_own_events_and_the_management_account_all() {
         201,
     )
     .await;
-    json_with_status(
-        app.put(
-            "/v1/users/carol/policies/assume",
-            &json!({"document": {"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}}),
-        )
-        .await,
-        200,
+    app.put_inline(
+        "/v1/users/carol/policies/assume",
+        json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}),
     )
     .await;
     json_with_status(

@@ -183,6 +183,17 @@ impl TestApp {
             .expect("request")
     }
 
+    /// PUTs an inline policy (`path` ends in `/policies/NAME`) as root and
+    /// asserts it was stored.
+    pub async fn put_inline(&self, path: &str, document: Value) -> Value {
+        json_with_status(
+            self.put(path, &serde_json::json!({ "document": document }))
+                .await,
+            200,
+        )
+        .await
+    }
+
     pub async fn patch(&self, path: &str, body: &Value) -> Response {
         self.request(Method::PATCH, path)
             .json(body)

@@ -89,14 +89,10 @@ async fn a_scrape_shows_the_counters_of_a_scenario() {
     .await;
     // Decisions: one denied (carol may not read the object), via a service.
     let storage = app.user_with_key("storage").await;
-    json_with_status(
-        app.put(
-            "/v1/users/storage/policies/authz",
-            &json!({"document": {"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": "latchkey:Authorize", "Resource": "*"}]}}),
-        )
-        .await,
-        200,
+    app.put_inline(
+        "/v1/users/storage/policies/authz",
+        json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "latchkey:Authorize", "Resource": "*"}]}),
     )
     .await;
     let decision = json_with_status(
@@ -198,14 +194,10 @@ async fn metrics_can_require_credentials() {
         "AccessDenied",
     )
     .await;
-    json_with_status(
-        app.put(
-            "/v1/users/alice/policies/m",
-            &json!({"document": {"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": "latchkey:ReadMetrics", "Resource": "*"}]}}),
-        )
-        .await,
-        200,
+    app.put_inline(
+        "/v1/users/alice/policies/m",
+        json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "latchkey:ReadMetrics", "Resource": "*"}]}),
     )
     .await;
     let r = app.send_as(&alice, Method::GET, "/metrics", None).await;
