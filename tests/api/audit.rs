@@ -48,18 +48,6 @@ fn enc(s: &str) -> String {
         .replace('+', "%2B")
 }
 
-/// A service allowed to call /v1/authorize.
-async fn service(app: &TestApp) -> Credentials {
-    let creds = app.user_with_key("storage").await;
-    app.put_inline(
-        "/v1/users/storage/policies/authz",
-        json!({"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": "latchkey:Authorize", "Resource": "*"}]}),
-    )
-    .await;
-    creds
-}
-
 async fn authorize(app: &TestApp, service: &Credentials, subject: &str, resource: &str) -> Value {
     json_with_status(
         app.send_as(
@@ -187,7 +175,7 @@ async fn a_full_scenario_is_found_by_every_filter() {
     .await;
 
     // Decisions for a service: one allowed, one denied.
-    let storage = service(&app).await;
+    let storage = app.authorizing_service("storage").await;
     assert_eq!(
         authorize(
             &app,
@@ -483,7 +471,7 @@ async fn queued_decisions_are_written_at_graceful_shutdown() {
     let (app, (handle, running)) =
         spawn_stoppable_app(|c| c.audit_authorize = latchkey::config::AuditAuthorize::All).await;
     let alice = app.user_with_key("alice").await;
-    let storage = service(&app).await;
+    let storage = app.authorizing_service("storage").await;
     for i in 0..40 {
         authorize(
             &app,

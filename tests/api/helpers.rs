@@ -194,6 +194,18 @@ impl TestApp {
         .await
     }
 
+    /// A user with a key, allowed to call `/v1/authorize`: a platform service.
+    pub async fn authorizing_service(&self, name: &str) -> Credentials {
+        let creds = self.user_with_key(name).await;
+        self.put_inline(
+            &format!("/v1/users/{name}/policies/authorize"),
+            serde_json::json!({"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "latchkey:Authorize", "Resource": "*"}]}),
+        )
+        .await;
+        creds
+    }
+
     pub async fn patch(&self, path: &str, body: &Value) -> Response {
         self.request(Method::PATCH, path)
             .json(body)

@@ -88,13 +88,7 @@ async fn a_scrape_shows_the_counters_of_a_scenario() {
     )
     .await;
     // Decisions: one denied (carol may not read the object), via a service.
-    let storage = app.user_with_key("storage").await;
-    app.put_inline(
-        "/v1/users/storage/policies/authz",
-        json!({"Version": "2012-10-17", "Statement": [
-                {"Effect": "Allow", "Action": "latchkey:Authorize", "Resource": "*"}]}),
-    )
-    .await;
+    let storage = app.authorizing_service("storage").await;
     let decision = json_with_status(
         app.send_as(
             &storage,
