@@ -168,23 +168,24 @@ async fn write(store: &Store, batch: &mut Vec<Msg>, metrics: &Metrics) {
             Msg::Flush(done) => flushes.push(done),
         }
     }
-    write_events(store, &events, metrics).await;
+    write_events(store, events, metrics).await;
     for done in flushes {
         let _ = done.send(());
     }
 }
 
-async fn write_events(store: &Store, batch: &[AuditEvent], metrics: &Metrics) {
-    if batch.is_empty() {
+async fn write_events(store: &Store, batch: Vec<AuditEvent>, metrics: &Metrics) {
+    let events = batch.len();
+    if events == 0 {
         return;
     }
     match store.insert_audit_events(batch).await {
         Ok(()) => {
-            metrics.audit_written.inc_by(batch.len() as u64);
+            metrics.audit_written.inc_by(events as u64);
         }
         Err(e) => {
-            metrics.audit_dropped.inc_by(batch.len() as u64);
-            tracing::error!(error = ?e, events = batch.len(), "writing audit events failed; dropped");
+            metrics.audit_dropped.inc_by(events as u64);
+            tracing::error!(error = ?e, events, "writing audit events failed; dropped");
         }
     }
 }
