@@ -90,7 +90,7 @@ const COLUMNS_INSERTED: usize = 12;
 /// built once: the queue writer runs it for every 128 events.
 fn insert_sql(rows: usize) -> &'static str {
     static SQL: LazyLock<Vec<String>> = LazyLock::new(|| {
-        let row = format!("({})", vec!["?"; COLUMNS_INSERTED].join(", "));
+        let row = format!("({})", ["?"; COLUMNS_INSERTED].join(", "));
         (0..=ROWS_PER_INSERT.ilog2())
             .map(|shift| {
                 format!(
