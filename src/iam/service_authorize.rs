@@ -336,7 +336,7 @@ fn record_decision(
     };
     state.audit.record(
         AuditEvent::by(subject, &req.action, req.resource.clone())
-            .params(serde_json::json!({ "service": service.arn }))
+            .param("service", &service.arn)
             .decided(outcome, code),
     );
 }

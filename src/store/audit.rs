@@ -6,8 +6,11 @@
 //! 500. `AuditTx` cannot be built anywhere else, so a new mutation cannot
 //! skip its record without failing to compile.
 
+use std::sync::LazyLock;
+
 use anyhow::Context as _;
-use sqlx::{Sqlite, SqliteConnection, Transaction};
+use sqlx::sqlite::SqliteArguments;
+use sqlx::{Arguments as _, Sqlite, SqliteConnection, Transaction};
 
 use super::{Page, Store};
 use crate::domain::audit::AuditEvent;
@@ -49,7 +52,8 @@ pub struct AuditQuery {
 }
 
 /// Rows per multi-row INSERT: 12 parameters each, well under SQLite's
-/// 32766 parameters per statement.
+/// 32766 parameters per statement. A power of two (see
+/// `insert_audit_events`).
 const ROWS_PER_INSERT: usize = 128;
 
 const COLUMNS: &str =
@@ -79,6 +83,45 @@ async fn insert_event(conn: &mut SqliteConnection, e: &AuditEvent) -> sqlx::Resu
     Ok(())
 }
 
+/// Columns an INSERT of the audit queue binds per row.
+const COLUMNS_INSERTED: usize = 12;
+
+/// The INSERT of `rows` rows (a power of two up to [`ROWS_PER_INSERT`]),
+/// built once: the queue writer runs it for every 128 events.
+fn insert_sql(rows: usize) -> &'static str {
+    static SQL: LazyLock<Vec<String>> = LazyLock::new(|| {
+        let row = format!("({})", ["?"; COLUMNS_INSERTED].join(", "));
+        (0..=ROWS_PER_INSERT.ilog2())
+            .map(|shift| {
+                format!(
+                    "INSERT INTO audit_events (event_time, request_id, account_id, principal_arn,
+                         access_key_id, action, resource, decision, error_code, source_ip,
+                         user_agent, params) VALUES {}",
+                    vec![row.as_str(); 1 << shift].join(", ")
+                )
+            })
+            .collect()
+    });
+    &SQL[rows.ilog2() as usize]
+}
+
+/// Moves one event's columns into `args`, in the order of [`insert_sql`].
+fn bind_event(args: &mut SqliteArguments, e: AuditEvent) -> Result<(), sqlx::error::BoxDynError> {
+    args.add(e.event_time)?;
+    args.add(e.request_id)?;
+    args.add(e.account_id)?;
+    args.add(e.principal_arn)?;
+    args.add(e.access_key_id)?;
+    args.add(e.action)?;
+    args.add(e.resource)?;
+    args.add(e.decision)?;
+    args.add(e.error_code)?;
+    args.add(e.source_ip)?;
+    args.add(e.user_agent)?;
+    args.add(e.params)?;
+    Ok(())
+}
+
 impl Store {
     /// Runs `write` in one transaction and commits it with `event`. The
     /// event's time is the commit's. An error from `write` rolls back and
@@ -105,33 +148,31 @@ impl Store {
 
     /// Writes a batch of events (from the audit queue) in one transaction,
     /// many rows per statement: each statement is a round trip to SQLite's
-    /// thread, and the queue must keep up with `/v1/authorize`.
-    pub async fn insert_audit_events(&self, events: &[AuditEvent]) -> ApiResult<()> {
+    /// thread, and the queue must keep up with `/v1/authorize`. The events
+    /// are moved into the statement's arguments (bound by reference, each
+    /// string would be copied once more).
+    pub async fn insert_audit_events(&self, events: Vec<AuditEvent>) -> ApiResult<()> {
         let mut tx = self.pool().begin().await?;
-        for chunk in events.chunks(ROWS_PER_INSERT) {
-            let mut sql = sqlx::QueryBuilder::<Sqlite>::new(
-                "INSERT INTO audit_events (event_time, request_id, account_id, principal_arn,
-                     access_key_id, action, resource, decision, error_code, source_ip,
-                     user_agent, params) ",
-            );
-            sql.push_values(chunk, |mut row, e| {
-                row.push_bind(&e.event_time)
-                    .push_bind(&e.request_id)
-                    .push_bind(&e.account_id)
-                    .push_bind(&e.principal_arn)
-                    .push_bind(&e.access_key_id)
-                    .push_bind(&e.action)
-                    .push_bind(&e.resource)
-                    .push_bind(&e.decision)
-                    .push_bind(&e.error_code)
-                    .push_bind(&e.source_ip)
-                    .push_bind(&e.user_agent)
-                    .push_bind(&e.params);
-            });
-            // Full chunks (the common case under load) share one cached
-            // prepared statement; a shorter remainder is prepared once.
-            sql.build()
-                .persistent(chunk.len() == ROWS_PER_INSERT)
+        let mut left = events.len();
+        let mut events = events.into_iter();
+        while left > 0 {
+            // Full chunks, then the remainder in power-of-two chunks: every
+            // statement has one of eight shapes, each prepared once and
+            // cached (a statement per remainder size would be prepared anew
+            // for nearly every batch).
+            let rows = if left >= ROWS_PER_INSERT {
+                ROWS_PER_INSERT
+            } else {
+                1 << left.ilog2()
+            };
+            left -= rows;
+            let mut args = SqliteArguments::default();
+            args.reserve(rows * COLUMNS_INSERTED, 0);
+            for e in events.by_ref().take(rows) {
+                bind_event(&mut args, e).map_err(sqlx::Error::Encode)?;
+            }
+            sqlx::query_with(insert_sql(rows), args)
+                .persistent(true)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -213,6 +254,46 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn every_insert_shape_binds_its_rows() {
+        for shift in 0..=ROWS_PER_INSERT.ilog2() {
+            let rows = 1usize << shift;
+            let placeholders = insert_sql(rows).matches('?').count();
+            assert_eq!(placeholders, rows * COLUMNS_INSERTED);
+        }
+    }
+
+    /// A batch that is not a multiple of 128 goes out in chunks of several
+    /// shapes; every event lands once, in order, with its own columns.
+    #[tokio::test]
+    async fn odd_sized_batches_are_written_whole_and_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).await.unwrap();
+        let events: Vec<AuditEvent> = (0..301)
+            .map(|i| {
+                let mut e = AuditEvent::system("test:Write", &format!("r{i}"));
+                e.request_id = format!("req-{i}");
+                e.event_time = format!("2026-01-01T00:00:00.{:03}Z", i % 1000);
+                e
+            })
+            .collect();
+        store.insert_audit_events(events).await.unwrap();
+        let page = store
+            .list_audit_events(&AuditQuery {
+                max_items: 1000,
+                ..AuditQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(page.items.len(), 301);
+        for (n, e) in page.items.iter().rev().enumerate() {
+            assert_eq!(e.request_id, format!("req-{n}"));
+            assert_eq!(e.resource.as_deref(), Some(format!("r{n}").as_str()));
+            assert_eq!(e.action, "test:Write");
+        }
+    }
     /// Store functions of `impl Store` that write without an audit record,
     /// on purpose: bookkeeping of reads (last used), background purges,
     /// the audit queue itself, and a test-only expiry switch that no
