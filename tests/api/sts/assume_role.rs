@@ -100,15 +100,10 @@ async fn root_credentials_cannot_assume_roles() {
         "trust_policy": trust(json!({"AWS": app.account_id}))}),
     )
     .await;
-    let m = message(
-        assume(
-            &app,
-            As::Key(&app.root),
-            json!({"role_arn": role_arn, "role_session_name": "sess"}),
-        )
-        .await,
-        403,
-        "AccessDenied",
+    let m = assume_denied(
+        &app,
+        As::Key(&app.root),
+        json!({"role_arn": role_arn, "role_session_name": "sess"}),
     )
     .await;
     assert!(
@@ -126,15 +121,10 @@ async fn explicit_denies_win_in_the_trust_and_in_identity_policies() {
             {"Effect": "Allow", "Principal": {"AWS": user_arn(&app, "alice")}, "Action": "sts:AssumeRole"},
             {"Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
              "Condition": {"StringLike": {"sts:RoleSessionName": "blocked-*"}}}]}})).await;
-    let m = message(
-        assume(
-            &app,
-            As::Key(&alice),
-            json!({"role_arn": role_arn, "role_session_name": "blocked-1"}),
-        )
-        .await,
-        403,
-        "AccessDenied",
+    let m = assume_denied(
+        &app,
+        As::Key(&alice),
+        json!({"role_arn": role_arn, "role_session_name": "blocked-1"}),
     )
     .await;
     assert!(
@@ -157,15 +147,10 @@ async fn explicit_denies_win_in_the_trust_and_in_identity_policies() {
         {"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "*"}]}),
     )
     .await;
-    let m = message(
-        assume(
-            &app,
-            As::Key(&alice),
-            json!({"role_arn": role_arn, "role_session_name": "ok"}),
-        )
-        .await,
-        403,
-        "AccessDenied",
+    let m = assume_denied(
+        &app,
+        As::Key(&alice),
+        json!({"role_arn": role_arn, "role_session_name": "ok"}),
     )
     .await;
     assert!(
@@ -194,15 +179,10 @@ async fn a_service_principal_trust_does_not_admit_users_and_unknown_roles_are_re
         "trust_policy": trust(json!({"Service": "ec2.amazonaws.com"}))}),
     )
     .await;
-    let m = message(
-        assume(
-            &app,
-            As::Key(&alice),
-            json!({"role_arn": role_arn, "role_session_name": "sess"}),
-        )
-        .await,
-        403,
-        "AccessDenied",
+    let m = assume_denied(
+        &app,
+        As::Key(&alice),
+        json!({"role_arn": role_arn, "role_session_name": "sess"}),
     )
     .await;
     assert!(
@@ -328,15 +308,10 @@ async fn cross_account_needs_both_sides_in_both_directions() {
         "trust_policy": trust(json!({"AWS": app.account_id}))}),
     )
     .await;
-    let m = message(
-        assume(
-            &app,
-            As::Key(&carol),
-            json!({"role_arn": private, "role_session_name": "xx"}),
-        )
-        .await,
-        403,
-        "AccessDenied",
+    let m = assume_denied(
+        &app,
+        As::Key(&carol),
+        json!({"role_arn": private, "role_session_name": "xx"}),
     )
     .await;
     assert!(m.contains("no role trust policy allows"), "{m}");

@@ -60,6 +60,11 @@ pub(super) async fn assume(app: &TestApp, who: As<'_>, body: Value) -> Response 
     send(request(app, who, Method::POST, "/v1/sts/assume-role").json(&body)).await
 }
 
+/// An AssumeRole refused with 403 AccessDenied: its message.
+pub(super) async fn assume_denied(app: &TestApp, who: As<'_>, body: Value) -> String {
+    message(assume(app, who, body).await, 403, "AccessDenied").await
+}
+
 pub(super) async fn assume_ok(app: &TestApp, who: As<'_>, body: Value) -> (Session, Value) {
     let reply = json_with_status(assume(app, who, body).await, 200).await;
     (Session::from_reply(&reply), reply)
