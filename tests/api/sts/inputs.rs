@@ -405,28 +405,18 @@ async fn session_tags_need_tag_session_and_override_role_tags() {
     .await;
 
     // Tag checks: a transitive key must be a passed tag; aws: is reserved.
-    assert_error(
-        assume(
-            &app,
-            As::Key(&alice),
-            json!({"role_arn": tagged, "role_session_name": "sess",
+    assume_invalid(
+        &app,
+        As::Key(&alice),
+        json!({"role_arn": tagged, "role_session_name": "sess",
         "tags": tags, "transitive_tag_keys": ["other"]}),
-        )
-        .await,
-        400,
-        "ValidationError",
     )
     .await;
-    assert_error(
-        assume(
-            &app,
-            As::Key(&alice),
-            json!({"role_arn": tagged, "role_session_name": "sess",
+    assume_invalid(
+        &app,
+        As::Key(&alice),
+        json!({"role_arn": tagged, "role_session_name": "sess",
         "tags": [{"key": "aws:x", "value": "y"}]}),
-        )
-        .await,
-        400,
-        "ValidationError",
     )
     .await;
 }
@@ -468,16 +458,11 @@ async fn transitive_tags_and_source_identity_carry_through_a_chain() {
         m.contains("sts:AssumeRole"),
         "alice is not trusted by the second role: {m}"
     );
-    assert_error(
-        assume(
-            &app,
-            As::Key(&alice),
-            json!({"role_arn": first, "role_session_name": "sess",
+    assume_invalid(
+        &app,
+        As::Key(&alice),
+        json!({"role_arn": first, "role_session_name": "sess",
         "source_identity": "aws:alice"}),
-        )
-        .await,
-        400,
-        "ValidationError",
     )
     .await;
 
@@ -492,28 +477,18 @@ async fn transitive_tags_and_source_identity_carry_through_a_chain() {
     .await;
     assert_eq!(reply["source_identity"], "alice");
     // Changing the source identity or an inherited transitive tag fails.
-    assert_error(
-        assume(
-            &app,
-            As::Session(&one),
-            json!({"role_arn": second, "role_session_name": "two",
+    assume_invalid(
+        &app,
+        As::Session(&one),
+        json!({"role_arn": second, "role_session_name": "two",
         "source_identity": "mallory"}),
-        )
-        .await,
-        400,
-        "ValidationError",
     )
     .await;
-    assert_error(
-        assume(
-            &app,
-            As::Session(&one),
-            json!({"role_arn": second, "role_session_name": "two",
+    assume_invalid(
+        &app,
+        As::Session(&one),
+        json!({"role_arn": second, "role_session_name": "two",
         "tags": [{"key": "Project", "value": "x"}]}),
-        )
-        .await,
-        400,
-        "ValidationError",
     )
     .await;
 

@@ -65,6 +65,11 @@ pub(super) async fn assume_denied(app: &TestApp, who: As<'_>, body: Value) -> St
     message(assume(app, who, body).await, 403, "AccessDenied").await
 }
 
+/// An AssumeRole refused with 400 ValidationError: the error body.
+pub(super) async fn assume_invalid(app: &TestApp, who: As<'_>, body: Value) -> Value {
+    crate::helpers::assert_error(assume(app, who, body).await, 400, "ValidationError").await
+}
+
 pub(super) async fn assume_ok(app: &TestApp, who: As<'_>, body: Value) -> (Session, Value) {
     let reply = json_with_status(assume(app, who, body).await, 200).await;
     (Session::from_reply(&reply), reply)
