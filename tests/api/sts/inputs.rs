@@ -169,14 +169,7 @@ async fn duration_bounds_role_maximum_and_chaining_cap() {
 async fn session_policies_narrow_the_role_and_are_checked() {
     let app = spawn_app().await;
     let alice = app.user_with_key("alice").await;
-    let role_arn = create_role(
-        &app,
-        &app.root,
-        "admin",
-        json!({
-        "trust_policy": trust(json!({"AWS": user_arn(&app, "alice")}))}),
-    )
-    .await;
+    let role_arn = role_trusting_user(&app, "admin", "alice").await;
     put_inline(
         &app,
         &app.root,
@@ -336,14 +329,7 @@ async fn session_policies_narrow_the_role_and_are_checked() {
 async fn session_tags_need_tag_session_and_override_role_tags() {
     let app = spawn_app().await;
     let alice = app.user_with_key("alice").await;
-    let plain = create_role(
-        &app,
-        &app.root,
-        "plain",
-        json!({
-        "trust_policy": trust(json!({"AWS": user_arn(&app, "alice")}))}),
-    )
-    .await;
+    let plain = role_trusting_user(&app, "plain", "alice").await;
     let tags = json!([{"key": "team", "value": "blue"}]);
     let m = assume_denied(
         &app,

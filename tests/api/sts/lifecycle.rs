@@ -11,14 +11,7 @@ use crate::helpers::{assert_error, json_with_status, spawn_app, Credentials};
 async fn session_credentials_need_their_own_token_and_expire() {
     let app = spawn_app().await;
     let alice = app.user_with_key("alice").await;
-    let role_arn = create_role(
-        &app,
-        &app.root,
-        "r",
-        json!({
-        "trust_policy": trust(json!({"AWS": user_arn(&app, "alice")}))}),
-    )
-    .await;
+    let role_arn = role_trusting_user(&app, "r", "alice").await;
     let body = json!({"role_arn": role_arn, "role_session_name": "sess"});
     let (a, _) = assume_ok(&app, As::Key(&alice), body.clone()).await;
     let (b, _) = assume_ok(&app, As::Key(&alice), body).await;
@@ -95,14 +88,7 @@ async fn session_credentials_need_their_own_token_and_expire() {
 async fn revoking_one_session_and_all_sessions() {
     let app = spawn_app().await;
     let alice = app.user_with_key("alice").await;
-    let role_arn = create_role(
-        &app,
-        &app.root,
-        "r",
-        json!({
-        "trust_policy": trust(json!({"AWS": user_arn(&app, "alice")}))}),
-    )
-    .await;
+    let role_arn = role_trusting_user(&app, "r", "alice").await;
     let body = json!({"role_arn": role_arn, "role_session_name": "sess"});
     let (one, _) = assume_ok(&app, As::Key(&alice), body.clone()).await;
     let (two, _) = assume_ok(&app, As::Key(&alice), body.clone()).await;
@@ -183,14 +169,7 @@ async fn revoking_one_session_and_all_sessions() {
 async fn a_session_of_a_deleted_role_is_refused() {
     let app = spawn_app().await;
     let alice = app.user_with_key("alice").await;
-    let role_arn = create_role(
-        &app,
-        &app.root,
-        "r",
-        json!({
-        "trust_policy": trust(json!({"AWS": user_arn(&app, "alice")}))}),
-    )
-    .await;
+    let role_arn = role_trusting_user(&app, "r", "alice").await;
     let (s, _) = assume_ok(
         &app,
         As::Key(&alice),
@@ -224,14 +203,7 @@ async fn a_session_of_a_deleted_role_is_refused() {
 async fn two_hundred_concurrent_assume_role_calls_all_succeed() {
     let app = spawn_app().await;
     let alice = app.user_with_key("alice").await;
-    let role_arn = create_role(
-        &app,
-        &app.root,
-        "busy",
-        json!({
-        "trust_policy": trust(json!({"AWS": user_arn(&app, "alice")}))}),
-    )
-    .await;
+    let role_arn = role_trusting_user(&app, "busy", "alice").await;
     let calls = (0..200).map(|i| {
         let body = json!({"role_arn": role_arn, "role_session_name": format!("s{i}")});
         let builder =

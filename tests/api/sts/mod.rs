@@ -90,6 +90,18 @@ pub(super) fn allow(actions: Value, resource: &str) -> Value {
 }
 
 /// Creates a role as `owner` (root of some account) and returns its ARN.
+/// A role of root's account whose trust names one user of that account.
+pub(super) async fn role_trusting_user(app: &TestApp, name: &str, user: &str) -> String {
+    let trusted = user_arn(app, user);
+    create_role(
+        app,
+        &app.root,
+        name,
+        json!({ "trust_policy": trust(json!({ "AWS": trusted })) }),
+    )
+    .await
+}
+
 pub(super) async fn create_role(
     app: &TestApp,
     owner: &Credentials,
