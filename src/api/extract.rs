@@ -18,18 +18,28 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// The client's address: the peer, or the first X-Forwarded-For hop when
-/// the peer is a configured trusted proxy.
+/// the peer is a configured trusted proxy. Likewise TLS: the server's own
+/// listener, or `X-Forwarded-Proto: https` from a trusted proxy only, so a
+/// client cannot make itself `aws:SecureTransport` by sending the header.
+/// (actix's `connection_info()` believes forwarding headers from anyone,
+/// and formats the peer address into a string on every request.)
 pub fn origin_of(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> Origin {
     let peer = req.peer_addr().map(|a| a.ip());
-    let forwarded = peer
-        .filter(|p| trusted_proxies.contains(p))
-        .and_then(|_| req.headers().get("x-forwarded-for"))
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .and_then(|first| first.trim().parse::<IpAddr>().ok());
+    let via_proxy = peer.is_some_and(|p| trusted_proxies.contains(&p));
+    let first_hop = |name: &str| {
+        via_proxy
+            .then(|| req.headers().get(name))
+            .flatten()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+    };
+    let forwarded = first_hop("x-forwarded-for").and_then(|first| first.parse::<IpAddr>().ok());
+    let forwarded_tls =
+        first_hop("x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"));
     Origin {
         source_ip: forwarded.or(peer),
-        secure_transport: req.connection_info().scheme() == "https",
+        secure_transport: req.app_config().secure() || forwarded_tls,
     }
 }
 

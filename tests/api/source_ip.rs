@@ -1,5 +1,7 @@
 //! `aws:SourceIp` comes from the peer, or from X-Forwarded-For only when the
 //! peer is a configured trusted proxy; a client cannot set it otherwise.
+//! `aws:SecureTransport` likewise believes X-Forwarded-Proto from a trusted
+//! proxy only.
 
 use reqwest::Method;
 use serde_json::json;
@@ -46,5 +48,48 @@ async fn forwarded_for_is_believed_from_a_trusted_proxy() {
         .send()
         .await
         .unwrap();
+    assert_error(r, 403, "AccessDenied").await;
+}
+
+async fn only_over_tls(app: &TestApp) -> crate::helpers::Credentials {
+    let creds = app.user_with_key("tlsuser").await;
+    app.put(
+        "/v1/users/tlsuser/policies/tls",
+        &json!({"document": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:GetUser",
+            "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "true"}}}]}}),
+    )
+    .await;
+    creds
+}
+
+async fn get_self_forwarded_as(
+    app: &TestApp,
+    creds: &crate::helpers::Credentials,
+    proto: Option<&str>,
+) -> reqwest::Response {
+    let mut r = app.request_as(creds, Method::GET, "/v1/users/tlsuser");
+    if let Some(proto) = proto {
+        r = r.header("x-forwarded-proto", proto);
+    }
+    r.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn forwarded_proto_is_ignored_from_untrusted_peers() {
+    let app = spawn_app().await;
+    let creds = only_over_tls(&app).await;
+    let r = get_self_forwarded_as(&app, &creds, Some("https")).await;
+    assert_error(r, 403, "AccessDenied").await;
+}
+
+#[tokio::test]
+async fn forwarded_proto_is_believed_from_a_trusted_proxy() {
+    let app = spawn_app_with(|c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    let creds = only_over_tls(&app).await;
+    let r = get_self_forwarded_as(&app, &creds, Some("HTTPS, http")).await;
+    json_with_status(r, 200).await;
+    let r = get_self_forwarded_as(&app, &creds, Some("http")).await;
+    assert_error(r, 403, "AccessDenied").await;
+    let r = get_self_forwarded_as(&app, &creds, None).await;
     assert_error(r, 403, "AccessDenied").await;
 }
