@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use crate::audit::{AuditDecision, AuditEvent};
 use crate::auth::basic::parse_basic;
-use crate::auth::caller::SessionInfo;
+use crate::auth::caller::{CallerIdentity, SessionInfo};
 use crate::auth::crypto::{secrets_equal, token_digest};
 use crate::auth::sigv4::{
     derive_signing_key, parse_claim, verify_with_key, SigV4Error, SignatureClaim, SignedRequest,
@@ -351,11 +351,7 @@ async fn authenticate(
 }
 
 fn with_origin(caller: &Caller, origin: Origin) -> Caller {
-    Caller {
-        source_ip: origin.source_ip,
-        secure_transport: origin.secure_transport,
-        ..caller.clone()
-    }
+    caller.from_origin(origin.source_ip, origin.secure_transport)
 }
 
 /// Finds the secret and owner of an access key: a session's (its token
@@ -507,16 +503,19 @@ fn session_caller(record: SessionRecord, origin: Origin) -> ApiResult<Caller> {
             CallerKind::RootSession { session: info },
         ),
     };
-    Ok(Caller {
-        account_id: s.account_id,
+    let identity = CallerIdentity::new(
+        s.account_id,
         arn,
         user_id,
         kind,
-        access_key_id: s.access_key_id,
-        is_management_account: is_management,
-        source_ip: origin.source_ip,
-        secure_transport: origin.secure_transport,
-    })
+        s.access_key_id,
+        is_management,
+    );
+    Ok(Caller::new(
+        identity,
+        origin.source_ip,
+        origin.secure_transport,
+    ))
 }
 
 /// The active long-term key and its decrypted secret; unknown and inactive
@@ -622,14 +621,17 @@ pub async fn caller_for_key(state: &AppState, key: AccessKey, origin: Origin) ->
             )
         }
     };
-    Ok(Caller {
-        account_id: account.id,
+    let identity = CallerIdentity::new(
+        account.id,
         arn,
         user_id,
         kind,
-        access_key_id: key.access_key_id,
-        is_management_account: account.is_management,
-        source_ip: origin.source_ip,
-        secure_transport: origin.secure_transport,
-    })
+        key.access_key_id,
+        account.is_management,
+    );
+    Ok(Caller::new(
+        identity,
+        origin.source_ip,
+        origin.secure_transport,
+    ))
 }

@@ -1,9 +1,10 @@
 //! The authenticated caller, as every operation receives it.
 
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::domain::Tag;
+use crate::policy::{Principal, PrincipalKind};
 
 /// What a request made with temporary credentials carries besides the
 /// identity: the session's own facts, frozen when it was issued.
@@ -52,9 +53,10 @@ pub enum CallerKind {
     RootSession { session: Arc<SessionInfo> },
 }
 
-/// An authenticated principal. Holds no secret.
-#[derive(Debug, Clone)]
-pub struct Caller {
+/// Who holds a key or session: fixed for its life, so one copy is shared
+/// by every request made with it. Holds no secret.
+#[derive(Debug)]
+pub struct CallerIdentity {
     pub account_id: String,
     /// `arn:aws:iam::ACCT:root`, the user's ARN, or the assumed-role ARN.
     pub arn: String,
@@ -65,13 +67,93 @@ pub struct Caller {
     pub access_key_id: String,
     /// Whether the caller's account is the management account.
     pub is_management_account: bool,
+    /// The policy engine's view of this identity, built on first use and
+    /// then shared by every decision about it.
+    engine_principal: OnceLock<Principal>,
+}
+
+impl CallerIdentity {
+    pub fn new(
+        account_id: String,
+        arn: String,
+        user_id: String,
+        kind: CallerKind,
+        access_key_id: String,
+        is_management_account: bool,
+    ) -> Self {
+        CallerIdentity {
+            account_id,
+            arn,
+            user_id,
+            kind,
+            access_key_id,
+            is_management_account,
+            engine_principal: OnceLock::new(),
+        }
+    }
+
+    /// The principal the policy engine matches Principal elements against.
+    pub fn engine_principal(&self) -> &Principal {
+        self.engine_principal.get_or_init(|| Principal {
+            arn: self.arn.clone(),
+            account: self.account_id.clone(),
+            unique_id: self.user_id.clone(),
+            kind: match &self.kind {
+                CallerKind::Root | CallerKind::RootSession { .. } => PrincipalKind::Root,
+                CallerKind::User { .. } | CallerKind::UserSession { .. } => PrincipalKind::User,
+                CallerKind::AssumedRole {
+                    role_arn, role_id, ..
+                } => PrincipalKind::AssumedRole {
+                    role_arn: role_arn.clone(),
+                    role_unique_id: role_id.clone(),
+                },
+            },
+        })
+    }
+}
+
+/// An authenticated principal, as one request saw it: the identity of its
+/// credentials (read through `Deref`) and where the request came from.
+/// Cloning it is one reference count, not a dozen strings.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    identity: Arc<CallerIdentity>,
     /// The peer address (or the first X-Forwarded-For hop from a trusted proxy).
     pub source_ip: Option<IpAddr>,
     /// Whether the request came over TLS.
     pub secure_transport: bool,
 }
 
+impl std::ops::Deref for Caller {
+    type Target = CallerIdentity;
+
+    fn deref(&self) -> &CallerIdentity {
+        &self.identity
+    }
+}
+
 impl Caller {
+    pub fn new(
+        identity: CallerIdentity,
+        source_ip: Option<IpAddr>,
+        secure_transport: bool,
+    ) -> Self {
+        Caller {
+            identity: Arc::new(identity),
+            source_ip,
+            secure_transport,
+        }
+    }
+
+    /// The same identity, seen from another request's origin.
+    pub fn from_origin(&self, source_ip: Option<IpAddr>, secure_transport: bool) -> Self {
+        Caller {
+            identity: self.identity.clone(),
+            source_ip,
+            secure_transport,
+        }
+    }
+
     /// The account root, with its long-term key or its own session.
     pub fn is_root(&self) -> bool {
         matches!(self.kind, CallerKind::Root | CallerKind::RootSession { .. })

@@ -16,8 +16,8 @@ use crate::auth::{Caller, CallerKind};
 use crate::domain::{FrozenPolicy, PolicyHolder, Tag};
 use crate::error::{ApiError, ApiResult};
 use crate::policy::{
-    evaluate, is_allowed, CompiledPolicy, Evaluation, EvaluationRequest, PolicySource, Principal,
-    PrincipalKind, RequestContext, ResourcePolicy, SourceKind,
+    evaluate, is_allowed, CompiledPolicy, Evaluation, EvaluationRequest, GlobalKey, GlobalKeys,
+    PolicySource, RequestContext, ResourcePolicy, SourceKind,
 };
 use crate::state::AppState;
 
@@ -265,7 +265,13 @@ pub async fn identity_side(
     mut context: RequestContext,
 ) -> ApiResult<IdentitySide> {
     let (policies, session) = caller_policies(state, caller).await?;
-    add_caller_context(&mut context, caller, &policies.tags, &state.config.region);
+    add_caller_context(
+        &mut context,
+        caller,
+        &policies.tags,
+        &state.config.region,
+        GlobalKeys::ALL,
+    );
     Ok(IdentitySide {
         policies,
         session,
@@ -314,41 +320,80 @@ async fn user_policies(state: &AppState, user_id: &str) -> ApiResult<Arc<Princip
 }
 
 /// Adds the server-derived context keys of a caller (AWS-IAM-NOTES §5.1,
-/// §5.2) to `ctx`. They are set last, so nothing a client sends can
-/// override them. `tags` are the user's or role's; a session's own tags
-/// override them.
-pub fn add_caller_context(ctx: &mut RequestContext, caller: &Caller, tags: &[Tag], region: &str) {
-    // The keys below, without growing the table on the way.
-    ctx.reserve(16 + tags.len());
-    let (current_time, epoch_time) = time_keys(time::OffsetDateTime::now_utc());
-    ctx.insert("aws:CurrentTime", current_time);
-    ctx.insert("aws:EpochTime", epoch_time);
-    ctx.insert("aws:SecureTransport", caller.secure_transport.to_string());
-    ctx.insert("aws:PrincipalArn", caller.principal_arn());
-    ctx.insert("aws:PrincipalAccount", caller.account_id.clone());
-    ctx.insert("aws:PrincipalType", caller.principal_type());
-    ctx.insert("aws:userid", caller.user_id.clone());
-    ctx.insert("aws:RequestedRegion", region);
-    if let Some(ip) = caller.source_ip {
-        ctx.insert("aws:SourceIp", ip.to_string());
+/// §5.2) to `ctx`: those in `wanted`, the ones the decision's policies
+/// read. They are set last, so nothing a client sends can override them.
+/// `tags` are the user's or role's; a session's own tags override them.
+pub fn add_caller_context(
+    ctx: &mut RequestContext,
+    caller: &Caller,
+    tags: &[Tag],
+    region: &str,
+    wanted: GlobalKeys,
+) {
+    if wanted.is_empty() {
+        return;
     }
-    if let Some(name) = caller.user_name() {
-        ctx.insert("aws:username", name);
-    }
-    for tag in tags {
-        ctx.insert(&format!("aws:PrincipalTag/{}", tag.key), tag.value.clone());
-    }
-    if let Some(session) = caller.session() {
-        ctx.insert("aws:TokenIssueTime", session.issued_at.clone());
-        // No MFA yet; the key is present (false) only with temporary credentials.
-        ctx.insert("aws:MultiFactorAuthPresent", "false");
-        if let Some(source) = &session.source_identity {
-            ctx.insert("aws:SourceIdentity", source.clone());
-        }
-        // Context keys are case-insensitive, so a session tag replaces the
-        // role's tag of the same key whatever its case (§1.7).
-        for tag in &session.tags {
-            ctx.insert(&format!("aws:PrincipalTag/{}", tag.key), tag.value.clone());
+    let session = caller.session();
+    let clock = wanted.contains(GlobalKey::CurrentTime) || wanted.contains(GlobalKey::EpochTime);
+    let (current_time, epoch_time) = if clock {
+        time_keys(time::OffsetDateTime::now_utc())
+    } else {
+        Default::default()
+    };
+    for key in GlobalKey::ALL.into_iter().filter(|k| wanted.contains(*k)) {
+        let name = key.name();
+        match key {
+            GlobalKey::CurrentTime => ctx.insert(name, current_time.as_str()),
+            GlobalKey::EpochTime => ctx.insert(name, epoch_time.as_str()),
+            GlobalKey::SecureTransport => ctx.insert(
+                name,
+                if caller.secure_transport {
+                    "true"
+                } else {
+                    "false"
+                },
+            ),
+            GlobalKey::PrincipalArn => ctx.insert(name, caller.principal_arn()),
+            GlobalKey::PrincipalAccount => ctx.insert(name, caller.account_id.as_str()),
+            GlobalKey::PrincipalType => ctx.insert(name, caller.principal_type()),
+            GlobalKey::UserId => ctx.insert(name, caller.user_id.as_str()),
+            GlobalKey::RequestedRegion => ctx.insert(name, region),
+            GlobalKey::SourceIp => {
+                if let Some(ip) = caller.source_ip {
+                    ctx.insert(name, ip.to_string());
+                }
+            }
+            GlobalKey::Username => {
+                if let Some(user) = caller.user_name() {
+                    ctx.insert(name, user);
+                }
+            }
+            GlobalKey::PrincipalTag => {
+                // Context keys are case-insensitive, so a session tag
+                // replaces the role's tag of the same key whatever its case
+                // (§1.7).
+                let session_tags = session.iter().flat_map(|s| &s.tags);
+                for tag in tags.iter().chain(session_tags) {
+                    ctx.insert(&format!("{name}{}", tag.key), tag.value.as_str());
+                }
+            }
+            GlobalKey::TokenIssueTime => {
+                if let Some(session) = session {
+                    ctx.insert(name, session.issued_at.as_str());
+                }
+            }
+            // No MFA yet; the key is present (false) only with temporary
+            // credentials.
+            GlobalKey::MultiFactorAuthPresent => {
+                if session.is_some() {
+                    ctx.insert(name, "false");
+                }
+            }
+            GlobalKey::SourceIdentity => {
+                if let Some(source) = session.and_then(|s| s.source_identity.as_deref()) {
+                    ctx.insert(name, source);
+                }
+            }
         }
     }
 }
@@ -372,24 +417,6 @@ fn time_keys(now: time::OffsetDateTime) -> (String, String) {
     })
 }
 
-pub fn engine_principal(caller: &Caller) -> Principal {
-    Principal {
-        arn: caller.arn.clone(),
-        account: caller.account_id.clone(),
-        unique_id: caller.user_id.clone(),
-        kind: match &caller.kind {
-            CallerKind::Root | CallerKind::RootSession { .. } => PrincipalKind::Root,
-            CallerKind::User { .. } | CallerKind::UserSession { .. } => PrincipalKind::User,
-            CallerKind::AssumedRole {
-                role_arn, role_id, ..
-            } => PrincipalKind::AssumedRole {
-                role_arn: role_arn.clone(),
-                role_unique_id: role_id.clone(),
-            },
-        },
-    }
-}
-
 /// What a decision is asked about, beyond the caller.
 pub struct Question<'a> {
     pub action: &'a str,
@@ -411,21 +438,21 @@ async fn with_request<R>(
 ) -> ApiResult<R> {
     let (policies, session) = caller_policies(state, caller).await?;
     let mut context = question.context.unwrap_or_default();
-    // Only conditions and policy variables read the context: when no policy
-    // of this decision has any, the caller's keys (a dozen strings, the
-    // clock formatted) cannot change it and are not built.
-    let uses_context = policies.identity.uses_context()
-        || policies.boundary.as_ref().is_some_and(|b| b.uses_context())
-        || session
-            .iter()
-            .flat_map(|s| s.iter())
-            .any(|p| p.uses_context())
-        || question
-            .resource_policy
-            .is_some_and(|(p, _)| p.uses_context());
-    if uses_context {
-        add_caller_context(&mut context, caller, &policies.tags, &state.config.region);
-    }
+    // Only the caller's keys that some policy of this decision reads can
+    // change it; the others (a dozen strings, the clock formatted) are not
+    // built.
+    let wanted = std::iter::once(&policies.identity)
+        .chain(&policies.boundary)
+        .chain(session.iter().flat_map(|s| s.iter()))
+        .chain(question.resource_policy.map(|(p, _)| p))
+        .fold(GlobalKeys::NONE, |keys, p| keys.union(p.global_keys_read()));
+    add_caller_context(
+        &mut context,
+        caller,
+        &policies.tags,
+        &state.config.region,
+        wanted,
+    );
     let side = IdentitySide {
         policies,
         session,
@@ -433,9 +460,9 @@ async fn with_request<R>(
     };
     let identity = side.identity();
     let session = side.session();
-    let principal = engine_principal(caller);
+    let principal = caller.engine_principal();
     let request = EvaluationRequest {
-        principal: &principal,
+        principal,
         action: question.action,
         resource: question.resource,
         context: &side.context,

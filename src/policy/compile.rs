@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::condition::CompiledCondition;
 use super::context::RequestContext;
 use super::document::{ActionElement, PolicyDocument, PrincipalElement, ResourceElement};
+use super::global_keys::GlobalKeys;
 use super::index::{Index, Probe, Query};
 use super::pattern::{arn_colons, ArnPattern, Glob, SplitArn};
 use super::principal::{Grant, Principal, PrincipalMatcher};
@@ -177,13 +178,18 @@ impl CompiledStatement {
         }
     }
 
-    /// Conditions and resource variables are the only readers of the context.
-    fn uses_context(&self) -> bool {
-        !self.conditions.is_empty()
-            || self.resources.as_ref().is_some_and(|(_, pats)| {
-                pats.iter()
-                    .any(|p| matches!(p, ResourcePattern::Vars { .. }))
-            })
+    /// Conditions and resource variables are the only readers of the
+    /// context: the derived keys among what they read.
+    fn global_keys_read(&self) -> GlobalKeys {
+        let in_conditions = self
+            .conditions
+            .iter()
+            .fold(GlobalKeys::NONE, |keys, c| keys.union(c.global_keys_read()));
+        let resources = self.resources.iter().flat_map(|(_, pats)| pats);
+        resources.fold(in_conditions, |keys, p| match p {
+            ResourcePattern::Vars { rest, .. } => keys.union(rest.global_keys_read()),
+            ResourcePattern::Static(_) => keys,
+        })
     }
 
     #[inline]
@@ -252,7 +258,7 @@ pub struct CompiledPolicy {
     source: PolicySource,
     statements: Vec<CompiledStatement>,
     index: Index,
-    uses_context: bool,
+    global_keys_read: GlobalKeys,
 }
 
 impl CompiledPolicy {
@@ -287,12 +293,14 @@ impl CompiledPolicy {
 
     fn from_statements(source: PolicySource, statements: Vec<CompiledStatement>) -> Self {
         let index = Index::build(&statements);
-        let uses_context = statements.iter().any(CompiledStatement::uses_context);
+        let global_keys_read = statements
+            .iter()
+            .fold(GlobalKeys::NONE, |keys, s| keys.union(s.global_keys_read()));
         CompiledPolicy {
             source,
             statements,
             index,
-            uses_context,
+            global_keys_read,
         }
     }
 
@@ -304,11 +312,11 @@ impl CompiledPolicy {
         self.source.kind
     }
 
-    /// Whether any statement reads the request context (a condition, or a
-    /// policy variable in a resource). When none does, a decision over
-    /// this policy is the same for every context.
-    pub fn uses_context(&self) -> bool {
-        self.uses_context
+    /// The server-derived keys (§5.1) some statement reads, in a condition
+    /// key or a policy variable. The others cannot change a decision over
+    /// this policy, so the server need not build them.
+    pub fn global_keys_read(&self) -> GlobalKeys {
+        self.global_keys_read
     }
 
     pub fn statement_count(&self) -> usize {
@@ -360,34 +368,55 @@ mod tests {
     }
 
     #[test]
-    fn knows_whether_the_context_can_matter() {
+    fn knows_which_derived_keys_it_reads() {
+        use crate::policy::GlobalKey;
         let src = || PolicySource::new(SourceKind::Identity, "p");
         let doc = |extra: &str, resource: &str| {
             format!(
                 r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/*"}},{{"Effect":"Deny","Action":"*","Resource":"{resource}"{extra}}}]}}"#
             )
         };
-        let compiled = |extra: &str, resource: &str| {
-            CompiledPolicy::from_json(&doc(extra, resource), src()).unwrap()
+        let reads = |extra: &str, resource: &str| {
+            CompiledPolicy::from_json(&doc(extra, resource), src())
+                .unwrap()
+                .global_keys_read()
         };
-        assert!(!compiled("", "*").uses_context());
-        assert!(compiled(
-            r#","Condition":{"Bool":{"aws:SecureTransport":"false"}}"#,
-            "*"
-        )
-        .uses_context());
-        assert!(compiled("", "arn:aws:s3:::b/${aws:username}/*").uses_context());
+        assert!(reads("", "*").is_empty());
+        // A request key is not a derived one.
+        assert!(reads(r#","Condition":{"StringLike":{"s3:prefix":"a/*"}}"#, "*").is_empty());
+        let secure = reads(
+            r#","Condition":{"Bool":{"AWS:securetransport":"false"}}"#,
+            "*",
+        );
+        assert!(secure.contains(GlobalKey::SecureTransport));
+        assert!(!secure.contains(GlobalKey::SourceIp));
+        assert!(reads("", "arn:aws:s3:::b/${aws:username}/*").contains(GlobalKey::Username));
+        // Variables in condition values count too.
+        let in_value = reads(
+            r#","Condition":{"StringEquals":{"s3:prefix":"${aws:PrincipalTag/team}"}}"#,
+            "*",
+        );
+        assert!(in_value.contains(GlobalKey::PrincipalTag));
         // Version 2008-10-17 leaves variables literal.
         let old = r#"{"Version":"2008-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"arn:aws:s3:::b/${aws:username}"}}"#;
-        assert!(!CompiledPolicy::from_json(old, src())
+        assert!(CompiledPolicy::from_json(old, src())
             .unwrap()
-            .uses_context());
-        let parts = [
-            &compiled("", "*"),
-            &compiled(r#","Condition":{"Null":{"k":"true"}}"#, "*"),
-        ];
-        assert!(CompiledPolicy::merge(src(), &parts).uses_context());
-        assert!(!CompiledPolicy::merge(src(), &parts[..1]).uses_context());
+            .global_keys_read()
+            .is_empty());
+        let plain = CompiledPolicy::from_json(&doc("", "*"), src()).unwrap();
+        let ip = CompiledPolicy::from_json(
+            &doc(
+                r#","Condition":{"NotIpAddress":{"aws:SourceIp":"10.0.0.0/8"}}"#,
+                "*",
+            ),
+            src(),
+        )
+        .unwrap();
+        let merged = CompiledPolicy::merge(src(), &[&plain, &ip]).global_keys_read();
+        assert!(merged.contains(GlobalKey::SourceIp));
+        assert!(CompiledPolicy::merge(src(), &[&plain])
+            .global_keys_read()
+            .is_empty());
     }
 
     #[test]

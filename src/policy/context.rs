@@ -35,6 +35,10 @@ pub(crate) struct KeyName {
 }
 
 impl KeyName {
+    pub(crate) fn as_str(&self) -> &str {
+        &self.text
+    }
+
     pub(crate) fn new(name: &str) -> Self {
         let text: Box<str> = name.to_ascii_lowercase().into();
         KeyName {

@@ -12,6 +12,7 @@ pub mod document;
 pub mod error;
 pub mod evaluate;
 mod fasthash;
+mod global_keys;
 mod index;
 pub mod lint;
 mod pattern;
@@ -35,6 +36,7 @@ pub use evaluate::{
     evaluate, is_allowed, Decision, Evaluation, EvaluationRequest, Layer, MatchedStatement,
     Principal, PrincipalKind, ResourcePolicy,
 };
+pub use global_keys::{GlobalKey, GlobalKeys};
 
 use serde::{Deserialize, Serialize};
 

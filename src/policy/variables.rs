@@ -6,6 +6,7 @@
 //! wildcards: a user named `*` must not widen their own access.
 
 use super::context::{KeyName, RequestContext};
+use super::global_keys::GlobalKeys;
 use super::pattern::{tokenize, Glob, Tok};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +52,16 @@ impl Template {
             pieces.push(Piece::Text(rest.into()));
         }
         Some(Template { pieces })
+    }
+
+    /// The server-derived keys this template's variables read.
+    pub(crate) fn global_keys_read(&self) -> GlobalKeys {
+        self.pieces
+            .iter()
+            .fold(GlobalKeys::NONE, |keys, piece| match piece {
+                Piece::Var { key, .. } => keys.union(GlobalKeys::of_name(key.as_str())),
+                Piece::Text(_) | Piece::Literal(_) => keys,
+            })
     }
 
     fn lookup<'c>(

@@ -20,7 +20,7 @@ use crate::auth::{Caller, CallerKind};
 use crate::domain::tags::{validate_tags, MAX_TAGS};
 use crate::domain::{Arn, FrozenPolicy, Role, Tag};
 use crate::error::{ApiError, ApiResult};
-use crate::iam::authorize::{engine_principal, identity_side, trust_policy, IdentitySide};
+use crate::iam::authorize::{identity_side, trust_policy, IdentitySide};
 use crate::iam::documents::validated_text;
 use crate::policy::validate::{policy_size, SESSION_POLICY_MAX};
 use crate::policy::{
@@ -460,7 +460,7 @@ async fn assume_role_audited(
     let trust = trust_policy(state, &role)?;
     let mut side = identity_side(state, caller, RequestContext::new()).await?;
     request_context(&mut side.context, &req);
-    let principal = engine_principal(caller);
+    let principal = caller.engine_principal();
     let mut actions = vec!["sts:AssumeRole"];
     if !req.tags.is_empty() {
         actions.push("sts:TagSession");
@@ -469,14 +469,7 @@ async fn assume_role_audited(
         actions.push("sts:SetSourceIdentity");
     }
     for action in actions {
-        decide(
-            &principal,
-            Some(&side),
-            &side.context,
-            &role,
-            &trust,
-            action,
-        )?;
+        decide(principal, Some(&side), &side.context, &role, &trust, action)?;
     }
 
     check_duration(checked.duration, parent.chained, &role)?;

@@ -20,6 +20,7 @@ pub(crate) mod values;
 
 use super::context::{KeyName, RequestContext};
 use super::document::ConditionValue;
+use super::global_keys::GlobalKeys;
 use super::pattern::{ArnPattern, Glob, SplitArn};
 use super::variables::Template;
 use super::PolicyError;
@@ -152,6 +153,29 @@ impl CompiledCondition {
             op,
             values,
         })
+    }
+
+    /// The server-derived keys this condition reads: its key, and the
+    /// variables in its values.
+    pub(crate) fn global_keys_read(&self) -> GlobalKeys {
+        fn vars<T>(texts: &[Text<T>]) -> GlobalKeys {
+            texts.iter().fold(GlobalKeys::NONE, |keys, t| match t {
+                Text::Vars(template) => keys.union(template.global_keys_read()),
+                Text::Fixed(_) => keys,
+            })
+        }
+        let in_values = match &self.values {
+            Values::Strings(v) => vars(v),
+            Values::Likes(v) => vars(v),
+            Values::Arns(v) => vars(v),
+            Values::Bools(v) => vars(v),
+            Values::Numbers(_)
+            | Values::Dates(_)
+            | Values::Binary(_)
+            | Values::Nets(_)
+            | Values::Null(_) => GlobalKeys::NONE,
+        };
+        GlobalKeys::of_name(&self.name).union(in_values)
     }
 
     /// Whether the context lacks this condition's key (for explanations).

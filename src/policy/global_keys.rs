@@ -1,0 +1,149 @@
+//! The global condition keys the server derives for every caller (§5.1):
+//! `aws:CurrentTime`, `aws:PrincipalArn`, `aws:SourceIp`, ...
+//!
+//! Building them costs a dozen allocations and a formatted clock, and most
+//! decisions read none or one of them. A compiled policy therefore records
+//! which of them it reads (as condition keys or as policy variables), and
+//! the server builds only those. A key no policy reads cannot change a
+//! decision, so the result is the same as building them all.
+
+/// One server-derived key. `aws:PrincipalTag/*` is one entry: a policy
+/// that reads any principal tag gets all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GlobalKey {
+    CurrentTime,
+    EpochTime,
+    SecureTransport,
+    PrincipalArn,
+    PrincipalAccount,
+    PrincipalType,
+    UserId,
+    RequestedRegion,
+    SourceIp,
+    Username,
+    PrincipalTag,
+    TokenIssueTime,
+    MultiFactorAuthPresent,
+    SourceIdentity,
+}
+
+impl GlobalKey {
+    pub const ALL: [GlobalKey; 14] = [
+        GlobalKey::CurrentTime,
+        GlobalKey::EpochTime,
+        GlobalKey::SecureTransport,
+        GlobalKey::PrincipalArn,
+        GlobalKey::PrincipalAccount,
+        GlobalKey::PrincipalType,
+        GlobalKey::UserId,
+        GlobalKey::RequestedRegion,
+        GlobalKey::SourceIp,
+        GlobalKey::Username,
+        GlobalKey::PrincipalTag,
+        GlobalKey::TokenIssueTime,
+        GlobalKey::MultiFactorAuthPresent,
+        GlobalKey::SourceIdentity,
+    ];
+
+    /// The key's name as AWS writes it; for `PrincipalTag`, the prefix.
+    pub fn name(self) -> &'static str {
+        match self {
+            GlobalKey::CurrentTime => "aws:CurrentTime",
+            GlobalKey::EpochTime => "aws:EpochTime",
+            GlobalKey::SecureTransport => "aws:SecureTransport",
+            GlobalKey::PrincipalArn => "aws:PrincipalArn",
+            GlobalKey::PrincipalAccount => "aws:PrincipalAccount",
+            GlobalKey::PrincipalType => "aws:PrincipalType",
+            GlobalKey::UserId => "aws:userid",
+            GlobalKey::RequestedRegion => "aws:RequestedRegion",
+            GlobalKey::SourceIp => "aws:SourceIp",
+            GlobalKey::Username => "aws:username",
+            GlobalKey::PrincipalTag => "aws:PrincipalTag/",
+            GlobalKey::TokenIssueTime => "aws:TokenIssueTime",
+            GlobalKey::MultiFactorAuthPresent => "aws:MultiFactorAuthPresent",
+            GlobalKey::SourceIdentity => "aws:SourceIdentity",
+        }
+    }
+
+    /// The derived key a condition-key name denotes, if any (any case).
+    pub fn of_name(name: &str) -> Option<GlobalKey> {
+        const TAG: &str = "aws:principaltag/";
+        if name.len() > TAG.len() && name[..TAG.len()].eq_ignore_ascii_case(TAG) {
+            return Some(GlobalKey::PrincipalTag);
+        }
+        GlobalKey::ALL
+            .into_iter()
+            .filter(|k| *k != GlobalKey::PrincipalTag)
+            .find(|k| k.name().eq_ignore_ascii_case(name))
+    }
+
+    fn bit(self) -> u16 {
+        1 << self as u16
+    }
+}
+
+/// A set of [`GlobalKey`]s.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GlobalKeys(u16);
+
+impl GlobalKeys {
+    pub const NONE: GlobalKeys = GlobalKeys(0);
+    /// Every derived key: for simulations, which show the whole context.
+    pub const ALL: GlobalKeys = GlobalKeys(u16::MAX);
+
+    /// The derived key `name` denotes, or none.
+    pub fn of_name(name: &str) -> GlobalKeys {
+        GlobalKeys(GlobalKey::of_name(name).map_or(0, GlobalKey::bit))
+    }
+
+    pub fn contains(self, key: GlobalKey) -> bool {
+        self.0 & key.bit() != 0
+    }
+
+    #[must_use]
+    pub fn union(self, other: GlobalKeys) -> GlobalKeys {
+        GlobalKeys(self.0 | other.0)
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_map_to_keys_in_any_case() {
+        for key in GlobalKey::ALL {
+            if key != GlobalKey::PrincipalTag {
+                assert_eq!(GlobalKey::of_name(key.name()), Some(key));
+                assert_eq!(
+                    GlobalKey::of_name(&key.name().to_ascii_uppercase()),
+                    Some(key)
+                );
+            }
+        }
+        assert_eq!(
+            GlobalKey::of_name("AWS:principalTag/team"),
+            Some(GlobalKey::PrincipalTag)
+        );
+        assert_eq!(GlobalKey::of_name("aws:PrincipalTag/"), None);
+        assert_eq!(GlobalKey::of_name("aws:RequestTag/team"), None);
+        assert_eq!(GlobalKey::of_name("s3:prefix"), None);
+    }
+
+    #[test]
+    fn sets_hold_what_was_put_in() {
+        let ip = GlobalKeys::of_name("aws:sourceip");
+        let both = ip.union(GlobalKeys::of_name("aws:username"));
+        assert!(ip.contains(GlobalKey::SourceIp));
+        assert!(!ip.contains(GlobalKey::Username));
+        assert!(both.contains(GlobalKey::Username) && both.contains(GlobalKey::SourceIp));
+        assert!(GlobalKeys::of_name("s3:prefix").is_empty());
+        assert!(GlobalKey::ALL
+            .into_iter()
+            .all(|k| GlobalKeys::ALL.contains(k) && !GlobalKeys::NONE.contains(k)));
+    }
+}
