@@ -44,7 +44,12 @@ pub(crate) fn canonical_request(
         out.push('\n');
     }
     out.push('\n');
-    out.push_str(&claim.signed_headers.join(";"));
+    for (i, name) in claim.signed_headers.iter().enumerate() {
+        if i > 0 {
+            out.push(';');
+        }
+        out.push_str(name);
+    }
     out.push('\n');
     out.push_str(payload_hash);
     out
@@ -52,11 +57,31 @@ pub(crate) fn canonical_request(
 
 /// `AWS4-HMAC-SHA256\n<X-Amz-Date>\n<scope>\n<hex sha256 of the canonical request>`.
 pub(crate) fn string_to_sign(claim: &SignatureClaim, canonical_request_sha256: &str) -> String {
-    format!(
-        "{ALGORITHM}\n{}\n{}\n{canonical_request_sha256}",
-        super::claim::format_amz_date(claim.timestamp),
-        claim.scope()
-    )
+    let date = super::claim::format_amz_date(claim.timestamp);
+    let mut out = String::with_capacity(
+        ALGORITHM.len()
+            + claim.date.len()
+            + claim.region.len()
+            + claim.service.len()
+            + canonical_request_sha256.len()
+            + 48,
+    );
+    for piece in [
+        ALGORITHM,
+        "\n",
+        date.as_str(),
+        "\n",
+        &claim.date,
+        "/",
+        &claim.region,
+        "/",
+        &claim.service,
+        "/aws4_request\n",
+        canonical_request_sha256,
+    ] {
+        out.push_str(piece);
+    }
+    out
 }
 
 /// Non-S3 services normalise the path (RFC 3986 §5.2.4: drop `.` and empty
@@ -166,6 +191,17 @@ fn push_canonical_header_value(out: &mut String, headers: &[(&str, &str)], name:
 /// AWS's "trimall": strip both ends, and turn each run of spaces or tabs
 /// (and folded line breaks) into one space.
 fn push_trimmed(out: &mut String, value: &str) {
+    // Nearly every value is already trimmed: copy it whole.
+    let bytes = value.as_bytes();
+    let is_blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\r' | b'\n');
+    let already_trimmed = !bytes.first().is_some_and(is_blank)
+        && !bytes.last().is_some_and(is_blank)
+        && !bytes.windows(2).any(|w| is_blank(&w[0]) && is_blank(&w[1]))
+        && !bytes.iter().any(|b| matches!(b, b'\t' | b'\r' | b'\n'));
+    if already_trimmed {
+        out.push_str(value);
+        return;
+    }
     let mut pending_space = false;
     let mut wrote = false;
     for ch in value.chars() {
@@ -273,6 +309,20 @@ mod tests {
         assert_eq!(trimmed("\"a   b   c\""), "\"a b c\"");
         assert_eq!(trimmed("   "), "");
         assert_eq!(trimmed(""), "");
+        // Values that need no work are copied whole; one blank of any kind
+        // that is not a single inner space still takes the slow path.
+        for (raw, want) in [
+            ("a b c", "a b c"),
+            ("a\tb", "a b"),
+            ("a\nb", "a b"),
+            ("a  b", "a b"),
+            (" a", "a"),
+            ("a ", "a"),
+            ("\ta", "a"),
+            ("\u{e9}t\u{e9} x", "\u{e9}t\u{e9} x"),
+        ] {
+            assert_eq!(trimmed(raw), want, "{raw:?}");
+        }
     }
 
     #[test]

@@ -201,15 +201,22 @@ fn build_claim(
     security_token: Option<String>,
     presigned_expires: Option<u64>,
 ) -> Result<SignatureClaim, SigV4Error> {
-    let parts: Vec<&str> = credential.split('/').collect();
-    let [access_key_id, date, region, service, terminator] = parts.as_slice() else {
+    let mut parts = credential.split('/');
+    let (Some(access_key_id), Some(date), Some(region), Some(service), Some(terminator), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
         return Err(SigV4Error::incomplete(format!(
             "Invalid credential '{}': expected \
              'ACCESS_KEY_ID/YYYYMMDD/region/service/aws4_request'.",
             echo(credential)
         )));
     };
-    if *terminator != "aws4_request" {
+    if terminator != "aws4_request" {
         return Err(SigV4Error::mismatch(format!(
             "Credential should be scoped with a valid terminator: 'aws4_request', not '{}'.",
             echo(terminator)
@@ -229,10 +236,10 @@ fn build_claim(
         .is_some_and(|v| v.trim() == UNSIGNED_PAYLOAD);
     Ok(SignatureClaim {
         location,
-        access_key_id: (*access_key_id).to_owned(),
-        date: (*date).to_owned(),
-        region: (*region).to_owned(),
-        service: (*service).to_owned(),
+        access_key_id: access_key_id.to_owned(),
+        date: date.to_owned(),
+        region: region.to_owned(),
+        service: service.to_owned(),
         signed_headers: signed_headers
             .split(';')
             .filter(|h| !h.is_empty())
@@ -350,29 +357,56 @@ pub(crate) fn parse_http_date(value: &str) -> Option<OffsetDateTime> {
         .map(PrimitiveDateTime::assume_utc)
 }
 
-/// `YYYYMMDDTHHMMSSZ` in UTC. Hand-rolled: `format!` here was a visible
-/// share of the verify time, and it runs twice per request.
-pub(crate) fn format_amz_date(t: OffsetDateTime) -> String {
+/// A time as `YYYYMMDDTHHMMSSZ` (UTC), on the stack: every verification
+/// formats the request's date at least twice, and `format!` was a visible
+/// share of the verify time.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AmzDate([u8; 16]);
+
+impl AmzDate {
+    pub(crate) fn as_str(&self) -> &str {
+        // Only ASCII digits, 'T' and 'Z' are ever written.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// `YYYYMMDD`, the credential-scope date.
+    pub(crate) fn day(&self) -> &str {
+        &self.as_str()[..8]
+    }
+}
+
+impl std::fmt::Display for AmzDate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for AmzDate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", self.as_str())
+    }
+}
+
+pub(crate) fn format_amz_date(t: OffsetDateTime) -> AmzDate {
     let t = t.to_offset(time::UtcOffset::UTC);
-    let mut out = String::with_capacity(16);
+    let mut out = *b"00000000T000000Z";
     // Years outside 0..=9999 cannot come from a parsed X-Amz-Date; clamp
     // rather than print a sign or a fifth digit.
     let year = u32::try_from(t.year().clamp(0, 9999)).unwrap_or(0);
-    push_digits(&mut out, year, 4);
-    push_digits(&mut out, u32::from(u8::from(t.month())), 2);
-    push_digits(&mut out, u32::from(t.day()), 2);
-    out.push('T');
-    push_digits(&mut out, u32::from(t.hour()), 2);
-    push_digits(&mut out, u32::from(t.minute()), 2);
-    push_digits(&mut out, u32::from(t.second()), 2);
-    out.push('Z');
-    out
+    put_digits(&mut out[0..4], year);
+    put_digits(&mut out[4..6], u32::from(u8::from(t.month())));
+    put_digits(&mut out[6..8], u32::from(t.day()));
+    put_digits(&mut out[9..11], u32::from(t.hour()));
+    put_digits(&mut out[11..13], u32::from(t.minute()));
+    put_digits(&mut out[13..15], u32::from(t.second()));
+    AmzDate(out)
 }
 
-fn push_digits(out: &mut String, value: u32, width: u32) {
-    for power in (0..width).rev() {
-        let digit = (value / 10u32.pow(power)) % 10;
-        out.push(char::from(b'0' + digit as u8));
+/// Writes the low `out.len()` decimal digits of `value`.
+fn put_digits(out: &mut [u8], mut value: u32) {
+    for slot in out.iter_mut().rev() {
+        *slot = b'0' + (value % 10) as u8;
+        value /= 10;
     }
 }
 
@@ -383,13 +417,13 @@ mod tests {
     #[test]
     fn amz_dates_parse_strictly() {
         let t = parse_amz_date("20150830T123600Z").unwrap();
-        assert_eq!(format_amz_date(t), "20150830T123600Z");
+        assert_eq!(format_amz_date(t).as_str(), "20150830T123600Z");
         let t = parse_amz_date("00010101T000009Z").unwrap();
-        assert_eq!(format_amz_date(t), "00010101T000009Z");
+        assert_eq!(format_amz_date(t).as_str(), "00010101T000009Z");
         let t = parse_amz_date("99991231T235959Z").unwrap();
-        assert_eq!(format_amz_date(t), "99991231T235959Z");
+        assert_eq!(format_amz_date(t).as_str(), "99991231T235959Z");
         let offset = time::macros::datetime!(2015-08-30 14:36:00 +02:00);
-        assert_eq!(format_amz_date(offset), "20150830T123600Z");
+        assert_eq!(format_amz_date(offset).as_str(), "20150830T123600Z");
         for bad in [
             "",
             "20150830T123600",
@@ -408,7 +442,7 @@ mod tests {
     #[test]
     fn http_dates_parse_rfc1123_and_iso_basic() {
         let t = parse_http_date("Sun, 30 Aug 2015 12:36:00 GMT").unwrap();
-        assert_eq!(format_amz_date(t), "20150830T123600Z");
+        assert_eq!(format_amz_date(t).as_str(), "20150830T123600Z");
         assert!(parse_http_date("20150830T123600Z").is_some());
         assert!(parse_http_date("Sun, 30 Aug 2015 12:36:00 +0200").is_none());
     }

@@ -145,12 +145,12 @@ impl SignatureClaim {
         // Signing keys are scoped to a day; a key for one day must not sign
         // requests dated another.
         let amz_date = claim::format_amz_date(self.timestamp);
-        if amz_date.get(..8) != Some(self.date.as_str()) {
+        if amz_date.day() != self.date {
             return Err(SigV4Error::mismatch(format!(
                 "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date \
                  from HTTP: '{}' != '{}', from '{amz_date}'.",
                 self.date.chars().take(32).collect::<String>(),
-                amz_date.get(..8).unwrap_or_default(),
+                amz_date.day(),
             )));
         }
         if self
@@ -226,7 +226,11 @@ pub fn canonical_request(
     claim: &SignatureClaim,
 ) -> Result<String, SigV4Error> {
     let payload_hash = payload_hash(req)?;
-    Ok(canonical::canonical_request(req, claim, &payload_hash))
+    Ok(canonical::canonical_request(
+        req,
+        claim,
+        payload_hash.as_str(),
+    ))
 }
 
 /// The string to sign for `req`: what the signature is an HMAC of.
@@ -237,7 +241,7 @@ pub fn string_to_sign(
     let creq = canonical_request(req, claim)?;
     Ok(canonical::string_to_sign(
         claim,
-        &signing::sha256_hex(creq.as_bytes()),
+        signing::sha256_hex(creq.as_bytes()).as_str(),
     ))
 }
 
@@ -255,7 +259,7 @@ pub fn compute_signature(
 /// The payload hash line: the body's SHA-256, or what
 /// `x-amz-content-sha256` says. A hex value there must be the body's real
 /// hash, otherwise a signed header would vouch for a body that was swapped.
-fn payload_hash(req: &SignedRequest<'_>) -> Result<String, SigV4Error> {
+fn payload_hash<'r>(req: &SignedRequest<'r>) -> Result<PayloadHash<'r>, SigV4Error> {
     let mut declared = None;
     for (name, value) in req.headers {
         if name.eq_ignore_ascii_case("x-amz-content-sha256")
@@ -267,14 +271,17 @@ fn payload_hash(req: &SignedRequest<'_>) -> Result<String, SigV4Error> {
         }
     }
     let actual = match req.body_sha256 {
-        Some(hash) => hash.to_ascii_lowercase(),
-        None => signing::sha256_hex(req.body),
+        Some(hash) if hash.bytes().any(|b| b.is_ascii_uppercase()) => {
+            PayloadHash::Text(hash.to_ascii_lowercase().into())
+        }
+        Some(hash) => PayloadHash::Text(hash.into()),
+        None => PayloadHash::Hex(signing::sha256_hex(req.body)),
     };
     let Some(declared) = declared else {
         return Ok(actual);
     };
     if declared == UNSIGNED_PAYLOAD {
-        return Ok(declared.to_owned());
+        return Ok(PayloadHash::Text(declared.into()));
     }
     if declared.len() != 64 || !declared.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(SigV4Error::incomplete(
@@ -282,12 +289,27 @@ fn payload_hash(req: &SignedRequest<'_>) -> Result<String, SigV4Error> {
              streaming (chunked) payloads are not supported.",
         ));
     }
-    if !declared.eq_ignore_ascii_case(&actual) {
+    if !declared.eq_ignore_ascii_case(actual.as_str()) {
         return Err(SigV4Error::mismatch(
             "The provided 'x-amz-content-sha256' header does not match what was computed.",
         ));
     }
-    Ok(declared.to_owned())
+    Ok(PayloadHash::Text(declared.into()))
+}
+
+/// The payload-hash line: computed on the stack, or text from the request.
+enum PayloadHash<'r> {
+    Hex(signing::Hex32),
+    Text(std::borrow::Cow<'r, str>),
+}
+
+impl PayloadHash<'_> {
+    fn as_str(&self) -> &str {
+        match self {
+            PayloadHash::Hex(hex) => hex.as_str(),
+            PayloadHash::Text(text) => text,
+        }
+    }
 }
 
 /// Header requests must be within [`MAX_CLOCK_SKEW`] of `now`. Presigned
