@@ -1,6 +1,7 @@
 //! What every operation shares: the store, the master key, the settings,
 //! the compiled-policy cache and the login throttle.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::audit::AuditLog;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub audit: AuditLog,
     /// Workload credentials handed out, for reuse by the next refresh.
     pub workload_credentials: IssuedCache,
+    /// Counts cache invalidations (IAM writes); see [`CacheGuard`].
+    cache_generation: Arc<AtomicU64>,
 }
 
 impl AppState {
@@ -46,6 +49,7 @@ impl AppState {
             metrics,
             audit,
             workload_credentials: IssuedCache::default(),
+            cache_generation: Arc::default(),
         }
     }
 
@@ -54,7 +58,73 @@ impl AppState {
     /// drop cannot miss a dependency (a group's policy change affects all
     /// its members, a deleted user's keys must stop working at once).
     pub fn invalidate_caches(&self) {
+        self.cache_generation.fetch_add(1, Ordering::SeqCst);
         self.policies.invalidate_all();
         self.credentials.invalidate_all();
+    }
+
+    /// Taken by a cache loader before it reads the store; see [`CacheGuard`].
+    pub fn cache_guard(&self) -> CacheGuard {
+        CacheGuard {
+            generation: self.cache_generation.clone(),
+            at: self.cache_generation.load(Ordering::SeqCst),
+        }
+    }
+}
+
+/// Keeps a cache loader from resurrecting what a write just invalidated.
+///
+/// A loader that read the store before a write committed, and inserts
+/// after the write dropped the caches, would otherwise leave the old value
+/// cached for the whole time-to-live. The write bumps the generation before
+/// it drops the caches; the loader inserts only under the generation it
+/// started with, and checks again after inserting, so that one of the two
+/// (the write's drop, or the loader's own check) always removes the value.
+pub struct CacheGuard {
+    generation: Arc<AtomicU64>,
+    at: u64,
+}
+
+impl CacheGuard {
+    fn current(&self) -> bool {
+        self.generation.load(Ordering::SeqCst) == self.at
+    }
+
+    pub fn insert<V>(&self, cache: &moka::sync::Cache<String, V>, key: String, value: V)
+    where
+        V: Clone + Send + Sync + 'static,
+    {
+        if !self.current() {
+            return;
+        }
+        cache.insert(key.clone(), value);
+        if !self.current() {
+            cache.invalidate(&key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_loader_that_raced_a_write_caches_nothing() {
+        let generation = Arc::new(AtomicU64::new(7));
+        let cache = moka::sync::Cache::<String, u32>::new(10);
+        let guard_at = |at| CacheGuard {
+            generation: generation.clone(),
+            at,
+        };
+        let fresh = guard_at(7);
+        let stale = guard_at(7);
+        fresh.insert(&cache, "fresh".into(), 1);
+        assert_eq!(cache.get("fresh"), Some(1));
+        // A write commits while `stale` is still loading.
+        generation.fetch_add(1, Ordering::SeqCst);
+        stale.insert(&cache, "stale".into(), 2);
+        assert_eq!(cache.get("stale"), None);
+        guard_at(8).insert(&cache, "after".into(), 3);
+        assert_eq!(cache.get("after"), Some(3));
     }
 }

@@ -4,6 +4,7 @@
 use actix_web::{post, web, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::extract::JsonBytes;
 use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorResponse};
 use crate::iam::service_authorize::{AuthorizeRequest, AuthorizeResponse};
@@ -49,10 +50,9 @@ async fn evaluate(
 async fn authorize(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Json<AuthorizeRequest>,
+    body: JsonBytes,
 ) -> ApiResult<HttpResponse> {
     let reply =
-        crate::iam::service_authorize::authorize_request(&state, &caller, body.into_inner())
-            .await?;
+        crate::iam::service_authorize::authorize_request(&state, &caller, body.parse()?).await?;
     Ok(HttpResponse::Ok().json(reply))
 }

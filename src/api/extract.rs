@@ -12,7 +12,7 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::web::Bytes;
 use actix_web::{web, FromRequest, HttpMessage as _, HttpRequest};
 
-use crate::auth::authenticate::{authenticate_request, Origin, RequestParts};
+use crate::auth::authenticate::{authenticate_request, cached_basic_caller, Origin, RequestParts};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -105,11 +105,30 @@ impl FromRequest for Caller {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
-        let owned = OwnedParts::of(req);
         let origin = state
             .as_ref()
             .map(|s| origin_of(req, &s.config.trusted_proxies))
             .unwrap_or_default();
+        // The common case needs no I/O and no copy of the request: Basic
+        // credentials of a key in memory. Anything else, failures
+        // included, takes the full path below, which answers and audits it.
+        // A query that may carry a presigned SigV4 (even percent-encoded)
+        // or a session token goes there too: those decide the caller.
+        let query = req.query_string();
+        let plain = !query.contains('%')
+            && !query.contains("X-Amz-")
+            && !req.headers().contains_key("x-amz-security-token");
+        let basic = req
+            .headers()
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .filter(|_| plain);
+        if let (Some(state), Some(authorization)) = (&state, basic) {
+            if let Some(caller) = cached_basic_caller(state, authorization, &origin) {
+                return Box::pin(ready(Ok(caller)));
+            }
+        }
+        let owned = OwnedParts::of(req);
         Box::pin(async move {
             let state = state.ok_or_else(|| {
                 ApiError::Unexpected(anyhow::anyhow!("application state missing"))
@@ -192,6 +211,61 @@ fn bytes_payload(body: Bytes) -> Payload {
     let (_, mut payload) = actix_http::h1::Payload::create(true);
     payload.unread_data(body);
     Payload::from(payload)
+}
+
+/// A JSON body kept as bytes, for request types that borrow their strings
+/// from it (`serde(borrow)`) instead of allocating each one: the hot
+/// decision endpoints. Same checks and errors as `web::Json`: the content
+/// type, and the configured size limit.
+pub struct JsonBytes(Bytes);
+
+impl JsonBytes {
+    pub fn parse<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<T, ApiError> {
+        serde_json::from_slice(&self.0)
+            .map_err(|e| ApiError::ValidationError(format!("Invalid request body: {e}")))
+    }
+}
+
+impl FromRequest for JsonBytes {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<JsonBytes, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(str::trim)
+            .is_some_and(|m| {
+                m.eq_ignore_ascii_case("application/json")
+                    || (m.len() > 5 && m[m.len() - 5..].eq_ignore_ascii_case("+json"))
+            });
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map(|s| s.config.max_body_bytes)
+            .unwrap_or(0);
+        let body = Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(ApiError::ValidationError(
+                    "The request body must be JSON (Content-Type: application/json).".into(),
+                ));
+            }
+            match body.await {
+                Ok(bytes) => Ok(JsonBytes(bytes)),
+                Err(e)
+                    if e.as_response_error().status_code()
+                        == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE =>
+                {
+                    Err(ApiError::PayloadTooLarge(limit))
+                }
+                Err(e) => Err(ApiError::ValidationError(format!(
+                    "Cannot read the request body: {e}"
+                ))),
+            }
+        })
+    }
 }
 
 pub fn json_error(err: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {

@@ -6,7 +6,7 @@ use actix_web::http::header::{AUTHORIZATION, CACHE_CONTROL};
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::extract::origin_of;
+use super::extract::{origin_of, JsonBytes};
 use super::service_principals::PageQuery;
 use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorResponse};
@@ -168,9 +168,6 @@ async fn workload_credentials(
     (status = 200, body = IdentifyResponse),
     (status = 400, description = "the proof is not authentic (its AWS code, or InvalidAudience), expired, or not a GetCallerIdentity", body = ErrorResponse)))]
 #[post("/identify")]
-async fn identify(
-    state: web::Data<AppState>,
-    body: web::Json<IdentifyRequest>,
-) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(sts::identify::identify(&state, body.into_inner()).await?))
+async fn identify(state: web::Data<AppState>, body: JsonBytes) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(sts::identify::identify(&state, body.parse()?).await?))
 }

@@ -123,6 +123,12 @@ impl ResolvedKey {
         key
     }
 
+    /// Whether this key's last use was recorded in the minute before the
+    /// unix second `now` (uses are recorded once a minute).
+    fn use_recorded_since(&self, now: i64) -> bool {
+        (0..60).contains(&now.saturating_sub(self.recorded_at.load(Ordering::Relaxed)))
+    }
+
     /// Verifies a SigV4 request made with this key.
     pub fn verify(
         &self,
@@ -350,6 +356,34 @@ async fn authenticate(
     Ok(with_origin(&resolved.caller, origin))
 }
 
+/// The caller of `Authorization: Basic` credentials when all it takes is
+/// in memory: the key resolved and cached, the secret matching, and its use
+/// already recorded this minute. `None` means "take the full path", which
+/// gives every other case (a miss, a session key, a wrong secret) its
+/// answer, metrics and audit record.
+pub fn cached_basic_caller(
+    state: &AppState,
+    authorization: &str,
+    origin: &Origin,
+) -> Option<Caller> {
+    let (scheme, encoded) = authorization.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let creds = parse_basic(encoded).ok()?;
+    let resolved = state.credentials.inner.get(&creds.access_key_id)?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    if !resolved.use_recorded_since(now) || !secrets_equal(resolved.secret.expose(), &creds.secret)
+    {
+        return None;
+    }
+    Some(
+        resolved
+            .caller
+            .from_origin(origin.source_ip, origin.secure_transport),
+    )
+}
+
 fn with_origin(caller: &Caller, origin: Origin) -> Caller {
     caller.from_origin(origin.source_ip, origin.secure_transport)
 }
@@ -378,13 +412,15 @@ pub async fn resolve_access_key(
     if let Some(hit) = state.credentials.inner.get(access_key_id) {
         return Ok(hit);
     }
+    let guard = state.cache_guard();
     let (key, secret) = long_term_secret(state, access_key_id).await?;
     let caller = caller_for_key(state, key, Origin::default()).await?;
     let resolved = Arc::new(ResolvedKey::new(secret, caller));
-    state
-        .credentials
-        .inner
-        .insert(access_key_id.to_string(), resolved.clone());
+    guard.insert(
+        &state.credentials.inner,
+        access_key_id.to_string(),
+        resolved.clone(),
+    );
     Ok(resolved)
 }
 
@@ -552,9 +588,8 @@ pub(crate) async fn record_use(
     service: &str,
     region: &str,
 ) {
-    const MINUTE: i64 = 60;
     let second = time::OffsetDateTime::now_utc().unix_timestamp();
-    if second.saturating_sub(resolved.recorded_at.load(Ordering::Relaxed)) < MINUTE {
+    if resolved.use_recorded_since(second) {
         return;
     }
     if state

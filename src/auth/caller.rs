@@ -4,6 +4,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 
 use crate::domain::Tag;
+use crate::iam::authorize::PrincipalPolicies;
 use crate::policy::{Principal, PrincipalKind};
 
 /// What a request made with temporary credentials carries besides the
@@ -70,6 +71,10 @@ pub struct CallerIdentity {
     /// The policy engine's view of this identity, built on first use and
     /// then shared by every decision about it.
     engine_principal: OnceLock<Principal>,
+    /// Its compiled policies, kept by the authorizer on first use: an
+    /// identity from the credential cache is dropped with the compiled
+    /// policies on every IAM write, so it never outlives what it holds.
+    pub(crate) policies: OnceLock<Arc<PrincipalPolicies>>,
 }
 
 impl CallerIdentity {
@@ -89,6 +94,7 @@ impl CallerIdentity {
             access_key_id,
             is_management_account,
             engine_principal: OnceLock::new(),
+            policies: OnceLock::new(),
         }
     }
 

@@ -24,6 +24,7 @@ use crate::state::AppState;
 /// A principal's compiled identity policies (merged into one set, so a
 /// decision probes one index however many policies there are), boundary and
 /// tags.
+#[derive(Debug)]
 pub struct PrincipalPolicies {
     pub identity: CompiledPolicy,
     pub boundary: Option<CompiledPolicy>,
@@ -33,8 +34,10 @@ pub struct PrincipalPolicies {
 #[derive(Clone)]
 pub struct PolicyCache {
     inner: moka::sync::Cache<String, Arc<PrincipalPolicies>>,
-    /// Compiled trust policies by role id.
-    trust: moka::sync::Cache<String, Arc<CompiledPolicy>>,
+    /// Compiled trust policies by role id, with the text they were
+    /// compiled from: a hit counts only for the same text, so a role read
+    /// before an UpdateAssumeRolePolicy cannot leave its old policy cached.
+    trust: moka::sync::Cache<String, (Arc<str>, Arc<CompiledPolicy>)>,
     /// Compiled session policies by session access key id.
     sessions: moka::sync::Cache<String, Arc<Vec<CompiledPolicy>>>,
     /// Keys, accounts, users and roles as authentication and assume-role
@@ -74,10 +77,6 @@ impl PolicyCache {
 
     pub fn get(&self, principal_id: &str) -> Option<Arc<PrincipalPolicies>> {
         self.inner.get(principal_id)
-    }
-
-    pub fn insert(&self, principal_id: String, policies: Arc<PrincipalPolicies>) {
-        self.inner.insert(principal_id, policies);
     }
 }
 
@@ -168,6 +167,7 @@ async fn role_policies(state: &AppState, role_id: &str) -> ApiResult<Arc<Princip
     if let Some(hit) = state.policies.get(role_id) {
         return Ok(hit);
     }
+    let guard = state.cache_guard();
     let role = state.store.get_role_by_id(role_id).await?.ok_or_else(|| {
         ApiError::AccessDenied("The role of this session no longer exists.".into())
     })?;
@@ -180,7 +180,7 @@ async fn role_policies(state: &AppState, role_id: &str) -> ApiResult<Arc<Princip
         )
         .await?,
     );
-    state.policies.insert(role_id.to_string(), loaded.clone());
+    guard.insert(&state.policies.inner, role_id.to_string(), loaded.clone());
     Ok(loaded)
 }
 
@@ -189,17 +189,19 @@ pub fn trust_policy(
     state: &AppState,
     role: &crate::domain::Role,
 ) -> ApiResult<Arc<CompiledPolicy>> {
-    if let Some(hit) = state.policies.trust.get(&role.id) {
-        return Ok(hit);
+    if let Some((text, compiled)) = state.policies.trust.get(&role.id) {
+        if *text == *role.trust_policy {
+            return Ok(compiled);
+        }
     }
     let compiled = Arc::new(compile_stored(
         &role.trust_policy,
         PolicySource::new(SourceKind::Trust, role.arn().to_string()),
     )?);
-    state
-        .policies
-        .trust
-        .insert(role.id.clone(), compiled.clone());
+    state.policies.trust.insert(
+        role.id.clone(),
+        (Arc::from(role.trust_policy.as_str()), compiled.clone()),
+    );
     Ok(compiled)
 }
 
@@ -283,24 +285,33 @@ type CallerPolicies = (Arc<PrincipalPolicies>, Option<Arc<Vec<CompiledPolicy>>>)
 
 /// The caller's identity policies and boundary, and its session policies.
 async fn caller_policies(state: &AppState, caller: &Caller) -> ApiResult<CallerPolicies> {
-    Ok(match &caller.kind {
-        CallerKind::Root | CallerKind::RootSession { .. } => (empty_policies(), None),
-        CallerKind::User { user_id, .. } | CallerKind::UserSession { user_id, .. } => {
-            (user_policies(state, user_id).await?, None)
+    let identity = match caller.policies.get() {
+        Some(kept) => kept.clone(),
+        None => {
+            let loaded = match &caller.kind {
+                CallerKind::Root | CallerKind::RootSession { .. } => empty_policies(),
+                CallerKind::User { user_id, .. } | CallerKind::UserSession { user_id, .. } => {
+                    user_policies(state, user_id).await?
+                }
+                CallerKind::AssumedRole { role_id, .. } => role_policies(state, role_id).await?,
+            };
+            caller.policies.get_or_init(|| loaded).clone()
         }
-        CallerKind::AssumedRole {
-            role_id, session, ..
-        } => (
-            role_policies(state, role_id).await?,
-            session_policies(state, &caller.access_key_id, session)?,
-        ),
-    })
+    };
+    let session = match &caller.kind {
+        CallerKind::AssumedRole { session, .. } => {
+            session_policies(state, &caller.access_key_id, session)?
+        }
+        _ => None,
+    };
+    Ok((identity, session))
 }
 
 async fn user_policies(state: &AppState, user_id: &str) -> ApiResult<Arc<PrincipalPolicies>> {
     if let Some(hit) = state.policies.get(user_id) {
         return Ok(hit);
     }
+    let guard = state.cache_guard();
     let user = state
         .store
         .get_user_by_id(user_id)
@@ -315,7 +326,7 @@ async fn user_policies(state: &AppState, user_id: &str) -> ApiResult<Arc<Princip
         )
         .await?,
     );
-    state.policies.insert(user_id.to_string(), loaded.clone());
+    guard.insert(&state.policies.inner, user_id.to_string(), loaded.clone());
     Ok(loaded)
 }
 

@@ -46,9 +46,10 @@ pub async fn role_by_name(
     if let Some(hit) = cache.get(&key) {
         return Ok(Some(hit));
     }
+    let guard = state.cache_guard();
     let found = state.store.get_role(account_id, name).await?;
     if let Some(role) = &found {
-        cache.insert(key, role.clone());
+        guard.insert(cache, key, role.clone());
     }
     Ok(found)
 }

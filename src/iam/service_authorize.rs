@@ -4,6 +4,7 @@
 //! the context itself and decides one action on one resource. The service
 //! holds no secret of its callers.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -25,33 +26,111 @@ use crate::policy::{
 };
 use crate::state::AppState;
 
+// The request types borrow their strings from the body (`JsonBytes`):
+// one decision per request is the hot path, and a forwarded request is a
+// dozen strings. `Cow` so that a string with JSON escapes still parses.
+
 /// A request the service received, as its caller signed it.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ForwardedRequest {
-    #[schema(example = "GET")]
-    pub method: String,
+pub struct ForwardedRequest<'a> {
+    #[serde(borrow)]
+    #[schema(value_type = String, example = "GET")]
+    pub method: Cow<'a, str>,
     /// The URL as received: `https://host/path?query` or `/path?query`,
     /// still percent-encoded.
-    #[schema(example = "https://storage.internal/bucket/report.csv")]
-    pub url: String,
+    #[serde(borrow)]
+    #[schema(value_type = String, example = "https://storage.internal/bucket/report.csv")]
+    pub url: Cow<'a, str>,
     /// Every header as received (at least the signed ones).
-    pub headers: BTreeMap<String, String>,
+    #[serde(borrow, deserialize_with = "header_list")]
+    #[schema(value_type = BTreeMap<String, String>)]
+    pub headers: Vec<Header<'a>>,
     /// The body, when small; or give `body_sha256`.
-    pub body: Option<String>,
+    #[serde(borrow)]
+    #[schema(value_type = Option<String>)]
+    pub body: Option<Cow<'a, str>>,
     /// Hex SHA-256 of the body.
-    pub body_sha256: Option<String>,
+    #[serde(borrow)]
+    #[schema(value_type = Option<String>)]
+    pub body_sha256: Option<Cow<'a, str>>,
+}
+
+impl<'a> ForwardedRequest<'a> {
+    /// The headers as `SignedRequest` takes them.
+    pub fn header_pairs(&self) -> Vec<(&str, &str)> {
+        self.headers
+            .iter()
+            .map(|(k, v)| (k.as_ref(), v.as_ref()))
+            .collect()
+    }
+
+    /// The request to verify, over `headers` (from [`Self::header_pairs`],
+    /// perhaps completed).
+    pub fn signed<'r>(&'r self, headers: &'r [(&'r str, &'r str)]) -> SignedRequest<'r> {
+        let (path, query) = path_and_query(&self.url);
+        SignedRequest {
+            method: &self.method,
+            path,
+            query,
+            headers,
+            body: self.body.as_deref().unwrap_or("").as_bytes(),
+            body_sha256: if self.body.is_some() {
+                None
+            } else {
+                self.body_sha256.as_deref()
+            },
+        }
+    }
+}
+
+/// A header's name and value.
+pub type Header<'a> = (Cow<'a, str>, Cow<'a, str>);
+
+/// A JSON object of header names to values, in the order given, borrowing
+/// each string when it has no escapes.
+fn header_list<'de, D>(deserializer: D) -> Result<Vec<Header<'de>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    struct Text<'a>(#[serde(borrow)] Cow<'a, str>);
+
+    struct Headers;
+    impl<'de> serde::de::Visitor<'de> for Headers {
+        type Value = Vec<Header<'de>>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an object of header names to string values")
+        }
+
+        fn visit_map<M: serde::de::MapAccess<'de>>(
+            self,
+            mut map: M,
+        ) -> Result<Self::Value, M::Error> {
+            let mut out = Vec::with_capacity(map.size_hint().unwrap_or(8));
+            while let Some((Text(name), Text(value))) = map.next_entry()? {
+                out.push((name, value));
+            }
+            Ok(out)
+        }
+    }
+    deserializer.deserialize_map(Headers)
 }
 
 /// Credentials the service has already checked by other means.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SubjectCredentials {
-    pub access_key_id: String,
-    pub session_token: Option<String>,
+pub struct SubjectCredentials<'a> {
+    #[serde(borrow)]
+    #[schema(value_type = String)]
+    pub access_key_id: Cow<'a, str>,
+    #[serde(borrow)]
+    #[schema(value_type = Option<String>)]
+    pub session_token: Option<Cow<'a, str>>,
 }
 
-impl std::fmt::Debug for SubjectCredentials {
+impl std::fmt::Debug for SubjectCredentials<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "SubjectCredentials({}, token: ***)", self.access_key_id)
     }
@@ -59,24 +138,32 @@ impl std::fmt::Debug for SubjectCredentials {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AuthorizeRequest {
-    pub signed_request: Option<ForwardedRequest>,
-    pub credentials: Option<SubjectCredentials>,
-    #[schema(example = "s3:GetObject")]
-    pub action: String,
-    #[schema(example = "arn:aws:s3:::bucket/report.csv")]
-    pub resource: String,
+pub struct AuthorizeRequest<'a> {
+    #[serde(borrow)]
+    pub signed_request: Option<ForwardedRequest<'a>>,
+    #[serde(borrow)]
+    pub credentials: Option<SubjectCredentials<'a>>,
+    #[serde(borrow)]
+    #[schema(value_type = String, example = "s3:GetObject")]
+    pub action: Cow<'a, str>,
+    #[serde(borrow)]
+    #[schema(value_type = String, example = "arn:aws:s3:::bucket/report.csv")]
+    pub resource: Cow<'a, str>,
     /// Request keys the service knows (e.g. `s3:prefix`). Keys latchkey
     /// derives itself (`aws:PrincipalArn`, `aws:SourceIp`, ...) cannot be set.
     #[serde(default)]
     pub context: BTreeMap<String, ContextEntry>,
     /// The caller's address as the service saw it; becomes `aws:SourceIp`.
-    pub source_ip: Option<String>,
+    #[serde(borrow)]
+    #[schema(value_type = Option<String>)]
+    pub source_ip: Option<Cow<'a, str>>,
     /// The resource's own policy (e.g. a bucket policy).
     #[schema(value_type = Option<Object>)]
     pub resource_policy: Option<Value>,
     /// The account owning the resource (default: the caller's).
-    pub resource_owner: Option<String>,
+    #[serde(borrow)]
+    #[schema(value_type = Option<String>)]
+    pub resource_owner: Option<Cow<'a, str>>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -93,10 +180,10 @@ pub struct SubjectPrincipal {
 pub struct AuthorizeResponse {
     pub allowed: bool,
     /// allowed, explicit_deny or implicit_deny.
-    pub decision: String,
+    pub decision: &'static str,
     pub principal: SubjectPrincipal,
     pub matched_statements: Vec<EvaluateMatchedStatement>,
-    pub decided_by: String,
+    pub decided_by: &'static str,
     pub missing_context_keys: Vec<String>,
 }
 
@@ -149,27 +236,11 @@ pub(crate) fn path_and_query(url: &str) -> (&str, &str) {
     rest.split_once('?').unwrap_or((rest, ""))
 }
 
-async fn identify(state: &AppState, req: &AuthorizeRequest) -> ApiResult<Caller> {
+async fn identify(state: &AppState, req: &AuthorizeRequest<'_>) -> ApiResult<Caller> {
     match (&req.signed_request, &req.credentials) {
         (Some(forwarded), None) => {
-            let (path, query) = path_and_query(&forwarded.url);
-            let headers: Vec<(&str, &str)> = forwarded
-                .headers
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str()))
-                .collect();
-            let signed = SignedRequest {
-                method: &forwarded.method,
-                path,
-                query,
-                headers: &headers,
-                body: forwarded.body.as_deref().unwrap_or("").as_bytes(),
-                body_sha256: if forwarded.body.is_some() {
-                    None
-                } else {
-                    forwarded.body_sha256.as_deref()
-                },
-            };
+            let headers = forwarded.header_pairs();
+            let signed = forwarded.signed(&headers);
             let claim = parse_claim(&signed)
                 .map_err(ApiError::from)
                 .map_err(subject_error)?
@@ -213,7 +284,7 @@ async fn identify(state: &AppState, req: &AuthorizeRequest) -> ApiResult<Caller>
 pub async fn authorize_request(
     state: &AppState,
     service: &Caller,
-    req: AuthorizeRequest,
+    req: AuthorizeRequest<'_>,
 ) -> ApiResult<AuthorizeResponse> {
     super::authorize(state, service, "latchkey:Authorize", &req.resource).await?;
     let mut subject = match identify(state, &req).await {
@@ -224,7 +295,9 @@ pub async fn authorize_request(
                     state,
                     code,
                     message,
-                    req.credentials.as_ref().map(|c| c.access_key_id.clone()),
+                    req.credentials
+                        .as_ref()
+                        .map(|c| c.access_key_id.to_string()),
                     &req.resource,
                 )
                 .await;
@@ -259,10 +332,7 @@ pub async fn authorize_request(
             PolicySource::new(SourceKind::Resource, "resource_policy"),
         )?),
     };
-    let owner = req
-        .resource_owner
-        .clone()
-        .unwrap_or_else(|| subject.account_id.clone());
+    let owner = req.resource_owner.as_deref().unwrap_or(&subject.account_id);
     let evaluation = decide(
         state,
         &subject,
@@ -270,7 +340,7 @@ pub async fn authorize_request(
             action: &req.action,
             resource: &req.resource,
             context: Some(context),
-            resource_policy: resource_policy.as_ref().map(|p| (p, owner.as_str())),
+            resource_policy: resource_policy.as_ref().map(|p| (p, owner)),
         },
     )
     .await?;
@@ -285,13 +355,13 @@ pub async fn authorize_request(
             effect: wire(m.effect),
         })
         .collect();
-    let decision = wire(evaluation.decision);
+    let decision = evaluation.decision.wire_name();
     record_decision(
         state,
         service,
         &subject,
         &req,
-        &decision,
+        decision,
         evaluation.is_allowed(),
     );
     Ok(AuthorizeResponse {
@@ -304,7 +374,7 @@ pub async fn authorize_request(
             user_id: subject.user_id.clone(),
         },
         matched_statements,
-        decided_by: wire(evaluation.decided_by),
+        decided_by: evaluation.decided_by.wire_name(),
         missing_context_keys: evaluation.missing_context_keys,
     })
 }
@@ -316,15 +386,13 @@ fn record_decision(
     service: &Caller,
     subject: &Caller,
     req: &AuthorizeRequest,
-    decision: &str,
+    decision: &'static str,
     allowed: bool,
 ) {
     state
         .metrics
         .decisions
-        .get_or_create(&crate::metrics::DecisionLabels {
-            decision: decision.to_string(),
-        })
+        .get_or_create(&crate::metrics::DecisionLabels { decision })
         .inc();
     if allowed && state.config.audit_authorize != AuditAuthorize::All {
         return;
@@ -335,7 +403,7 @@ fn record_decision(
         (AuditDecision::Denied, Some(decision))
     };
     state.audit.record(
-        AuditEvent::by(subject, &req.action, req.resource.clone())
+        AuditEvent::by(subject, &req.action, req.resource.to_string())
             .param("service", &service.arn)
             .decided(outcome, code),
     );

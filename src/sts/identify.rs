@@ -16,13 +16,15 @@
 //! latchkey, the answer tells nothing the proof's holder could not learn by
 //! sending the proof to GetCallerIdentity itself, and nothing changes.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::auth::authenticate::resolve_access_key;
-use crate::auth::sigv4::{parse_claim, verify, SignedRequest, MAX_CLOCK_SKEW};
+use crate::auth::sigv4::{parse_claim, verify, MAX_CLOCK_SKEW};
 use crate::error::{ApiError, ApiResult};
-use crate::iam::service_authorize::{path_and_query, ForwardedRequest};
+use crate::iam::service_authorize::ForwardedRequest;
 use crate::state::AppState;
 
 /// The signed header that names the verifying party.
@@ -31,13 +33,15 @@ pub const MAX_AUDIENCE_LEN: usize = 256;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct IdentifyRequest {
+pub struct IdentifyRequest<'a> {
     /// The proof: a SigV4-signed `sts:GetCallerIdentity` request (method,
     /// URL, headers, body) whose signed headers include `x-latchkey-audience`.
-    pub signed_request: ForwardedRequest,
+    #[serde(borrow)]
+    pub signed_request: ForwardedRequest<'a>,
     /// Who is verifying: must equal the proof's `x-latchkey-audience`.
-    #[schema(example = "vault.platform.internal")]
-    pub audience: String,
+    #[serde(borrow)]
+    #[schema(value_type = String, example = "vault.platform.internal")]
+    pub audience: Cow<'a, str>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -97,7 +101,7 @@ fn url_host(url: &str) -> Option<&str> {
     (!host.is_empty()).then_some(host)
 }
 
-pub async fn identify(state: &AppState, req: IdentifyRequest) -> ApiResult<IdentifyResponse> {
+pub async fn identify(state: &AppState, req: IdentifyRequest<'_>) -> ApiResult<IdentifyResponse> {
     let audience = req.audience.trim();
     if audience.is_empty() || audience.len() > MAX_AUDIENCE_LEN {
         return Err(ApiError::ValidationError(format!(
@@ -105,12 +109,7 @@ pub async fn identify(state: &AppState, req: IdentifyRequest) -> ApiResult<Ident
         )));
     }
     let proof = &req.signed_request;
-    let (path, query) = path_and_query(&proof.url);
-    let mut headers: Vec<(&str, &str)> = proof
-        .headers
-        .iter()
-        .map(|(k, v)| (k.as_str(), v.as_str()))
-        .collect();
+    let mut headers = proof.header_pairs();
     // Signers such as botocore sign `host` from the URL without adding the
     // header: take it from the URL then (both come from the proof anyway).
     if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
@@ -118,19 +117,7 @@ pub async fn identify(state: &AppState, req: IdentifyRequest) -> ApiResult<Ident
             headers.push(("host", host));
         }
     }
-    let body = proof.body.as_deref().unwrap_or("").as_bytes();
-    let signed = SignedRequest {
-        method: &proof.method,
-        path,
-        query,
-        headers: &headers,
-        body,
-        body_sha256: if proof.body.is_some() {
-            None
-        } else {
-            proof.body_sha256.as_deref()
-        },
-    };
+    let signed = proof.signed(&headers);
     let claim = parse_claim(&signed)
         .map_err(ApiError::from)
         .map_err(subject_error)?
@@ -152,7 +139,7 @@ pub async fn identify(state: &AppState, req: IdentifyRequest) -> ApiResult<Ident
                 .into(),
         ));
     }
-    match action_of(query, &headers, body).as_deref() {
+    match action_of(signed.query, &headers, signed.body).as_deref() {
         Some("GetCallerIdentity") => {}
         other => {
             return Err(ApiError::ValidationError(format!(

@@ -243,3 +243,94 @@ async fn signed_request_from_a_role_session() {
     let r = ask(&app, &service, json!({"signed_request": no_token, "action": "s3:GetObject", "resource": "arn:aws:s3:::reports/q1.csv"})).await;
     assert_eq!(r.status(), 400);
 }
+
+async fn ask_raw(
+    app: &TestApp,
+    service: &Credentials,
+    content_type: Option<&str>,
+    body: String,
+) -> reqwest::Response {
+    let mut request = app.request_as(service, reqwest::Method::POST, "/v1/authorize");
+    if let Some(content_type) = content_type {
+        request = request.header("content-type", content_type);
+    }
+    request.body(body).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn strings_with_json_escapes_are_read_as_their_text() {
+    let app = spawn_app().await;
+    let (service, subject) = setup(&app).await;
+    let body =
+        json!({"signed_request": signed_get(&subject, SystemTime::now()), "action": "s3:GetObject",
+        "resource": "arn:aws:s3:::reports/q1.csv", "source_ip": "203.0.113.9"})
+        .to_string();
+    // The same request, with a header name, the URL and the action escaped.
+    let escaped = body
+        .replace(r#""host""#, r#""\u0068ost""#)
+        .replace("https://", r"https:\/\/")
+        .replace("s3:GetObject", r"s3:Get\u004fbject");
+    assert_ne!(escaped, body);
+    let reply = json_with_status(
+        ask_raw(&app, &service, Some("application/json"), escaped).await,
+        200,
+    )
+    .await;
+    assert_eq!(reply["allowed"], true, "{reply}");
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_json_is_a_clear_error() {
+    let app = crate::helpers::spawn_app_with(|c| c.max_body_bytes = 4096).await;
+    let (service, subject) = setup(&app).await;
+    let body =
+        json!({"credentials": {"access_key_id": subject.access_key_id}, "action": "s3:GetObject",
+        "resource": "arn:aws:s3:::reports/q1.csv"})
+        .to_string();
+    let reply = assert_error(
+        ask_raw(&app, &service, None, body.clone()).await,
+        400,
+        "ValidationError",
+    )
+    .await;
+    assert!(reply["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("Content-Type: application/json"));
+    assert_error(
+        ask_raw(&app, &service, Some("text/plain"), body.clone()).await,
+        400,
+        "ValidationError",
+    )
+    .await;
+    // A vendor JSON type is JSON.
+    let reply = json_with_status(
+        ask_raw(&app, &service, Some("application/vnd.api+json"), body).await,
+        200,
+    )
+    .await;
+    assert_eq!(reply["decision"], "implicit_deny");
+    let reply = assert_error(
+        ask_raw(
+            &app,
+            &service,
+            Some("application/json"),
+            "{\"action\":".into(),
+        )
+        .await,
+        400,
+        "ValidationError",
+    )
+    .await;
+    assert!(reply["error"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Invalid request body"));
+    let huge = json!({"action": "s3:GetObject", "resource": "x".repeat(8192)}).to_string();
+    assert_error(
+        ask_raw(&app, &service, Some("application/json"), huge).await,
+        413,
+        "PayloadTooLarge",
+    )
+    .await;
+}

@@ -202,3 +202,44 @@ async fn a_deactivated_key_stops_working_at_once() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_presigned_query_decides_the_caller_even_beside_basic_credentials() {
+    let app = spawn_app().await;
+    let alice = app.user_with_key("alice").await;
+    // A first request puts alice's key in the credential cache.
+    let me = |r| async { json_with_status(r, 200).await["arn"].clone() };
+    let alice_arn = me(app
+        .request_as(&alice, Method::GET, "/v1/sts/caller-identity")
+        .send()
+        .await
+        .unwrap())
+    .await;
+    assert!(alice_arn.as_str().unwrap().ends_with(":user/alice"));
+    let mut signing = Signing::now(&app.root);
+    signing.presigned = true;
+    let signed = sign_request(
+        &signing,
+        "GET",
+        &app.url("/v1/sts/caller-identity"),
+        &[],
+        b"",
+    );
+    let basic = app
+        .request_as(&alice, Method::GET, "/v1/sts/caller-identity")
+        .build()
+        .unwrap()
+        .headers()
+        .get("authorization")
+        .unwrap()
+        .clone();
+    let r = app
+        .client
+        .get(&signed.url)
+        .header("authorization", basic)
+        .send()
+        .await
+        .unwrap();
+    let arn = me(r).await;
+    assert!(arn.as_str().unwrap().ends_with(":root"), "{arn}");
+}
