@@ -76,16 +76,25 @@ wrk.headers["Authorization"] = "$SVC_BASIC"
 wrk.headers["Content-Type"] = "application/json"
 local f = io.open("$WORK/authorize.json"); wrk.body = f:read("*a"); f:close()
 LUA
+# The server's CPU time (user + system, in clock ticks) so far.
+server_ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
 run() { # name, extra wrk args...
   local name=$1; shift
   if [ -n "${ONLY:-}" ] && ! [[ "$name" =~ $ONLY ]]; then return; fi
+  local before; before=$(server_ticks)
   local out; out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@")
-  local rps p50 p99 errors
+  local ticks=$(( $(server_ticks) - before ))
+  local rps p50 p99 errors total cpu
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p50=$(echo "$out" | awk '$1=="50%" {print $2}')
   p99=$(echo "$out" | awk '$1=="99%" {print $2}')
   errors=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
-  printf '%-26s %10s req/s   p50 %-9s p99 %-9s non-2xx %s\n' "$name" "$rps" "$p50" "$p99" "${errors:-0}"
+  total=$(echo "$out" | awk '/requests in/ {print $1}')
+  # Server CPU per request: steadier than req/s on a shared machine, and
+  # what an optimization of the server itself changes.
+  cpu=$(awk -v t="$ticks" -v n="$total" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
+  printf '%-26s %10s req/s   p50 %-9s p99 %-9s server CPU %6s us/req   non-2xx %s\n' \
+    "$name" "$rps" "$p50" "$p99" "$cpu" "${errors:-0}"
 }
 echo "latchkey load test: ${DURATION}s per endpoint, $CONNECTIONS connections, release build, $(nproc) cores, audit of authorize: ${AUDIT_AUTHORIZE:-denies}"
 run "GET /healthz" $U/healthz
