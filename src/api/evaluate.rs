@@ -6,7 +6,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::extract::JsonBytes;
 use crate::auth::Caller;
-use crate::error::{ApiResult, ErrorResponse};
+use crate::error::{ApiError, ApiResult, ErrorResponse};
 use crate::iam::service_authorize::{AuthorizeRequest, AuthorizeResponse};
 use crate::iam::simulate::{EvaluateRequest, EvaluateResponse};
 use crate::state::AppState;
@@ -52,7 +52,14 @@ async fn authorize(
     caller: Caller,
     body: JsonBytes,
 ) -> ApiResult<HttpResponse> {
-    let reply =
+    let outcome =
         crate::iam::service_authorize::authorize_request(&state, &caller, body.parse()?).await?;
-    Ok(HttpResponse::Ok().json(reply))
+    let reply = outcome.response();
+    // Sized for a typical reply, so that writing it does not regrow the
+    // buffer a handful of times on this hot path.
+    let mut json = Vec::with_capacity(512);
+    serde_json::to_writer(&mut json, &reply).map_err(|e| ApiError::Unexpected(e.into()))?;
+    Ok(HttpResponse::Ok()
+        .content_type(actix_web::http::header::ContentType::json())
+        .body(json))
 }

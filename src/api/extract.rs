@@ -99,6 +99,9 @@ impl OwnedParts {
     }
 }
 
+const SECURITY_TOKEN: actix_web::http::header::HeaderName =
+    actix_web::http::header::HeaderName::from_static("x-amz-security-token");
+
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Caller, ApiError>>>>;
@@ -117,7 +120,7 @@ impl FromRequest for Caller {
         let query = req.query_string();
         let plain = !query.contains('%')
             && !query.contains("X-Amz-")
-            && !req.headers().contains_key("x-amz-security-token");
+            && !req.headers().contains_key(SECURITY_TOKEN);
         let basic = req
             .headers()
             .get(AUTHORIZATION)

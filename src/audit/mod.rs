@@ -27,6 +27,7 @@ pub use queue::AuditLog;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::policy::context::ip_text;
 use crate::state::AppState;
 use crate::store::audit::AuditTx;
 
@@ -34,7 +35,7 @@ use crate::store::audit::AuditTx;
 #[derive(Debug, Clone, Default)]
 pub struct RequestMeta {
     pub user_agent: Option<String>,
-    pub peer_ip: Option<String>,
+    pub peer_ip: Option<IpAddr>,
 }
 
 tokio::task_local! {
@@ -70,7 +71,7 @@ impl AuditEvent {
         let mut event = AuditEvent::system(action, &resource.into());
         event.request_id = crate::telemetry::current_request_id();
         event.principal_arn = None;
-        event.source_ip = meta.peer_ip;
+        event.source_ip = meta.peer_ip.map(ip_text);
         event.user_agent = meta.user_agent.map(|mut ua| {
             if ua.len() > MAX_USER_AGENT {
                 let mut cut = MAX_USER_AGENT;
@@ -137,28 +138,6 @@ impl AuditEvent {
         };
         self.decided(decision, Some(error.code()))
     }
-}
-
-/// An address as `Display` writes it; IPv4 by hand, since the formatter
-/// costs more than the rest of an audited decision's caller fields.
-fn ip_text(ip: IpAddr) -> String {
-    let IpAddr::V4(v4) = ip else {
-        return ip.to_string();
-    };
-    let mut out = String::with_capacity(15);
-    for (i, octet) in v4.octets().into_iter().enumerate() {
-        if i > 0 {
-            out.push('.');
-        }
-        if octet >= 100 {
-            out.push(char::from(b'0' + octet / 100));
-        }
-        if octet >= 10 {
-            out.push(char::from(b'0' + octet / 10 % 10));
-        }
-        out.push(char::from(b'0' + octet % 10));
-    }
-    out
 }
 
 /// A key as the filters compare it: lower-case, without `_` and `-`.
@@ -298,21 +277,6 @@ mod tests {
         );
         assert_eq!(out["trust_policy"]["sha256"].as_str().unwrap().len(), 64);
         assert!(out["policy"].is_null());
-    }
-
-    #[test]
-    fn addresses_are_written_as_display_does() {
-        for ip in [
-            "0.0.0.0",
-            "203.0.113.7",
-            "10.100.9.255",
-            "1.20.199.0",
-            "::1",
-            "2001:db8::42",
-        ] {
-            let ip: IpAddr = ip.parse().unwrap();
-            assert_eq!(ip_text(ip), ip.to_string());
-        }
     }
 
     #[test]

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::audit::{AuditDecision, AuditEvent};
-use crate::auth::basic::parse_basic;
+use crate::auth::basic::{parse_basic, with_basic};
 use crate::auth::caller::{CallerIdentity, SessionInfo};
 use crate::auth::crypto::{secrets_equal, token_digest};
 use crate::auth::sigv4::{
@@ -114,9 +114,9 @@ impl ResolvedKey {
         );
         if let Ok(mut cached) = self.signing.lock() {
             let scope = SigningScope {
-                date: claim.date.clone(),
-                region: claim.region.clone(),
-                service: claim.service.clone(),
+                date: claim.date.to_string(),
+                region: claim.region.to_string(),
+                service: claim.service.to_string(),
             };
             *cached = Some((scope, key.clone()));
         }
@@ -291,7 +291,7 @@ async fn authenticate(
         body_sha256: None,
     };
     if let Some(claim) = parse_claim(&signed)? {
-        *presented = Some(claim.access_key_id.clone());
+        *presented = Some(claim.access_key_id.to_string());
         let resolved =
             resolve_access_key(state, &claim.access_key_id, claim.security_token.as_deref())
                 .await?;
@@ -370,11 +370,11 @@ pub fn cached_basic_caller(
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let creds = parse_basic(encoded).ok()?;
-    let resolved = state.credentials.inner.get(&creds.access_key_id)?;
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    if !resolved.use_recorded_since(now) || !secrets_equal(resolved.secret.expose(), &creds.secret)
-    {
+    let resolved = with_basic(encoded, |id, secret| {
+        let resolved = state.credentials.inner.get(id)?;
+        secrets_equal(resolved.secret.expose(), secret).then_some(resolved)
+    })??;
+    if !resolved.use_recorded_since(time::OffsetDateTime::now_utc().unix_timestamp()) {
         return None;
     }
     Some(

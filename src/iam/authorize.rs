@@ -371,7 +371,7 @@ pub fn add_caller_context(
             GlobalKey::RequestedRegion => ctx.insert(name, region),
             GlobalKey::SourceIp => {
                 if let Some(ip) = caller.source_ip {
-                    ctx.insert(name, ip.to_string());
+                    ctx.insert_ip(name, ip);
                 }
             }
             GlobalKey::Username => {

@@ -21,8 +21,8 @@ use crate::auth::Caller;
 use crate::config::AuditAuthorize;
 use crate::error::{ApiError, ApiResult};
 use crate::policy::{
-    CompiledPolicy, Decision, Effect, Layer, PolicyDocument, PolicySource, RequestContext,
-    SourceKind,
+    CompiledPolicy, Decision, Effect, Evaluation, Layer, PolicyDocument, PolicySource,
+    RequestContext, SourceKind,
 };
 use crate::state::AppState;
 
@@ -166,25 +166,81 @@ pub struct AuthorizeRequest<'a> {
     pub resource_owner: Option<Cow<'a, str>>,
 }
 
+// The reply borrows from the outcome (the subject and the evaluation)
+// rather than copying their strings: it is written once and dropped.
+
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SubjectPrincipal {
-    pub arn: String,
-    pub account: String,
-    pub user_id: String,
+pub struct SubjectPrincipal<'a> {
+    #[schema(value_type = String)]
+    pub arn: &'a str,
+    #[schema(value_type = String)]
+    pub account: &'a str,
+    #[schema(value_type = String)]
+    pub user_id: &'a str,
     /// `aws:PrincipalType`: Account, User or AssumedRole.
     #[serde(rename = "type")]
-    pub principal_type: String,
+    #[schema(value_type = String)]
+    pub principal_type: &'a str,
+}
+
+/// One statement that matched, as `EvaluateMatchedStatement` shows it.
+#[derive(Debug, Serialize)]
+pub struct MatchedStatementView<'a> {
+    pub source: &'static str,
+    pub policy: &'a str,
+    pub sid: Option<&'a str>,
+    pub index: usize,
+    pub effect: &'static str,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct AuthorizeResponse {
+pub struct AuthorizeResponse<'a> {
     pub allowed: bool,
     /// allowed, explicit_deny or implicit_deny.
+    #[schema(value_type = String)]
     pub decision: &'static str,
-    pub principal: SubjectPrincipal,
-    pub matched_statements: Vec<EvaluateMatchedStatement>,
+    pub principal: SubjectPrincipal<'a>,
+    #[schema(value_type = Vec<EvaluateMatchedStatement>)]
+    pub matched_statements: Vec<MatchedStatementView<'a>>,
+    #[schema(value_type = String)]
     pub decided_by: &'static str,
-    pub missing_context_keys: Vec<String>,
+    #[schema(value_type = Vec<String>)]
+    pub missing_context_keys: &'a [String],
+}
+
+/// What a service's question was answered with, and about whom.
+pub struct AuthorizeOutcome {
+    pub subject: Caller,
+    pub evaluation: Evaluation,
+}
+
+impl AuthorizeOutcome {
+    pub fn response(&self) -> AuthorizeResponse<'_> {
+        let (subject, evaluation) = (&self.subject, &self.evaluation);
+        AuthorizeResponse {
+            allowed: evaluation.is_allowed(),
+            decision: evaluation.decision.wire_name(),
+            principal: SubjectPrincipal {
+                arn: &subject.arn,
+                account: &subject.account_id,
+                user_id: &subject.user_id,
+                principal_type: subject.principal_type(),
+            },
+            matched_statements: evaluation
+                .matched_statements
+                .iter()
+                .map(|m| MatchedStatementView {
+                    source: m.source.wire_name(),
+                    policy: &m.policy,
+                    sid: m.sid.as_deref(),
+                    index: m.index,
+                    effect: m.effect.wire_name(),
+                })
+                .collect(),
+            decided_by: evaluation.decided_by.wire_name(),
+            missing_context_keys: &evaluation.missing_context_keys,
+        }
+    }
 }
 
 /// Keys latchkey derives; a service cannot set them.
@@ -285,7 +341,7 @@ pub async fn authorize_request(
     state: &AppState,
     service: &Caller,
     req: AuthorizeRequest<'_>,
-) -> ApiResult<AuthorizeResponse> {
+) -> ApiResult<AuthorizeOutcome> {
     super::authorize(state, service, "latchkey:Authorize", &req.resource).await?;
     let mut subject = match identify(state, &req).await {
         Ok(subject) => subject,
@@ -344,38 +400,17 @@ pub async fn authorize_request(
         },
     )
     .await?;
-    let matched_statements = evaluation
-        .matched_statements
-        .iter()
-        .map(|m| EvaluateMatchedStatement {
-            source: wire(m.source),
-            policy: m.policy.clone(),
-            sid: m.sid.clone(),
-            index: m.index,
-            effect: wire(m.effect),
-        })
-        .collect();
-    let decision = evaluation.decision.wire_name();
     record_decision(
         state,
         service,
         &subject,
         &req,
-        decision,
+        evaluation.decision.wire_name(),
         evaluation.is_allowed(),
     );
-    Ok(AuthorizeResponse {
-        allowed: evaluation.is_allowed(),
-        decision,
-        principal: SubjectPrincipal {
-            principal_type: subject.principal_type().to_string(),
-            arn: subject.arn.clone(),
-            account: subject.account_id.clone(),
-            user_id: subject.user_id.clone(),
-        },
-        matched_statements,
-        decided_by: evaluation.decided_by.wire_name(),
-        missing_context_keys: evaluation.missing_context_keys,
+    Ok(AuthorizeOutcome {
+        subject,
+        evaluation,
     })
 }
 
@@ -389,11 +424,7 @@ fn record_decision(
     decision: &'static str,
     allowed: bool,
 ) {
-    state
-        .metrics
-        .decisions
-        .get_or_create(&crate::metrics::DecisionLabels { decision })
-        .inc();
+    state.metrics.decision(decision);
     if allowed && state.config.audit_authorize != AuditAuthorize::All {
         return;
     }
@@ -459,10 +490,6 @@ impl WireName for Effect {
     }
 }
 
-fn wire<T: WireName>(value: T) -> String {
-    value.wire_name().to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -483,6 +510,10 @@ mod tests {
         assert!(is_reserved("aws:PrincipalTag/team"));
         assert!(!is_reserved("s3:prefix"));
         assert!(!is_reserved("aws:RequestTag/team"));
+    }
+
+    fn wire<T: WireName>(value: T) -> String {
+        value.wire_name().to_string()
     }
 
     fn serde_name<T: Serialize>(value: T) -> String {

@@ -126,13 +126,18 @@ impl Store {
     /// Runs `write` in one transaction and commits it with `event`. The
     /// event's time is the commit's. An error from `write` rolls back and
     /// is returned as is; a failure to write the record rolls back too.
+    ///
+    /// Write transactions begin IMMEDIATE. A deferred one that reads first
+    /// and then writes gets SQLITE_BUSY at once, without the busy timeout,
+    /// when another writer committed after its read (WAL's snapshot rule):
+    /// a 500 for a request that only had to wait. IMMEDIATE waits its turn.
     pub async fn audited<T>(
         &self,
         event: AuditEvent,
         write: impl AsyncFnOnce(&mut AuditTx) -> ApiResult<T>,
     ) -> ApiResult<T> {
         let mut tx = AuditTx {
-            tx: self.pool().begin().await?,
+            tx: self.pool().begin_with("BEGIN IMMEDIATE").await?,
             event,
         };
         let out = write(&mut tx).await?;
@@ -152,7 +157,7 @@ impl Store {
     /// are moved into the statement's arguments (bound by reference, each
     /// string would be copied once more).
     pub async fn insert_audit_events(&self, events: Vec<AuditEvent>) -> ApiResult<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
         let mut left = events.len();
         let mut events = events.into_iter();
         while left > 0 {
@@ -235,7 +240,7 @@ impl Store {
     /// Deletes the events older than `before`: the retention task, the one
     /// writer allowed through the append-only trigger's gate.
     pub async fn purge_audit_events(&self, before: &str) -> ApiResult<u64> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query("UPDATE audit_retention_gate SET open = 1")
             .execute(&mut *tx)
             .await?;

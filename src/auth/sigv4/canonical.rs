@@ -21,7 +21,7 @@ const ENCODE_PATH: &AsciiSet = &ENCODE_ALL.remove(b'/');
 /// payload hash, joined by `\n`.
 pub(crate) fn canonical_request(
     req: &SignedRequest<'_>,
-    claim: &SignatureClaim,
+    claim: &SignatureClaim<'_>,
     payload_hash: &str,
 ) -> String {
     let mut out = String::with_capacity(
@@ -56,7 +56,7 @@ pub(crate) fn canonical_request(
 }
 
 /// `AWS4-HMAC-SHA256\n<X-Amz-Date>\n<scope>\n<hex sha256 of the canonical request>`.
-pub(crate) fn string_to_sign(claim: &SignatureClaim, canonical_request_sha256: &str) -> String {
+pub(crate) fn string_to_sign(claim: &SignatureClaim<'_>, canonical_request_sha256: &str) -> String {
     let date = super::claim::format_amz_date(claim.timestamp);
     let mut out = String::with_capacity(
         ALGORITHM.len()

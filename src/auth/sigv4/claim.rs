@@ -2,6 +2,8 @@
 //! signature) from its Authorization header or presigned query, before any
 //! secret is looked up.
 
+use std::borrow::Cow;
+
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
 
 use super::canonical::{decode_component, raw_query_pairs};
@@ -25,7 +27,7 @@ const ECHO_LIMIT: usize = 512;
 /// all (no `AWS4-...` Authorization header and no `X-Amz-Algorithm`,
 /// `X-Amz-Credential` or `X-Amz-Signature` query parameter), so the caller
 /// can try Basic auth or answer `MissingAuthenticationToken`.
-pub fn parse_claim(req: &SignedRequest<'_>) -> Result<Option<SignatureClaim>, SigV4Error> {
+pub fn parse_claim<'a>(req: &SignedRequest<'a>) -> Result<Option<SignatureClaim<'a>>, SigV4Error> {
     let authorization = single_header(req.headers, "authorization")?
         .filter(|value| value.trim_start().starts_with("AWS4"));
     let presigned = raw_query_pairs(req.query).any(|(key, _)| {
@@ -49,7 +51,10 @@ pub fn parse_claim(req: &SignedRequest<'_>) -> Result<Option<SignatureClaim>, Si
     Ok(Some(claim))
 }
 
-fn from_header(req: &SignedRequest<'_>, header: &str) -> Result<SignatureClaim, SigV4Error> {
+fn from_header<'a>(
+    req: &SignedRequest<'a>,
+    header: &'a str,
+) -> Result<SignatureClaim<'a>, SigV4Error> {
     let (algorithm, params) = header
         .split_once(|c: char| c.is_ascii_whitespace())
         .unwrap_or((header, ""));
@@ -64,10 +69,7 @@ fn from_header(req: &SignedRequest<'_>, header: &str) -> Result<SignatureClaim, 
     let mut signature = None;
     // SDKs write ", " between parameters, some tools only "," or " ": no
     // parameter value contains either, so any run of them separates.
-    for part in params
-        .split(|c: char| c == ',' || c.is_ascii_whitespace())
-        .filter(|p| !p.is_empty())
-    {
+    for part in ascii_split(params, |b| b == b',' || b.is_ascii_whitespace()) {
         let Some((key, value)) = part.split_once('=') else {
             return Err(SigV4Error::incomplete(format!(
                 "'{}' not a valid key=value pair (missing equal-sign) in Authorization header: \
@@ -89,18 +91,18 @@ fn from_header(req: &SignedRequest<'_>, header: &str) -> Result<SignatureClaim, 
             )));
         }
     }
-    let missing: Vec<String> = [
-        ("Credential", credential.is_none()),
-        ("Signature", signature.is_none()),
-        ("SignedHeaders", signed_headers.is_none()),
-    ]
-    .iter()
-    .filter(|(_, absent)| *absent)
-    .map(|(name, _)| format!("Authorization header requires '{name}' parameter."))
-    .collect();
     let (Some(credential), Some(signed_headers), Some(signature)) =
         (credential, signed_headers, signature)
     else {
+        let missing: Vec<String> = [
+            ("Credential", credential.is_none()),
+            ("Signature", signature.is_none()),
+            ("SignedHeaders", signed_headers.is_none()),
+        ]
+        .iter()
+        .filter(|(_, absent)| *absent)
+        .map(|(name, _)| format!("Authorization header requires '{name}' parameter."))
+        .collect();
         return Err(SigV4Error::incomplete(format!(
             "{} Authorization={}",
             missing.join(" "),
@@ -133,20 +135,20 @@ fn from_header(req: &SignedRequest<'_>, header: &str) -> Result<SignatureClaim, 
             }
         },
     };
-    let security_token = single_header(req.headers, "x-amz-security-token")?.map(str::to_owned);
+    let security_token = single_header(req.headers, "x-amz-security-token")?.map(Cow::Borrowed);
     build_claim(
         req,
         SignatureLocation::Header,
-        credential,
-        signed_headers,
-        signature,
+        Cow::Borrowed(credential),
+        Cow::Borrowed(signed_headers),
+        Cow::Borrowed(signature),
         timestamp,
         security_token,
         None,
     )
 }
 
-fn from_query(req: &SignedRequest<'_>) -> Result<SignatureClaim, SigV4Error> {
+fn from_query<'a>(req: &SignedRequest<'a>) -> Result<SignatureClaim<'a>, SigV4Error> {
     let param = |name: &str| single_param(req.query, name);
     let (Some(algorithm), Some(credential), Some(signature), Some(signed_headers), Some(date)) = (
         param(PARAM_ALGORITHM)?,
@@ -181,9 +183,9 @@ fn from_query(req: &SignedRequest<'_>) -> Result<SignatureClaim, SigV4Error> {
     build_claim(
         req,
         SignatureLocation::Query,
-        &credential,
-        &signed_headers,
-        &signature,
+        credential,
+        signed_headers,
+        signature,
         timestamp,
         param(PARAM_SECURITY_TOKEN)?,
         expires,
@@ -191,16 +193,16 @@ fn from_query(req: &SignedRequest<'_>) -> Result<SignatureClaim, SigV4Error> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn build_claim(
-    req: &SignedRequest<'_>,
+fn build_claim<'a>(
+    req: &SignedRequest<'a>,
     location: SignatureLocation,
-    credential: &str,
-    signed_headers: &str,
-    signature: &str,
+    credential: Cow<'a, str>,
+    signed_headers: Cow<'a, str>,
+    signature: Cow<'a, str>,
     timestamp: OffsetDateTime,
-    security_token: Option<String>,
+    security_token: Option<Cow<'a, str>>,
     presigned_expires: Option<u64>,
-) -> Result<SignatureClaim, SigV4Error> {
+) -> Result<SignatureClaim<'a>, SigV4Error> {
     let mut parts = credential.split('/');
     let (Some(access_key_id), Some(date), Some(region), Some(service), Some(terminator), None) = (
         parts.next(),
@@ -213,7 +215,7 @@ fn build_claim(
         return Err(SigV4Error::incomplete(format!(
             "Invalid credential '{}': expected \
              'ACCESS_KEY_ID/YYYYMMDD/region/service/aws4_request'.",
-            echo(credential)
+            echo(&credential)
         )));
     };
     if terminator != "aws4_request" {
@@ -229,27 +231,69 @@ fn build_claim(
         return Err(SigV4Error::incomplete(format!(
             "Invalid credential '{}': the access key id, date, region and service must not be \
              empty.",
-            echo(credential)
+            echo(&credential)
         )));
     }
     let unsigned_payload = single_header(req.headers, "x-amz-content-sha256")?
         .is_some_and(|v| v.trim() == UNSIGNED_PAYLOAD);
+    let names = signed_headers
+        .split(';')
+        .filter(|name| !name.is_empty())
+        .map(|name| {
+            if name.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(name.to_ascii_lowercase())
+            } else {
+                sub(&signed_headers, name)
+            }
+        })
+        .collect();
     Ok(SignatureClaim {
         location,
-        access_key_id: access_key_id.to_owned(),
-        date: date.to_owned(),
-        region: region.to_owned(),
-        service: service.to_owned(),
-        signed_headers: signed_headers
-            .split(';')
-            .filter(|h| !h.is_empty())
-            .map(str::to_ascii_lowercase)
-            .collect(),
-        signature: signature.to_owned(),
+        access_key_id: sub(&credential, access_key_id),
+        date: sub(&credential, date),
+        region: sub(&credential, region),
+        service: sub(&credential, service),
+        signed_headers: names,
+        signature,
         timestamp,
         security_token,
         presigned_expires,
         unsigned_payload,
+    })
+}
+
+/// `piece` (a slice of `text`) as a `Cow` that borrows what `text` borrows.
+fn sub<'a>(text: &Cow<'a, str>, piece: &str) -> Cow<'a, str> {
+    match text {
+        Cow::Borrowed(whole) => {
+            // `piece` was cut from `whole`: find it by address.
+            let start = piece.as_ptr() as usize - whole.as_ptr() as usize;
+            Cow::Borrowed(&whole[start..start + piece.len()])
+        }
+        Cow::Owned(_) => Cow::Owned(piece.to_owned()),
+    }
+}
+
+/// The non-empty pieces of `text` between bytes that are `separator`s
+/// (ASCII only, so every cut is a char boundary). Bytewise: the header
+/// parse runs on every signed request.
+fn ascii_split(text: &str, separator: impl Fn(u8) -> bool) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        while start < bytes.len() && separator(bytes[start]) {
+            start += 1;
+        }
+        if start == bytes.len() {
+            return None;
+        }
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| separator(b))
+            .map_or(bytes.len(), |n| start + n);
+        let piece = &text[start..end];
+        start = end;
+        Some(piece)
     })
 }
 
@@ -292,15 +336,20 @@ fn single_header<'r>(
 
 /// The decoded value of query parameter `name`; duplicates are refused for
 /// the same reason as in [`single_header`].
-fn single_param(query: &str, name: &str) -> Result<Option<String>, SigV4Error> {
+fn single_param<'a>(query: &'a str, name: &str) -> Result<Option<Cow<'a, str>>, SigV4Error> {
     let mut found = None;
     for (key, value) in raw_query_pairs(query) {
         if decode_component(key).as_ref() != name.as_bytes() {
             continue;
         }
-        let value = String::from_utf8(decode_component(value).into_owned()).map_err(|_| {
-            SigV4Error::incomplete(format!("Query parameter '{name}' is not valid UTF-8."))
-        })?;
+        let not_utf8 =
+            || SigV4Error::incomplete(format!("Query parameter '{name}' is not valid UTF-8."));
+        let value = match decode_component(value) {
+            Cow::Borrowed(bytes) => {
+                Cow::Borrowed(std::str::from_utf8(bytes).map_err(|_| not_utf8())?)
+            }
+            Cow::Owned(bytes) => Cow::Owned(String::from_utf8(bytes).map_err(|_| not_utf8())?),
+        };
         if found.replace(value).is_some() {
             return Err(SigV4Error::incomplete(format!(
                 "The query string has more than one '{name}' parameter."
@@ -327,19 +376,20 @@ pub(crate) fn parse_amz_date(value: &str) -> Option<OffsetDateTime> {
     if !shape_ok {
         return None;
     }
-    let num = |range: std::ops::Range<usize>| value.get(range)?.parse::<u16>().ok();
+    // The shape check above made every byte read here a digit.
+    let num = |range: std::ops::Range<usize>| {
+        b[range]
+            .iter()
+            .fold(0u16, |n, digit| n * 10 + u16::from(digit - b'0'))
+    };
+    let two = |range| u8::try_from(num(range)).ok();
     let date = Date::from_calendar_date(
-        i32::from(num(0..4)?),
-        Month::try_from(u8::try_from(num(4..6)?).ok()?).ok()?,
-        u8::try_from(num(6..8)?).ok()?,
+        i32::from(num(0..4)),
+        Month::try_from(two(4..6)?).ok()?,
+        two(6..8)?,
     )
     .ok()?;
-    let time = Time::from_hms(
-        u8::try_from(num(9..11)?).ok()?,
-        u8::try_from(num(11..13)?).ok()?,
-        u8::try_from(num(13..15)?).ok()?,
-    )
-    .ok()?;
+    let time = Time::from_hms(two(9..11)?, two(11..13)?, two(13..15)?).ok()?;
     Some(PrimitiveDateTime::new(date, time).assume_utc())
 }
 
@@ -462,6 +512,19 @@ mod tests {
             parse_expires("604801").unwrap_err().message(),
             "X-Amz-Expires must be less than a week (in seconds) that is 604800."
         );
+    }
+
+    #[test]
+    fn headers_split_on_any_run_of_commas_and_blanks() {
+        let split =
+            |s| ascii_split(s, |b| b == b',' || b.is_ascii_whitespace()).collect::<Vec<_>>();
+        assert_eq!(
+            split("a=1, b=2,c=3  d=\u{e9}"),
+            ["a=1", "b=2", "c=3", "d=\u{e9}"]
+        );
+        assert_eq!(split(" ,, "), Vec::<&str>::new());
+        assert_eq!(split(""), Vec::<&str>::new());
+        assert_eq!(split("x"), ["x"]);
     }
 
     #[test]

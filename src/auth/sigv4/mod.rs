@@ -32,6 +32,8 @@ pub use claim::parse_claim;
 pub use error::{SigV4Error, SIGNATURE_MISMATCH_MESSAGE};
 pub use signing::{derive_signing_key, SigningKey};
 
+use std::borrow::Cow;
+
 use time::{Duration, OffsetDateTime};
 
 /// The only algorithm accepted. SigV4a (`AWS4-ECDSA-P256-SHA256`) is refused
@@ -95,24 +97,27 @@ pub enum SignatureLocation {
     Query,
 }
 
-/// What a request claims, read before any secret is looked up.
+/// What a request claims, read before any secret is looked up. It
+/// borrows from the request where it can (a header claim always can; a
+/// presigned query's values are decoded copies), since every signed
+/// request reads one.
 #[derive(Clone, PartialEq, Eq)]
-pub struct SignatureClaim {
+pub struct SignatureClaim<'a> {
     pub location: SignatureLocation,
-    pub access_key_id: String,
+    pub access_key_id: Cow<'a, str>,
     /// Credential-scope date, `YYYYMMDD`.
-    pub date: String,
-    pub region: String,
-    pub service: String,
+    pub date: Cow<'a, str>,
+    pub region: Cow<'a, str>,
+    pub service: Cow<'a, str>,
     /// Lower-cased, in the order the client listed them.
-    pub signed_headers: Vec<String>,
+    pub signed_headers: Vec<Cow<'a, str>>,
     /// Hex, as sent.
-    pub signature: String,
+    pub signature: Cow<'a, str>,
     /// `X-Amz-Date` (header or query), else the `Date` header.
     pub timestamp: OffsetDateTime,
     /// `X-Amz-Security-Token`: from the header, or from the query when
     /// presigned. A bearer credential: never log it (`Debug` hides it).
-    pub security_token: Option<String>,
+    pub security_token: Option<Cow<'a, str>>,
     /// `X-Amz-Expires` of a presigned request.
     pub presigned_expires: Option<u64>,
     /// `x-amz-content-sha256: UNSIGNED-PAYLOAD`: the body is not covered by
@@ -121,7 +126,25 @@ pub struct SignatureClaim {
     pub unsigned_payload: bool,
 }
 
-impl SignatureClaim {
+impl SignatureClaim<'_> {
+    /// The same claim, owning its strings, to keep beyond the request.
+    pub fn into_owned(self) -> SignatureClaim<'static> {
+        let own = |text: Cow<'_, str>| Cow::Owned(text.into_owned());
+        SignatureClaim {
+            location: self.location,
+            access_key_id: own(self.access_key_id),
+            date: own(self.date),
+            region: own(self.region),
+            service: own(self.service),
+            signed_headers: self.signed_headers.into_iter().map(own).collect(),
+            signature: own(self.signature),
+            timestamp: self.timestamp,
+            security_token: self.security_token.map(own),
+            presigned_expires: self.presigned_expires,
+            unsigned_payload: self.unsigned_payload,
+        }
+    }
+
     /// `YYYYMMDD/region/service/aws4_request`.
     pub fn scope(&self) -> String {
         format!(
@@ -165,7 +188,7 @@ impl SignatureClaim {
     }
 }
 
-impl std::fmt::Debug for SignatureClaim {
+impl std::fmt::Debug for SignatureClaim<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SignatureClaim")
             .field("location", &self.location)
@@ -188,7 +211,7 @@ impl std::fmt::Debug for SignatureClaim {
 /// secret of its access key, at server time `now`.
 pub fn verify(
     req: &SignedRequest<'_>,
-    claim: &SignatureClaim,
+    claim: &SignatureClaim<'_>,
     secret_access_key: &str,
     now: OffsetDateTime,
 ) -> Result<(), SigV4Error> {
@@ -205,7 +228,7 @@ pub fn verify(
 /// for this claim's access key and scope (`date`, `region`, `service`).
 pub fn verify_with_key(
     req: &SignedRequest<'_>,
-    claim: &SignatureClaim,
+    claim: &SignatureClaim<'_>,
     key: &SigningKey,
     now: OffsetDateTime,
 ) -> Result<(), SigV4Error> {
@@ -223,7 +246,7 @@ pub fn verify_with_key(
 /// that shows clients what AWS would show them. It holds no secret.
 pub fn canonical_request(
     req: &SignedRequest<'_>,
-    claim: &SignatureClaim,
+    claim: &SignatureClaim<'_>,
 ) -> Result<String, SigV4Error> {
     let payload_hash = payload_hash(req)?;
     Ok(canonical::canonical_request(
@@ -236,7 +259,7 @@ pub fn canonical_request(
 /// The string to sign for `req`: what the signature is an HMAC of.
 pub fn string_to_sign(
     req: &SignedRequest<'_>,
-    claim: &SignatureClaim,
+    claim: &SignatureClaim<'_>,
 ) -> Result<String, SigV4Error> {
     let creq = canonical_request(req, claim)?;
     Ok(canonical::string_to_sign(
@@ -249,7 +272,7 @@ pub fn string_to_sign(
 /// For tests and for tools that sign the way the server verifies.
 pub fn compute_signature(
     req: &SignedRequest<'_>,
-    claim: &SignatureClaim,
+    claim: &SignatureClaim<'_>,
     key: &SigningKey,
 ) -> Result<String, SigV4Error> {
     let sts = string_to_sign(req, claim)?;
@@ -275,6 +298,8 @@ fn payload_hash<'r>(req: &SignedRequest<'r>) -> Result<PayloadHash<'r>, SigV4Err
             PayloadHash::Text(hash.to_ascii_lowercase().into())
         }
         Some(hash) => PayloadHash::Text(hash.into()),
+        // GETs and most presigned requests have no body.
+        None if req.body.is_empty() => PayloadHash::Text(EMPTY_BODY_SHA256.into()),
         None => PayloadHash::Hex(signing::sha256_hex(req.body)),
     };
     let Some(declared) = declared else {
@@ -297,6 +322,9 @@ fn payload_hash<'r>(req: &SignedRequest<'r>) -> Result<PayloadHash<'r>, SigV4Err
     Ok(PayloadHash::Text(declared.into()))
 }
 
+/// SHA-256 of nothing.
+const EMPTY_BODY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
 /// The payload-hash line: computed on the stack, or text from the request.
 enum PayloadHash<'r> {
     Hex(signing::Hex32),
@@ -315,7 +343,7 @@ impl PayloadHash<'_> {
 /// Header requests must be within [`MAX_CLOCK_SKEW`] of `now`. Presigned
 /// ones may not be dated in the future beyond the skew either, and then
 /// live `X-Amz-Expires` seconds (or the skew window when it is absent).
-fn check_time(claim: &SignatureClaim, now: OffsetDateTime) -> Result<(), SigV4Error> {
+fn check_time(claim: &SignatureClaim<'_>, now: OffsetDateTime) -> Result<(), SigV4Error> {
     let fmt = claim::format_amz_date;
     let earliest = now - MAX_CLOCK_SKEW;
     let latest = now + MAX_CLOCK_SKEW;

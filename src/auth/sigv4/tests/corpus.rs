@@ -130,7 +130,13 @@ pub(super) fn tampered(raw: &RawRequest, location: SignatureLocation) -> Vec<(St
     assert!(changed, "no signature to tamper with");
     out.push(("signature".to_owned(), r));
 
-    let signed = raw.with(|req| parse_claim(req).unwrap().unwrap().signed_headers);
+    let signed = raw.with(|req| {
+        parse_claim(req)
+            .unwrap()
+            .unwrap()
+            .into_owned()
+            .signed_headers
+    });
     for name in signed {
         let mut r = raw.clone();
         let Some((_, value)) = r
