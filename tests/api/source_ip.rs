@@ -8,15 +8,29 @@ use serde_json::json;
 
 use crate::helpers::{assert_error, json_with_status, spawn_app, spawn_app_with, TestApp};
 
-async fn only_from_documentation_net(app: &TestApp) -> crate::helpers::Credentials {
-    let creds = app.user_with_key("ipuser").await;
+/// A user with a key, allowed iam:GetUser only under `condition`.
+async fn allowed_only_if(
+    app: &TestApp,
+    name: &str,
+    condition: serde_json::Value,
+) -> crate::helpers::Credentials {
+    let creds = app.user_with_key(name).await;
     app.put(
-        "/v1/users/ipuser/policies/net",
+        &format!("/v1/users/{name}/policies/only-if"),
         &json!({"document": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:GetUser",
-            "Resource": "*", "Condition": {"IpAddress": {"aws:SourceIp": "198.51.100.0/24"}}}]}}),
+            "Resource": "*", "Condition": condition}]}}),
     )
     .await;
     creds
+}
+
+async fn only_from_documentation_net(app: &TestApp) -> crate::helpers::Credentials {
+    allowed_only_if(
+        app,
+        "ipuser",
+        json!({"IpAddress": {"aws:SourceIp": "198.51.100.0/24"}}),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -52,14 +66,12 @@ async fn forwarded_for_is_believed_from_a_trusted_proxy() {
 }
 
 async fn only_over_tls(app: &TestApp) -> crate::helpers::Credentials {
-    let creds = app.user_with_key("tlsuser").await;
-    app.put(
-        "/v1/users/tlsuser/policies/tls",
-        &json!({"document": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:GetUser",
-            "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "true"}}}]}}),
+    allowed_only_if(
+        app,
+        "tlsuser",
+        json!({"Bool": {"aws:SecureTransport": "true"}}),
     )
-    .await;
-    creds
+    .await
 }
 
 async fn get_self_forwarded_as(
