@@ -189,24 +189,32 @@ where
         );
         Box::pin(async move {
             if signed {
-                let limit = req
-                    .app_data::<web::Data<AppState>>()
-                    .map(|s| s.config.max_body_bytes)
-                    .unwrap_or(0);
-                let body = req.extract::<Bytes>().await.map_err(|e| {
-                    if e.as_response_error().status_code()
-                        == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
-                    {
-                        ApiError::PayloadTooLarge(limit)
-                    } else {
-                        ApiError::ValidationError(format!("Cannot read the request body: {e}"))
-                    }
-                })?;
+                let limit = body_limit(req.request());
+                let body = req
+                    .extract::<Bytes>()
+                    .await
+                    .map_err(|e| body_error(e, limit))?;
                 req.extensions_mut().insert(RawBody(body.clone()));
                 req.set_payload(bytes_payload(body));
             }
             service.call(req).await
         })
+    }
+}
+
+/// The configured body size limit (`PayloadConfig` enforces it).
+fn body_limit(req: &HttpRequest) -> usize {
+    req.app_data::<web::Data<AppState>>()
+        .map(|s| s.config.max_body_bytes)
+        .unwrap_or(0)
+}
+
+/// A body that could not be read: too large, or broken off.
+fn body_error(e: actix_web::Error, limit: usize) -> ApiError {
+    if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::PayloadTooLarge(limit)
+    } else {
+        ApiError::ValidationError(format!("Cannot read the request body: {e}"))
     }
 }
 
@@ -244,10 +252,7 @@ impl FromRequest for JsonBytes {
                 m.eq_ignore_ascii_case("application/json")
                     || (m.len() > 5 && m[m.len() - 5..].eq_ignore_ascii_case("+json"))
             });
-        let limit = req
-            .app_data::<web::Data<AppState>>()
-            .map(|s| s.config.max_body_bytes)
-            .unwrap_or(0);
+        let limit = body_limit(req);
         let body = Bytes::from_request(req, payload);
         Box::pin(async move {
             if !is_json {
@@ -255,18 +260,7 @@ impl FromRequest for JsonBytes {
                     "The request body must be JSON (Content-Type: application/json).".into(),
                 ));
             }
-            match body.await {
-                Ok(bytes) => Ok(JsonBytes(bytes)),
-                Err(e)
-                    if e.as_response_error().status_code()
-                        == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE =>
-                {
-                    Err(ApiError::PayloadTooLarge(limit))
-                }
-                Err(e) => Err(ApiError::ValidationError(format!(
-                    "Cannot read the request body: {e}"
-                ))),
-            }
+            body.await.map(JsonBytes).map_err(|e| body_error(e, limit))
         })
     }
 }
