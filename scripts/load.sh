@@ -5,6 +5,11 @@
 #   scripts/load.sh [DURATION] [CONNECTIONS]
 # ONLY=authorize (or healthz, get, post) runs one endpoint, e.g. for a profile;
 # ONLY='healthz|authorize' runs those two.
+# ROUNDS=N runs the endpoints N times each, alternating, DURATION seconds a
+# round, then totals them: this host's speed drifts over minutes, and
+# alternating gives every endpoint the same share of each phase. With
+# healthz and authorize both run, the last line is authorize's req/s as a
+# percentage of healthz's.
 # AUDIT_AUTHORIZE=all audits every /v1/authorize decision (default: denies,
 # the server's default, which for this allowed decision writes nothing).
 set -euo pipefail
@@ -78,28 +83,56 @@ local f = io.open("$WORK/authorize.json"); wrk.body = f:read("*a"); f:close()
 LUA
 # The server's CPU time (user + system, in clock ticks) so far.
 server_ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
+# wrk's latency ("812.00us", "2.61ms", "1.02s") in microseconds.
+micros() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /ms$/) n *= 1000; else if (v ~ /[0-9]s$/) n *= 1e6; print n }'; }
+ROUNDS=${ROUNDS:-1}
+declare -A REQUESTS ELAPSED TICKS P99_MAX ERRORS
 run() { # name, extra wrk args...
   local name=$1; shift
   if [ -n "${ONLY:-}" ] && ! [[ "$name" =~ $ONLY ]]; then return; fi
   local before; before=$(server_ticks)
   local out; out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@")
   local ticks=$(( $(server_ticks) - before ))
-  local rps p50 p99 errors total cpu
+  local rps p50 p99 errors total seconds cpu
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   p50=$(echo "$out" | awk '$1=="50%" {print $2}')
   p99=$(echo "$out" | awk '$1=="99%" {print $2}')
   errors=$(echo "$out" | awk '/Non-2xx/ {print $NF}')
   total=$(echo "$out" | awk '/requests in/ {print $1}')
+  seconds=$(echo "$out" | awk '/requests in/ {sub(/s,$/, "", $4); print $4}')
   # Server CPU per request: steadier than req/s on a shared machine, and
   # what an optimization of the server itself changes.
   cpu=$(awk -v t="$ticks" -v n="$total" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
   printf '%-26s %10s req/s   p50 %-9s p99 %-9s server CPU %6s us/req   non-2xx %s\n' \
     "$name" "$rps" "$p50" "$p99" "$cpu" "${errors:-0}"
+  REQUESTS[$name]=$(( ${REQUESTS[$name]:-0} + total ))
+  ELAPSED[$name]=$(awk -v a="${ELAPSED[$name]:-0}" -v b="$seconds" 'BEGIN {print a + b}')
+  TICKS[$name]=$(( ${TICKS[$name]:-0} + ticks ))
+  ERRORS[$name]=$(( ${ERRORS[$name]:-0} + ${errors:-0} ))
+  local us; us=$(micros "$p99")
+  if awk -v a="$us" -v b="${P99_MAX[$name]:-0}" 'BEGIN {exit !(a > b)}'; then P99_MAX[$name]=$us; fi
 }
-echo "latchkey load test: ${DURATION}s per endpoint, $CONNECTIONS connections, release build, $(nproc) cores, audit of authorize: ${AUDIT_AUTHORIZE:-denies}"
-run "GET /healthz" $U/healthz
-run "GET /v1/users/alice" -H "Authorization: $BASIC" $U/v1/users/alice
-run "POST /v1/users" -s "$WORK/post.lua" $U/v1/users
-run "POST /v1/authorize" -s "$WORK/authorize.lua" $U/v1/authorize
+rate() { awk -v n="${REQUESTS[$1]}" -v s="${ELAPSED[$1]}" 'BEGIN {printf "%.2f", n / s}'; }
+echo "latchkey load test: ${DURATION}s per endpoint and round, $ROUNDS round(s), $CONNECTIONS connections, release build, $(nproc) cores, audit of authorize: ${AUDIT_AUTHORIZE:-denies}"
+ORDER=("GET /healthz" "GET /v1/users/alice" "POST /v1/users" "POST /v1/authorize")
+for _ in $(seq "$ROUNDS"); do
+  run "GET /healthz" $U/healthz
+  run "GET /v1/users/alice" -H "Authorization: $BASIC" $U/v1/users/alice
+  run "POST /v1/users" -s "$WORK/post.lua" $U/v1/users
+  run "POST /v1/authorize" -s "$WORK/authorize.lua" $U/v1/authorize
+done
+if [ "$ROUNDS" -gt 1 ]; then
+  echo "totals over $ROUNDS rounds (p99: the highest round's):"
+  for name in "${ORDER[@]}"; do
+    [ -n "${REQUESTS[$name]:-}" ] || continue
+    cpu=$(awk -v t="${TICKS[$name]}" -v n="${REQUESTS[$name]}" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", t / hz * 1e6 / n}')
+    printf '%-26s %10s req/s   p99 %-9s server CPU %6s us/req   non-2xx %s\n' \
+      "$name" "$(rate "$name")" "$(awk -v u="${P99_MAX[$name]}" 'BEGIN {if (u >= 1000) printf "%.2fms", u / 1000; else printf "%.0fus", u}')" "$cpu" "${ERRORS[$name]}"
+  done
+fi
+if [ -n "${REQUESTS["GET /healthz"]:-}" ] && [ -n "${REQUESTS["POST /v1/authorize"]:-}" ]; then
+  awk -v a="$(rate "POST /v1/authorize")" -v h="$(rate "GET /healthz")" \
+    'BEGIN {printf "authorize / healthz: %.1f%% of the requests per second\n", 100 * a / h}'
+fi
 # What the audit queue did under that load (dropped means overflow).
 curl -sf "$U/metrics" | grep -E '^latchkey_audit_events_(written|dropped)_total' | tr '\n' ' '; echo
