@@ -98,9 +98,7 @@ fn normalize_path(raw_path: &str) -> Cow<'_, str> {
     if raw_path.is_empty() {
         return Cow::Borrowed("/");
     }
-    let needs_work =
-        !raw_path.starts_with('/') || raw_path.contains("//") || raw_path.contains('.');
-    if !needs_work {
+    if is_normal(raw_path) {
         return Cow::Borrowed(raw_path);
     }
     let mut segments: Vec<&str> = Vec::new();
@@ -124,6 +122,23 @@ fn normalize_path(raw_path: &str) -> Cow<'_, str> {
         result.push('/');
     }
     Cow::Owned(result)
+}
+
+/// Whether normalizing would leave `raw_path` as it is: absolute, with no
+/// empty segment but a trailing one, and no `.` or `..` segment. Most
+/// paths are (a dot in a file name is not a dot segment).
+fn is_normal(raw_path: &str) -> bool {
+    let Some(rest) = raw_path.strip_prefix('/') else {
+        return false;
+    };
+    let mut segments = super::ascii::split(rest, b'/').peekable();
+    while let Some(segment) = segments.next() {
+        let last = segments.peek().is_none();
+        if (segment.is_empty() && !last) || segment == "." || segment == ".." {
+            return false;
+        }
+    }
+    true
 }
 
 /// Splits a raw query string into `(key, value)` pairs, still encoded. A
@@ -256,6 +271,42 @@ mod tests {
         assert_eq!(uri("a/b"), "/a/b");
         assert_eq!(uri("/v1/users/bob"), "/v1/users/bob");
         assert_eq!(uri("/a.b/c"), "/a.b/c");
+        assert_eq!(uri("/reports/q1.csv"), "/reports/q1.csv");
+        assert_eq!(uri("/a/.hidden/..."), "/a/.hidden/...");
+        assert_eq!(uri("/a/"), "/a/");
+    }
+
+    #[test]
+    fn paths_left_alone_are_exactly_those_normalizing_keeps() {
+        for path in [
+            "", "/", "//", "/a", "/a/", "/a//b", "a", "a/", "/.", "/..", "/a/.", "/a/..", "/./a",
+            "/../a", "/a/./b", "/a/../b", "/.a", "/a.", "/a/...", "/a/.b/", "/a//",
+        ] {
+            assert_eq!(
+                is_normal(path),
+                normalize_path_slowly(path) == path,
+                "{path:?}"
+            );
+        }
+    }
+
+    /// The segment-by-segment normalization, for any path.
+    fn normalize_path_slowly(path: &str) -> String {
+        let mut segments: Vec<&str> = Vec::new();
+        for segment in path.split('/') {
+            match segment {
+                "" | "." => {}
+                ".." => {
+                    segments.pop();
+                }
+                other => segments.push(other),
+            }
+        }
+        let mut result: String = segments.iter().map(|s| format!("/{s}")).collect();
+        if result.is_empty() || ["/", "/.", "/.."].iter().any(|end| path.ends_with(end)) {
+            result.push('/');
+        }
+        result
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::borrow::Cow;
 
 use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
 
+use super::ascii;
 use super::canonical::{decode_component, raw_query_pairs};
 use super::{
     SigV4Error, SignatureClaim, SignatureLocation, SignedRequest, ALGORITHM, MAX_PRESIGN_EXPIRES,
@@ -55,9 +56,10 @@ fn from_header<'a>(
     req: &SignedRequest<'a>,
     header: &'a str,
 ) -> Result<SignatureClaim<'a>, SigV4Error> {
-    let (algorithm, params) = header
-        .split_once(|c: char| c.is_ascii_whitespace())
-        .unwrap_or((header, ""));
+    let (algorithm, params) = match header.bytes().position(|b| b.is_ascii_whitespace()) {
+        Some(i) => (&header[..i], &header[i + 1..]),
+        None => (header, ""),
+    };
     if algorithm != ALGORITHM {
         return Err(SigV4Error::incomplete(format!(
             "Unsupported AWS 'algorithm': '{}'.",
@@ -69,8 +71,8 @@ fn from_header<'a>(
     let mut signature = None;
     // SDKs write ", " between parameters, some tools only "," or " ": no
     // parameter value contains either, so any run of them separates.
-    for part in ascii_split(params, |b| b == b',' || b.is_ascii_whitespace()) {
-        let Some((key, value)) = part.split_once('=') else {
+    for part in ascii::split_runs(params, |b| b == b',' || b.is_ascii_whitespace()) {
+        let Some((key, value)) = ascii::split_once(part, b'=') else {
             return Err(SigV4Error::incomplete(format!(
                 "'{}' not a valid key=value pair (missing equal-sign) in Authorization header: \
                  '{}'.",
@@ -203,7 +205,7 @@ fn build_claim<'a>(
     security_token: Option<Cow<'a, str>>,
     presigned_expires: Option<u64>,
 ) -> Result<SignatureClaim<'a>, SigV4Error> {
-    let mut parts = credential.split('/');
+    let mut parts = ascii::split(&credential, b'/');
     let (Some(access_key_id), Some(date), Some(region), Some(service), Some(terminator), None) = (
         parts.next(),
         parts.next(),
@@ -236,8 +238,7 @@ fn build_claim<'a>(
     }
     let unsigned_payload = single_header(req.headers, "x-amz-content-sha256")?
         .is_some_and(|v| v.trim() == UNSIGNED_PAYLOAD);
-    let names = signed_headers
-        .split(';')
+    let names = ascii::split(&signed_headers, b';')
         .filter(|name| !name.is_empty())
         .map(|name| {
             if name.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -272,29 +273,6 @@ fn sub<'a>(text: &Cow<'a, str>, piece: &str) -> Cow<'a, str> {
         }
         Cow::Owned(_) => Cow::Owned(piece.to_owned()),
     }
-}
-
-/// The non-empty pieces of `text` between bytes that are `separator`s
-/// (ASCII only, so every cut is a char boundary). Bytewise: the header
-/// parse runs on every signed request.
-fn ascii_split(text: &str, separator: impl Fn(u8) -> bool) -> impl Iterator<Item = &str> {
-    let bytes = text.as_bytes();
-    let mut start = 0;
-    std::iter::from_fn(move || {
-        while start < bytes.len() && separator(bytes[start]) {
-            start += 1;
-        }
-        if start == bytes.len() {
-            return None;
-        }
-        let end = bytes[start..]
-            .iter()
-            .position(|&b| separator(b))
-            .map_or(bytes.len(), |n| start + n);
-        let piece = &text[start..end];
-        start = end;
-        Some(piece)
-    })
 }
 
 fn parse_expires(raw: &str) -> Result<u64, SigV4Error> {
@@ -512,19 +490,6 @@ mod tests {
             parse_expires("604801").unwrap_err().message(),
             "X-Amz-Expires must be less than a week (in seconds) that is 604800."
         );
-    }
-
-    #[test]
-    fn headers_split_on_any_run_of_commas_and_blanks() {
-        let split =
-            |s| ascii_split(s, |b| b == b',' || b.is_ascii_whitespace()).collect::<Vec<_>>();
-        assert_eq!(
-            split("a=1, b=2,c=3  d=\u{e9}"),
-            ["a=1", "b=2", "c=3", "d=\u{e9}"]
-        );
-        assert_eq!(split(" ,, "), Vec::<&str>::new());
-        assert_eq!(split(""), Vec::<&str>::new());
-        assert_eq!(split("x"), ["x"]);
     }
 
     #[test]

@@ -20,6 +20,7 @@
 //! suite has a "header added after signing" case), but the caller must
 //! still check that the token belongs to the key.
 
+pub(crate) mod ascii;
 mod canonical;
 mod claim;
 mod error;
