@@ -80,6 +80,10 @@ impl AppState {
 /// it drops the caches; the loader inserts only under the generation it
 /// started with, and checks again after inserting, so that one of the two
 /// (the write's drop, or the loader's own check) always removes the value.
+/// The hasher of the caches that requests read: their keys are short ids,
+/// SipHash was a visible share of a hit, and foldhash is seeded per process.
+pub type CacheHasher = foldhash::fast::RandomState;
+
 pub struct CacheGuard {
     generation: Arc<AtomicU64>,
     at: u64,
@@ -90,9 +94,10 @@ impl CacheGuard {
         self.generation.load(Ordering::SeqCst) == self.at
     }
 
-    pub fn insert<V>(&self, cache: &moka::sync::Cache<String, V>, key: String, value: V)
+    pub fn insert<V, S>(&self, cache: &moka::sync::Cache<String, V, S>, key: String, value: V)
     where
         V: Clone + Send + Sync + 'static,
+        S: std::hash::BuildHasher + Clone + Send + Sync + 'static,
     {
         if !self.current() {
             return;

@@ -54,11 +54,9 @@ async fn authorize(
 ) -> ApiResult<HttpResponse> {
     let outcome =
         crate::iam::service_authorize::authorize_request(&state, &caller, body.parse()?).await?;
-    let reply = outcome.response();
-    // Sized for a typical reply, so that writing it does not regrow the
-    // buffer a handful of times on this hot path.
-    let mut json = Vec::with_capacity(512);
-    serde_json::to_writer(&mut json, &reply).map_err(|e| ApiError::Unexpected(e.into()))?;
+    let json = outcome
+        .to_json()
+        .map_err(|e| ApiError::Unexpected(e.into()))?;
     Ok(HttpResponse::Ok()
         .content_type(actix_web::http::header::ContentType::json())
         .body(json))

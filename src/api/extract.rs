@@ -11,6 +11,7 @@ use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::web::Bytes;
 use actix_web::{web, FromRequest, HttpMessage as _, HttpRequest};
+use futures_util::future::Either;
 
 use crate::auth::authenticate::{authenticate_request, cached_basic_caller, Origin, RequestParts};
 use crate::auth::Caller;
@@ -102,9 +103,13 @@ impl OwnedParts {
 const SECURITY_TOKEN: actix_web::http::header::HeaderName =
     actix_web::http::header::HeaderName::from_static("x-amz-security-token");
 
+/// A future that is either ready at once or boxed: the common case of an
+/// extractor or middleware costs no allocation.
+type ReadyOrBoxed<R, B> = Either<R, Pin<Box<dyn Future<Output = B>>>>;
+
 impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Caller, ApiError>>>>;
+    type Future = ReadyOrBoxed<Ready<Result<Caller, ApiError>>, Result<Caller, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
@@ -128,16 +133,16 @@ impl FromRequest for Caller {
             .filter(|_| plain);
         if let (Some(state), Some(authorization)) = (&state, basic) {
             if let Some(caller) = cached_basic_caller(state, authorization, &origin) {
-                return Box::pin(ready(Ok(caller)));
+                return Either::Left(ready(Ok(caller)));
             }
         }
         let owned = OwnedParts::of(req);
-        Box::pin(async move {
+        Either::Right(Box::pin(async move {
             let state = state.ok_or_else(|| {
                 ApiError::Unexpected(anyhow::anyhow!("application state missing"))
             })?;
             authenticate_request(&state, &owned.parts(), origin).await
-        })
+        }))
     }
 }
 
@@ -175,30 +180,31 @@ where
 {
     type Response = ServiceResponse<B>;
     type Error = actix_web::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>>>>;
+    type Future = ReadyOrBoxed<S::Future, Result<Self::Response, Self::Error>>;
 
     forward_ready!(service);
 
     fn call(&self, mut req: ServiceRequest) -> Self::Future {
-        let service = self.service.clone();
         let signed = RequestParts::is_sigv4(
             req.headers()
                 .get(AUTHORIZATION)
                 .and_then(|v| v.to_str().ok()),
             req.query_string(),
         );
-        Box::pin(async move {
-            if signed {
-                let limit = body_limit(req.request());
-                let body = req
-                    .extract::<Bytes>()
-                    .await
-                    .map_err(|e| body_error(e, limit))?;
-                req.extensions_mut().insert(RawBody(body.clone()));
-                req.set_payload(bytes_payload(body));
-            }
+        if !signed {
+            return Either::Left(self.service.call(req));
+        }
+        let service = self.service.clone();
+        Either::Right(Box::pin(async move {
+            let limit = body_limit(req.request());
+            let body = req
+                .extract::<Bytes>()
+                .await
+                .map_err(|e| body_error(e, limit))?;
+            req.extensions_mut().insert(RawBody(body.clone()));
+            req.set_payload(bytes_payload(body));
             service.call(req).await
-        })
+        }))
     }
 }
 
@@ -232,8 +238,13 @@ pub struct JsonBytes(Bytes);
 
 impl JsonBytes {
     pub fn parse<'a, T: serde::Deserialize<'a>>(&'a self) -> Result<T, ApiError> {
-        serde_json::from_slice(&self.0)
-            .map_err(|e| ApiError::ValidationError(format!("Invalid request body: {e}")))
+        let invalid = |e: &dyn std::fmt::Display| {
+            ApiError::ValidationError(format!("Invalid request body: {e}"))
+        };
+        // One UTF-8 check of the whole body (ASCII runs a word at a time)
+        // instead of serde_json checking each borrowed string on its own.
+        let text = std::str::from_utf8(&self.0).map_err(|e| invalid(&e))?;
+        serde_json::from_str(text).map_err(|e| invalid(&e))
     }
 }
 

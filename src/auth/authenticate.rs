@@ -28,7 +28,7 @@ use crate::auth::{Caller, CallerKind};
 use crate::domain::workloads::WORKLOAD_TOKEN_PREFIX;
 use crate::domain::{format_time_ms, now, AccessKey, Arn, SecretAccessKey};
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::state::{AppState, CacheHasher};
 use crate::store::sessions::SessionRecord;
 
 /// Where the request came from, as the front end saw it.
@@ -142,7 +142,7 @@ impl ResolvedKey {
 
 #[derive(Clone)]
 pub struct CredentialCache {
-    inner: moka::sync::Cache<String, Arc<ResolvedKey>>,
+    inner: moka::sync::Cache<String, Arc<ResolvedKey>, CacheHasher>,
     /// Keys whose last use was written in the past minute.
     recently_recorded: moka::sync::Cache<String, ()>,
 }
@@ -159,7 +159,7 @@ impl CredentialCache {
             inner: moka::sync::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(Duration::from_secs(300))
-                .build(),
+                .build_with_hasher(CacheHasher::default()),
             recently_recorded: moka::sync::Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(Duration::from_secs(60))
@@ -397,13 +397,7 @@ pub async fn resolve_access_key(
 ) -> ApiResult<Arc<ResolvedKey>> {
     if access_key_id.starts_with("ASIA") {
         let token = token.ok_or_else(invalid_key)?;
-        let session = session_credentials(state, access_key_id, token, Origin::default()).await?;
-        if let CallerKind::AssumedRole { role_id, .. } = &session.caller.kind {
-            record_role_use(state, role_id, &state.config.region).await;
-        }
-        let secret = SecretAccessKey::parse(&session.secret)
-            .map_err(|e| ApiError::Unexpected(anyhow::anyhow!(e)))?;
-        return Ok(Arc::new(ResolvedKey::new(secret, session.caller)));
+        return Box::pin(resolve_session_key(state, access_key_id, token)).await;
     }
     // A token belongs to session credentials only.
     if token.is_some() {
@@ -412,6 +406,26 @@ pub async fn resolve_access_key(
     if let Some(hit) = state.credentials.inner.get(access_key_id) {
         return Ok(hit);
     }
+    // Boxed, like the session path: a cache hit should not carry (and
+    // copy) the space of the store queries' futures.
+    Box::pin(load_long_term_key(state, access_key_id)).await
+}
+
+async fn resolve_session_key(
+    state: &AppState,
+    access_key_id: &str,
+    token: &str,
+) -> ApiResult<Arc<ResolvedKey>> {
+    let session = session_credentials(state, access_key_id, token, Origin::default()).await?;
+    if let CallerKind::AssumedRole { role_id, .. } = &session.caller.kind {
+        record_role_use(state, role_id, &state.config.region).await;
+    }
+    let secret = SecretAccessKey::parse(&session.secret)
+        .map_err(|e| ApiError::Unexpected(anyhow::anyhow!(e)))?;
+    Ok(Arc::new(ResolvedKey::new(secret, session.caller)))
+}
+
+async fn load_long_term_key(state: &AppState, access_key_id: &str) -> ApiResult<Arc<ResolvedKey>> {
     let guard = state.cache_guard();
     let (key, secret) = long_term_secret(state, access_key_id).await?;
     let caller = caller_for_key(state, key, Origin::default()).await?;
@@ -605,11 +619,12 @@ pub(crate) async fn record_use(
         .recently_recorded
         .insert(access_key_id.to_string(), ());
     resolved.recorded_at.store(second, Ordering::Relaxed);
-    if let Err(e) = state
+    // Boxed: once a minute, and its future is large.
+    let now = now();
+    let write = state
         .store
-        .record_access_key_use(access_key_id, &now(), service, region)
-        .await
-    {
+        .record_access_key_use(access_key_id, &now, service, region);
+    if let Err(e) = Box::pin(write).await {
         tracing::warn!(access_key_id = %access_key_id, error = ?e, "recording key use failed");
     }
 }

@@ -19,7 +19,7 @@ use crate::policy::{
     evaluate, is_allowed, CompiledPolicy, Evaluation, EvaluationRequest, GlobalKey, GlobalKeys,
     PolicySource, RequestContext, ResourcePolicy, SourceKind,
 };
-use crate::state::AppState;
+use crate::state::{AppState, CacheHasher};
 
 /// A principal's compiled identity policies (merged into one set, so a
 /// decision probes one index however many policies there are), boundary and
@@ -33,13 +33,13 @@ pub struct PrincipalPolicies {
 
 #[derive(Clone)]
 pub struct PolicyCache {
-    inner: moka::sync::Cache<String, Arc<PrincipalPolicies>>,
+    inner: moka::sync::Cache<String, Arc<PrincipalPolicies>, CacheHasher>,
     /// Compiled trust policies by role id, with the text they were
     /// compiled from: a hit counts only for the same text, so a role read
     /// before an UpdateAssumeRolePolicy cannot leave its old policy cached.
-    trust: moka::sync::Cache<String, (Arc<str>, Arc<CompiledPolicy>)>,
+    trust: moka::sync::Cache<String, (Arc<str>, Arc<CompiledPolicy>), CacheHasher>,
     /// Compiled session policies by session access key id.
-    sessions: moka::sync::Cache<String, Arc<Vec<CompiledPolicy>>>,
+    sessions: moka::sync::Cache<String, Arc<Vec<CompiledPolicy>>, CacheHasher>,
     /// Keys, accounts, users and roles as authentication and assume-role
     /// read them.
     pub(crate) entities: super::cached::EntityCache,
@@ -53,16 +53,16 @@ impl Default for PolicyCache {
 
 impl PolicyCache {
     pub fn new() -> Self {
-        fn build<V: Clone + Send + Sync + 'static>(
-        ) -> moka::sync::CacheBuilder<String, V, moka::sync::Cache<String, V>> {
+        fn build<V: Clone + Send + Sync + 'static>() -> moka::sync::Cache<String, V, CacheHasher> {
             moka::sync::Cache::builder()
                 .max_capacity(10_000)
                 .time_to_live(Duration::from_secs(300))
+                .build_with_hasher(CacheHasher::default())
         }
         PolicyCache {
-            inner: build().build(),
-            trust: build().build(),
-            sessions: build().build(),
+            inner: build(),
+            trust: build(),
+            sessions: build(),
             entities: super::cached::EntityCache::default(),
         }
     }
@@ -287,15 +287,23 @@ type CallerPolicies = (Arc<PrincipalPolicies>, Option<Arc<Vec<CompiledPolicy>>>)
 async fn caller_policies(state: &AppState, caller: &Caller) -> ApiResult<CallerPolicies> {
     let identity = match caller.policies.get() {
         Some(kept) => kept.clone(),
+        // Boxed: the loads' futures (store queries) are large, and every
+        // decision's future would otherwise carry their space and copy it
+        // around, though a kept identity never runs them.
         None => {
-            let loaded = match &caller.kind {
-                CallerKind::Root | CallerKind::RootSession { .. } => empty_policies(),
-                CallerKind::User { user_id, .. } | CallerKind::UserSession { user_id, .. } => {
-                    user_policies(state, user_id).await?
-                }
-                CallerKind::AssumedRole { role_id, .. } => role_policies(state, role_id).await?,
-            };
-            caller.policies.get_or_init(|| loaded).clone()
+            Box::pin(async {
+                let loaded = match &caller.kind {
+                    CallerKind::Root | CallerKind::RootSession { .. } => empty_policies(),
+                    CallerKind::User { user_id, .. } | CallerKind::UserSession { user_id, .. } => {
+                        user_policies(state, user_id).await?
+                    }
+                    CallerKind::AssumedRole { role_id, .. } => {
+                        role_policies(state, role_id).await?
+                    }
+                };
+                ApiResult::Ok(caller.policies.get_or_init(|| loaded).clone())
+            })
+            .await?
         }
     };
     let session = match &caller.kind {

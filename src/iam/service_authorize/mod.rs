@@ -8,22 +8,24 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+mod reply;
+
+use reply::WireName as _;
+pub use reply::{AuthorizeOutcome, AuthorizeResponse, MatchedStatementView, SubjectPrincipal};
+
 use super::authorize::{decide, Question};
-use super::simulate::{ContextEntry, EvaluateMatchedStatement};
+use super::simulate::ContextEntry;
 use crate::audit::{AuditDecision, AuditEvent};
 use crate::auth::authenticate::resolve_access_key;
-use crate::auth::sigv4::{parse_claim, SignedRequest};
+use crate::auth::sigv4::{ascii, parse_claim, SignedRequest};
 use crate::auth::Caller;
 use crate::config::AuditAuthorize;
 use crate::error::{ApiError, ApiResult};
-use crate::policy::{
-    CompiledPolicy, Decision, Effect, Evaluation, Layer, PolicyDocument, PolicySource,
-    RequestContext, SourceKind,
-};
+use crate::policy::{CompiledPolicy, PolicyDocument, PolicySource, RequestContext, SourceKind};
 use crate::state::AppState;
 
 // The request types borrow their strings from the body (`JsonBytes`):
@@ -166,83 +168,6 @@ pub struct AuthorizeRequest<'a> {
     pub resource_owner: Option<Cow<'a, str>>,
 }
 
-// The reply borrows from the outcome (the subject and the evaluation)
-// rather than copying their strings: it is written once and dropped.
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SubjectPrincipal<'a> {
-    #[schema(value_type = String)]
-    pub arn: &'a str,
-    #[schema(value_type = String)]
-    pub account: &'a str,
-    #[schema(value_type = String)]
-    pub user_id: &'a str,
-    /// `aws:PrincipalType`: Account, User or AssumedRole.
-    #[serde(rename = "type")]
-    #[schema(value_type = String)]
-    pub principal_type: &'a str,
-}
-
-/// One statement that matched, as `EvaluateMatchedStatement` shows it.
-#[derive(Debug, Serialize)]
-pub struct MatchedStatementView<'a> {
-    pub source: &'static str,
-    pub policy: &'a str,
-    pub sid: Option<&'a str>,
-    pub index: usize,
-    pub effect: &'static str,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuthorizeResponse<'a> {
-    pub allowed: bool,
-    /// allowed, explicit_deny or implicit_deny.
-    #[schema(value_type = String)]
-    pub decision: &'static str,
-    pub principal: SubjectPrincipal<'a>,
-    #[schema(value_type = Vec<EvaluateMatchedStatement>)]
-    pub matched_statements: Vec<MatchedStatementView<'a>>,
-    #[schema(value_type = String)]
-    pub decided_by: &'static str,
-    #[schema(value_type = Vec<String>)]
-    pub missing_context_keys: &'a [String],
-}
-
-/// What a service's question was answered with, and about whom.
-pub struct AuthorizeOutcome {
-    pub subject: Caller,
-    pub evaluation: Evaluation,
-}
-
-impl AuthorizeOutcome {
-    pub fn response(&self) -> AuthorizeResponse<'_> {
-        let (subject, evaluation) = (&self.subject, &self.evaluation);
-        AuthorizeResponse {
-            allowed: evaluation.is_allowed(),
-            decision: evaluation.decision.wire_name(),
-            principal: SubjectPrincipal {
-                arn: &subject.arn,
-                account: &subject.account_id,
-                user_id: &subject.user_id,
-                principal_type: subject.principal_type(),
-            },
-            matched_statements: evaluation
-                .matched_statements
-                .iter()
-                .map(|m| MatchedStatementView {
-                    source: m.source.wire_name(),
-                    policy: &m.policy,
-                    sid: m.sid.as_deref(),
-                    index: m.index,
-                    effect: m.effect.wire_name(),
-                })
-                .collect(),
-            decided_by: evaluation.decided_by.wire_name(),
-            missing_context_keys: &evaluation.missing_context_keys,
-        }
-    }
-}
-
 /// Keys latchkey derives; a service cannot set them.
 const RESERVED_PREFIXES: &[&str] = &[
     "aws:sourceip",
@@ -280,16 +205,22 @@ fn subject_error(e: ApiError) -> ApiError {
     }
 }
 
-/// Splits a URL into its raw path and query.
+/// Splits a URL (`scheme://host/path?query`, or `/path?query`) into its
+/// raw path and query. Bytewise, as it runs on every forwarded request.
 pub(crate) fn path_and_query(url: &str) -> (&str, &str) {
-    let rest = match url.find("://") {
-        Some(i) => {
-            let after = &url[i + 3..];
-            after.find('/').map(|j| &after[j..]).unwrap_or("/")
-        }
+    let after_scheme = ascii::find(url, b':')
+        .filter(|_| !url.starts_with('/'))
+        .and_then(|i| url[i..].strip_prefix("://"));
+    let rest = match after_scheme {
+        // The authority ends at the path's '/' or, without a path, at '?'.
+        Some(authority_on) => match authority_on.bytes().position(|b| b == b'/' || b == b'?') {
+            Some(j) if authority_on.as_bytes()[j] == b'?' => return ("/", &authority_on[j + 1..]),
+            Some(j) => &authority_on[j..],
+            None => "/",
+        },
         None => url,
     };
-    rest.split_once('?').unwrap_or((rest, ""))
+    ascii::split_once(rest, b'?').unwrap_or((rest, ""))
 }
 
 async fn identify(state: &AppState, req: &AuthorizeRequest<'_>) -> ApiResult<Caller> {
@@ -347,7 +278,8 @@ pub async fn authorize_request(
         Ok(subject) => subject,
         Err(e) => {
             if let ApiError::SubjectNotAuthenticated { code, message } = &e {
-                crate::auth::authenticate::record_subject_failure(
+                // Boxed: a failure path, with a large future.
+                Box::pin(crate::auth::authenticate::record_subject_failure(
                     state,
                     code,
                     message,
@@ -355,7 +287,7 @@ pub async fn authorize_request(
                         .as_ref()
                         .map(|c| c.access_key_id.to_string()),
                     &req.resource,
-                )
+                ))
                 .await;
             }
             return Err(e);
@@ -440,56 +372,6 @@ fn record_decision(
     );
 }
 
-/// The name serde gives an engine enum on the wire, without serializing
-/// through a `Value` on every decision. A test keeps it equal to serde's.
-trait WireName {
-    fn wire_name(self) -> &'static str;
-}
-
-impl WireName for Decision {
-    fn wire_name(self) -> &'static str {
-        match self {
-            Decision::Allowed => "allowed",
-            Decision::ExplicitDeny => "explicit_deny",
-            Decision::ImplicitDeny => "implicit_deny",
-        }
-    }
-}
-
-impl WireName for Layer {
-    fn wire_name(self) -> &'static str {
-        match self {
-            Layer::Identity => "identity",
-            Layer::Boundary => "boundary",
-            Layer::Session => "session",
-            Layer::Resource => "resource",
-            Layer::Trust => "trust",
-            Layer::Root => "root",
-        }
-    }
-}
-
-impl WireName for SourceKind {
-    fn wire_name(self) -> &'static str {
-        match self {
-            SourceKind::Identity => "identity",
-            SourceKind::Boundary => "boundary",
-            SourceKind::Session => "session",
-            SourceKind::Resource => "resource",
-            SourceKind::Trust => "trust",
-        }
-    }
-}
-
-impl WireName for Effect {
-    fn wire_name(self) -> &'static str {
-        match self {
-            Effect::Allow => "Allow",
-            Effect::Deny => "Deny",
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -502,6 +384,12 @@ mod tests {
         );
         assert_eq!(path_and_query("http://h.example"), ("/", ""));
         assert_eq!(path_and_query("/p?q=2"), ("/p", "q=2"));
+        // A URL in the query of a relative one is not its scheme.
+        assert_eq!(
+            path_and_query("/cb?next=https://elsewhere/x"),
+            ("/cb", "next=https://elsewhere/x")
+        );
+        assert_eq!(path_and_query("https://h?a=b"), ("/", "a=b"));
     }
 
     #[test]
@@ -510,41 +398,5 @@ mod tests {
         assert!(is_reserved("aws:PrincipalTag/team"));
         assert!(!is_reserved("s3:prefix"));
         assert!(!is_reserved("aws:RequestTag/team"));
-    }
-
-    fn wire<T: WireName>(value: T) -> String {
-        value.wire_name().to_string()
-    }
-
-    fn serde_name<T: Serialize>(value: T) -> String {
-        serde_json::to_value(value)
-            .unwrap()
-            .as_str()
-            .unwrap()
-            .to_string()
-    }
-
-    #[test]
-    fn wire_names_are_serdes() {
-        use Decision::*;
-        for d in [Allowed, ExplicitDeny, ImplicitDeny] {
-            assert_eq!(wire(d), serde_name(d));
-        }
-        use Layer::*;
-        for l in [Identity, Boundary, Session, Resource, Trust, Root] {
-            assert_eq!(wire(l), serde_name(l));
-        }
-        for k in [
-            SourceKind::Identity,
-            SourceKind::Boundary,
-            SourceKind::Session,
-            SourceKind::Resource,
-            SourceKind::Trust,
-        ] {
-            assert_eq!(wire(k), serde_name(k));
-        }
-        for e in [Effect::Allow, Effect::Deny] {
-            assert_eq!(wire(e), serde_name(e));
-        }
     }
 }
