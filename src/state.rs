@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::audit::AuditLog;
-use crate::auth::authenticate::CredentialCache;
+use crate::auth::credential_cache::CredentialCache;
 use crate::auth::crypto::MasterKey;
 use crate::config::Config;
 use crate::iam::authorize::PolicyCache;
@@ -38,18 +38,19 @@ impl AppState {
     pub fn new(store: Store, master_key: MasterKey, config: Config) -> Self {
         let metrics = Arc::new(Metrics::new());
         let audit = AuditLog::start(store.clone(), config.audit_queue_capacity, metrics.clone());
+        let cache_generation = Arc::new(AtomicU64::new(0));
         AppState {
             store,
             master_key,
             config: Arc::new(config),
             policies: PolicyCache::new(),
-            credentials: CredentialCache::new(),
+            credentials: CredentialCache::new(cache_generation.clone()),
             login_throttle: LoginThrottle::default(),
             catalog: Default::default(),
             metrics,
             audit,
             workload_credentials: IssuedCache::default(),
-            cache_generation: Arc::default(),
+            cache_generation,
         }
     }
 
@@ -58,17 +59,18 @@ impl AppState {
     /// drop cannot miss a dependency (a group's policy change affects all
     /// its members, a deleted user's keys must stop working at once).
     pub fn invalidate_caches(&self) {
+        // Bumped before the drop for the loaders (`CacheGuard`), and after
+        // it for the worker threads' copies of keys, which are stamped with
+        // the generation read before the shared cache (`CredentialCache`).
         self.cache_generation.fetch_add(1, Ordering::SeqCst);
         self.policies.invalidate_all();
         self.credentials.invalidate_all();
+        self.cache_generation.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Taken by a cache loader before it reads the store; see [`CacheGuard`].
     pub fn cache_guard(&self) -> CacheGuard {
-        CacheGuard {
-            generation: self.cache_generation.clone(),
-            at: self.cache_generation.load(Ordering::SeqCst),
-        }
+        CacheGuard::at(self.cache_generation.clone())
     }
 }
 
@@ -90,6 +92,12 @@ pub struct CacheGuard {
 }
 
 impl CacheGuard {
+    /// A guard at the current generation of `generation`.
+    pub(crate) fn at(generation: Arc<AtomicU64>) -> Self {
+        let at = generation.load(Ordering::SeqCst);
+        CacheGuard { generation, at }
+    }
+
     fn current(&self) -> bool {
         self.generation.load(Ordering::SeqCst) == self.at
     }

@@ -14,7 +14,6 @@
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use crate::audit::{AuditDecision, AuditEvent};
 use crate::auth::basic::{parse_basic, with_basic};
@@ -28,7 +27,7 @@ use crate::auth::{Caller, CallerKind};
 use crate::domain::workloads::WORKLOAD_TOKEN_PREFIX;
 use crate::domain::{format_time_ms, now, AccessKey, Arn, SecretAccessKey};
 use crate::error::{ApiError, ApiResult};
-use crate::state::{AppState, CacheHasher};
+use crate::state::AppState;
 use crate::store::sessions::SessionRecord;
 
 /// Where the request came from, as the front end saw it.
@@ -137,38 +136,6 @@ impl ResolvedKey {
         now: time::OffsetDateTime,
     ) -> Result<(), SigV4Error> {
         verify_with_key(req, claim, &self.signing_key(claim), now)
-    }
-}
-
-#[derive(Clone)]
-pub struct CredentialCache {
-    inner: moka::sync::Cache<String, Arc<ResolvedKey>, CacheHasher>,
-    /// Keys whose last use was written in the past minute.
-    recently_recorded: moka::sync::Cache<String, ()>,
-}
-
-impl Default for CredentialCache {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl CredentialCache {
-    pub fn new() -> Self {
-        CredentialCache {
-            inner: moka::sync::Cache::builder()
-                .max_capacity(10_000)
-                .time_to_live(Duration::from_secs(300))
-                .build_with_hasher(CacheHasher::default()),
-            recently_recorded: moka::sync::Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(Duration::from_secs(60))
-                .build(),
-        }
-    }
-
-    pub fn invalidate_all(&self) {
-        self.inner.invalidate_all();
     }
 }
 
@@ -371,7 +338,7 @@ pub fn cached_basic_caller(
         return None;
     }
     let resolved = with_basic(encoded, |id, secret| {
-        let resolved = state.credentials.inner.get(id)?;
+        let resolved = state.credentials.get(id)?;
         secrets_equal(resolved.secret.expose(), secret).then_some(resolved)
     })??;
     if !resolved.use_recorded_since(time::OffsetDateTime::now_utc().unix_timestamp()) {
@@ -403,7 +370,7 @@ pub async fn resolve_access_key(
     if token.is_some() {
         return Err(invalid_key());
     }
-    if let Some(hit) = state.credentials.inner.get(access_key_id) {
+    if let Some(hit) = state.credentials.get(access_key_id) {
         return Ok(hit);
     }
     // Boxed, like the session path: a cache hit should not carry (and
@@ -430,11 +397,9 @@ async fn load_long_term_key(state: &AppState, access_key_id: &str) -> ApiResult<
     let (key, secret) = long_term_secret(state, access_key_id).await?;
     let caller = caller_for_key(state, key, Origin::default()).await?;
     let resolved = Arc::new(ResolvedKey::new(secret, caller));
-    guard.insert(
-        &state.credentials.inner,
-        access_key_id.to_string(),
-        resolved.clone(),
-    );
+    state
+        .credentials
+        .insert(&guard, access_key_id.to_string(), resolved.clone());
     Ok(resolved)
 }
 

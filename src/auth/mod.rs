@@ -4,6 +4,7 @@
 pub mod authenticate;
 pub mod basic;
 pub mod caller;
+pub mod credential_cache;
 pub mod crypto;
 pub mod password;
 pub mod sigv4;
