@@ -1,10 +1,10 @@
 //! POST /v1/evaluate (simulation) and POST /v1/authorize (decisions for
 //! platform services).
 
-use actix_web::{post, web, HttpResponse};
+use actix_web::{post, web, HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::extract::JsonBytes;
+use super::extract::{app_state, JsonBytes};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, ErrorResponse};
 use crate::iam::service_authorize::{AuthorizeRequest, AuthorizeResponse};
@@ -47,13 +47,13 @@ async fn evaluate(
     (status = 200, body = AuthorizeResponse), (status = 400, description = "invalid body, or the forwarded request is not authentic", body = ErrorResponse),
     (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse)))]
 #[post("/authorize")]
-async fn authorize(
-    state: web::Data<AppState>,
-    caller: Caller,
-    body: JsonBytes,
-) -> ApiResult<HttpResponse> {
+async fn authorize(req: HttpRequest, caller: Caller, body: JsonBytes) -> ApiResult<HttpResponse> {
+    // The state is borrowed from the request rather than extracted as
+    // `web::Data`, whose clone bumps a count that every request on every
+    // worker thread shares: this is the hot path of platform services.
+    let state = app_state(&req)?;
     let outcome =
-        crate::iam::service_authorize::authorize_request(&state, &caller, body.parse()?).await?;
+        crate::iam::service_authorize::authorize_request(state, &caller, body.parse()?).await?;
     let json = outcome
         .to_json()
         .map_err(|e| ApiError::Unexpected(e.into()))?;

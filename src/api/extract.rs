@@ -44,6 +44,17 @@ pub fn origin_of(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> Origin {
     }
 }
 
+/// The application state, borrowed from the request.
+pub fn app_state(req: &HttpRequest) -> Result<&AppState, ApiError> {
+    req.app_data::<web::Data<AppState>>()
+        .map(|data| data.get_ref())
+        .ok_or_else(missing_state)
+}
+
+fn missing_state() -> ApiError {
+    ApiError::Unexpected(anyhow::anyhow!("application state missing"))
+}
+
 /// The body of a SigV4-signed request, read once by [`SignedBody`] so that
 /// authentication can hash it and the handler can still parse it.
 #[derive(Clone)]
@@ -112,9 +123,10 @@ impl FromRequest for Caller {
     type Future = ReadyOrBoxed<Ready<Result<Caller, ApiError>>, Result<Caller, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
+        // Borrowed: the fast path needs no clone of the shared state (whose
+        // count every request on every worker thread would bump).
+        let state = req.app_data::<web::Data<AppState>>();
         let origin = state
-            .as_ref()
             .map(|s| origin_of(req, &s.config.trusted_proxies))
             .unwrap_or_default();
         // The common case needs no I/O and no copy of the request: Basic
@@ -131,16 +143,15 @@ impl FromRequest for Caller {
             .get(AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .filter(|_| plain);
-        if let (Some(state), Some(authorization)) = (&state, basic) {
+        if let (Some(state), Some(authorization)) = (state, basic) {
             if let Some(caller) = cached_basic_caller(state, authorization, &origin) {
                 return Either::Left(ready(Ok(caller)));
             }
         }
+        let state = state.cloned();
         let owned = OwnedParts::of(req);
         Either::Right(Box::pin(async move {
-            let state = state.ok_or_else(|| {
-                ApiError::Unexpected(anyhow::anyhow!("application state missing"))
-            })?;
+            let state = state.ok_or_else(missing_state)?;
             authenticate_request(&state, &owned.parts(), origin).await
         }))
     }

@@ -275,18 +275,24 @@ pub async fn identity_side(
         GlobalKeys::ALL,
     );
     Ok(IdentitySide {
-        policies,
+        policies: policies.clone(),
         session,
         context,
     })
 }
 
-type CallerPolicies = (Arc<PrincipalPolicies>, Option<Arc<Vec<CompiledPolicy>>>);
+/// The identity's policies (kept with it) and the session's policies.
+type CallerPolicies<'c> = (&'c Arc<PrincipalPolicies>, Option<Arc<Vec<CompiledPolicy>>>);
 
 /// The caller's identity policies and boundary, and its session policies.
-async fn caller_policies(state: &AppState, caller: &Caller) -> ApiResult<CallerPolicies> {
+/// The identity's are borrowed from the caller, which keeps them: a clone
+/// of their `Arc` would bounce its count between the worker threads.
+async fn caller_policies<'c>(
+    state: &AppState,
+    caller: &'c Caller,
+) -> ApiResult<CallerPolicies<'c>> {
     let identity = match caller.policies.get() {
-        Some(kept) => kept.clone(),
+        Some(kept) => kept,
         // Boxed: the loads' futures (store queries) are large, and every
         // decision's future would otherwise carry their space and copy it
         // around, though a kept identity never runs them.
@@ -301,7 +307,7 @@ async fn caller_policies(state: &AppState, caller: &Caller) -> ApiResult<CallerP
                         role_policies(state, role_id).await?
                     }
                 };
-                ApiResult::Ok(caller.policies.get_or_init(|| loaded).clone())
+                ApiResult::Ok(caller.policies.get_or_init(|| loaded))
             })
             .await?
         }
@@ -472,21 +478,16 @@ async fn with_request<R>(
         &state.config.region,
         wanted,
     );
-    let side = IdentitySide {
-        policies,
-        session,
-        context,
-    };
-    let identity = side.identity();
-    let session = side.session();
+    let identity = [&policies.identity];
+    let session: Option<Vec<&CompiledPolicy>> = session.as_ref().map(|s| s.iter().collect());
     let principal = caller.engine_principal();
     let request = EvaluationRequest {
         principal,
         action: question.action,
         resource: question.resource,
-        context: &side.context,
+        context: &context,
         identity: &identity,
-        boundary: side.policies.boundary.as_ref(),
+        boundary: policies.boundary.as_ref(),
         session: session.as_deref(),
         resource_policy: question
             .resource_policy
