@@ -259,18 +259,7 @@ async fn authenticate(
     };
     if let Some(claim) = parse_claim(&signed)? {
         *presented = Some(claim.access_key_id.to_string());
-        let resolved =
-            resolve_access_key(state, &claim.access_key_id, claim.security_token.as_deref())
-                .await?;
-        resolved.verify(&signed, &claim, time::OffsetDateTime::now_utc())?;
-        record_use(
-            state,
-            &resolved,
-            &claim.access_key_id,
-            &claim.service,
-            &claim.region,
-        )
-        .await;
+        let resolved = verify_claim(state, &signed, &claim).await?;
         return Ok(with_origin(&resolved.caller, origin));
     }
     let header = parts.header("authorization").ok_or_else(|| {
@@ -353,6 +342,28 @@ pub fn cached_basic_caller(
 
 fn with_origin(caller: &Caller, origin: Origin) -> Caller {
     caller.from_origin(origin.source_ip, origin.secure_transport)
+}
+
+/// Checks a signed request's claim against its key: the key resolved (a
+/// session key's token checked), the signature verified now, the key's use
+/// recorded.
+pub async fn verify_claim(
+    state: &AppState,
+    signed: &SignedRequest<'_>,
+    claim: &SignatureClaim<'_>,
+) -> ApiResult<Arc<ResolvedKey>> {
+    let resolved =
+        resolve_access_key(state, &claim.access_key_id, claim.security_token.as_deref()).await?;
+    resolved.verify(signed, claim, time::OffsetDateTime::now_utc())?;
+    record_use(
+        state,
+        &resolved,
+        &claim.access_key_id,
+        &claim.service,
+        &claim.region,
+    )
+    .await;
+    Ok(resolved)
 }
 
 /// Finds the secret and owner of an access key: a session's (its token
@@ -560,7 +571,7 @@ pub async fn long_term_secret(
 /// fail the request. The resolved key remembers when it last recorded,
 /// which spares the shared cache's lookup on the other requests of that
 /// minute.
-pub(crate) async fn record_use(
+async fn record_use(
     state: &AppState,
     resolved: &ResolvedKey,
     access_key_id: &str,

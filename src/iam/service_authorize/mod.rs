@@ -20,7 +20,7 @@ pub use reply::{AuthorizeOutcome, AuthorizeResponse, MatchedStatementView, Subje
 use super::authorize::{decide, Question};
 use super::simulate::ContextEntry;
 use crate::audit::{AuditDecision, AuditEvent};
-use crate::auth::authenticate::resolve_access_key;
+use crate::auth::authenticate::{resolve_access_key, verify_claim};
 use crate::auth::sigv4::{ascii, parse_claim, SignedRequest};
 use crate::auth::Caller;
 use crate::config::AuditAuthorize;
@@ -235,22 +235,9 @@ async fn identify(state: &AppState, req: &AuthorizeRequest<'_>) -> ApiResult<Cal
                     code: "MissingAuthenticationToken",
                     message: "signed_request carries no SigV4 signature.".into(),
                 })?;
-            let resolved =
-                resolve_access_key(state, &claim.access_key_id, claim.security_token.as_deref())
-                    .await
-                    .map_err(subject_error)?;
-            resolved
-                .verify(&signed, &claim, time::OffsetDateTime::now_utc())
-                .map_err(ApiError::from)
+            let resolved = verify_claim(state, &signed, &claim)
+                .await
                 .map_err(subject_error)?;
-            crate::auth::authenticate::record_use(
-                state,
-                &resolved,
-                &claim.access_key_id,
-                &claim.service,
-                &claim.region,
-            )
-            .await;
             Ok(resolved.caller.clone())
         }
         (None, Some(creds)) => {
