@@ -74,6 +74,10 @@ impl AppState {
     }
 }
 
+/// The hasher of the caches that requests read: their keys are short ids,
+/// SipHash was a visible share of a hit, and foldhash is seeded per process.
+pub type CacheHasher = foldhash::fast::RandomState;
+
 /// Keeps a cache loader from resurrecting what a write just invalidated.
 ///
 /// A loader that read the store before a write committed, and inserts
@@ -82,10 +86,6 @@ impl AppState {
 /// it drops the caches; the loader inserts only under the generation it
 /// started with, and checks again after inserting, so that one of the two
 /// (the write's drop, or the loader's own check) always removes the value.
-/// The hasher of the caches that requests read: their keys are short ids,
-/// SipHash was a visible share of a hit, and foldhash is seeded per process.
-pub type CacheHasher = foldhash::fast::RandomState;
-
 pub struct CacheGuard {
     generation: Arc<AtomicU64>,
     at: u64,
