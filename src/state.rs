@@ -59,19 +59,26 @@ impl AppState {
     /// drop cannot miss a dependency (a group's policy change affects all
     /// its members, a deleted user's keys must stop working at once).
     pub fn invalidate_caches(&self) {
-        // Bumped before the drop for the loaders (`CacheGuard`), and after
-        // it for the worker threads' copies of keys, which are stamped with
-        // the generation read before the shared cache (`CredentialCache`).
-        self.cache_generation.fetch_add(1, Ordering::SeqCst);
-        self.policies.invalidate_all();
-        self.credentials.invalidate_all();
-        self.cache_generation.fetch_add(1, Ordering::SeqCst);
+        drop_between_bumps(&self.cache_generation, || {
+            self.policies.invalidate_all();
+            self.credentials.invalidate_all();
+        });
     }
 
     /// Taken by a cache loader before it reads the store; see [`CacheGuard`].
     pub fn cache_guard(&self) -> CacheGuard {
         CacheGuard::at(self.cache_generation.clone())
     }
+}
+
+/// How a write drops the caches: the generation is bumped before the drop,
+/// for the loaders (`CacheGuard`), and after it, for the worker threads'
+/// copies of keys, which are stamped with the generation read before the
+/// shared cache (`CredentialCache`).
+pub(crate) fn drop_between_bumps(generation: &AtomicU64, drop: impl FnOnce()) {
+    generation.fetch_add(1, Ordering::SeqCst);
+    drop();
+    generation.fetch_add(1, Ordering::SeqCst);
 }
 
 /// The hasher of the caches that requests read: their keys are short ids,

@@ -147,6 +147,7 @@ mod tests {
     use crate::auth::caller::{CallerIdentity, CallerKind};
     use crate::auth::Caller;
     use crate::domain::SecretAccessKey;
+    use crate::state::drop_between_bumps;
 
     fn resolved(name: &str) -> Arc<ResolvedKey> {
         let identity = CallerIdentity::new(
@@ -170,9 +171,7 @@ mod tests {
 
     /// What `AppState::invalidate_caches` does to this cache.
     fn write(cache: &CredentialCache, generation: &AtomicU64) {
-        generation.fetch_add(1, Ordering::SeqCst);
-        cache.invalidate_all();
-        generation.fetch_add(1, Ordering::SeqCst);
+        drop_between_bumps(generation, || cache.invalidate_all());
     }
 
     /// The user name of the key's caller, if the cache has the key.
@@ -201,12 +200,12 @@ mod tests {
         let generation = Arc::new(AtomicU64::new(0));
         let cache = CredentialCache::new(generation.clone());
         cache.insert(&guard(&generation), "AKIA1".into(), resolved("old"));
-        // The write has bumped the generation but not yet dropped the
-        // shared cache: a reader copies the old entry under that generation.
-        generation.fetch_add(1, Ordering::SeqCst);
-        assert_eq!(user(&cache, "AKIA1").as_deref(), Some("old"));
-        cache.invalidate_all();
-        generation.fetch_add(1, Ordering::SeqCst);
+        drop_between_bumps(&generation, || {
+            // A reader between the write's first bump and its drop copies
+            // the old entry under that generation.
+            assert_eq!(user(&cache, "AKIA1").as_deref(), Some("old"));
+            cache.invalidate_all();
+        });
         assert!(cache.get("AKIA1").is_none());
     }
 
