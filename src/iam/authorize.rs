@@ -253,8 +253,13 @@ impl IdentitySide {
     }
 
     pub fn session(&self) -> Option<Vec<&CompiledPolicy>> {
-        self.session.as_ref().map(|s| s.iter().collect())
+        session_refs(&self.session)
     }
+}
+
+/// Session policies as the engine takes them: `None` when none were passed.
+fn session_refs(session: &Option<Arc<Vec<CompiledPolicy>>>) -> Option<Vec<&CompiledPolicy>> {
+    session.as_ref().map(|s| s.iter().collect())
 }
 
 /// Loads the caller's side: a user (or the user's own session) has the
@@ -479,7 +484,7 @@ async fn with_request<R>(
         wanted,
     );
     let identity = [&policies.identity];
-    let session: Option<Vec<&CompiledPolicy>> = session.as_ref().map(|s| s.iter().collect());
+    let session = session_refs(&session);
     let principal = caller.engine_principal();
     let request = EvaluationRequest {
         principal,
