@@ -23,6 +23,7 @@ mod policies;
 mod principal_policies;
 mod roles;
 mod secrets;
+mod security;
 mod services;
 mod sigv4;
 mod smoke;
