@@ -12,6 +12,7 @@ pub mod groups;
 pub mod health;
 pub mod instance_profiles;
 pub mod metrics;
+mod openapi_doc;
 pub mod policies;
 pub mod principal_policies;
 pub mod roles;
@@ -40,7 +41,15 @@ use crate::store::ListParams;
     ),
     modifiers(&SecuritySchemes),
     security(("basic" = []), ("sigv4" = [])),
-    components(schemas(crate::error::ErrorResponse, crate::error::ErrorBody)),
+    // The path-parameter enums are referenced by `params(...)`, which
+    // utoipa-actix-web does not collect as schemas.
+    components(schemas(
+        crate::error::ErrorResponse,
+        crate::error::ErrorBody,
+        principal_policies::HolderKind,
+        tags::TaggableKind,
+        tags::BoundedKind
+    )),
     tags(
         (name = "accounts", description = "Accounts (management account only)"),
         (name = "users", description = "IAM users, their access keys and passwords"),
@@ -119,6 +128,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .service(health::readyz)
         .service(metrics::metrics)
         .split_for_parts();
+    let mut api = api;
+    openapi_doc::document_transport_errors(&mut api);
     api
 }
 
