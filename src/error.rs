@@ -53,6 +53,10 @@ pub enum ApiError {
     /// SECURITY_WARNING finding (the message names the finding codes).
     #[error("{0}")]
     PolicyLintFailed(String),
+    /// The database cannot take writes now (its disk is full, or failing):
+    /// 503, which the AWS SDKs retry. Reads keep working.
+    #[error("The service cannot store changes right now; try again later.")]
+    StorageUnavailable,
     /// Everything that is not the client's fault. The cause is logged; the
     /// client sees an opaque message.
     #[error("An internal error occurred.")]
@@ -87,6 +91,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => "PayloadTooLarge",
             ApiError::NotFound(_) => "NotFound",
             ApiError::PolicyLintFailed(_) => "PolicyLintFailed",
+            ApiError::StorageUnavailable => "ServiceUnavailable",
             ApiError::Unexpected(_) => "ServiceFailure",
         }
     }
@@ -108,6 +113,7 @@ impl ApiError {
             ApiError::AccessDenied(_) => StatusCode::FORBIDDEN,
             ApiError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -150,8 +156,19 @@ impl From<PolicyError> for ApiError {
 
 impl From<sqlx::Error> for ApiError {
     fn from(e: sqlx::Error) -> Self {
-        ApiError::Unexpected(anyhow::Error::new(e).context("database error"))
+        database_error(e, "database error")
     }
+}
+
+/// A database error as the client sees it: a full or failing disk is the
+/// server's temporary state (503, retried by the SDKs), anything else an
+/// opaque 500 whose cause is logged.
+pub(crate) fn database_error(e: sqlx::Error, context: &'static str) -> ApiError {
+    if crate::store::is_storage_failure(&e) {
+        tracing::warn!(error = %e, context, "the database cannot take writes");
+        return ApiError::StorageUnavailable;
+    }
+    ApiError::Unexpected(anyhow::Error::new(e).context(context))
 }
 
 /// The JSON error body of every /v1 error.

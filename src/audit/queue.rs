@@ -14,6 +14,7 @@ use tokio::task::JoinHandle;
 
 use super::AuditEvent;
 use crate::domain::format_time_ms;
+use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::store::Store;
 
@@ -27,6 +28,12 @@ const BATCH: usize = 1024;
 const LINGER: Duration = Duration::from_millis(20);
 /// Least time between two "queue full" warnings.
 const WARN_EVERY: Duration = Duration::from_secs(10);
+/// While the disk refuses writes, a batch is retried after these waits
+/// (doubling from the first to the longest) for at most this long in all;
+/// the queue meanwhile fills and drops, counted, what does not fit.
+const STORAGE_RETRY_FIRST: Duration = Duration::from_millis(100);
+const STORAGE_RETRY_MAX: Duration = Duration::from_secs(2);
+const STORAGE_RETRY_FOR: Duration = Duration::from_secs(30);
 
 /// What the queue carries: events, and flush requests that are answered
 /// once every event queued before them is written.
@@ -207,13 +214,38 @@ async fn write_events(store: &Store, batch: Vec<AuditEvent>, metrics: &Metrics) 
     if events == 0 {
         return;
     }
-    match store.insert_audit_events(batch).await {
-        Ok(()) => {
-            metrics.audit_written.inc_by(events as u64);
-        }
-        Err(e) => {
-            metrics.audit_dropped.inc_by(events as u64);
-            tracing::error!(error = ?e, events, "writing audit events failed; dropped");
+    // While the disk refuses writes, each batch is kept (a copy: the store
+    // moves events into its statements) and retried, so an episode of a
+    // full disk costs the batch that found it, not everything after.
+    let mut retry_at = STORAGE_RETRY_FIRST;
+    let mut waited = Duration::ZERO;
+    let mut batch = batch;
+    loop {
+        let kept = store.write_health().failing().then(|| batch.clone());
+        match store.insert_audit_events(batch).await {
+            Ok(()) => {
+                metrics.audit_written.inc_by(events as u64);
+                return;
+            }
+            Err(ApiError::StorageUnavailable) if waited < STORAGE_RETRY_FOR => {
+                let Some(again) = kept else {
+                    metrics.audit_dropped.inc_by(events as u64);
+                    tracing::error!(
+                        events,
+                        "writing audit events failed: the disk refuses writes; dropped"
+                    );
+                    return;
+                };
+                tokio::time::sleep(retry_at).await;
+                waited += retry_at;
+                retry_at = (retry_at * 2).min(STORAGE_RETRY_MAX);
+                batch = again;
+            }
+            Err(e) => {
+                metrics.audit_dropped.inc_by(events as u64);
+                tracing::error!(error = ?e, events, "writing audit events failed; dropped");
+                return;
+            }
         }
     }
 }

@@ -8,14 +8,13 @@
 
 use std::sync::LazyLock;
 
-use anyhow::Context as _;
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{Arguments as _, Sqlite, SqliteConnection, Transaction};
 
 use super::{Page, Store};
 use crate::domain::audit::AuditEvent;
 use crate::domain::format_time_ms;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{database_error, ApiResult};
 
 /// An open write transaction with the audit record it will commit.
 pub struct AuditTx {
@@ -136,19 +135,23 @@ impl Store {
         event: AuditEvent,
         write: impl AsyncFnOnce(&mut AuditTx) -> ApiResult<T>,
     ) -> ApiResult<T> {
-        let mut tx = AuditTx {
-            tx: self.pool().begin_with("BEGIN IMMEDIATE").await?,
-            event,
-        };
-        let out = write(&mut tx).await?;
-        let AuditTx { mut tx, mut event } = tx;
-        event.event_time = format_time_ms(time::OffsetDateTime::now_utc());
-        insert_event(&mut tx, &event)
-            .await
-            .context("writing the audit record of a mutation")
-            .map_err(ApiError::Unexpected)?;
-        tx.commit().await?;
-        Ok(out)
+        let result = async {
+            let mut tx = AuditTx {
+                tx: self.pool().begin_with("BEGIN IMMEDIATE").await?,
+                event,
+            };
+            let out = write(&mut tx).await?;
+            let AuditTx { mut tx, mut event } = tx;
+            event.event_time = format_time_ms(time::OffsetDateTime::now_utc());
+            insert_event(&mut tx, &event)
+                .await
+                .map_err(|e| database_error(e, "writing the audit record of a mutation"))?;
+            tx.commit().await?;
+            Ok(out)
+        }
+        .await;
+        self.write_health().observe(&result);
+        result
     }
 
     /// Writes a batch of events (from the audit queue) in one transaction,
@@ -157,6 +160,12 @@ impl Store {
     /// are moved into the statement's arguments (bound by reference, each
     /// string would be copied once more).
     pub async fn insert_audit_events(&self, events: Vec<AuditEvent>) -> ApiResult<()> {
+        let result = self.insert_audit_batch(events).await;
+        self.write_health().observe(&result);
+        result
+    }
+
+    async fn insert_audit_batch(&self, events: Vec<AuditEvent>) -> ApiResult<()> {
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
         let mut left = events.len();
         let mut events = events.into_iter();
@@ -312,6 +321,7 @@ mod tests {
         "set_session_expires_at",
         "purge_workload_session_links",
         "set_workload_token_expires_at",
+        "probe_write",
     ];
 
     /// Guards "no mutation goes unaudited": every INSERT, UPDATE or DELETE

@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod attachments;
 pub mod audit;
 pub mod groups;
+pub mod health;
 pub mod inline_policies;
 pub mod instance_profiles;
 pub mod login_profiles;
@@ -34,10 +35,12 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 
 use crate::error::{ApiError, ApiResult};
+pub use health::{is_storage_failure, Readiness, WriteHealth};
 
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    write_health: std::sync::Arc<WriteHealth>,
 }
 
 impl Store {
@@ -54,6 +57,21 @@ impl Store {
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            // When SQLite rolls a transaction back by itself (SQLITE_FULL),
+            // sqlx's own ROLLBACK fails and the connection keeps a
+            // transaction depth of one: every later BEGIN on it would fail
+            // until a restart. Such a connection is closed, not reused.
+            .before_acquire(|conn, _| {
+                Box::pin(async move {
+                    use sqlx::Connection as _;
+                    if conn.is_in_transaction() {
+                        // A rollback queued by a dropped transaction runs
+                        // before the ping; only a stuck depth remains.
+                        conn.ping().await?;
+                    }
+                    Ok(!conn.is_in_transaction())
+                })
+            })
             .connect_with(options)
             .await
             .with_context(|| format!("opening {}", path.display()))?;
@@ -61,7 +79,10 @@ impl Store {
             .run(&pool)
             .await
             .context("running migrations")?;
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            write_health: Default::default(),
+        })
     }
 
     pub fn pool(&self) -> &SqlitePool {

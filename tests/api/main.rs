@@ -13,6 +13,7 @@ mod authorize;
 mod authz;
 mod awsquery;
 mod conflicts;
+mod disk_full;
 mod evaluate;
 mod groups;
 mod lint_cli;

@@ -1,0 +1,7 @@
+-- One row that /readyz rewrites after a failed write, to learn that the
+-- disk takes writes again (src/store/health.rs).
+CREATE TABLE write_probe (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    probed_at TEXT NOT NULL
+);
+INSERT INTO write_probe (id, probed_at) VALUES (1, '');
