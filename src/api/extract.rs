@@ -16,32 +16,71 @@ use futures_util::future::Either;
 use crate::auth::authenticate::{authenticate_request, cached_basic_caller, Origin, RequestParts};
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::policy::validate::{DUPLICATE_KEY, SYNTAX_ERROR};
 use crate::state::AppState;
 
-/// The client's address: the peer, or the first X-Forwarded-For hop when
-/// the peer is a configured trusted proxy. Likewise TLS: the server's own
-/// listener, or `X-Forwarded-Proto: https` from a trusted proxy only, so a
-/// client cannot make itself `aws:SecureTransport` by sending the header.
+/// The client's address: the peer, or, when the peer is a configured
+/// trusted proxy, the client that [`forwarded_client`] finds in
+/// X-Forwarded-For. Likewise TLS: the server's own listener, or
+/// `X-Forwarded-Proto: https` from a trusted proxy only, so a client cannot
+/// make itself `aws:SecureTransport` by sending the header.
 /// (actix's `connection_info()` believes forwarding headers from anyone,
 /// and formats the peer address into a string on every request.)
 pub fn origin_of(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> Origin {
     let peer = req.peer_addr().map(|a| a.ip());
-    let via_proxy = peer.is_some_and(|p| trusted_proxies.contains(&p));
-    let first_hop = |name: &str| {
-        via_proxy
-            .then(|| req.headers().get(name))
-            .flatten()
+    let via_proxy = peer.filter(|p| trusted_proxies.contains(p));
+    let forwarded = via_proxy.map(|peer| {
+        // Several header lines are one list, in order (RFC 7230 §3.2.2).
+        let hops: Vec<&str> = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .collect();
+        forwarded_client(peer, &hops, trusted_proxies)
+    });
+    let forwarded_tls = via_proxy.is_some()
+        && req
+            .headers()
+            .get("x-forwarded-proto")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(',').next())
-            .map(str::trim)
-    };
-    let forwarded = first_hop("x-forwarded-for").and_then(|first| first.parse::<IpAddr>().ok());
-    let forwarded_tls =
-        first_hop("x-forwarded-proto").is_some_and(|p| p.eq_ignore_ascii_case("https"));
+            .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
     Origin {
         source_ip: forwarded.or(peer),
         secure_transport: req.app_config().secure() || forwarded_tls,
     }
+}
+
+/// The client behind trusted proxies, from the X-Forwarded-For `hops` of a
+/// request whose peer is the trusted proxy `peer`. Proxies append the
+/// address they received from, so only the right end of the list is
+/// written by proxies we trust; whatever the client sent comes first.
+/// Walking from the right, trusted proxies are skipped and the first
+/// untrusted hop is the client (every hop trusted: the leftmost). An entry
+/// that is not an address stops the walk: nothing to its left can be
+/// believed, so the client is the last address walked (the peer, when the
+/// garbage is the last entry).
+pub fn forwarded_client(peer: IpAddr, hops: &[&str], trusted_proxies: &[IpAddr]) -> IpAddr {
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        let Some(address) = hop_address(hop.trim()) else {
+            break;
+        };
+        client = address;
+        if !trusted_proxies.contains(&address) {
+            break;
+        }
+    }
+    client
+}
+
+/// One X-Forwarded-For entry: an address, perhaps with a port
+/// (`198.51.100.7:4711`, `[2001:db8::1]:443`), as some proxies write it.
+fn hop_address(hop: &str) -> Option<IpAddr> {
+    hop.parse::<IpAddr>()
+        .ok()
+        .or_else(|| hop.parse::<std::net::SocketAddr>().ok().map(|a| a.ip()))
 }
 
 /// The application state, borrowed from the request.
@@ -255,7 +294,7 @@ impl JsonBytes {
         // One UTF-8 check of the whole body (ASCII runs a word at a time)
         // instead of serde_json checking each borrowed string on its own.
         let text = std::str::from_utf8(&self.0).map_err(|e| invalid(&e))?;
-        serde_json::from_str(text).map_err(|e| invalid(&e))
+        serde_json::from_str(text).map_err(|e| body_error_of(&e))
     }
 }
 
@@ -287,8 +326,21 @@ impl FromRequest for JsonBytes {
     }
 }
 
+/// A JSON body that did not deserialize. A policy document field that
+/// repeats a key (see `strict_document`) is answered as the same document
+/// sent as a string is: `MalformedPolicyDocument`.
+fn body_error_of(e: &serde_json::Error) -> ApiError {
+    let text = e.to_string();
+    if e.is_data() && text.starts_with(DUPLICATE_KEY) {
+        ApiError::MalformedPolicyDocument(SYNTAX_ERROR.into())
+    } else {
+        ApiError::ValidationError(format!("Invalid request body: {text}"))
+    }
+}
+
 pub fn json_error(err: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
     match err {
+        JsonPayloadError::Deserialize(e) => body_error_of(&e).into(),
         JsonPayloadError::Overflow { limit }
         | JsonPayloadError::OverflowKnownLength { limit, .. } => {
             ApiError::PayloadTooLarge(limit).into()
@@ -307,4 +359,57 @@ pub fn path_error(err: PathError, _: &HttpRequest) -> actix_web::Error {
 
 pub fn query_error(err: QueryPayloadError, _: &HttpRequest) -> actix_web::Error {
     ApiError::ValidationError(format!("Invalid query string: {err}")).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::forwarded_client;
+    use std::net::IpAddr;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    /// The client `forwarded_client` finds behind peer 10.0.0.1, with
+    /// 10.0.0.1 and 10.0.0.2 trusted.
+    fn client(hops: &[&str]) -> IpAddr {
+        forwarded_client(ip("10.0.0.1"), hops, &[ip("10.0.0.1"), ip("10.0.0.2")])
+    }
+
+    #[test]
+    fn the_first_untrusted_hop_from_the_right_is_the_client() {
+        assert_eq!(client(&["198.51.100.7"]), ip("198.51.100.7"));
+        // A client-written first hop is skipped over: the proxy appended
+        // the real address after it.
+        assert_eq!(client(&["198.51.100.7", "203.0.113.9"]), ip("203.0.113.9"));
+        assert_eq!(
+            client(&["198.51.100.7", " 203.0.113.9", " 10.0.0.2"]),
+            ip("203.0.113.9")
+        );
+    }
+
+    #[test]
+    fn every_hop_trusted_gives_the_leftmost() {
+        assert_eq!(client(&["10.0.0.2", "10.0.0.1"]), ip("10.0.0.2"));
+        assert_eq!(client(&[]), ip("10.0.0.1"));
+    }
+
+    #[test]
+    fn garbage_stops_the_walk() {
+        assert_eq!(client(&["unknown"]), ip("10.0.0.1"));
+        assert_eq!(client(&["198.51.100.7", "not-an-ip"]), ip("10.0.0.1"));
+        assert_eq!(
+            client(&["198.51.100.7", "", "10.0.0.2"]),
+            ip("10.0.0.2"),
+            "an empty entry is not an address"
+        );
+        assert_eq!(client(&["junk", "203.0.113.9"]), ip("203.0.113.9"));
+    }
+
+    #[test]
+    fn ports_and_ipv6_are_read() {
+        assert_eq!(client(&["198.51.100.7:4711"]), ip("198.51.100.7"));
+        assert_eq!(client(&["[2001:db8::1]:443"]), ip("2001:db8::1"));
+        assert_eq!(client(&["2001:db8::1"]), ip("2001:db8::1"));
+    }
 }

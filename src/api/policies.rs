@@ -160,6 +160,7 @@ pub fn finding_list(findings: Vec<Finding>) -> Vec<FindingResponse> {
 pub struct ValidatePolicyRequest {
     /// The policy document: a JSON object, or a string holding one.
     #[schema(value_type = Object)]
+    #[serde(deserialize_with = "crate::policy::validate::strict_document")]
     pub document: Value,
     /// `identity` (default), `resource`, `trust`, `boundary` or `session`.
     #[schema(example = "identity")]

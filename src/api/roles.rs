@@ -83,6 +83,7 @@ list_response!(RoleList, RoleResponse);
 pub struct TrustPolicyRequest {
     /// The new trust policy (JSON object).
     #[schema(value_type = Object)]
+    #[serde(deserialize_with = "crate::policy::validate::strict_document")]
     pub trust_policy: Value,
 }
 

@@ -25,7 +25,7 @@ use crate::auth::sigv4::{
 };
 use crate::auth::{Caller, CallerKind};
 use crate::domain::workloads::WORKLOAD_TOKEN_PREFIX;
-use crate::domain::{format_time_ms, now, AccessKey, Arn, SecretAccessKey};
+use crate::domain::{format_time_ms, now, AccessKey, AccessKeyId, Arn, SecretAccessKey};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::sessions::SessionRecord;
@@ -215,32 +215,41 @@ pub async fn record_subject_failure(
 }
 
 /// Queues a refusal, in the account of the presented key when it exists.
+/// The presented id is recorded only when it has a key id's shape (see
+/// [`AccessKeyId::recordable`]): it may be a secret typed in the wrong field.
 async fn record_auth_failure_event(
     state: &AppState,
     mut event: AuditEvent,
     access_key_id: Option<String>,
 ) {
-    if let Some(id) = access_key_id.filter(|id| id.len() <= 128) {
-        event.account_id = if id.starts_with("ASIA") {
-            state
-                .store
-                .get_session(&id)
-                .await
-                .ok()
-                .flatten()
-                .map(|s| s.account_id)
-        } else {
-            state
-                .store
-                .get_access_key(&id)
-                .await
-                .ok()
-                .flatten()
-                .map(|k| k.account_id)
-        };
-        event.access_key_id = Some(id);
+    if let Some(presented) = access_key_id {
+        event.access_key_id = Some(AccessKeyId::recordable(&presented).into_owned());
+        if let Ok(id) = AccessKeyId::parse(&presented) {
+            event.account_id = account_of_key(state, id.as_str()).await;
+        }
     }
     state.audit.record(event);
+}
+
+/// The account of a session or long-term key, if it exists.
+async fn account_of_key(state: &AppState, id: &str) -> Option<String> {
+    if id.starts_with("ASIA") {
+        state
+            .store
+            .get_session(id)
+            .await
+            .ok()
+            .flatten()
+            .map(|s| s.account_id)
+    } else {
+        state
+            .store
+            .get_access_key(id)
+            .await
+            .ok()
+            .flatten()
+            .map(|k| k.account_id)
+    }
 }
 
 async fn authenticate(
@@ -259,6 +268,7 @@ async fn authenticate(
     };
     if let Some(claim) = parse_claim(&signed)? {
         *presented = Some(claim.access_key_id.to_string());
+        refuse_unsigned_payload(&claim)?;
         let resolved = verify_claim(state, &signed, &claim).await?;
         return Ok(with_origin(&resolved.caller, origin));
     }
@@ -310,6 +320,26 @@ async fn authenticate(
     )
     .await;
     Ok(with_origin(&resolved.caller, origin))
+}
+
+/// latchkey's own requests must sign their body. On `/` the form body
+/// carries the Action and every parameter, and on `/v1` the JSON body is
+/// the operation's input: a signature over `UNSIGNED-PAYLOAD` would let
+/// whoever captures a signed GetUser replay it as a CreateUser. IAM and STS
+/// always hash the body, so AWS answers such a request with a signature
+/// mismatch; so does latchkey, with a message that says why. (The forwarded
+/// request that `/v1/authorize` checks is another service's, where S3-style
+/// unsigned bodies are legitimate: that path verifies with `verify_claim`
+/// and does not come through here.)
+fn refuse_unsigned_payload(claim: &SignatureClaim<'_>) -> Result<(), SigV4Error> {
+    if claim.unsigned_payload {
+        return Err(SigV4Error::SignatureDoesNotMatch(
+            "x-amz-content-sha256: UNSIGNED-PAYLOAD is not accepted: IAM and STS requests must \
+             sign the SHA-256 of their body."
+                .to_owned(),
+        ));
+    }
+    Ok(())
 }
 
 /// The caller of `Authorization: Basic` credentials when all it takes is

@@ -14,7 +14,9 @@ pub struct BasicCredentials {
 
 impl std::fmt::Debug for BasicCredentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "BasicCredentials({}, ***)", self.access_key_id)
+        // The id field may hold the secret (id and secret swapped).
+        let id = crate::domain::AccessKeyId::recordable(&self.access_key_id);
+        write!(f, "BasicCredentials({id}, ***)")
     }
 }
 

@@ -2,6 +2,8 @@
 //! access key ids and secrets.
 
 use rand::Rng as _;
+use sha2::{Digest as _, Sha256};
+use std::borrow::Cow;
 use std::fmt;
 
 const BASE32_UPPER: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -116,6 +118,20 @@ impl AccessKeyId {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// What an audit record or a log line may keep of a key id a client
+    /// presented: the id itself when it has an access key's shape, else
+    /// `sha256:` and the first 12 hex digits of its digest. A client that
+    /// swaps id and secret in Basic would otherwise write its 40-character
+    /// secret into the append-only audit table; the digest still tells
+    /// repeated attempts apart without keeping anything usable.
+    pub fn recordable(presented: &str) -> Cow<'_, str> {
+        if Self::parse(presented).is_ok() {
+            return Cow::Borrowed(presented);
+        }
+        let digest = Sha256::digest(presented.as_bytes());
+        Cow::Owned(format!("sha256:{}", hex::encode(&digest[..6])))
     }
 }
 

@@ -22,6 +22,7 @@ use crate::state::AppState;
 pub struct PutInlinePolicyRequest {
     /// An identity policy document (JSON object).
     #[schema(value_type = Object)]
+    #[serde(deserialize_with = "crate::policy::validate::strict_document")]
     pub document: Value,
 }
 

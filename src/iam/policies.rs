@@ -31,6 +31,7 @@ pub struct CreatePolicyRequest {
     pub description: Option<String>,
     /// An identity policy document (JSON object).
     #[schema(value_type = Object)]
+    #[serde(deserialize_with = "crate::policy::validate::strict_document")]
     pub document: Value,
     #[serde(default)]
     pub tags: Vec<Tag>,
@@ -40,6 +41,7 @@ pub struct CreatePolicyRequest {
 #[serde(deny_unknown_fields)]
 pub struct CreatePolicyVersionRequest {
     #[schema(value_type = Object)]
+    #[serde(deserialize_with = "crate::policy::validate::strict_document")]
     pub document: Value,
     #[serde(default)]
     pub set_as_default: bool,

@@ -31,6 +31,7 @@ pub struct CreateRoleRequest {
     pub path: Option<String>,
     /// Who may assume the role: an AWS policy document (JSON object).
     #[schema(value_type = Object)]
+    #[serde(deserialize_with = "crate::policy::validate::strict_document")]
     pub trust_policy: Value,
     pub description: Option<String>,
     /// 3600 to 43200 seconds; default 3600.

@@ -47,17 +47,32 @@ pub struct EvaluateRequest {
     pub principal_arn: Option<String>,
     /// Custom mode: identity policy documents (stored mode: added to the
     /// principal's own).
-    #[serde(default)]
     #[schema(value_type = Vec<Object>)]
+    #[serde(
+        default,
+        deserialize_with = "crate::policy::validate::strict_documents"
+    )]
     pub policies: Vec<Value>,
     #[schema(value_type = Option<Object>)]
+    #[serde(
+        default,
+        deserialize_with = "crate::policy::validate::strict_document_opt"
+    )]
     pub permissions_boundary: Option<Value>,
     #[schema(value_type = Option<Object>)]
+    #[serde(
+        default,
+        deserialize_with = "crate::policy::validate::strict_document_opt"
+    )]
     pub session_policy: Option<Value>,
     /// Custom mode: who asks (Principal matching and `aws:` variables).
     pub caller_arn: Option<String>,
     /// A resource-based policy; one with no Resource is a trust policy.
     #[schema(value_type = Option<Object>)]
+    #[serde(
+        default,
+        deserialize_with = "crate::policy::validate::strict_document_opt"
+    )]
     pub resource_policy: Option<Value>,
     /// The account owning the resources (default: the principal's).
     pub resource_owner: Option<String>,

@@ -33,18 +33,30 @@ pub enum ContextValue {
 /// share the type with the server.
 pub struct SimulateRequest {
     /// Identity policy documents (JSON objects).
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "crate::policy::validate::strict_documents"
+    )]
     pub policies: Vec<Value>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "crate::policy::validate::strict_document_opt"
+    )]
     pub permissions_boundary: Option<Value>,
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "crate::policy::validate::strict_document_opt"
+    )]
     pub session_policy: Option<Value>,
     /// Who asks; default `arn:aws:iam::123456789012:user/simulated`.
     #[serde(default)]
     pub caller_arn: Option<String>,
     /// A resource-based policy. A document without any Resource/NotResource
     /// is a role trust policy (it must then always allow, §6.5).
-    #[serde(default)]
+    #[serde(
+        default,
+        deserialize_with = "crate::policy::validate::strict_document_opt"
+    )]
     pub resource_policy: Option<Value>,
     /// Account owning the resources; default: the caller's account.
     #[serde(default)]

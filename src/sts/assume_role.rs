@@ -73,6 +73,10 @@ pub struct AssumeRoleRequest {
     /// An inline session policy (JSON object): the session gets at most
     /// what the role's policies and this both allow.
     #[schema(value_type = Option<Object>)]
+    #[serde(
+        default,
+        deserialize_with = "crate::policy::validate::strict_document_opt"
+    )]
     pub policy: Option<Value>,
     /// Up to 10 managed policies (of the role's account or AWS managed)
     /// used as session policies.

@@ -94,13 +94,6 @@ fn action_of(query: &str, headers: &[(&str, &str)], body: &[u8]) -> Option<Strin
     from_body.or(from_query)
 }
 
-/// The authority of an absolute URL (`https://host:port/...`).
-fn url_host(url: &str) -> Option<&str> {
-    let rest = &url[url.find("://")? + 3..];
-    let host = rest.split(['/', '?']).next()?;
-    (!host.is_empty()).then_some(host)
-}
-
 pub async fn identify(state: &AppState, req: IdentifyRequest<'_>) -> ApiResult<IdentifyResponse> {
     let audience = req.audience.trim();
     if audience.is_empty() || audience.len() > MAX_AUDIENCE_LEN {
@@ -109,14 +102,8 @@ pub async fn identify(state: &AppState, req: IdentifyRequest<'_>) -> ApiResult<I
         )));
     }
     let proof = &req.signed_request;
-    let mut headers = proof.header_pairs();
-    // Signers such as botocore sign `host` from the URL without adding the
-    // header: take it from the URL then (both come from the proof anyway).
-    if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
-        if let Some(host) = url_host(&proof.url) {
-            headers.push(("host", host));
-        }
-    }
+    // `host` comes from the URL when the proof has no such header.
+    let headers = proof.header_pairs();
     let signed = proof.signed(&headers);
     let claim = parse_claim(&signed)
         .map_err(ApiError::from)
@@ -204,6 +191,7 @@ pub async fn identify(state: &AppState, req: IdentifyRequest<'_>) -> ApiResult<I
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::iam::service_authorize::url_host;
 
     #[test]
     fn host_from_absolute_urls() {

@@ -48,7 +48,12 @@ async fn forwarded_for_is_ignored_from_untrusted_peers() {
 
 #[tokio::test]
 async fn forwarded_for_is_believed_from_a_trusted_proxy() {
-    let app = spawn_app_with(|c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    // 10.0.0.1 is a second trusted proxy: the client is the first
+    // untrusted hop from the right.
+    let app = spawn_app_with(|c| {
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap(), "10.0.0.1".parse().unwrap()]
+    })
+    .await;
     let creds = only_from_documentation_net(&app).await;
     let r = app
         .request_as(&creds, Method::GET, "/v1/users/ipuser")

@@ -193,7 +193,10 @@ impl std::fmt::Debug for SignatureClaim<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SignatureClaim")
             .field("location", &self.location)
-            .field("access_key_id", &self.access_key_id)
+            .field(
+                "access_key_id",
+                &crate::domain::AccessKeyId::recordable(&self.access_key_id),
+            )
             .field("scope", &self.scope())
             .field("signed_headers", &self.signed_headers)
             .field("signature", &self.signature)

@@ -59,12 +59,24 @@ pub struct ForwardedRequest<'a> {
 }
 
 impl<'a> ForwardedRequest<'a> {
-    /// The headers as `SignedRequest` takes them.
+    /// The headers as `SignedRequest` takes them, with `host` taken from
+    /// an absolute URL when no header gives it: signers such as botocore
+    /// sign `host` from the URL without adding the header, and a
+    /// forwarding service often passes the URL and the signed headers
+    /// only. Both come from the same forwarded request, so a `host` header
+    /// that is present always wins and must match the signature.
     pub fn header_pairs(&self) -> Vec<(&str, &str)> {
-        self.headers
+        let mut pairs: Vec<(&str, &str)> = self
+            .headers
             .iter()
             .map(|(k, v)| (k.as_ref(), v.as_ref()))
-            .collect()
+            .collect();
+        if !pairs.iter().any(|(n, _)| n.eq_ignore_ascii_case("host")) {
+            if let Some(host) = url_host(&self.url) {
+                pairs.push(("host", host));
+            }
+        }
+        pairs
     }
 
     /// The request to verify, over `headers` (from [`Self::header_pairs`],
@@ -134,7 +146,8 @@ pub struct SubjectCredentials<'a> {
 
 impl std::fmt::Debug for SubjectCredentials<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SubjectCredentials({}, token: ***)", self.access_key_id)
+        let id = crate::domain::AccessKeyId::recordable(&self.access_key_id);
+        write!(f, "SubjectCredentials({id}, token: ***)")
     }
 }
 
@@ -161,6 +174,10 @@ pub struct AuthorizeRequest<'a> {
     pub source_ip: Option<Cow<'a, str>>,
     /// The resource's own policy (e.g. a bucket policy).
     #[schema(value_type = Option<Object>)]
+    #[serde(
+        default,
+        deserialize_with = "crate::policy::validate::strict_document_opt"
+    )]
     pub resource_policy: Option<Value>,
     /// The account owning the resource (default: the caller's).
     #[serde(borrow)]
@@ -205,6 +222,14 @@ fn subject_error(e: ApiError) -> ApiError {
     }
 }
 
+/// The authority of an absolute URL (`https://host:port/...`); `None` for
+/// a relative one.
+pub(crate) fn url_host(url: &str) -> Option<&str> {
+    let rest = &url[url.find("://")? + 3..];
+    let host = rest.split(['/', '?']).next()?;
+    (!host.is_empty()).then_some(host)
+}
+
 /// Splits a URL (`scheme://host/path?query`, or `/path?query`) into its
 /// raw path and query. Bytewise, as it runs on every forwarded request.
 pub(crate) fn path_and_query(url: &str) -> (&str, &str) {
@@ -228,6 +253,10 @@ async fn identify(state: &AppState, req: &AuthorizeRequest<'_>) -> ApiResult<Cal
         (Some(forwarded), None) => {
             let headers = forwarded.header_pairs();
             let signed = forwarded.signed(&headers);
+            // `x-amz-content-sha256: UNSIGNED-PAYLOAD` is accepted here,
+            // unlike on latchkey's own requests: this is the request another
+            // service received (S3 uploads are signed that way), and that
+            // service, not latchkey, acts on its body.
             let claim = parse_claim(&signed)
                 .map_err(ApiError::from)
                 .map_err(subject_error)?

@@ -26,7 +26,19 @@ pub(super) fn action_error(action: &str) -> Option<String> {
         && vendor
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'*' | b'?'));
-    (!vendor_ok).then(|| format!("Vendor {vendor} is not valid"))
+    if !vendor_ok {
+        return Some(format!("Vendor {vendor} is not valid"));
+    }
+    // IAM saves odd names (spaces, unknown actions) and leaves them to
+    // Access Analyzer, but a control character (a JSON `\u0000` escape
+    // passes the transport's character check) can never name an action and
+    // would reach logs and terminals as it is: refused, and echoed escaped.
+    action.chars().any(char::is_control).then(|| {
+        format!(
+            "Action {} is not valid: an action name cannot contain control characters.",
+            action.escape_debug()
+        )
+    })
 }
 
 #[cfg(test)]
@@ -70,6 +82,25 @@ mod tests {
         assert_eq!(
             action_error("a a:b:c").as_deref(),
             Some("Actions/Condition can contain only one colon.")
+        );
+    }
+
+    #[test]
+    fn control_characters_in_the_name() {
+        for bad in [
+            "iam:Get\0User",
+            "iam:GetUser\u{1}",
+            "s3:Get\u{7f}",
+            "s3:Get\u{85}x",
+        ] {
+            let message = action_error(bad).expect(bad);
+            assert!(message.starts_with("Action iam:Get") || message.starts_with("Action s3:Get"));
+            assert!(!message.chars().any(char::is_control), "{message:?}");
+        }
+        // In the vendor, the vendor rule speaks first.
+        assert_eq!(
+            action_error("i\0am:GetUser").as_deref(),
+            Some("Vendor i\0am is not valid")
         );
     }
 

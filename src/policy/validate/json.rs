@@ -8,6 +8,38 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use serde_json::{Map, Number, Value};
 use std::fmt;
 
+/// The start of the error a [`strict_document`] field gives for a repeated
+/// key, which the server's JSON edge recognises and answers as
+/// `MalformedPolicyDocument`, like the same document sent as a string.
+pub const DUPLICATE_KEY: &str = "policy document repeats the key";
+
+/// `deserialize_with` for a policy document given as a JSON value in a
+/// request body: `serde_json::Value` keeps the last of two equal keys,
+/// which would make the object form accept what the string form refuses.
+pub fn strict_document<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Value, D::Error> {
+    StrictValue.deserialize(deserializer)
+}
+
+/// [`strict_document`] for an optional field (use with `#[serde(default)]`).
+pub fn strict_document_opt<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Value>, D::Error> {
+    match StrictValue.deserialize(deserializer)? {
+        Value::Null => Ok(None),
+        value => Ok(Some(value)),
+    }
+}
+
+/// [`strict_document`] for a list of documents.
+pub fn strict_documents<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<Value>, D::Error> {
+    match StrictValue.deserialize(deserializer)? {
+        Value::Array(items) => Ok(items),
+        _ => Err(de::Error::custom("expected a list of policy documents")),
+    }
+}
+
 /// Parses `text` as one JSON value, failing on malformed JSON, trailing
 /// data, or any object that repeats a key.
 pub(super) fn parse_strict(text: &str) -> Result<Value, serde_json::Error> {
@@ -83,7 +115,7 @@ impl<'de> Visitor<'de> for StrictVisitor {
         let mut object = Map::new();
         while let Some(key) = map.next_key::<String>()? {
             if object.contains_key(&key) {
-                return Err(de::Error::custom(format_args!("duplicate key {key:?}")));
+                return Err(de::Error::custom(format_args!("{DUPLICATE_KEY} {key:?}")));
             }
             let value = map.next_value_seed(StrictValue)?;
             object.insert(key, value);
@@ -108,6 +140,33 @@ mod tests {
         assert!(parse_strict(r#"{"a": 1, "a": 2}"#).is_err());
         assert!(parse_strict(r#"{"s": [{"Effect": "Allow", "Effect": "Deny"}]}"#).is_err());
         assert!(parse_strict(r#"{"a": {"b": 1}, "c": {"b": 1}}"#).is_ok());
+    }
+
+    #[test]
+    fn document_fields_refuse_duplicates_inside_a_larger_body() {
+        #[derive(serde::Deserialize)]
+        struct Body {
+            #[serde(deserialize_with = "strict_document")]
+            document: Value,
+            #[serde(default, deserialize_with = "strict_document_opt")]
+            other: Option<Value>,
+            #[serde(default, deserialize_with = "strict_documents")]
+            many: Vec<Value>,
+        }
+        let ok: Body =
+            serde_json::from_str(r#"{"document": {"a": 1}, "many": [{"b": 2}], "other": null}"#)
+                .unwrap();
+        assert_eq!(ok.document["a"], 1);
+        assert!(ok.other.is_none());
+        assert_eq!(ok.many.len(), 1);
+        for bad in [
+            r#"{"document": {"a": 1, "a": 2}}"#,
+            r#"{"document": {}, "other": {"s": [{"E": 1, "E": 1}]}}"#,
+            r#"{"document": {}, "many": [{}, {"b": 1, "b": 1}]}"#,
+        ] {
+            let err = serde_json::from_str::<Body>(bad).err().unwrap();
+            assert!(err.to_string().starts_with(DUPLICATE_KEY), "{bad}: {err}");
+        }
     }
 
     #[test]

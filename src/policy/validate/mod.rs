@@ -46,6 +46,7 @@ mod prop_tests;
 #[cfg(test)]
 mod tests;
 
+pub use json::{strict_document, strict_document_opt, strict_documents, DUPLICATE_KEY};
 pub use principal::invalid_principal_message;
 pub use size::{
     check_inline_policies_size, check_managed_policy_size, check_trust_policy_size,
@@ -58,7 +59,8 @@ use crate::policy::{PolicyError, PolicyType};
 use resource::ResourceIssue;
 use syntax::{Document, Statement};
 
-const SYNTAX_ERROR: &str = "Syntax errors in policy.";
+/// IAM's message for a document that is not well-formed (repeated keys too).
+pub const SYNTAX_ERROR: &str = "Syntax errors in policy.";
 /// Public so that lint can recognise the one refusal it reports as a
 /// finding and then lints past (see `policy::lint`).
 pub const VERSION_ERROR: &str = "Policy document must be version 2012-10-17 or greater.";

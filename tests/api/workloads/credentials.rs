@@ -346,7 +346,11 @@ async fn ordinary_callers_cannot_pass_as_the_service() {
 
 #[tokio::test]
 async fn a_cidr_bound_token_works_only_from_its_networks() {
-    let app = spawn_app_with(|c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
+    // Two trusted proxies: 127.0.0.1 (the peer) and 10.0.0.1 before it.
+    let app = spawn_app_with(|c| {
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap(), "10.0.0.1".parse().unwrap()]
+    })
+    .await;
     let fixture = setup_with(
         &app,
         json!({"source_cidrs": ["198.51.100.0/24", "2001:db8::1"]}),
@@ -382,6 +386,16 @@ async fn a_cidr_bound_token_works_only_from_its_networks() {
     // The proxy itself (127.0.0.1) is not in the networks either.
     assert_error(from(None).await.unwrap(), 403, "AccessDenied").await;
     json_with_status(from(Some("198.51.100.7, 10.0.0.1")).await.unwrap(), 200).await;
+    // A first hop the client wrote itself is not its address: the proxies
+    // appended the real one after it (issue 15 §4).
+    assert_error(
+        from(Some("198.51.100.7, 203.0.113.9, 10.0.0.1"))
+            .await
+            .unwrap(),
+        403,
+        "AccessDenied",
+    )
+    .await;
     json_with_status(from(Some("2001:db8::1")).await.unwrap(), 200).await;
 
     // Without a trusted proxy, X-Forwarded-For is not believed.
