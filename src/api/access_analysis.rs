@@ -211,12 +211,15 @@ impl EffectivePermissionsResponse {
     }
 }
 
-/// Who can assume this role: every stored user and role session (of this
-/// account and of the accounts the trust policy names; `*` is one public
-/// entry, not every tenant) for which the policy
-/// engine allows `sts:AssumeRole`, from the trust policy and the
-/// principal's own identity policies and boundary, plus the services,
-/// identity providers, accounts and `*` the trust policy names. Principals
+/// Who can assume this role: every stored user and role session of this
+/// account for which the policy engine allows `sts:AssumeRole`, from the
+/// trust policy and the principal's own identity policies and boundary,
+/// plus the services, identity providers, accounts and `*` the trust policy
+/// names. Another account the trust policy names (by id, root, or one of
+/// its users or roles) is one `account` entry with its id, the trust
+/// statements and the conditions they set, and nothing of what it holds;
+/// only a caller of the management account sees its stored principals
+/// listed one by one. `*` is one public entry, not every tenant. Principals
 /// of other accounts, identity providers and `*` are `external`. Grants
 /// that depend on request keys (an external id, a source IP) are listed as
 /// `conditional` with those keys.

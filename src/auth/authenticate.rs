@@ -382,8 +382,25 @@ pub async fn verify_claim(
     signed: &SignedRequest<'_>,
     claim: &SignatureClaim<'_>,
 ) -> ApiResult<Arc<ResolvedKey>> {
-    let resolved =
-        resolve_access_key(state, &claim.access_key_id, claim.security_token.as_deref()).await?;
+    verify_claim_in(state, signed, claim, None).await
+}
+
+/// [`verify_claim`] for a key of `account` only (when given). A key of
+/// another account is refused before its signature is checked or its use
+/// recorded, with the answer of a key that does not exist.
+pub async fn verify_claim_in(
+    state: &AppState,
+    signed: &SignedRequest<'_>,
+    claim: &SignatureClaim<'_>,
+    account: Option<&str>,
+) -> ApiResult<Arc<ResolvedKey>> {
+    let resolved = resolve_access_key_in(
+        state,
+        &claim.access_key_id,
+        claim.security_token.as_deref(),
+        account,
+    )
+    .await?;
     resolved.verify(signed, claim, time::OffsetDateTime::now_utc())?;
     record_use(
         state,
@@ -417,6 +434,22 @@ pub async fn resolve_access_key(
     // Boxed, like the session path: a cache hit should not carry (and
     // copy) the space of the store queries' futures.
     Box::pin(load_long_term_key(state, access_key_id)).await
+}
+
+/// [`resolve_access_key`] for a key of `account` only (when given): a key
+/// of another account answers exactly as one that does not exist, so that
+/// its existence is not revealed.
+pub async fn resolve_access_key_in(
+    state: &AppState,
+    access_key_id: &str,
+    token: Option<&str>,
+    account: Option<&str>,
+) -> ApiResult<Arc<ResolvedKey>> {
+    let resolved = resolve_access_key(state, access_key_id, token).await?;
+    match account {
+        Some(account) if resolved.caller.account_id != account => Err(invalid_key()),
+        _ => Ok(resolved),
+    }
 }
 
 async fn resolve_session_key(

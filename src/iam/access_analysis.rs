@@ -6,11 +6,13 @@
 //! `latchkey:AnalyzeAccess` on the analysed role's or user's ARN.
 //!
 //! Trust analysis considers the stored users and roles (as role sessions)
-//! of the role's own account and of every account its trust policy names.
-//! Listing a named account's principals to the role's owner is intended:
-//! the owner chose to trust that account, and these are exactly who can
-//! reach the role from there. `"*"` is one public entry: it does not
-//! enumerate every tenant.
+//! of the role's own account. Another account the trust policy names is
+//! one `external` entry (its id, the trust statements and the conditions
+//! they set), decided from the trust policy alone: trusting an account does
+//! not entitle a tenant to read its user lists and policies. A caller of
+//! the management account (the platform's operator) also sees inside the
+//! named accounts. `"*"` is one public entry: it does not enumerate every
+//! tenant.
 
 use super::authorize;
 use super::roles::find_role_authorized;
@@ -20,7 +22,8 @@ use crate::domain::{PolicyHolder, Role, Tag, User};
 use crate::error::{ApiError, ApiResult};
 use crate::policy::access::effective::{effective_permissions, EffectivePermissions};
 use crate::policy::access::trust::{
-    analyze_trust, named_accounts, Candidate, PrincipalType, TrustQuestion, TrustedPrincipal,
+    analyze_trust_sealed, named_accounts, Candidate, PrincipalType, Sealed, TrustQuestion,
+    TrustedPrincipal,
 };
 use crate::policy::access::{DocumentKind, DocumentSource, NamedDocument};
 use crate::policy::{PolicyDocument, Principal, PrincipalKind, RequestContext};
@@ -220,21 +223,34 @@ pub async fn trust_analysis(
     // `"*"` is reported as one public entry; it does not enumerate every
     // tenant's principals, which would show one account's owner the user
     // lists of all the others.
-    let mut accounts = vec![role.account_id.clone()];
-    for id in &named.accounts {
-        if state.store.get_account(id).await?.is_some() {
-            accounts.push(id.clone());
-        }
-    }
+    let mut others = named.accounts.clone();
+    let mut id_accounts = Vec::new();
     for id in &named.unique_ids {
         let account = match state.store.get_user_by_id(id).await? {
             Some(user) => Some(user.account_id),
             None => state.store.get_role_by_id(id).await?.map(|r| r.account_id),
         };
-        accounts.extend(account);
+        if let Some(account) = account {
+            others.push(account.clone());
+            id_accounts.push((id.clone(), account));
+        }
     }
-    accounts.sort();
-    accounts.dedup();
+    others.retain(|a| *a != role.account_id);
+    others.sort();
+    others.dedup();
+    let mut accounts = vec![role.account_id.clone()];
+    // Whether an account exists is not looked up for a tenant's caller:
+    // its sealed entry comes from the trust policy alone either way.
+    let sealed_accounts = if caller.is_management_account {
+        for id in &others {
+            if state.store.get_account(id).await?.is_some() {
+                accounts.push(id.clone());
+            }
+        }
+        Vec::new()
+    } else {
+        others
+    };
     let mut candidates = Vec::new();
     for account in &accounts {
         let users = all_pages(|p| async move { state.store.list_users(account, &p).await }).await?;
@@ -251,7 +267,11 @@ pub async fn trust_analysis(
         role_account: &role.account_id,
         trust: &trust,
     };
-    let found = analyze_trust(&question, &candidates)
+    let sealed = Sealed {
+        accounts: &sealed_accounts,
+        id_accounts: &id_accounts,
+    };
+    let found = analyze_trust_sealed(&question, &candidates, &sealed)
         .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("trust analysis: {}", e.message())))?;
     Ok((role, found))
 }

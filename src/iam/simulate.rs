@@ -352,19 +352,20 @@ async fn stored(
             )?)
         }
     };
+    // The principal's own keys come from the store; what the body supplies
+    // wins, as in AWS's simulator (a what-if, not a request).
     let mut context = RequestContext::new();
+    for tag in &loaded.policies.tags {
+        context.insert(&format!("aws:PrincipalTag/{}", tag.key), tag.value.clone());
+    }
+    for (k, v) in &loaded.keys {
+        context.insert(k, v.clone());
+    }
     for (k, v) in req.context {
         match v {
             ContextEntry::One(s) => context.insert(&k, s),
             ContextEntry::Many(list) => context.insert_many(&k, list),
         }
-    }
-    for tag in &loaded.policies.tags {
-        context.insert(&format!("aws:PrincipalTag/{}", tag.key), tag.value.clone());
-    }
-    // The principal's own keys come from the store, never from the body.
-    for (k, v) in &loaded.keys {
-        context.insert(k, v.clone());
     }
     let owner = req
         .resource_owner

@@ -184,15 +184,20 @@ pub fn simulate_custom(req: &SimulateRequest) -> Result<SimulateResponse, Policy
     };
     let (who, principal_keys) = caller(req.caller_arn.as_deref().unwrap_or(DEFAULT_CALLER))?;
     let mut ctx = RequestContext::new();
+    // A simulation evaluates the context it is given, as AWS's simulator
+    // does: keys derived from `caller_arn` only fill what is not supplied.
+    // The default caller is a stand-in for Principal matching and derives
+    // no keys, so a key neither supplied nor derived is reported missing.
+    if req.caller_arn.is_some() {
+        for (k, v) in principal_keys {
+            ctx.insert(k, v);
+        }
+    }
     for (k, v) in &req.context {
         match v {
             ContextValue::One(s) => ctx.insert(k, s.clone()),
             ContextValue::Many(list) => ctx.insert_many(k, list.iter().cloned()),
         }
-    }
-    // The caller's own keys come from who the caller is, not from the body.
-    for (k, v) in principal_keys {
-        ctx.insert(k, v);
     }
     let owner = req.resource_owner.as_deref().unwrap_or(&who.account);
     let identity_refs: Vec<&CompiledPolicy> = identity.iter().collect();
@@ -242,7 +247,7 @@ mod tests {
             "policies": [{"Version":"2012-10-17","Statement":[{"Sid":"Home","Effect":"Allow","Action":"s3:*",
                 "Resource":"arn:aws:s3:::home/${aws:username}/*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}],
             "action_names": ["s3:GetObject", "iam:CreateUser"],
-            "resource_arns": ["arn:aws:s3:::home/simulated/x"],
+            "resource_arns": ["arn:aws:s3:::home/someone-else/x"],
             "context": {"aws:SourceIp": "10.1.2.3", "aws:username": "someone-else"}
         }));
         assert_eq!(out["results"].as_array().unwrap().len(), 2);
@@ -256,7 +261,7 @@ mod tests {
         assert_eq!(first["missing_context_keys"], json!([]));
         let second = &out["results"][1];
         assert_eq!(second["decision"], "implicit_deny");
-        assert_eq!(second["resource"], "arn:aws:s3:::home/simulated/x");
+        assert_eq!(second["resource"], "arn:aws:s3:::home/someone-else/x");
     }
 
     #[test]

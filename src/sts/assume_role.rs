@@ -420,14 +420,7 @@ pub async fn assume_role(
         "transitive_tag_keys": req.transitive_tag_keys,
         "source_identity": req.source_identity,
     }));
-    // Across accounts, the role's owner sees the attempt too (a copy in
-    // its account, through the queue), as CloudTrail shows it to both.
-    let owner = req
-        .role_arn
-        .split(':')
-        .nth(4)
-        .filter(|a| *a != caller.account_id && a.len() == 12)
-        .map(str::to_string);
+    let role_arn = req.role_arn.clone();
     let result = assume_role_audited(state, caller, req, event.clone()).await;
     let outcome = match &result {
         Ok(_) => event,
@@ -440,13 +433,30 @@ pub async fn assume_role(
             failed
         }
     };
-    if let Some(owner) = owner {
+    if let Some(owner) = other_owner(state, caller, &role_arn).await {
         state.audit.record(AuditEvent {
             account_id: Some(owner),
             ..outcome
         });
     }
     result
+}
+
+/// The account that owns the role `role_arn` names, when it is another
+/// account's and the role exists. Across accounts the owner sees the
+/// attempt too (a copy in its account), as CloudTrail shows it to both; but
+/// only for a role it has: a caller must not write its parameters into the
+/// trail of any account id it cares to name.
+async fn other_owner(state: &AppState, caller: &Caller, role_arn: &str) -> Option<String> {
+    let arn = role_arn.parse::<Arn>().ok()?;
+    if arn.account == caller.account_id || arn.service != "iam" || arn.resource_type() != "role" {
+        return None;
+    }
+    // A lookup that fails writes no copy: the caller's own record stands.
+    let role = crate::iam::cached::role_by_name(state, &arn.account, arn.resource_name())
+        .await
+        .ok()??;
+    (role.arn().to_string() == role_arn).then(|| role.account_id.clone())
 }
 
 async fn assume_role_audited(

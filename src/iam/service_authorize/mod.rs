@@ -20,7 +20,7 @@ pub use reply::{AuthorizeOutcome, AuthorizeResponse, MatchedStatementView, Subje
 use super::authorize::{decide, Question};
 use super::simulate::ContextEntry;
 use crate::audit::{AuditDecision, AuditEvent};
-use crate::auth::authenticate::{resolve_access_key, verify_claim};
+use crate::auth::authenticate::{resolve_access_key_in, verify_claim_in};
 use crate::auth::sigv4::{ascii, parse_claim, SignedRequest};
 use crate::auth::Caller;
 use crate::config::AuditAuthorize;
@@ -248,7 +248,16 @@ pub(crate) fn path_and_query(url: &str) -> (&str, &str) {
     ascii::split_once(rest, b'?').unwrap_or((rest, ""))
 }
 
-async fn identify(state: &AppState, req: &AuthorizeRequest<'_>) -> ApiResult<Caller> {
+/// The subject must be of the service's own account, except for services
+/// of the management account (the platform's own), which decide for every
+/// account. A key of another account answers as an unknown key does
+/// (`InvalidClientTokenId`), so a tenant cannot learn that it exists.
+async fn identify(
+    state: &AppState,
+    service: &Caller,
+    req: &AuthorizeRequest<'_>,
+) -> ApiResult<Caller> {
+    let account = (!service.is_management_account).then_some(service.account_id.as_str());
     match (&req.signed_request, &req.credentials) {
         (Some(forwarded), None) => {
             let headers = forwarded.header_pairs();
@@ -264,20 +273,21 @@ async fn identify(state: &AppState, req: &AuthorizeRequest<'_>) -> ApiResult<Cal
                     code: "MissingAuthenticationToken",
                     message: "signed_request carries no SigV4 signature.".into(),
                 })?;
-            let resolved = verify_claim(state, &signed, &claim)
+            let resolved = verify_claim_in(state, &signed, &claim, account)
                 .await
                 .map_err(subject_error)?;
             Ok(resolved.caller.clone())
         }
-        (None, Some(creds)) => {
-            Ok(
-                resolve_access_key(state, &creds.access_key_id, creds.session_token.as_deref())
-                    .await
-                    .map_err(subject_error)?
-                    .caller
-                    .clone(),
-            )
-        }
+        (None, Some(creds)) => Ok(resolve_access_key_in(
+            state,
+            &creds.access_key_id,
+            creds.session_token.as_deref(),
+            account,
+        )
+        .await
+        .map_err(subject_error)?
+        .caller
+        .clone()),
         _ => Err(ApiError::ValidationError(
             "Give exactly one of signed_request and credentials.".into(),
         )),
@@ -290,7 +300,7 @@ pub async fn authorize_request(
     req: AuthorizeRequest<'_>,
 ) -> ApiResult<AuthorizeOutcome> {
     super::authorize(state, service, "latchkey:Authorize", &req.resource).await?;
-    let mut subject = match identify(state, &req).await {
+    let mut subject = match identify(state, service, &req).await {
         Ok(subject) => subject,
         Err(e) => {
             if let ApiError::SubjectNotAuthenticated { code, message } = &e {

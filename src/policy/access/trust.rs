@@ -16,6 +16,10 @@
 
 use serde::Serialize;
 
+#[path = "trust_sealed.rs"]
+mod sealed;
+pub use sealed::Sealed;
+
 use super::{DocumentSource, NamedDocument, StatementRef};
 use crate::policy::compile::{CompiledPolicy, PolicySource, SourceKind};
 use crate::policy::context::RequestContext;
@@ -354,6 +358,17 @@ pub fn analyze_trust(
     q: &TrustQuestion,
     candidates: &[Candidate],
 ) -> Result<Vec<TrustedPrincipal>, PolicyError> {
+    analyze_trust_sealed(q, candidates, &Sealed::default())
+}
+
+/// [`analyze_trust`], with the `sealed` accounts reported as one entry
+/// each, from the trust policy alone (the candidates hold none of their
+/// principals).
+pub fn analyze_trust_sealed(
+    q: &TrustQuestion,
+    candidates: &[Candidate],
+    sealed: &Sealed,
+) -> Result<Vec<TrustedPrincipal>, PolicyError> {
     let trusts = Trusts::new(q.trust)?;
     let mut out = Vec::new();
     for c in candidates {
@@ -422,7 +437,10 @@ pub fn analyze_trust(
             statements,
         });
     }
-    out.extend(named_principals(q, &trusts)?);
+    out.extend(sealed::sealed_accounts(q, &trusts, sealed)?);
+    out.extend(named_principals(q, &trusts)?.into_iter().filter(|p| {
+        !(p.principal_type == PrincipalType::Account && sealed.contains(&p.principal))
+    }));
     Ok(out)
 }
 
