@@ -22,34 +22,48 @@ use crate::state::AppState;
 /// The client's address: the peer, or, when the peer is a configured
 /// trusted proxy, the client that [`forwarded_client`] finds in
 /// X-Forwarded-For. Likewise TLS: the server's own listener, or
-/// `X-Forwarded-Proto: https` from a trusted proxy only, so a client cannot
-/// make itself `aws:SecureTransport` by sending the header.
+/// X-Forwarded-Proto from a trusted proxy, read at the client's hop (see
+/// [`forwarded_client`]), so a client cannot make itself
+/// `aws:SecureTransport` by sending the header.
 /// (actix's `connection_info()` believes forwarding headers from anyone,
 /// and formats the peer address into a string on every request.)
 pub fn origin_of(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> Origin {
     let peer = req.peer_addr().map(|a| a.ip());
     let via_proxy = peer.filter(|p| trusted_proxies.contains(p));
-    let forwarded = via_proxy.map(|peer| {
-        // Several header lines are one list, in order (RFC 7230 §3.2.2).
-        let hops: Vec<&str> = req
-            .headers()
-            .get_all("x-forwarded-for")
+    // Several header lines are one list, in order (RFC 7230 §3.2.2).
+    let list = |name: &str| -> Vec<&str> {
+        req.headers()
+            .get_all(name)
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
-            .collect();
-        forwarded_client(peer, &hops, trusted_proxies)
+            .collect()
+    };
+    let forwarded =
+        via_proxy.map(|peer| forwarded_client(peer, &list("x-forwarded-for"), trusted_proxies));
+    let forwarded_tls = forwarded.is_some_and(|client| {
+        let protos = list("x-forwarded-proto");
+        protos
+            .len()
+            .checked_sub(client.from_right + 1)
+            .and_then(|i| protos.get(i))
+            .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
     });
-    let forwarded_tls = via_proxy.is_some()
-        && req
-            .headers()
-            .get("x-forwarded-proto")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
     Origin {
-        source_ip: forwarded.or(peer),
+        source_ip: forwarded.map(|c| c.address).or(peer),
         secure_transport: req.app_config().secure() || forwarded_tls,
     }
+}
+
+/// The client that trusted proxies forwarded a request for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ForwardedClient {
+    pub address: IpAddr,
+    /// Its entry's place in X-Forwarded-For counted from the right (0: the
+    /// last entry, or no entry). A proxy that appends to X-Forwarded-For
+    /// appends to X-Forwarded-Proto too, so the protocol the client used is
+    /// the entry at the same place there; anything further left was
+    /// written by the client.
+    pub from_right: usize,
 }
 
 /// The client behind trusted proxies, from the X-Forwarded-For `hops` of a
@@ -61,13 +75,23 @@ pub fn origin_of(req: &HttpRequest, trusted_proxies: &[IpAddr]) -> Origin {
 /// that is not an address stops the walk: nothing to its left can be
 /// believed, so the client is the last address walked (the peer, when the
 /// garbage is the last entry).
-pub fn forwarded_client(peer: IpAddr, hops: &[&str], trusted_proxies: &[IpAddr]) -> IpAddr {
-    let mut client = peer;
-    for hop in hops.iter().rev() {
+pub fn forwarded_client(
+    peer: IpAddr,
+    hops: &[&str],
+    trusted_proxies: &[IpAddr],
+) -> ForwardedClient {
+    let mut client = ForwardedClient {
+        address: peer,
+        from_right: 0,
+    };
+    for (from_right, hop) in hops.iter().rev().enumerate() {
         let Some(address) = hop_address(hop.trim()) else {
             break;
         };
-        client = address;
+        client = ForwardedClient {
+            address,
+            from_right,
+        };
         if !trusted_proxies.contains(&address) {
             break;
         }
@@ -373,7 +397,18 @@ mod tests {
     /// The client `forwarded_client` finds behind peer 10.0.0.1, with
     /// 10.0.0.1 and 10.0.0.2 trusted.
     fn client(hops: &[&str]) -> IpAddr {
-        forwarded_client(ip("10.0.0.1"), hops, &[ip("10.0.0.1"), ip("10.0.0.2")])
+        forwarded_client(ip("10.0.0.1"), hops, &[ip("10.0.0.1"), ip("10.0.0.2")]).address
+    }
+
+    #[test]
+    fn the_client_entry_is_counted_from_the_right() {
+        let at = |hops: &[&str]| {
+            forwarded_client(ip("10.0.0.1"), hops, &[ip("10.0.0.1"), ip("10.0.0.2")]).from_right
+        };
+        assert_eq!(at(&[]), 0);
+        assert_eq!(at(&["198.51.100.7"]), 0);
+        assert_eq!(at(&["198.51.100.7", "10.0.0.2"]), 1);
+        assert_eq!(at(&["10.0.0.2", "10.0.0.2"]), 1);
     }
 
     #[test]

@@ -103,10 +103,27 @@ async fn forwarded_proto_is_ignored_from_untrusted_peers() {
 async fn forwarded_proto_is_believed_from_a_trusted_proxy() {
     let app = spawn_app_with(|c| c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()]).await;
     let creds = only_over_tls(&app).await;
-    let r = get_self_forwarded_as(&app, &creds, Some("HTTPS, http")).await;
+    let r = get_self_forwarded_as(&app, &creds, Some("HTTPS")).await;
+    json_with_status(r, 200).await;
+    // The proxy appends what it saw; a client-written `https` on the left
+    // is not believed.
+    let r = get_self_forwarded_as(&app, &creds, Some("https, http")).await;
+    assert_error(r, 403, "AccessDenied").await;
+    let r = get_self_forwarded_as(&app, &creds, Some("http, https")).await;
     json_with_status(r, 200).await;
     let r = get_self_forwarded_as(&app, &creds, Some("http")).await;
     assert_error(r, 403, "AccessDenied").await;
+    // Two proxies: the edge took the client's TLS and the trusted inner
+    // proxy (127.0.0.1, the test's own address) spoke http: the protocol at
+    // the client's place counts, not the last one.
+    let via_two = |proto: &'static str| {
+        app.request_as(&creds, Method::GET, "/v1/users/tlsuser")
+            .header("x-forwarded-for", "198.51.100.7, 127.0.0.1")
+            .header("x-forwarded-proto", proto)
+            .send()
+    };
+    json_with_status(via_two("https, http").await.unwrap(), 200).await;
+    assert_error(via_two("http, https").await.unwrap(), 403, "AccessDenied").await;
     let r = get_self_forwarded_as(&app, &creds, None).await;
     assert_error(r, 403, "AccessDenied").await;
 }
