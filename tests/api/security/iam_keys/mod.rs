@@ -5,6 +5,7 @@
 //! lint warns on a guardrail over a key the actions never carry.
 
 mod delegation;
+mod lint;
 
 use reqwest::{Method, Response};
 use serde_json::{json, Value};
