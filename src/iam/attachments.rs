@@ -4,6 +4,7 @@ use serde_json::json;
 
 use super::holders::{action, find_holder_authorized};
 use super::policies::find_policy_by_arn;
+use super::ActionContext;
 use crate::audit::{audited, AuditEvent};
 use crate::auth::Caller;
 use crate::domain::{ManagedPolicy, PolicyHolder};
@@ -19,14 +20,9 @@ pub async fn attach_policy(
     holder_name: &str,
     policy_arn: &str,
 ) -> ApiResult<()> {
-    let holder = find_holder_authorized(
-        state,
-        caller,
-        kind,
-        holder_name,
-        &action(kind, "Attach", "Policy"),
-    )
-    .await?;
+    let attach = action(kind, "Attach", "Policy");
+    let cx = ActionContext::new(&attach).policy_arn(policy_arn);
+    let holder = find_holder_authorized(state, caller, kind, holder_name, cx).await?;
     let policy = find_policy_by_arn(state, caller, policy_arn)
         .await
         .map_err(|_| {
@@ -69,14 +65,9 @@ pub async fn detach_policy(
     holder_name: &str,
     policy_arn: &str,
 ) -> ApiResult<()> {
-    let holder = find_holder_authorized(
-        state,
-        caller,
-        kind,
-        holder_name,
-        &action(kind, "Detach", "Policy"),
-    )
-    .await?;
+    let detach = action(kind, "Detach", "Policy");
+    let cx = ActionContext::new(&detach).policy_arn(policy_arn);
+    let holder = find_holder_authorized(state, caller, kind, holder_name, cx).await?;
     let not_attached = || ApiError::NoSuchEntity(format!("Policy {policy_arn} was not found."));
     let policy = state
         .store
@@ -107,13 +98,8 @@ pub async fn list_attached_policies(
     kind: PolicyHolder,
     holder_name: &str,
 ) -> ApiResult<Vec<ManagedPolicy>> {
-    let holder = find_holder_authorized(
-        state,
-        caller,
-        kind,
-        holder_name,
-        &action(kind, "ListAttached", "Policies"),
-    )
-    .await?;
+    let list = action(kind, "ListAttached", "Policies");
+    let cx = ActionContext::new(&list);
+    let holder = find_holder_authorized(state, caller, kind, holder_name, cx).await?;
     state.store.attached_policies(kind, &holder.id).await
 }

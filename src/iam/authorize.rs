@@ -7,10 +7,33 @@
 //! (and trust policies per role) and dropped on every IAM write, which is
 //! rare next to reads; session policies never change, so they are cached
 //! per session and only age out.
+//!
+//! The request context of a decision is built from two sides, as AWS does
+//! (AWS-IAM-NOTES §5.1):
+//! - the caller's keys (`aws:PrincipalArn`, `aws:PrincipalTag/K`,
+//!   `aws:SourceIp`, the clock...), derived here from the authenticated
+//!   caller and set last, so that nothing else can override them;
+//! - the keys of the action, which the operation supplies in an
+//!   [`ActionContext`]: `iam:PolicyARN` on Attach/Detach*Policy,
+//!   `iam:PermissionsBoundary` (the boundary being set, or the target's
+//!   current one on the policy writes AWS lists it for),
+//!   `aws:RequestTag/K` and `aws:TagKeys` of create and tag calls,
+//!   `aws:TagKeys` of untag calls, `iam:PassedToService` and
+//!   `iam:AssociatedResourceArn` on PassRole, and the target's stored tags
+//!   as `aws:ResourceTag/K` (and `iam:ResourceTag/K` for users and roles).
+//!   Only the keys the built-in catalog lists for the action are kept
+//!   (`policy::action_keys`), the table lint judges conditions by.
+//!
+//! Both sides are built only as far as some policy of the decision reads
+//! them (`GlobalKeys`): the target's tags, a store read, are loaded only
+//! when a policy reads a resource tag. A target that does not exist (403
+//! before 404, `iam::authorize_found`) has no tags and no boundary.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::action_context::{ActionContext, TargetTags};
+use super::caller_context::add_caller_context;
 use crate::auth::caller::SessionInfo;
 use crate::auth::{Caller, CallerKind};
 use crate::domain::{FrozenPolicy, PolicyHolder, Tag};
@@ -349,104 +372,6 @@ async fn user_policies(state: &AppState, user_id: &str) -> ApiResult<Arc<Princip
     Ok(loaded)
 }
 
-/// Adds the server-derived context keys of a caller (AWS-IAM-NOTES §5.1,
-/// §5.2) to `ctx`: those in `wanted`, the ones the decision's policies
-/// read. They are set last, so nothing a client sends can override them.
-/// `tags` are the user's or role's; a session's own tags override them.
-pub fn add_caller_context(
-    ctx: &mut RequestContext,
-    caller: &Caller,
-    tags: &[Tag],
-    region: &str,
-    wanted: GlobalKeys,
-) {
-    if wanted.is_empty() {
-        return;
-    }
-    let session = caller.session();
-    let clock = wanted.contains(GlobalKey::CurrentTime) || wanted.contains(GlobalKey::EpochTime);
-    let (current_time, epoch_time) = if clock {
-        time_keys(time::OffsetDateTime::now_utc())
-    } else {
-        Default::default()
-    };
-    for key in GlobalKey::ALL.into_iter().filter(|k| wanted.contains(*k)) {
-        let name = key.name();
-        match key {
-            GlobalKey::CurrentTime => ctx.insert(name, current_time.as_str()),
-            GlobalKey::EpochTime => ctx.insert(name, epoch_time.as_str()),
-            GlobalKey::SecureTransport => ctx.insert(
-                name,
-                if caller.secure_transport {
-                    "true"
-                } else {
-                    "false"
-                },
-            ),
-            GlobalKey::PrincipalArn => ctx.insert(name, caller.principal_arn()),
-            GlobalKey::PrincipalAccount => ctx.insert(name, caller.account_id.as_str()),
-            GlobalKey::PrincipalType => ctx.insert(name, caller.principal_type()),
-            GlobalKey::UserId => ctx.insert(name, caller.user_id.as_str()),
-            GlobalKey::RequestedRegion => ctx.insert(name, region),
-            GlobalKey::SourceIp => {
-                if let Some(ip) = caller.source_ip {
-                    ctx.insert_ip(name, ip);
-                }
-            }
-            GlobalKey::Username => {
-                if let Some(user) = caller.user_name() {
-                    ctx.insert(name, user);
-                }
-            }
-            GlobalKey::PrincipalTag => {
-                // Context keys are case-insensitive, so a session tag
-                // replaces the role's tag of the same key whatever its case
-                // (§1.7).
-                let session_tags = session.iter().flat_map(|s| &s.tags);
-                for tag in tags.iter().chain(session_tags) {
-                    ctx.insert(&format!("{name}{}", tag.key), tag.value.as_str());
-                }
-            }
-            GlobalKey::TokenIssueTime => {
-                if let Some(session) = session {
-                    ctx.insert(name, session.issued_at.as_str());
-                }
-            }
-            // No MFA yet; the key is present (false) only with temporary
-            // credentials.
-            GlobalKey::MultiFactorAuthPresent => {
-                if session.is_some() {
-                    ctx.insert(name, "false");
-                }
-            }
-            GlobalKey::SourceIdentity => {
-                if let Some(source) = session.and_then(|s| s.source_identity.as_deref()) {
-                    ctx.insert(name, source);
-                }
-            }
-        }
-    }
-}
-
-/// `aws:CurrentTime` and `aws:EpochTime` for `now`. They change once a
-/// second, so each worker thread formats them once per second and clones
-/// them for the other requests of that second.
-fn time_keys(now: time::OffsetDateTime) -> (String, String) {
-    thread_local! {
-        static LAST: std::cell::RefCell<(i64, String, String)> =
-            const { std::cell::RefCell::new((i64::MIN, String::new(), String::new())) };
-    }
-    let second = now.unix_timestamp();
-    LAST.with_borrow_mut(|(at, current, epoch)| {
-        if *at != second {
-            *at = second;
-            *current = crate::domain::format_time(now);
-            *epoch = second.to_string();
-        }
-        (current.clone(), epoch.clone())
-    })
-}
-
 /// What a decision is asked about, beyond the caller.
 pub struct Question<'a> {
     pub action: &'a str,
@@ -454,6 +379,9 @@ pub struct Question<'a> {
     /// Extra request keys (never the caller's own: those are derived).
     pub context: Option<RequestContext>,
     pub resource_policy: Option<(&'a CompiledPolicy, &'a str)>,
+    /// The target whose stored tags are the resource tags; read only when
+    /// a policy of the decision reads a resource tag.
+    pub target_tags: Option<&'a TargetTags>,
 }
 
 /// Decides a question for a caller with the engine, over the caller's
@@ -476,6 +404,19 @@ async fn with_request<R>(
         .chain(session.iter().flat_map(|s| s.iter()))
         .chain(question.resource_policy.map(|(p, _)| p))
         .fold(GlobalKeys::NONE, |keys, p| keys.union(p.global_keys_read()));
+    if let (Some(target), true) = (
+        question.target_tags,
+        wanted.contains(GlobalKey::ResourceTag),
+    ) {
+        for tag in state.store.list_tags(&target.entity_id).await? {
+            if target.aws {
+                context.insert(&format!("aws:ResourceTag/{}", tag.key), tag.value.as_str());
+            }
+            if target.iam {
+                context.insert(&format!("iam:ResourceTag/{}", tag.key), tag.value);
+            }
+        }
+    }
     add_caller_context(
         &mut context,
         caller,
@@ -513,17 +454,43 @@ pub async fn decide(
     with_request(state, caller, question, evaluate).await
 }
 
-/// Decides `action` on `resource` for the caller: an IAM operation's own
-/// authorization. The account root (with its key or its own session) may do
-/// anything in its own account; everyone else needs an identity policy
-/// allow within the boundary and, for a role session, within its session
-/// policies. The common case (allowed) takes the engine's fast path; only a
-/// denial computes the explanation its message needs.
+/// Decides `action` on `resource` for the caller, with no request keys
+/// but the caller's: for actions that carry none (see [`authorize_with`]).
 pub async fn authorize(
     state: &AppState,
     caller: &Caller,
     action: &str,
     resource: &str,
+) -> ApiResult<()> {
+    authorize_question(state, caller, action, resource, None, None).await
+}
+
+/// Decides an IAM operation's own authorization: `cx.action` on `resource`,
+/// over the caller's keys and the keys the operation supplies for its
+/// action (`cx`, see [`ActionContext`]). The account root (with its key or
+/// its own session) may do anything in its own account; everyone else
+/// needs an identity policy allow within the boundary and, for a role
+/// session, within its session policies. The common case (allowed) takes
+/// the engine's fast path; only a denial computes the explanation its
+/// message needs.
+pub async fn authorize_with(
+    state: &AppState,
+    caller: &Caller,
+    resource: &str,
+    cx: ActionContext<'_>,
+) -> ApiResult<()> {
+    let context = (!cx.context.is_empty()).then_some(cx.context);
+    let tags = cx.target_tags.as_ref();
+    authorize_question(state, caller, cx.action, resource, context, tags).await
+}
+
+async fn authorize_question(
+    state: &AppState,
+    caller: &Caller,
+    action: &str,
+    resource: &str,
+    context: Option<RequestContext>,
+    target_tags: Option<&TargetTags>,
 ) -> ApiResult<()> {
     if caller.is_root() {
         return Ok(());
@@ -531,8 +498,9 @@ pub async fn authorize(
     let question = Question {
         action,
         resource,
-        context: None,
+        context,
         resource_policy: None,
+        target_tags,
     };
     let denial = with_request(state, caller, question, |request| {
         if is_allowed(request) {
@@ -547,27 +515,6 @@ pub async fn authorize(
         Some(message) => {
             crate::audit::denied(state, caller, action, resource);
             Err(ApiError::AccessDenied(message))
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn time_keys_follow_the_clock_second_by_second() {
-        let base = time::OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
-        for offset_ms in [0, 400, 999, 1_000, 1_500, 61_000, -5_000] {
-            let t = base + time::Duration::milliseconds(offset_ms);
-            assert_eq!(
-                time_keys(t),
-                (
-                    crate::domain::format_time(t),
-                    t.unix_timestamp().to_string()
-                ),
-                "{offset_ms}"
-            );
         }
     }
 }

@@ -41,13 +41,24 @@ pub async fn find_group_authorized(
     name: &str,
     action: &str,
 ) -> ApiResult<Group> {
+    find_group_authorized_with(state, caller, name, super::ActionContext::new(action)).await
+}
+
+/// [`find_group_authorized`] with the keys the operation supplies. Groups
+/// carry no tags and no boundary.
+pub async fn find_group_authorized_with(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    cx: super::ActionContext<'_>,
+) -> ApiResult<Group> {
     let found = find_group(state, caller, name).await;
     super::authorize_found(
         state,
         caller,
-        action,
+        cx,
         found,
-        |g| g.arn().to_string(),
+        |g, _| g.arn().to_string(),
         || arn_in(caller, "group", "/", name),
     )
     .await

@@ -1,9 +1,10 @@
 //! The user, group or role that holds inline policies, attachments or tags,
 //! looked up by name in the caller's account.
 
-use super::groups::find_group_authorized;
-use super::roles::find_role_authorized;
-use super::users::find_user_authorized;
+use super::groups::find_group_authorized_with;
+use super::roles::find_role_authorized_with;
+use super::users::find_user_authorized_with;
+use super::ActionContext;
 use crate::auth::Caller;
 use crate::domain::PolicyHolder;
 use crate::error::ApiResult;
@@ -16,25 +17,27 @@ pub struct Holder {
     pub arn: String,
 }
 
-/// Finds a holder and authorizes `action` on it (see `find_user_authorized`).
+/// Finds a holder and authorizes `cx.action` on it (see
+/// `find_user_authorized`), with the keys the operation supplies and the
+/// holder's own (tags, current boundary).
 pub async fn find_holder_authorized(
     state: &AppState,
     caller: &Caller,
     kind: PolicyHolder,
     name: &str,
-    action: &str,
+    cx: ActionContext<'_>,
 ) -> ApiResult<Holder> {
     let (id, name, arn) = match kind {
         PolicyHolder::User => {
-            let u = find_user_authorized(state, caller, name, action).await?;
+            let u = find_user_authorized_with(state, caller, name, cx).await?;
             (u.id.clone(), u.name.clone(), u.arn().to_string())
         }
         PolicyHolder::Group => {
-            let g = find_group_authorized(state, caller, name, action).await?;
+            let g = find_group_authorized_with(state, caller, name, cx).await?;
             (g.id.clone(), g.name.clone(), g.arn().to_string())
         }
         PolicyHolder::Role => {
-            let r = find_role_authorized(state, caller, name, action).await?;
+            let r = find_role_authorized_with(state, caller, name, cx).await?;
             (r.id.clone(), r.name.clone(), r.arn().to_string())
         }
     };

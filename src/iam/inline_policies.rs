@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use super::documents::{lint_for_write, stored_value, validated_text};
 use super::holders::{action, find_holder_authorized};
-use super::parse_name;
+use super::{parse_name, ActionContext};
 use crate::audit::{audited, AuditEvent};
 use crate::auth::Caller;
 use crate::domain::{EntityKind, PolicyHolder};
@@ -45,14 +45,9 @@ pub async fn put_inline_policy(
     document: &Value,
     strict: bool,
 ) -> ApiResult<Vec<Finding>> {
-    let holder = find_holder_authorized(
-        state,
-        caller,
-        kind,
-        holder_name,
-        &action(kind, "Put", "Policy"),
-    )
-    .await?;
+    let name = action(kind, "Put", "Policy");
+    let holder =
+        find_holder_authorized(state, caller, kind, holder_name, ActionContext::new(&name)).await?;
     let policy_name = parse_name(EntityKind::InlinePolicy, policy_name)?;
     let text = validated_text(document, PolicyType::Identity)?;
     // The limit is on all of the holder's inline policies together, with
@@ -83,14 +78,9 @@ pub async fn get_inline_policy(
     holder_name: &str,
     policy_name: &str,
 ) -> ApiResult<Value> {
-    let holder = find_holder_authorized(
-        state,
-        caller,
-        kind,
-        holder_name,
-        &action(kind, "Get", "Policy"),
-    )
-    .await?;
+    let name = action(kind, "Get", "Policy");
+    let holder =
+        find_holder_authorized(state, caller, kind, holder_name, ActionContext::new(&name)).await?;
     let (_, document) = state
         .store
         .get_inline_policy(kind, &holder.id, policy_name)
@@ -110,14 +100,9 @@ pub async fn list_inline_policies(
     kind: PolicyHolder,
     holder_name: &str,
 ) -> ApiResult<Vec<String>> {
-    let holder = find_holder_authorized(
-        state,
-        caller,
-        kind,
-        holder_name,
-        &action(kind, "List", "Policies"),
-    )
-    .await?;
+    let name = action(kind, "List", "Policies");
+    let holder =
+        find_holder_authorized(state, caller, kind, holder_name, ActionContext::new(&name)).await?;
     Ok(state
         .store
         .list_inline_policies(kind, &holder.id)
@@ -134,14 +119,9 @@ pub async fn delete_inline_policy(
     holder_name: &str,
     policy_name: &str,
 ) -> ApiResult<()> {
-    let holder = find_holder_authorized(
-        state,
-        caller,
-        kind,
-        holder_name,
-        &action(kind, "Delete", "Policy"),
-    )
-    .await?;
+    let name = action(kind, "Delete", "Policy");
+    let holder =
+        find_holder_authorized(state, caller, kind, holder_name, ActionContext::new(&name)).await?;
     let event = AuditEvent::by(
         caller,
         &action(kind, "Delete", "Policy"),

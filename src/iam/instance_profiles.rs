@@ -3,8 +3,8 @@
 //! `iam:PassRole` on it (§9.4), as in AWS; a profile that holds a role
 //! cannot be deleted, nor can a role that sits in a profile (§9.2).
 
-use super::roles::find_role_authorized;
-use super::{all_of, arn_in, authorize, parse_name, parse_path};
+use super::roles::{find_role_authorized, find_role_authorized_with};
+use super::{all_of, arn_in, authorize, parse_name, parse_path, ActionContext};
 use crate::audit::{audited, AuditEvent};
 use crate::auth::Caller;
 use crate::domain::ids::{new_unique_id, UniqueIdPrefix};
@@ -47,9 +47,10 @@ pub async fn find_profile_authorized(
     super::authorize_found(
         state,
         caller,
-        action,
+        super::ActionContext::new(action),
         found,
-        |p| p.arn().to_string(),
+        // Instance profiles carry no tags in latchkey.
+        |p, _| p.arn().to_string(),
         || arn_in(caller, "instance-profile", "/", name),
     )
     .await
@@ -214,7 +215,12 @@ pub async fn add_role(
     let profile =
         find_profile_authorized(state, caller, profile_name, "iam:AddRoleToInstanceProfile")
             .await?;
-    let role = find_role_authorized(state, caller, role_name, "iam:PassRole").await?;
+    // The role becomes associated with the profile (AWS's
+    // iam:AssociatedResourceArn); the service it will be passed to is
+    // named only when a workload is registered.
+    let profile_arn = profile.arn().to_string();
+    let cx = ActionContext::new("iam:PassRole").associated_resource(&profile_arn);
+    let role = find_role_authorized_with(state, caller, role_name, cx).await?;
     if let Some(current) = &profile.role_id {
         return Err(if *current == role.id {
             ApiError::EntityAlreadyExists(format!(

@@ -114,9 +114,12 @@ async fn put(
     let user = super::authorize_found(
         state,
         caller,
-        action,
+        super::ActionContext::new(action),
         user,
-        |u| u.arn().to_string(),
+        |u, cx| {
+            cx.target(&u.id, u.permissions_boundary.as_deref());
+            u.arn().to_string()
+        },
         || super::arn_in(caller, "user", "/", user_name),
     )
     .await?;

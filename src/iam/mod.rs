@@ -7,10 +7,12 @@
 pub mod access_analysis;
 pub mod access_keys;
 pub mod accounts;
+pub mod action_context;
 pub mod attachments;
 pub mod authorize;
 pub mod builtin;
 pub mod cached;
+mod caller_context;
 pub mod documents;
 pub mod groups;
 pub mod holders;
@@ -33,7 +35,8 @@ use crate::domain::{EntityKind, EntityName, IamPath};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-pub use authorize::authorize;
+pub use action_context::ActionContext;
+pub use authorize::{authorize, authorize_with};
 
 /// `arn:aws:iam::ACCT:KIND/PATH/NAME` for the caller's account.
 pub(crate) fn arn_in(caller: &Caller, kind: &str, path: &str, name: &str) -> String {
@@ -56,24 +59,26 @@ pub(crate) fn parse_path(path: Option<&str>) -> ApiResult<IamPath> {
     }
 }
 
-/// Authorizes `action` on what a lookup found and returns the lookup. When
-/// nothing was found, the action is authorized on `missing_arn` (the ARN
-/// the entity would have at path `/`), so that a caller who may not act on
-/// it gets 403 rather than a 404 telling which names exist: IAM decides
-/// access before existence.
+/// Authorizes `cx.action` on what a lookup found and returns the lookup.
+/// `target` names the found entity (its ARN) and adds its keys to `cx`
+/// (its tags, its boundary). When nothing was found, the action is
+/// authorized on `missing_arn` (the ARN the entity would have at path `/`),
+/// with no target keys, so that a caller who may not act on it gets 403
+/// rather than a 404 telling which names exist: IAM decides access before
+/// existence.
 pub(crate) async fn authorize_found<T>(
     state: &AppState,
     caller: &Caller,
-    action: &str,
+    mut cx: ActionContext<'_>,
     found: ApiResult<T>,
-    arn_of: impl FnOnce(&T) -> String,
+    target: impl FnOnce(&T, &mut ActionContext<'_>) -> String,
     missing_arn: impl FnOnce() -> String,
 ) -> ApiResult<T> {
     let resource = match &found {
-        Ok(entity) => arn_of(entity),
+        Ok(entity) => target(entity, &mut cx),
         Err(ApiError::NoSuchEntity(_)) => missing_arn(),
         Err(_) => return found,
     };
-    authorize(state, caller, action, &resource).await?;
+    authorize_with(state, caller, &resource, cx).await?;
     found
 }

@@ -103,13 +103,28 @@ pub async fn resolve_policy_authorized(
     arn_or_name: &str,
     action: &str,
 ) -> ApiResult<ManagedPolicy> {
+    let cx = super::ActionContext::new(action);
+    resolve_policy_authorized_with(state, caller, arn_or_name, cx).await
+}
+
+/// [`resolve_policy_authorized`] with the keys the operation supplies; the
+/// policy's tags are added.
+pub async fn resolve_policy_authorized_with(
+    state: &AppState,
+    caller: &Caller,
+    arn_or_name: &str,
+    cx: super::ActionContext<'_>,
+) -> ApiResult<ManagedPolicy> {
     let found = resolve_policy(state, caller, arn_or_name).await;
     super::authorize_found(
         state,
         caller,
-        action,
+        cx,
         found,
-        |p| p.arn.clone(),
+        |p, cx| {
+            cx.target(&p.id, None);
+            p.arn.clone()
+        },
         || {
             if arn_or_name.starts_with("arn:") {
                 arn_or_name.to_string()
@@ -168,7 +183,8 @@ pub async fn create_policy(
         ));
     }
     let arn = Arn::iam(&caller.account_id, "policy", path.as_str(), name.as_str()).to_string();
-    authorize(state, caller, "iam:CreatePolicy", &arn).await?;
+    let cx = super::ActionContext::new("iam:CreatePolicy").request_tags(&req.tags);
+    super::authorize_with(state, caller, &arn, cx).await?;
     let text = managed_text(&req.document)?;
     let findings = lint_for_write(state, caller, &req.document, PolicyType::Identity, strict)?;
     let created = now();

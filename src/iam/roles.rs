@@ -5,7 +5,9 @@ use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use super::users::check_boundary;
-use super::{all_of, arn_in, authorize, parse_name, parse_path, trust};
+use super::{
+    all_of, arn_in, authorize, authorize_with, parse_name, parse_path, trust, ActionContext,
+};
 use crate::audit::{audited, AuditEvent};
 use crate::auth::Caller;
 use crate::domain::ids::{new_unique_id, UniqueIdPrefix};
@@ -102,13 +104,27 @@ pub async fn find_role_authorized(
     name: &str,
     action: &str,
 ) -> ApiResult<Role> {
+    find_role_authorized_with(state, caller, name, ActionContext::new(action)).await
+}
+
+/// [`find_role_authorized`] with the keys the operation supplies; the
+/// role's tags and current boundary are added.
+pub async fn find_role_authorized_with(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    cx: ActionContext<'_>,
+) -> ApiResult<Role> {
     let found = find_role(state, caller, name).await;
     super::authorize_found(
         state,
         caller,
-        action,
+        cx,
         found,
-        |r| r.arn().to_string(),
+        |r, cx| {
+            cx.target(&r.id, r.permissions_boundary.as_deref());
+            r.arn().to_string()
+        },
         || arn_in(caller, "role", "/", name),
     )
     .await
@@ -128,11 +144,13 @@ pub async fn create_role(
     check_description(&req.description)?;
     let max_session_duration = req.max_session_duration.unwrap_or(MIN_SESSION_DURATION);
     check_duration(max_session_duration)?;
-    authorize(
+    authorize_with(
         state,
         caller,
-        "iam:CreateRole",
         &arn_in(caller, "role", path.as_str(), name.as_str()),
+        ActionContext::new("iam:CreateRole")
+            .boundary(req.permissions_boundary.as_deref())
+            .request_tags(&req.tags),
     )
     .await?;
     if let Some(boundary) = &req.permissions_boundary {
@@ -274,7 +292,8 @@ pub async fn put_role_boundary(
     name: &str,
     boundary_arn: &str,
 ) -> ApiResult<()> {
-    let role = find_role_authorized(state, caller, name, "iam:PutRolePermissionsBoundary").await?;
+    let cx = ActionContext::new("iam:PutRolePermissionsBoundary").boundary(Some(boundary_arn));
+    let role = find_role_authorized_with(state, caller, name, cx).await?;
     check_boundary(state, caller, boundary_arn).await?;
     let event = AuditEvent::by(
         caller,

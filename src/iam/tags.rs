@@ -3,9 +3,10 @@
 
 use serde_json::json;
 
-use super::policies::resolve_policy_authorized;
-use super::roles::find_role_authorized;
-use super::users::find_user_authorized;
+use super::policies::resolve_policy_authorized_with;
+use super::roles::find_role_authorized_with;
+use super::users::find_user_authorized_with;
+use super::ActionContext;
 use crate::audit::{audited, AuditEvent};
 use crate::auth::Caller;
 use crate::domain::tags::{validate_tags, MAX_TAGS};
@@ -32,26 +33,26 @@ impl Taggable {
     }
 }
 
-/// Finds the tagged entity and authorizes `action` on it; returns its
-/// unique id and ARN.
+/// Finds the tagged entity and authorizes `cx.action` on it (with its
+/// current tags as resource tags); returns its unique id and ARN.
 async fn resolve(
     state: &AppState,
     caller: &Caller,
     kind: Taggable,
     name: &str,
-    action: &str,
+    cx: ActionContext<'_>,
 ) -> ApiResult<(String, String)> {
     Ok(match kind {
         Taggable::User => {
-            let u = find_user_authorized(state, caller, name, action).await?;
+            let u = find_user_authorized_with(state, caller, name, cx).await?;
             (u.id.clone(), u.arn().to_string())
         }
         Taggable::Role => {
-            let r = find_role_authorized(state, caller, name, action).await?;
+            let r = find_role_authorized_with(state, caller, name, cx).await?;
             (r.id.clone(), r.arn().to_string())
         }
         Taggable::Policy => {
-            let p = resolve_policy_authorized(state, caller, name, action).await?;
+            let p = resolve_policy_authorized_with(state, caller, name, cx).await?;
             if p.is_aws_managed() {
                 return Err(ApiError::InvalidInput(
                     "AWS managed policies cannot be tagged.".into(),
@@ -61,6 +62,7 @@ async fn resolve(
         }
     })
 }
+
 pub async fn tag(
     state: &AppState,
     caller: &Caller,
@@ -69,7 +71,8 @@ pub async fn tag(
     tags: &[Tag],
 ) -> ApiResult<()> {
     let action = format!("iam:Tag{}", kind.noun());
-    let (id, arn) = resolve(state, caller, kind, name, &action).await?;
+    let cx = ActionContext::new(&action).request_tags(tags);
+    let (id, arn) = resolve(state, caller, kind, name, cx).await?;
     validate_tags(tags).map_err(ApiError::ValidationError)?;
     let event = AuditEvent::by(caller, &action, arn).params(json!({ "tags": tags }));
     // Over the limit, the error rolls the tags just written back.
@@ -95,7 +98,8 @@ pub async fn untag(
     keys: &[String],
 ) -> ApiResult<()> {
     let action = format!("iam:Untag{}", kind.noun());
-    let (id, arn) = resolve(state, caller, kind, name, &action).await?;
+    let cx = ActionContext::new(&action).removed_tag_keys(keys);
+    let (id, arn) = resolve(state, caller, kind, name, cx).await?;
     let event = AuditEvent::by(caller, &action, arn).params(json!({ "tag_keys": keys }));
     audited(state, event, async |tx| tx.untag_entity(&id, keys).await).await?;
     state.invalidate_caches();
@@ -109,6 +113,6 @@ pub async fn list(
     name: &str,
 ) -> ApiResult<Vec<Tag>> {
     let action = format!("iam:List{}Tags", kind.noun());
-    let (id, _) = resolve(state, caller, kind, name, &action).await?;
+    let (id, _) = resolve(state, caller, kind, name, ActionContext::new(&action)).await?;
     state.store.list_tags(&id).await
 }

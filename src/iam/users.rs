@@ -4,7 +4,7 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::{all_of, arn_in, authorize, parse_name, parse_path};
+use super::{all_of, arn_in, authorize, authorize_with, parse_name, parse_path, ActionContext};
 use crate::audit::{audited, AuditEvent};
 use crate::auth::Caller;
 use crate::domain::ids::{new_unique_id, UniqueIdPrefix};
@@ -54,13 +54,27 @@ pub async fn find_user_authorized(
     name: &str,
     action: &str,
 ) -> ApiResult<User> {
+    find_user_authorized_with(state, caller, name, ActionContext::new(action)).await
+}
+
+/// [`find_user_authorized`] with the keys the operation supplies; the
+/// user's tags and current boundary are added.
+pub async fn find_user_authorized_with(
+    state: &AppState,
+    caller: &Caller,
+    name: &str,
+    cx: ActionContext<'_>,
+) -> ApiResult<User> {
     let found = find_user(state, caller, name).await;
     super::authorize_found(
         state,
         caller,
-        action,
+        cx,
         found,
-        |u| u.arn().to_string(),
+        |u, cx| {
+            cx.target(&u.id, u.permissions_boundary.as_deref());
+            u.arn().to_string()
+        },
         || arn_in(caller, "user", "/", name),
     )
     .await
@@ -85,11 +99,13 @@ pub async fn create_user(
     let name = parse_name(EntityKind::User, &req.name)?;
     let path = parse_path(req.path.as_deref())?;
     validate_tags(&req.tags).map_err(ApiError::ValidationError)?;
-    authorize(
+    authorize_with(
         state,
         caller,
-        "iam:CreateUser",
         &arn_in(caller, "user", path.as_str(), name.as_str()),
+        ActionContext::new("iam:CreateUser")
+            .boundary(req.permissions_boundary.as_deref())
+            .request_tags(&req.tags),
     )
     .await?;
     if let Some(boundary) = &req.permissions_boundary {
@@ -197,7 +213,8 @@ pub async fn put_user_boundary(
     name: &str,
     boundary_arn: &str,
 ) -> ApiResult<()> {
-    let user = find_user_authorized(state, caller, name, "iam:PutUserPermissionsBoundary").await?;
+    let cx = ActionContext::new("iam:PutUserPermissionsBoundary").boundary(Some(boundary_arn));
+    let user = find_user_authorized_with(state, caller, name, cx).await?;
     check_boundary(state, caller, boundary_arn).await?;
     let event = AuditEvent::by(
         caller,

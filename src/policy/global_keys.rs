@@ -1,14 +1,17 @@
 //! The global condition keys the server derives for every caller (§5.1):
-//! `aws:CurrentTime`, `aws:PrincipalArn`, `aws:SourceIp`, ...
+//! `aws:CurrentTime`, `aws:PrincipalArn`, `aws:SourceIp`, ..., and the
+//! target's tags (`aws:ResourceTag/*`, `iam:ResourceTag/*`), which cost a
+//! store read.
 //!
-//! Building them costs a dozen allocations and a formatted clock, and most
-//! decisions read none or one of them. A compiled policy therefore records
+//! Building them costs a dozen allocations and a formatted clock (and a
+//! query for the tags), and most decisions read none or one of them. A compiled policy therefore records
 //! which of them it reads (as condition keys or as policy variables), and
 //! the server builds only those. A key no policy reads cannot change a
 //! decision, so the result is the same as building them all.
 
 /// One server-derived key. `aws:PrincipalTag/*` is one entry: a policy
-/// that reads any principal tag gets all of them.
+/// that reads any principal tag gets all of them; so is `ResourceTag`, for
+/// both `aws:ResourceTag/*` and `iam:ResourceTag/*`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GlobalKey {
     CurrentTime,
@@ -25,10 +28,11 @@ pub enum GlobalKey {
     TokenIssueTime,
     MultiFactorAuthPresent,
     SourceIdentity,
+    ResourceTag,
 }
 
 impl GlobalKey {
-    pub const ALL: [GlobalKey; 14] = [
+    pub const ALL: [GlobalKey; 15] = [
         GlobalKey::CurrentTime,
         GlobalKey::EpochTime,
         GlobalKey::SecureTransport,
@@ -43,9 +47,11 @@ impl GlobalKey {
         GlobalKey::TokenIssueTime,
         GlobalKey::MultiFactorAuthPresent,
         GlobalKey::SourceIdentity,
+        GlobalKey::ResourceTag,
     ];
 
-    /// The key's name as AWS writes it; for `PrincipalTag`, the prefix.
+    /// The key's name as AWS writes it; for `PrincipalTag` and
+    /// `ResourceTag`, the (`aws:`) prefix.
     pub fn name(self) -> &'static str {
         match self {
             GlobalKey::CurrentTime => "aws:CurrentTime",
@@ -62,18 +68,26 @@ impl GlobalKey {
             GlobalKey::TokenIssueTime => "aws:TokenIssueTime",
             GlobalKey::MultiFactorAuthPresent => "aws:MultiFactorAuthPresent",
             GlobalKey::SourceIdentity => "aws:SourceIdentity",
+            GlobalKey::ResourceTag => "aws:ResourceTag/",
         }
     }
 
     /// The derived key a condition-key name denotes, if any (any case).
     pub fn of_name(name: &str) -> Option<GlobalKey> {
-        const TAG: &str = "aws:principaltag/";
-        if name.len() > TAG.len() && name[..TAG.len()].eq_ignore_ascii_case(TAG) {
+        let prefixed = |prefix: &str| {
+            name.len() > prefix.len()
+                && name.is_char_boundary(prefix.len())
+                && name[..prefix.len()].eq_ignore_ascii_case(prefix)
+        };
+        if prefixed("aws:principaltag/") {
             return Some(GlobalKey::PrincipalTag);
+        }
+        if prefixed("aws:resourcetag/") || prefixed("iam:resourcetag/") {
+            return Some(GlobalKey::ResourceTag);
         }
         GlobalKey::ALL
             .into_iter()
-            .filter(|k| *k != GlobalKey::PrincipalTag)
+            .filter(|k| !matches!(k, GlobalKey::PrincipalTag | GlobalKey::ResourceTag))
             .find(|k| k.name().eq_ignore_ascii_case(name))
     }
 
@@ -117,7 +131,7 @@ mod tests {
     #[test]
     fn names_map_to_keys_in_any_case() {
         for key in GlobalKey::ALL {
-            if key != GlobalKey::PrincipalTag {
+            if !matches!(key, GlobalKey::PrincipalTag | GlobalKey::ResourceTag) {
                 assert_eq!(GlobalKey::of_name(key.name()), Some(key));
                 assert_eq!(
                     GlobalKey::of_name(&key.name().to_ascii_uppercase()),
@@ -130,6 +144,10 @@ mod tests {
             Some(GlobalKey::PrincipalTag)
         );
         assert_eq!(GlobalKey::of_name("aws:PrincipalTag/"), None);
+        for name in ["aws:ResourceTag/team", "IAM:resourcetag/team"] {
+            assert_eq!(GlobalKey::of_name(name), Some(GlobalKey::ResourceTag));
+        }
+        assert_eq!(GlobalKey::of_name("aws:ResourceTag/"), None);
         assert_eq!(GlobalKey::of_name("aws:RequestTag/team"), None);
         assert_eq!(GlobalKey::of_name("s3:prefix"), None);
     }

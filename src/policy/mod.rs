@@ -5,6 +5,7 @@
 //! §3 to §6 and §12.
 
 pub mod access;
+pub mod action_keys;
 pub mod compile;
 mod condition;
 pub mod context;

@@ -21,8 +21,8 @@ use crate::auth::Caller;
 use crate::domain::workloads::{is_workload_id, new_workload_id, workload_arn};
 use crate::domain::{format_time, format_time_ms, Arn, InstanceProfile, Role, Workload};
 use crate::error::{ApiError, ApiResult};
-use crate::iam::authorize::{decide as decide_question, trust_policy, Question};
-use crate::iam::authorize_found;
+use crate::iam::authorize::trust_policy;
+use crate::iam::{authorize_found, ActionContext};
 use crate::policy::{Principal, PrincipalKind, RequestContext};
 use crate::state::AppState;
 use crate::store::{encode_marker, ListParams, Page};
@@ -234,7 +234,8 @@ pub(crate) fn decide_service_trust(
 
 /// `iam:PassRole` on the role, with AWS's `iam:PassedToService` and
 /// `iam:AssociatedResourceArn` keys so that a policy can say to which
-/// service and which workloads a role may be passed.
+/// service and which workloads a role may be passed (and the role's tags as
+/// resource tags).
 async fn authorize_pass_role(
     state: &AppState,
     caller: &Caller,
@@ -242,28 +243,11 @@ async fn authorize_pass_role(
     service: &str,
     workload_arn: &str,
 ) -> ApiResult<()> {
-    if caller.is_root() {
-        return Ok(());
-    }
-    let role_arn = role.arn().to_string();
-    let mut ctx = RequestContext::new();
-    ctx.insert("iam:PassedToService", service);
-    ctx.insert("iam:AssociatedResourceArn", workload_arn);
-    let evaluation = decide_question(
-        state,
-        caller,
-        Question {
-            action: "iam:PassRole",
-            resource: &role_arn,
-            context: Some(ctx),
-            resource_policy: None,
-        },
-    )
-    .await?;
-    match evaluation.denial_message(&caller.arn, "iam:PassRole", &role_arn) {
-        None => Ok(()),
-        Some(message) => Err(ApiError::AccessDenied(message)),
-    }
+    let mut cx = ActionContext::new("iam:PassRole")
+        .passed_to_service(service)
+        .associated_resource(workload_arn);
+    cx.target(&role.id, role.permissions_boundary.as_deref());
+    crate::iam::authorize_with(state, caller, &role.arn().to_string(), cx).await
 }
 
 /// The profile a request names, by name or ARN, in the caller's account.
@@ -433,9 +417,9 @@ async fn find_workload_authorized(
     authorize_found(
         state,
         caller,
-        action,
+        ActionContext::new(action),
         found,
-        |w| w.arn(),
+        |w, _| w.arn(),
         || workload_arn(&caller.account_id, id),
     )
     .await

@@ -355,6 +355,7 @@ pub async fn authorize_request(
             resource: &req.resource,
             context: Some(context),
             resource_policy: resource_policy.as_ref().map(|p| (p, owner)),
+            target_tags: None,
         },
     )
     .await?;

@@ -120,10 +120,28 @@ pub struct ActionRef<'a> {
     pub action: &'a ActionDefinition,
 }
 
-impl ActionRef<'_> {
+impl<'a> ActionRef<'a> {
     /// `iam:GetUser`.
     pub fn full_name(&self) -> String {
         format!("{}:{}", self.service.prefix, self.action.name)
+    }
+
+    /// Every condition key AWS lists for the action: its own, and those of
+    /// its resource types (`aws:ResourceTag/${TagKey}` on `user`...).
+    /// Resource-type keys are known for the built-in services only.
+    pub fn all_condition_keys(self) -> impl Iterator<Item = &'a str> + 'a {
+        let prefix = self.service.prefix.as_str();
+        let of_types = self.action.resource_types.iter().flat_map(move |rtype| {
+            super::catalog_builtin::RESOURCE_TYPE_KEYS
+                .iter()
+                .filter(move |(p, t, _)| p.eq_ignore_ascii_case(prefix) && t == rtype)
+                .flat_map(|(_, _, keys)| keys.split(','))
+        });
+        self.action
+            .condition_keys
+            .iter()
+            .map(String::as_str)
+            .chain(of_types)
     }
 }
 

@@ -6,6 +6,12 @@
 //! One action per line: `level Name resource_types [condition_keys]`, with
 //! levels L(ist), R(ead), W(rite), P(ermissions management), T(agging) and
 //! `-` for none. A table keeps the list reviewable against AWS's page.
+//!
+//! The table is also what the server supplies: an IAM operation puts a key
+//! into its request context only when its action lists the key here (or its
+//! resource type does, in [`RESOURCE_TYPE_KEYS`]), and lint warns on a
+//! condition over a key none of a statement's actions lists
+//! (`crate::policy::action_keys`). So the two cannot disagree.
 
 use super::catalog::{
     AccessLevel, ActionDefinition, ConditionKeyDefinition, KeyType, ServiceDefinition,
@@ -224,6 +230,27 @@ R ReadMetrics -
 W RotateWorkloadToken workload
 R ValidatePolicy -
 ";
+
+/// Keys AWS lists on a resource type rather than on its actions: every
+/// action on a resource of that type carries them (the target's tags).
+pub(super) const RESOURCE_TYPE_KEYS: &[(&str, &str, &str)] = &[
+    ("iam", "instance-profile", "aws:ResourceTag/${TagKey}"),
+    ("iam", "mfa", "aws:ResourceTag/${TagKey}"),
+    ("iam", "oidc-provider", "aws:ResourceTag/${TagKey}"),
+    ("iam", "policy", "aws:ResourceTag/${TagKey}"),
+    (
+        "iam",
+        "role",
+        "aws:ResourceTag/${TagKey},iam:ResourceTag/${TagKey}",
+    ),
+    ("iam", "saml-provider", "aws:ResourceTag/${TagKey}"),
+    ("iam", "server-certificate", "aws:ResourceTag/${TagKey}"),
+    (
+        "iam",
+        "user",
+        "aws:ResourceTag/${TagKey},iam:ResourceTag/${TagKey}",
+    ),
+];
 
 const IAM_KEYS: [(&str, KeyType); 7] = [
     ("iam:AWSServiceName", KeyType::String),

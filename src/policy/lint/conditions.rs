@@ -6,10 +6,12 @@ use std::net::IpAddr;
 use base64::Engine as _;
 use ipnet::IpNet;
 
+use super::catalog::{ActionRef, Expansion};
 use super::keys::{self, DEPRECATED_KEYS};
 use super::view::{Entry, Family, OpView, Qualifier, Stmt};
 use super::{is_allow, Ctx};
 use super::{Check, Severity};
+use crate::policy::action_keys::{self, OWN_SERVICES};
 
 pub(super) const FOR_ALL_VALUES_WITH_SINGLE_VALUED_KEY: Check = Check {
     code: "FOR_ALL_VALUES_WITH_SINGLE_VALUED_KEY",
@@ -79,6 +81,10 @@ pub(super) const SPOOFABLE_CONDITION_KEY: Check = Check {
     code: "SPOOFABLE_CONDITION_KEY",
     severity: Severity::Warning,
 };
+pub(super) const CONDITION_KEY_NEVER_SUPPLIED: Check = Check {
+    code: "CONDITION_KEY_NEVER_SUPPLIED",
+    severity: Severity::Warning,
+};
 pub(super) const EMPTY_OBJECT_CONDITION: Check = Check {
     code: "EMPTY_OBJECT_CONDITION",
     severity: Severity::Suggestion,
@@ -124,6 +130,7 @@ pub(super) fn check(cx: &mut Ctx<'_, '_>) {
             }
         }
         check_pairs(cx, s);
+        check_supplied(cx, s);
     }
 }
 
@@ -458,5 +465,60 @@ fn check_pairs(cx: &mut Ctx<'_, '_>, s: &Stmt<'_>) {
              included. Pair it with aws:SourceVpc or aws:SourceVpce."
                 .into(),
         );
+    }
+}
+
+/// A condition on a key the request never carries for any of the
+/// statement's actions: a Deny written on it never denies, an Allow never
+/// allows (negated operators and Null always hold instead). Judged only
+/// where the server builds the whole context, that is for statements whose
+/// actions all belong to latchkey's own services (`/v1/authorize` decides
+/// other services' actions over the context their caller passes), and only
+/// for the keys whose presence depends on the action.
+fn check_supplied(cx: &mut Ctx<'_, '_>, s: &Stmt<'_>) {
+    let Some(list) = s.action.as_ref().filter(|l| !l.negated) else {
+        return;
+    };
+    let mut actions: Vec<ActionRef<'_>> = Vec::new();
+    for item in &list.items {
+        let own = item
+            .text
+            .split_once(':')
+            .is_some_and(|(prefix, _)| OWN_SERVICES.iter().any(|o| o.eq_ignore_ascii_case(prefix)));
+        match cx.catalog.expand(item.text) {
+            Expansion::Actions(found) if own && !found.is_empty() => actions.extend(found),
+            // Another service, or an action the catalog does not know:
+            // nothing to judge.
+            _ => return,
+        }
+    }
+    let named = list
+        .items
+        .iter()
+        .map(|i| i.text)
+        .collect::<Vec<_>>()
+        .join(", ");
+    for op in s.ops() {
+        for entry in &op.entries {
+            let key = entry.key;
+            if !action_keys::is_per_action(key)
+                || actions.iter().any(|a| action_keys::supplies(*a, key))
+            {
+                continue;
+            }
+            cx.push(
+                CONDITION_KEY_NEVER_SUPPLIED,
+                Some(s.index),
+                &entry.path,
+                format!(
+                    "This guardrail can never match: latchkey never supplies {key} for \
+                     {named}. {} over a key the request does not carry is false (negated \
+                     operators, IfExists and Null are true instead), whatever the request. Use \
+                     a key these actions carry (AWS lists them per action in the Service \
+                     Authorization Reference), or name the actions that carry {key}.",
+                    op.name
+                ),
+            );
+        }
     }
 }

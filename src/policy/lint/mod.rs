@@ -172,6 +172,7 @@ pub const CHECKS: &[Check] = &[
     conditions::REDUNDANT_CONDITION_VALUE_NUM,
     conditions::MISSING_PAIRED_CONDITION_KEYS,
     conditions::SPOOFABLE_CONDITION_KEY,
+    conditions::CONDITION_KEY_NEVER_SUPPLIED,
     conditions::EMPTY_OBJECT_CONDITION,
     conditions::EMPTY_ARRAY_CONDITION,
     conditions::EMPTY_ARRAY_CONDITION_QUALIFIER,

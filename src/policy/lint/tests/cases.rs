@@ -340,6 +340,12 @@ const CASES: &[Case] = &[
         r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"IpAddress":{"aws:VpcSourceIp":"10.1.0.0/16"},"StringEquals":{"aws:SourceVpc":"vpc-1a2b"}}}"#,
     ),
     case(
+        "CONDITION_KEY_NEVER_SUPPLIED",
+        I,
+        r#"{"Effect":"Deny","Action":"iam:CreateUser","Resource":"*","Condition":{"ArnEquals":{"iam:PolicyARN":"arn:aws:iam::aws:policy/AdministratorAccess"}}}"#,
+        r#"{"Effect":"Deny","Action":"iam:AttachUserPolicy","Resource":"*","Condition":{"ArnEquals":{"iam:PolicyARN":"arn:aws:iam::aws:policy/AdministratorAccess"}}}"#,
+    ),
+    case(
         "SPOOFABLE_CONDITION_KEY",
         I,
         r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"StringLike":{"aws:Referer":"https://example.com/*"}}}"#,

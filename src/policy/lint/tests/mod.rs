@@ -5,6 +5,7 @@
 mod behaviour;
 mod cases;
 mod corpus;
+mod supplied;
 
 use super::{lint, lint_with, Catalog, Finding, LintOptions};
 use crate::policy::PolicyType;

@@ -1,1 +1,0 @@
-//! (filled in by the tenant-proofing work)
