@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::telemetry::LogFormat;
 
@@ -64,7 +65,22 @@ pub struct ServeArgs {
     /// Require credentials allowed `latchkey:ReadMetrics` for GET /metrics.
     #[arg(long, env = "LATCHKEY_METRICS_REQUIRE_AUTH", default_value_t = false)]
     pub metrics_require_auth: bool,
+    /// Seconds a request body may take to arrive, counted from the end of
+    /// the headers (408 beyond it).
+    #[arg(long, env = "LATCHKEY_BODY_TIMEOUT_SECS", default_value_t = DEFAULT_BODY_TIMEOUT_SECS)]
+    pub body_timeout_secs: u64,
+    /// Password hashes computed at once (default: one per core).
+    #[arg(long, env = "LATCHKEY_PASSWORD_HASH_CONCURRENCY")]
+    pub password_hash_concurrency: Option<usize>,
+    /// Password hashes that may wait for a turn before further ones are
+    /// refused with 503 (default: four per concurrent hash).
+    #[arg(long, env = "LATCHKEY_PASSWORD_HASH_QUEUE")]
+    pub password_hash_queue: Option<usize>,
 }
+
+/// Long enough for the largest body (256 KiB by default) over a slow link,
+/// short enough that a stalled client lets go of its connection soon.
+pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 20;
 
 /// Which `/v1/authorize` decisions are audited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -94,6 +110,9 @@ pub struct Config {
     pub audit_retention_days: u64,
     pub audit_queue_capacity: usize,
     pub metrics_require_auth: bool,
+    pub body_timeout: Duration,
+    pub password_hash_concurrency: Option<usize>,
+    pub password_hash_queue: Option<usize>,
 }
 
 impl From<ServeArgs> for Config {
@@ -114,6 +133,9 @@ impl From<ServeArgs> for Config {
             audit_retention_days: a.audit_retention_days,
             audit_queue_capacity: a.audit_queue_capacity,
             metrics_require_auth: a.metrics_require_auth,
+            body_timeout: Duration::from_secs(a.body_timeout_secs),
+            password_hash_concurrency: a.password_hash_concurrency,
+            password_hash_queue: a.password_hash_queue,
         }
     }
 }
@@ -137,6 +159,9 @@ impl Config {
             audit_retention_days: 90,
             audit_queue_capacity: 16384,
             metrics_require_auth: false,
+            body_timeout: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECS),
+            password_hash_concurrency: None,
+            password_hash_queue: None,
         }
     }
 

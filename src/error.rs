@@ -47,6 +47,14 @@ pub enum ApiError {
     BadRequest { code: &'static str, message: String },
     #[error("The request body is larger than the limit of {0} bytes.")]
     PayloadTooLarge(usize),
+    /// The body did not arrive within the configured deadline: 408
+    /// `RequestTimeout`, a code AWS SDKs retry.
+    #[error("{0}")]
+    RequestTimeout(String),
+    /// Costly work (password hashing) is at capacity: 503, which AWS SDKs
+    /// and proxies retry, with `Retry-After`.
+    #[error("{0}")]
+    ServiceUnavailable(String),
     #[error("{0}")]
     NotFound(String),
     /// A policy write refused in strict lint mode: its lint has an ERROR or
@@ -89,6 +97,8 @@ impl ApiError {
             | ApiError::SubjectNotAuthenticated { code, .. }
             | ApiError::BadRequest { code, .. } => code,
             ApiError::PayloadTooLarge(_) => "PayloadTooLarge",
+            ApiError::RequestTimeout(_) => "RequestTimeout",
+            ApiError::ServiceUnavailable(_) => "ServiceUnavailable",
             ApiError::NotFound(_) => "NotFound",
             ApiError::PolicyLintFailed(_) => "PolicyLintFailed",
             ApiError::StorageUnavailable => "ServiceUnavailable",
@@ -113,7 +123,10 @@ impl ApiError {
             ApiError::AccessDenied(_) => StatusCode::FORBIDDEN,
             ApiError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::StorageUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            ApiError::ServiceUnavailable(_) | ApiError::StorageUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -131,6 +144,11 @@ impl ApiError {
             },
             other => other.status(),
         }
+    }
+
+    /// Seconds a client should wait before retrying, when that is known.
+    pub fn retry_after(&self) -> Option<&'static str> {
+        matches!(self, ApiError::ServiceUnavailable(_)).then_some("1")
     }
 
     pub fn unauthenticated(code: &'static str, message: impl Into<String>) -> Self {
@@ -203,7 +221,11 @@ impl ResponseError for ApiError {
                 request_id: crate::telemetry::current_request_id(),
             },
         };
-        HttpResponse::build(self.status()).json(body)
+        let mut response = HttpResponse::build(self.status());
+        if let Some(seconds) = self.retry_after() {
+            response.insert_header((actix_web::http::header::RETRY_AFTER, seconds));
+        }
+        response.json(body)
     }
 }
 

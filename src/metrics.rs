@@ -24,7 +24,9 @@ use crate::audit::{RequestMeta, REQUEST_META};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct RequestLabels {
-    pub method: String,
+    /// One of the methods of [`method_label`]: a client can send any token
+    /// as a method, and each one would otherwise be a new series.
+    pub method: &'static str,
     /// The matched route pattern (`/v1/users/{user}`), never the raw path,
     /// so that names do not become label values.
     pub route: String,
@@ -45,7 +47,7 @@ pub struct DecisionLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ReasonLabels {
     /// `unknown_key`, `bad_signature`, `expired`, `revoked`, `missing`, ...
-    pub reason: String,
+    pub reason: &'static str,
 }
 
 type LatencyFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
@@ -193,13 +195,25 @@ impl Metrics {
         out
     }
 
-    pub fn auth_failure(&self, reason: &str) {
+    /// Counts a refused credential; the reason is one the code names, never
+    /// one taken from the request.
+    pub fn auth_failure(&self, reason: &'static str) {
         self.auth_failures
-            .get_or_create(&ReasonLabels {
-                reason: reason.to_string(),
-            })
+            .get_or_create(&ReasonLabels { reason })
             .inc();
     }
+}
+
+/// The `method` label: the standard methods by name, every other token as
+/// `other`, so that the label has a fixed set of values.
+pub fn method_label(method: &actix_web::http::Method) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE",
+    ];
+    KNOWN
+        .into_iter()
+        .find(|m| *m == method.as_str())
+        .unwrap_or("other")
 }
 
 /// Middleware: counts and times every request by route pattern, and sets
@@ -253,11 +267,13 @@ where
                 .map(str::to_string),
             peer_ip: req.peer_addr().map(|a| a.ip()),
         };
-        let method = req.method().as_str().to_string();
+        let method = method_label(req.method());
         let metrics = self.metrics.clone();
         let fut = self.service.call(req);
         Box::pin(REQUEST_META.scope(meta, async move {
             let res = fut.await?;
+            // The pattern is one of the registered routes; a path that
+            // matched none counts as `unmatched`, never as itself.
             let route = res
                 .request()
                 .match_pattern()

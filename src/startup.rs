@@ -11,6 +11,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::api;
+use crate::api::body_deadline::BodyDeadline;
 use crate::api::extract::{json_error, path_error, query_error, SignedBody};
 use crate::auth::crypto::MasterKey;
 use crate::config::Config;
@@ -51,11 +52,13 @@ impl Application {
         let openapi = api::openapi();
         let data = web::Data::new(state.clone());
         let max_body = config.max_body_bytes;
+        let body_timeout = config.body_timeout;
         let metrics = state.metrics.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(RequestId)
                 .wrap(crate::metrics::Observe(metrics.clone()))
+                .wrap(BodyDeadline(body_timeout))
                 .app_data(data.clone())
                 .app_data(
                     web::JsonConfig::default()

@@ -1,5 +1,5 @@
 //! What every operation shares: the store, the master key, the settings,
-//! the compiled-policy cache and the login throttle.
+//! the compiled-policy cache, the login throttle and the hashing bound.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -7,6 +7,7 @@ use std::sync::Arc;
 use crate::audit::AuditLog;
 use crate::auth::credential_cache::CredentialCache;
 use crate::auth::crypto::MasterKey;
+use crate::auth::password::HashingBound;
 use crate::config::Config;
 use crate::iam::authorize::PolicyCache;
 use crate::metrics::Metrics;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub policies: PolicyCache,
     pub credentials: CredentialCache,
     pub login_throttle: LoginThrottle,
+    /// Bounds argon2 work; every password hash and check goes through it.
+    pub password_hashing: HashingBound,
     /// The action catalog (built-in plus registered services).
     pub catalog: crate::iam::services::ServiceCatalog,
     pub metrics: Arc<Metrics>,
@@ -39,6 +42,10 @@ impl AppState {
         let metrics = Arc::new(Metrics::new());
         let audit = AuditLog::start(store.clone(), config.audit_queue_capacity, metrics.clone());
         let cache_generation = Arc::new(AtomicU64::new(0));
+        let password_hashing = HashingBound::from_settings(
+            config.password_hash_concurrency,
+            config.password_hash_queue,
+        );
         AppState {
             store,
             master_key,
@@ -46,6 +53,7 @@ impl AppState {
             policies: PolicyCache::new(),
             credentials: CredentialCache::new(cache_generation.clone()),
             login_throttle: LoginThrottle::default(),
+            password_hashing,
             catalog: Default::default(),
             metrics,
             audit,

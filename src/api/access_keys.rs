@@ -163,9 +163,13 @@ async fn delete_access_key(
 /// Set the user's password (created or replaced; stored as an argon2id hash).
 ///
 /// Permissions: `iam:CreateLoginProfile`, or `iam:UpdateLoginProfile` when one exists.
+///
+/// Password hashing is bounded server-wide: when it is at capacity the
+/// request is refused with 503 `ServiceUnavailable` and `Retry-After`.
 #[utoipa::path(tag = "users", params(("user" = String, Path)), request_body = LoginProfileRequest, responses(
     (status = 201, body = LoginProfileResponse), (status = 200, body = LoginProfileResponse), (status = 400, body = ErrorResponse),
-    (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+    (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse),
+    (status = 503, description = "ServiceUnavailable", body = ErrorResponse)))]
 #[put("/users/{user}/login-profile")]
 async fn put_login_profile(
     state: web::Data<AppState>,

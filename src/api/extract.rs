@@ -7,12 +7,13 @@ use std::pin::Pin;
 use std::rc::Rc;
 
 use actix_web::dev::{forward_ready, Payload, Service, ServiceRequest, ServiceResponse, Transform};
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::error::{JsonPayloadError, PathError, PayloadError, QueryPayloadError};
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::web::Bytes;
 use actix_web::{web, FromRequest, HttpMessage as _, HttpRequest};
 use futures_util::future::Either;
 
+use crate::api::body_deadline::timed_out;
 use crate::auth::authenticate::{authenticate_request, cached_basic_caller, Origin, RequestParts};
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -289,8 +290,11 @@ fn body_limit(req: &HttpRequest) -> usize {
         .unwrap_or(0)
 }
 
-/// A body that could not be read: too large, or broken off.
-fn body_error(e: actix_web::Error, limit: usize) -> ApiError {
+/// A body that could not be read: too large, too slow, or broken off.
+pub fn body_error(e: actix_web::Error, limit: usize) -> ApiError {
+    if let Some(timeout) = e.as_error::<PayloadError>().and_then(timed_out) {
+        return timeout;
+    }
     if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::PayloadTooLarge(limit)
     } else {
@@ -362,7 +366,28 @@ fn body_error_of(e: &serde_json::Error) -> ApiError {
     }
 }
 
+/// A body read whole, for handlers whose body is optional; its read
+/// errors are answered as [`body_error`] says.
+pub struct BodyBytes(pub Bytes);
+
+impl FromRequest for BodyBytes {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<BodyBytes, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = body_limit(req);
+        let body = Bytes::from_request(req, payload);
+        Box::pin(async move { body.await.map(BodyBytes).map_err(|e| body_error(e, limit)) })
+    }
+}
+
 pub fn json_error(err: JsonPayloadError, _: &HttpRequest) -> actix_web::Error {
+    if let Some(timeout) = match &err {
+        JsonPayloadError::Payload(e) => timed_out(e),
+        _ => None,
+    } {
+        return timeout.into();
+    }
     match err {
         JsonPayloadError::Deserialize(e) => body_error_of(&e).into(),
         JsonPayloadError::Overflow { limit }

@@ -6,6 +6,7 @@ pub mod access_analysis;
 pub mod access_keys;
 pub mod accounts;
 pub mod audit;
+pub mod body_deadline;
 pub mod evaluate;
 pub mod extract;
 pub mod groups;

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::extract::BodyBytes;
 use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorResponse};
 use crate::state::AppState;
@@ -87,9 +88,9 @@ async fn assume_role(
 async fn session_token(
     state: web::Data<AppState>,
     caller: Caller,
-    body: web::Bytes,
+    body: BodyBytes,
 ) -> ApiResult<HttpResponse> {
-    let req: SessionTokenRequest = optional_body(&body)?;
+    let req: SessionTokenRequest = optional_body(&body.0)?;
     let credentials = sts::session_token::get_session_token(&state, &caller, req).await?;
     Ok(HttpResponse::Ok().json(SessionTokenResponse { credentials }))
 }
@@ -98,10 +99,13 @@ async fn session_token(
 ///
 /// No credentials needed. After 5 failures for one account and user name,
 /// that name is refused (429 Throttling) for 15 minutes after the last one.
+/// Password checks are bounded server-wide: when they are at capacity the
+/// login is refused with 503 `ServiceUnavailable` and `Retry-After`.
 #[utoipa::path(tag = "sts", request_body = LoginRequest, security(()), responses(
     (status = 200, body = LoginResponse), (status = 400, body = ErrorResponse),
     (status = 401, description = "AuthFailure", body = ErrorResponse),
-    (status = 429, description = "Throttling", body = ErrorResponse)))]
+    (status = 429, description = "Throttling", body = ErrorResponse),
+    (status = 503, description = "ServiceUnavailable", body = ErrorResponse)))]
 #[post("/sts/login")]
 async fn login(
     state: web::Data<AppState>,

@@ -6,7 +6,7 @@ use actix_web::http::header::{AUTHORIZATION, CACHE_CONTROL};
 use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::extract::{origin_of, JsonBytes};
+use super::extract::{origin_of, BodyBytes, JsonBytes};
 use super::service_principals::PageQuery;
 use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorResponse};
@@ -115,9 +115,9 @@ async fn rotate_token(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    body: web::Bytes,
+    body: BodyBytes,
 ) -> ApiResult<HttpResponse> {
-    let req: RotateTokenRequest = optional_body(&body)?;
+    let req: RotateTokenRequest = optional_body(&body.0)?;
     let reply = sts::workloads::rotate_token(&state, &caller, &path, req).await?;
     Ok(HttpResponse::Ok()
         .insert_header((CACHE_CONTROL, "no-store"))

@@ -22,7 +22,7 @@ use actix_web::http::header::CONTENT_TYPE;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use crate::api::extract::{origin_of, OwnedParts, SignedBody};
+use crate::api::extract::{body_error, origin_of, OwnedParts, SignedBody};
 use crate::auth::authenticate::authenticate_request;
 use crate::auth::{Caller, CallerKind};
 use crate::error::{ApiError, ApiResult};
@@ -134,6 +134,7 @@ async fn handle(
 ) -> HttpResponse {
     let request_id = crate::telemetry::current_request_id();
     let (service, outcome) = serve(&req, &state, body).await;
+    let mut retry_after = None;
     let (status, text) = match outcome {
         Ok((action, result)) => (
             StatusCode::OK,
@@ -144,6 +145,7 @@ async fn handle(
                 tracing::error!(error = format!("{cause:#}"), "request failed");
             }
             let status = e.query_status();
+            retry_after = e.retry_after();
             let body = xml::error(
                 service.namespace(),
                 !status.is_server_error(),
@@ -154,7 +156,11 @@ async fn handle(
             (status, body)
         }
     };
-    HttpResponse::build(status)
+    let mut response = HttpResponse::build(status);
+    if let Some(seconds) = retry_after {
+        response.insert_header((actix_web::http::header::RETRY_AFTER, seconds));
+    }
+    response
         .content_type("text/xml")
         .insert_header(("x-amzn-RequestId", request_id))
         .body(text)
@@ -170,12 +176,10 @@ async fn serve(
     let body = match body {
         Ok(body) => body,
         Err(e) => {
-            let err = if e.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge(state.config.max_body_bytes)
-            } else {
-                ApiError::ValidationError(format!("Cannot read the request body: {e}"))
-            };
-            return (Service::Iam, Err(err));
+            return (
+                Service::Iam,
+                Err(body_error(e, state.config.max_body_bytes)),
+            )
         }
     };
     let is_form = req

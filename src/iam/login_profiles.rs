@@ -136,9 +136,7 @@ async fn put(
     let password_hash = match (change.password, &existing) {
         (Some(password), _) => {
             check_password_policy(&password)?;
-            hash_password(password)
-                .await
-                .map_err(ApiError::Unexpected)?
+            hash_password(&state.password_hashing, password).await?
         }
         (None, Some(current)) => current.password_hash.clone(),
         (None, None) => {

@@ -47,6 +47,7 @@ impl Store {
     /// Opens (creating if needed) the database, with WAL, foreign keys and a
     /// busy timeout, and runs the embedded migrations.
     pub async fn open(path: &Path) -> anyhow::Result<Self> {
+        make_private(path)?;
         let url = format!("sqlite://{}", path.display());
         let options = SqliteConnectOptions::from_str(&url)
             .with_context(|| format!("bad database path {}", path.display()))?
@@ -93,6 +94,37 @@ impl Store {
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
     }
+}
+
+/// The database holds every password hash and sealed secret: it is the
+/// owner's alone, like `master.key`. SQLite creates its `-wal` and `-shm`
+/// files with the mode of the database file, so creating that one 0600
+/// (before SQLite would, under the umask) covers all three; the files of
+/// an older version, made under the umask, are narrowed too.
+fn make_private(path: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)
+            .with_context(|| format!("creating {}", path.display()))?;
+        for suffix in ["", "-wal", "-shm"] {
+            let mut name = path.as_os_str().to_owned();
+            name.push(suffix);
+            let file = std::path::PathBuf::from(name);
+            if file.exists() {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                    .with_context(|| format!("restricting {}", file.display()))?;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// A page of a list: AWS's `IsTruncated`/`Marker` contract.

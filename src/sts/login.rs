@@ -141,9 +141,7 @@ pub async fn login(state: &AppState, req: LoginRequest) -> ApiResult<LoginRespon
         None => None,
     };
     let stored_hash = profile.as_ref().map(|p| p.password_hash.clone());
-    let verified = verify_password(req.password, stored_hash)
-        .await
-        .map_err(ApiError::Unexpected)?;
+    let verified = verify_password(&state.password_hashing, req.password, stored_hash).await?;
     let (Some(user), Some(profile), true) = (user, profile, verified) else {
         throttle.record_failure(&req.account_id, &req.user_name);
         state.metrics.auth_failure("bad_password");
