@@ -1,8 +1,9 @@
-//! What every /v1 operation can answer before its handler runs, added to
+//! What every /v1 operation can answer whatever its handler does, added to
 //! the collected document in one place: actix's extractors refuse a
 //! malformed path parameter, query or body with 400, and a body that is too
-//! large or too slow with 413 or 408. Declaring these per handler was
-//! forgotten on a dozen operations; here no operation can miss them.
+//! large or too slow with 413 or 408; a write finds the disk full with 503.
+//! Declaring these per handler was forgotten on a dozen operations; here no
+//! operation can miss them.
 
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::{OpenApi, Ref, RefOr, Response};
@@ -41,16 +42,26 @@ pub(crate) fn document_transport_errors(api: &mut OpenApi) {
             continue;
         }
         let operations = [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-            &mut item.head,
-            &mut item.options,
-            &mut item.trace,
+            (&mut item.get, false),
+            (&mut item.put, true),
+            (&mut item.post, true),
+            (&mut item.delete, true),
+            (&mut item.patch, true),
+            (&mut item.head, false),
+            (&mut item.options, false),
+            (&mut item.trace, false),
         ];
-        for operation in operations.into_iter().flatten() {
+        for (operation, writes) in operations {
+            let Some(operation) = operation else {
+                continue;
+            };
+            if writes {
+                add_if_missing(
+                    operation,
+                    "503",
+                    "ServiceUnavailable: the database refuses writes for now (disk full); retry",
+                );
+            }
             if takes_input(operation) {
                 add_if_missing(
                     operation,
@@ -63,6 +74,11 @@ pub(crate) fn document_transport_errors(api: &mut OpenApi) {
                     operation,
                     "413",
                     "PayloadTooLarge: the body is over the configured limit",
+                );
+                add_if_missing(
+                    operation,
+                    "408",
+                    "RequestTimeout: the body did not arrive within the body deadline",
                 );
             }
         }

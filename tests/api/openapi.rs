@@ -126,8 +126,9 @@ fn document_is_valid_openapi_3_1_and_every_reference_resolves() {
 }
 
 /// Any operation that takes a path parameter, query or body can be refused
-/// by its extractors with 400 before the handler runs, and any that takes a
-/// body with 413: each documents both.
+/// by its extractors with 400 before the handler runs, any that takes a
+/// body with 413 and 408, and any write with 503 while the disk is full:
+/// each documents them.
 #[test]
 fn extractor_refusals_are_documented() {
     let doc: serde_json::Value =
@@ -148,6 +149,10 @@ fn extractor_refusals_are_documented() {
             }
             if operation.get("requestBody").is_some() {
                 assert!(responses["413"].is_object(), "{method} {path}: no 413");
+                assert!(responses["408"].is_object(), "{method} {path}: no 408");
+            }
+            if ["put", "post", "delete", "patch"].contains(&method.as_str()) {
+                assert!(responses["503"].is_object(), "{method} {path}: no 503");
             }
         }
     }
