@@ -15,7 +15,7 @@ use crate::auth::caller::SessionInfo;
 use crate::auth::{Caller, CallerKind};
 use crate::domain::{FrozenPolicy, PolicyHolder, Tag};
 use crate::error::{ApiError, ApiResult};
-use crate::policy::limits::check_decision_work;
+use crate::policy::limits::{check_decision_work, MAX_AUTHORIZE_WORK};
 use crate::policy::{
     evaluate, is_allowed, CompiledPolicy, Evaluation, EvaluationRequest, GlobalKey, GlobalKeys,
     PolicySource, RequestContext, ResourcePolicy, SourceKind,
@@ -515,7 +515,7 @@ pub async fn decide(
     // decision that could cost more than the match-work budget is refused
     // rather than evaluated.
     with_request(state, caller, question, |request| {
-        check_decision_work(request).map_err(ApiError::ValidationError)?;
+        check_decision_work(request, MAX_AUTHORIZE_WORK).map_err(ApiError::ValidationError)?;
         Ok(evaluate(request))
     })
     .await?

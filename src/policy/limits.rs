@@ -67,6 +67,11 @@ pub const DEFAULT_SIMULATION_PAGE: usize = 100;
 /// looked up in hash sets and cost nothing here. A few ms of one core at
 /// the worst (benches/policy.rs `bounded_work`).
 pub const MAX_MATCH_WORK: u64 = 100_000;
+/// The same budget for one `/v1/authorize` decision (and every decision
+/// `iam::authorize::decide` makes), which runs on the actix worker that
+/// also serves other tenants, where a simulation runs off it: a tenth.
+/// Real policies and contexts cost tens of units.
+pub const MAX_AUTHORIZE_WORK: u64 = 10_000;
 /// Glob steps x bytes that count as one unit of [`MAX_MATCH_WORK`].
 pub const WORK_BYTES_PER_UNIT: u64 = 16;
 
@@ -81,7 +86,7 @@ pub fn work(linear: u64, weight: u64, values: u64, bytes: u64) -> u64 {
 /// An upper bound on the condition work one decision costs: every
 /// condition of every policy in play, as if every statement matched.
 /// The hot path gets a cheaper, coarser bound first.
-pub fn decision_work(req: &EvaluationRequest<'_>) -> u64 {
+pub fn decision_work(req: &EvaluationRequest<'_>, limit: u64) -> u64 {
     let policies = || {
         req.identity
             .iter()
@@ -98,7 +103,7 @@ pub fn decision_work(req: &EvaluationRequest<'_>) -> u64 {
         values as u64,
         bytes as u64,
     );
-    if coarse <= MAX_MATCH_WORK {
+    if coarse <= limit {
         return coarse;
     }
     policies()
@@ -106,12 +111,13 @@ pub fn decision_work(req: &EvaluationRequest<'_>) -> u64 {
         .fold(0u64, u64::saturating_add)
 }
 
-/// Whether one decision fits the budget; the message names the limit.
-pub fn check_decision_work(req: &EvaluationRequest<'_>) -> Result<u64, String> {
-    let work = decision_work(req);
-    if work > MAX_MATCH_WORK {
+/// Whether one decision fits `limit` ([`MAX_MATCH_WORK`] or
+/// [`MAX_AUTHORIZE_WORK`]); the message names the limit.
+pub fn check_decision_work(req: &EvaluationRequest<'_>, limit: u64) -> Result<u64, String> {
+    let work = decision_work(req, limit);
+    if work > limit {
         Err(format!(
-            "The policies and context of this request need up to {work} units of condition matching per decision; the limit is {MAX_MATCH_WORK} (MAX_MATCH_WORK). Use fewer values under condition keys or fewer values per context key."
+            "The policies and context of this request need up to {work} units of condition matching per decision; the limit is {limit}. Use fewer values under condition keys or fewer values per context key."
         ))
     } else {
         Ok(work)

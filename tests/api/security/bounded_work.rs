@@ -9,8 +9,8 @@ use crate::awsquery::{failure, iam_client};
 use crate::helpers::{assert_error, json_with_status, spawn_app, TestApp};
 use aws_sdk_iam::types::{ContextEntry, ContextKeyTypeEnum};
 use latchkey::policy::limits::{
-    MAX_CONDITION_VALUES_PER_KEY, MAX_CONTEXT_KEYS, MAX_CONTEXT_VALUES_PER_KEY, MAX_MATCH_WORK,
-    MAX_RESOURCE_POLICY_SIZE, MAX_SIMULATION_PAIRS,
+    MAX_AUTHORIZE_WORK, MAX_CONDITION_VALUES_PER_KEY, MAX_CONTEXT_KEYS, MAX_CONTEXT_VALUES_PER_KEY,
+    MAX_MATCH_WORK, MAX_RESOURCE_POLICY_SIZE, MAX_SIMULATION_PAIRS,
 };
 
 fn allow_all() -> Value {
@@ -354,7 +354,37 @@ async fn condition_matching_has_a_budget_per_request() {
         .await;
     let reply = assert_error(r, 400, "ValidationError").await;
     let message = reply["error"]["message"].as_str().unwrap();
-    assert!(message.contains(&MAX_MATCH_WORK.to_string()), "{message}");
+    assert!(
+        message.contains(&format!("the limit is {MAX_AUTHORIZE_WORK}.")),
+        "{message}"
+    );
+    // The same documents and context in a simulation, which runs off the
+    // request workers, meet the larger simulation budget.
+    let body = json!({"policies": [allow_all()], "resource_policy": policy,
+        "context": context, "action_names": ["s3:GetObject"]});
+    let reply = assert_error(evaluate(&app, &body).await, 400, "ValidationError").await;
+    let message = reply["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("the limit is {MAX_MATCH_WORK}.")),
+        "{message}"
+    );
+
+    // A decision /v1/authorize makes inline has a tenth of that budget:
+    // 200 patterns against 100 values pass a simulation, not an authorize.
+    let small = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*",
+        "Action": "*", "Resource": "*", "Condition": {
+            "ForAnyValue:StringLike": {"svc:a": general_globs(200)}}}]});
+    let context = json!({"svc:a": strings("a", MAX_CONTEXT_VALUES_PER_KEY)});
+    let body = json!({"credentials": {"access_key_id": subject.access_key_id},
+        "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k",
+        "resource_policy": small, "context": context});
+    let r = app
+        .send_as(&service, Method::POST, "/v1/authorize", Some(&body))
+        .await;
+    assert_error(r, 400, "ValidationError").await;
+    let body = json!({"policies": [allow_all()], "resource_policy": small,
+        "context": context, "action_names": ["s3:GetObject"]});
+    json_with_status(evaluate(&app, &body).await, 200).await;
 
     // One key's worth fits one decision but not two, so each simulation
     // page holds one pair (AWS too may return fewer than MaxItems) and
