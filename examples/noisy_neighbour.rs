@@ -6,7 +6,8 @@
 //! back to back for SECONDS alone, then for SECONDS again while NOISY
 //! clients of the other tenant post the most expensive `/v1/evaluate` body
 //! the limits of `policy::limits` let through (NOISE picks it: `globs`,
-//! `backtracking` or `documents`, default `globs`). Prints the quiet
+//! `backtracking`, `documents`, or `authorize` for the most expensive
+//! `/v1/authorize` body; default `globs`). Prints the quiet
 //! tenant's p50/p99 in both phases and the ratio of the p99s.
 //!
 //! `cargo run --release --example noisy_neighbour -- URL ROOT_CREDENTIALS_JSON SECONDS [NOISY]`
@@ -35,9 +36,23 @@ fn like(key: &str, values: Vec<String>) -> Value {
         "Condition": {"ForAnyValue:StringLike": {key: values}}}]})
 }
 
-/// The request bodies of benches/bounded_work.rs, as `/v1/evaluate` bodies.
-fn noise(kind: &str) -> anyhow::Result<Value> {
-    Ok(match kind {
+/// The request bodies of benches/bounded_work.rs, as `/v1/evaluate` bodies,
+/// and (`authorize`) the most expensive `/v1/authorize` body: general globs
+/// against context values up to MAX_AUTHORIZE_WORK, the subject being the
+/// noisy tenant's own root key. The path to post to, and the body.
+fn noise(kind: &str, subject: &str) -> anyhow::Result<(&'static str, Value)> {
+    if kind == "authorize" {
+        let globs: Vec<String> = (0..50).map(|i| format!("*{i}*x")).collect();
+        let values: Vec<String> = (0..MAX_CONTEXT_VALUES_PER_KEY)
+            .map(|i| format!("a{i}"))
+            .collect();
+        let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*",
+            "Action": "*", "Resource": "*", "Condition": {"ForAnyValue:StringLike": {"svc:a": globs}}}]});
+        return Ok(("/v1/authorize", json!({"credentials": {"access_key_id": subject},
+            "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k",
+            "resource_policy": policy, "context": {"svc:a": values}})));
+    }
+    let body = match kind {
         "globs" => {
             let globs = (0..MAX_CONDITION_VALUES_PER_KEY)
                 .map(|i| format!("*{i}*x"))
@@ -88,8 +103,9 @@ fn noise(kind: &str) -> anyhow::Result<Value> {
             json!({"policies": policies, "resource_policy": resource, "action_names": actions,
                 "resource_arns": resources, "max_items": MAX_SIMULATION_PAGE})
         }
-        other => bail!("NOISE must be globs, backtracking or documents, not {other}"),
-    })
+        other => bail!("NOISE must be globs, backtracking, documents or authorize, not {other}"),
+    };
+    Ok(("/v1/evaluate", body))
 }
 
 async fn post(
@@ -177,7 +193,6 @@ async fn main() -> anyhow::Result<()> {
         _ => bail!("usage: noisy_neighbour URL ROOT_CREDENTIALS_JSON SECONDS [NOISY]"),
     };
     let kind = std::env::var("NOISE").unwrap_or_else(|_| "globs".into());
-    let body = Arc::new(noise(&kind)?);
     let creds: Value = serde_json::from_str(&std::fs::read_to_string(creds_path)?)?;
     let root = Key {
         id: creds["access_key_id"].as_str().context("id")?.into(),
@@ -189,7 +204,9 @@ async fn main() -> anyhow::Result<()> {
     let client = reqwest::Client::new();
     let quiet_key = account(&client, &root, url, "quiet").await?;
     let noisy_key = account(&client, &root, url, "noisy").await?;
-    let evaluate = format!("{url}/v1/evaluate");
+    let (path, body) = noise(&kind, &noisy_key.id)?;
+    let body = Arc::new(body);
+    let evaluate = format!("{url}{path}");
     // One noisy request first: it must pass the limits, or it is no noise.
     let t = Instant::now();
     let reply = post(&client, &noisy_key, &evaluate, &body).await?;

@@ -2,7 +2,8 @@
 # Noisy neighbour: one tenant's GetCallerIdentity latency alone, then while
 # NOISY (default 2) clients of another tenant post the most expensive
 # /v1/evaluate body the limits let through (NOISE=globs|backtracking|
-# documents, default globs). Prints both p99s and their ratio (target <= 2x).
+# documents, default globs; NOISE=authorize posts the most expensive
+# /v1/authorize body instead). Prints both p99s and their ratio (target <= 2x).
 #
 #   scripts/load-noisy-neighbour.sh [SECONDS] [NOISY]
 #
