@@ -16,6 +16,9 @@ use latchkey::policy::simulate::{simulate_custom_page, Page, SimulateRequest};
 use latchkey::policy::validate::policy_size;
 use serde_json::{json, Value};
 
+/// The server's default request body limit (`--max-body-bytes`).
+const BODY_LIMIT: usize = 256 * 1024;
+
 fn page() -> Page {
     Page {
         start: 0,
@@ -79,9 +82,10 @@ fn cidrs() -> SimulateRequest {
     )
 }
 
-/// The largest documents a request may carry (30 identity policies at
-/// the inline size limit and a resource policy at its own), and a full
-/// page of 1,000 pairs: parse, compile and 1,000 decisions.
+/// The largest documents a request may carry (identity policies at the
+/// inline size limit, as many as the 256 KB body holds beside a resource
+/// policy at its own limit), and a full page of 1,000 pairs: parse,
+/// compile and 1,000 decisions.
 fn largest_documents() -> SimulateRequest {
     fn fill(limit: usize, statement: impl Fn(usize) -> Value) -> Value {
         let mut statements = Vec::new();
@@ -105,7 +109,17 @@ fn largest_documents() -> SimulateRequest {
         json!({"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::123456789012:user/u{i}")},
             "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::bucket-0-{i}/*")})
     });
-    let policies: Vec<Value> = (0..MAX_INLINE_POLICIES).map(identity).collect();
+    // As many as the server's default 256 KB body limit lets through.
+    let mut policies: Vec<Value> = Vec::new();
+    let mut bytes = 40_000;
+    for p in 0..MAX_INLINE_POLICIES {
+        let doc = identity(p);
+        bytes += doc.to_string().len();
+        if bytes > BODY_LIMIT {
+            break;
+        }
+        policies.push(doc);
+    }
     let actions: Vec<String> = (0..100).map(|i| format!("s3:Get0x{i}Object")).collect();
     let resources: Vec<String> = (0..10)
         .map(|i| format!("arn:aws:s3:::bucket-0-{i}/key"))

@@ -25,6 +25,9 @@ use latchkey::policy::limits::{
 use latchkey::policy::validate::policy_size;
 use serde_json::{json, Value};
 
+/// The server's default request body limit (`--max-body-bytes`).
+const BODY_LIMIT: usize = 256 * 1024;
+
 #[derive(Clone)]
 struct Key {
     id: String,
@@ -48,9 +51,12 @@ fn noise(kind: &str, subject: &str) -> anyhow::Result<(&'static str, Value)> {
             .collect();
         let policy = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*",
             "Action": "*", "Resource": "*", "Condition": {"ForAnyValue:StringLike": {"svc:a": globs}}}]});
-        return Ok(("/v1/authorize", json!({"credentials": {"access_key_id": subject},
+        return Ok((
+            "/v1/authorize",
+            json!({"credentials": {"access_key_id": subject},
             "action": "s3:GetObject", "resource": "arn:aws:s3:::b/k",
-            "resource_policy": policy, "context": {"svc:a": values}})));
+            "resource_policy": policy, "context": {"svc:a": values}}),
+        ));
     }
     let body = match kind {
         "globs" => {
@@ -83,15 +89,24 @@ fn noise(kind: &str, subject: &str) -> anyhow::Result<(&'static str, Value)> {
                     }
                 }
             };
-            let policies: Vec<Value> = (0..MAX_INLINE_POLICIES)
-                .map(|p| {
-                    fill(MAX_INLINE_POLICY_SIZE, &|i| {
-                        json!({"Effect": if i % 7 == 6 { "Deny" } else { "Allow" },
-                            "Action": [format!("s3:Get{p}x{i}*"), "s3:List*"],
-                            "Resource": format!("arn:aws:s3:::bucket-{p}-{i}/*")})
-                    })
+            let identity = |p: usize| {
+                fill(MAX_INLINE_POLICY_SIZE, &|i| {
+                    json!({"Effect": if i % 7 == 6 { "Deny" } else { "Allow" },
+                        "Action": [format!("s3:Get{p}x{i}*"), "s3:List*"],
+                        "Resource": format!("arn:aws:s3:::bucket-{p}-{i}/*")})
                 })
-                .collect();
+            };
+            // As many as the server's 256 KB body limit lets through.
+            let mut policies: Vec<Value> = Vec::new();
+            let mut bytes = 40_000;
+            for p in 0..MAX_INLINE_POLICIES {
+                let doc = identity(p);
+                bytes += doc.to_string().len();
+                if bytes > BODY_LIMIT {
+                    break;
+                }
+                policies.push(doc);
+            }
             let resource = fill(MAX_RESOURCE_POLICY_SIZE, &|i| {
                 json!({"Effect": "Allow", "Principal": {"AWS": format!("arn:aws:iam::123456789012:user/u{i}")},
                     "Action": "s3:GetObject", "Resource": format!("arn:aws:s3:::bucket-0-{i}/*")})
