@@ -168,6 +168,7 @@ impl From<PolicyError> for ApiError {
         match e {
             PolicyError::Malformed(m) => ApiError::MalformedPolicyDocument(m),
             PolicyError::LimitExceeded(m) => ApiError::LimitExceeded(m),
+            PolicyError::InvalidRequest(m) => ApiError::ValidationError(m),
         }
     }
 }

@@ -32,8 +32,16 @@ pub struct AppState {
     pub audit: AuditLog,
     /// Workload credentials handed out, for reuse by the next refresh.
     pub workload_credentials: IssuedCache,
+    /// Simulations (`/v1/evaluate`, Simulate*) running at once: one per
+    /// two cores, at least one, so that one tenant's simulations leave
+    /// cores to everyone else's requests.
+    pub simulations: Arc<tokio::sync::Semaphore>,
     /// Counts cache invalidations (IAM writes); see [`CacheGuard`].
     cache_generation: Arc<AtomicU64>,
+}
+
+fn simulation_slots() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1))
 }
 
 impl AppState {
@@ -58,6 +66,7 @@ impl AppState {
             metrics,
             audit,
             workload_credentials: IssuedCache::default(),
+            simulations: Arc::new(tokio::sync::Semaphore::new(simulation_slots())),
             cache_generation,
         }
     }

@@ -74,6 +74,8 @@ async fn simulate(c: &Ctx<'_>, principal: bool) -> Outcome {
         action_names,
         resource_arns: p.list("ResourceArns"),
         context: context(p)?,
+        max_items: p.int("MaxItems")?,
+        marker: p.get("Marker").map(String::from),
     };
     let reply = evaluate_request(c.state, c.caller, req).await?;
     let mut x = Xml::new();
@@ -87,7 +89,8 @@ async fn simulate(c: &Ctx<'_>, principal: bool) -> Outcome {
             })
             .strings("MissingContextValues", &r.missing_context_keys);
     })
-    .text("IsTruncated", false);
+    .text("IsTruncated", reply.is_truncated)
+    .opt("Marker", reply.marker.as_deref());
     Ok(Some(x))
 }
 

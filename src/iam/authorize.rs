@@ -38,6 +38,7 @@ use crate::auth::caller::SessionInfo;
 use crate::auth::{Caller, CallerKind};
 use crate::domain::{FrozenPolicy, PolicyHolder, Tag};
 use crate::error::{ApiError, ApiResult};
+use crate::policy::limits::{check_decision_work, MAX_AUTHORIZE_WORK};
 use crate::policy::{
     evaluate, is_allowed, CompiledPolicy, Evaluation, EvaluationRequest, GlobalKey, GlobalKeys,
     PolicySource, RequestContext, ResourcePolicy, SourceKind,
@@ -451,7 +452,14 @@ pub async fn decide(
     caller: &Caller,
     question: Question<'_>,
 ) -> ApiResult<Evaluation> {
-    with_request(state, caller, question, evaluate).await
+    // The context (and a resource policy) may come from the request: a
+    // decision that could cost more than the match-work budget is refused
+    // rather than evaluated.
+    with_request(state, caller, question, |request| {
+        check_decision_work(request, MAX_AUTHORIZE_WORK).map_err(ApiError::ValidationError)?;
+        Ok(evaluate(request))
+    })
+    .await?
 }
 
 /// Decides `action` on `resource` for the caller, with no request keys

@@ -13,14 +13,22 @@ use super::authorize::{compile_stored, load_holder_policies, PrincipalPolicies};
 use crate::auth::Caller;
 use crate::domain::{Arn, FrozenPolicy, PolicyHolder};
 use crate::error::{ApiError, ApiResult};
-use crate::policy::simulate::{
-    simulate_custom, ContextValue, SimulateRequest, SimulateResponse, SimulateResult,
+use crate::policy::limits::{
+    check_decision_work, DEFAULT_SIMULATION_PAGE, MAX_CONTEXT_KEYS, MAX_CONTEXT_KEY_LENGTH,
+    MAX_CONTEXT_VALUES_PER_KEY, MAX_CONTEXT_VALUE_LENGTH, MAX_INLINE_POLICIES,
+    MAX_INLINE_POLICY_SIZE, MAX_MATCH_WORK, MAX_RESOURCE_POLICY_SIZE, MAX_SIMULATION_PAGE,
 };
+use crate::policy::simulate::{
+    pair_count, result, run_page, simulate_custom_page, ContextValue, Page, SimulateRequest,
+    SimulateResponse,
+};
+use crate::policy::validate::policy_size;
 use crate::policy::{
     evaluate, CompiledPolicy, EvaluationRequest, PolicyDocument, PolicySource, Principal,
     PrincipalKind, RequestContext, ResourcePolicy, SourceKind,
 };
 use crate::state::AppState;
+use crate::store::{decode_marker, encode_marker};
 
 /// One context value, or several for a multivalued key.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
@@ -83,6 +91,12 @@ pub struct EvaluateRequest {
     pub resource_arns: Vec<String>,
     #[serde(default)]
     pub context: BTreeMap<String, ContextEntry>,
+    /// Results per page, 1–1000 (default 100). A page may hold fewer when
+    /// the policies' conditions are expensive; follow `marker`.
+    #[schema(minimum = 1, maximum = 1000)]
+    pub max_items: Option<i64>,
+    /// The `marker` of the previous page.
+    pub marker: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -112,12 +126,119 @@ pub struct EvaluateResult {
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct EvaluateResponse {
     pub results: Vec<EvaluateResult>,
+    /// More pairs follow; ask again with `marker`.
+    #[serde(default)]
+    pub is_truncated: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
 }
 
 fn to_wire(response: SimulateResponse) -> ApiResult<EvaluateResponse> {
-    serde_json::to_value(response)
+    let marker = response.next.map(|n| encode_marker(&n.to_string()));
+    let results = serde_json::to_value(response.results)
         .and_then(serde_json::from_value)
-        .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("evaluation reply: {e}")))
+        .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("evaluation reply: {e}")))?;
+    Ok(EvaluateResponse {
+        results,
+        is_truncated: marker.is_some(),
+        marker,
+    })
+}
+
+/// The bounds of `policy::limits` on a request's context, for
+/// `/v1/evaluate`, Simulate* and `/v1/authorize`.
+pub fn check_context<'a>(
+    entries: impl ExactSizeIterator<Item = (&'a str, &'a ContextEntry)>,
+) -> ApiResult<()> {
+    if entries.len() > MAX_CONTEXT_KEYS {
+        return Err(ApiError::ValidationError(format!(
+            "The context has {} keys; at most {MAX_CONTEXT_KEYS} context keys are allowed.",
+            entries.len()
+        )));
+    }
+    for (key, entry) in entries {
+        if key.len() > MAX_CONTEXT_KEY_LENGTH {
+            return Err(ApiError::ValidationError(format!(
+                "A context key name is {} characters long; at most {MAX_CONTEXT_KEY_LENGTH} are allowed.",
+                key.len()
+            )));
+        }
+        let values = match entry {
+            ContextEntry::One(v) => std::slice::from_ref(v),
+            ContextEntry::Many(v) => v.as_slice(),
+        };
+        if values.len() > MAX_CONTEXT_VALUES_PER_KEY {
+            return Err(ApiError::ValidationError(format!(
+                "Context key {key} has {} values; at most {MAX_CONTEXT_VALUES_PER_KEY} values per context key are allowed.",
+                values.len()
+            )));
+        }
+        if values.iter().any(|v| v.len() > MAX_CONTEXT_VALUE_LENGTH) {
+            return Err(ApiError::ValidationError(format!(
+                "A value of context key {key} is longer than {MAX_CONTEXT_VALUE_LENGTH} characters, the most a context value may have."
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A document given in the request, against its size bound (counted as
+/// AWS counts: characters excluding whitespace).
+pub fn check_document_size(doc: &Value, name: &str, limit: usize) -> ApiResult<()> {
+    let size = match doc {
+        Value::String(text) => policy_size(text),
+        other => policy_size(&other.to_string()),
+    };
+    if size > limit {
+        return Err(ApiError::ValidationError(format!(
+            "{name} is {size} characters (excluding whitespace); at most {limit} are allowed."
+        )));
+    }
+    Ok(())
+}
+
+/// Every bound of `policy::limits` a simulation request can be checked
+/// against before anything is compiled or evaluated; the page it asks for.
+fn check_request(req: &EvaluateRequest) -> ApiResult<Page> {
+    let resources = req.resource_arns.len().max(1);
+    let pairs = pair_count(req.action_names.len(), resources)?;
+    if req.policies.len() > MAX_INLINE_POLICIES {
+        return Err(ApiError::ValidationError(format!(
+            "{} policies were given; at most {MAX_INLINE_POLICIES} policies are allowed per simulation.",
+            req.policies.len()
+        )));
+    }
+    for (i, doc) in req.policies.iter().enumerate() {
+        check_document_size(doc, &format!("policies[{i}]"), MAX_INLINE_POLICY_SIZE)?;
+    }
+    if let Some(doc) = &req.permissions_boundary {
+        check_document_size(doc, "permissions_boundary", MAX_INLINE_POLICY_SIZE)?;
+    }
+    if let Some(doc) = &req.session_policy {
+        check_document_size(doc, "session_policy", MAX_INLINE_POLICY_SIZE)?;
+    }
+    if let Some(doc) = &req.resource_policy {
+        check_document_size(doc, "resource_policy", MAX_RESOURCE_POLICY_SIZE)?;
+    }
+    check_context(req.context.iter().map(|(k, v)| (k.as_str(), v)))?;
+    let max_items = req.max_items.unwrap_or(DEFAULT_SIMULATION_PAGE as i64);
+    let max_items = usize::try_from(max_items)
+        .ok()
+        .filter(|n| (1..=MAX_SIMULATION_PAGE).contains(n))
+        .ok_or_else(|| {
+            ApiError::ValidationError(format!(
+                "1 validation error detected: Value '{max_items}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and {MAX_SIMULATION_PAGE}"
+            ))
+        })?;
+    let start = match req.marker.as_deref() {
+        None | Some("") => 0,
+        Some(m) => decode_marker(m)?
+            .parse::<usize>()
+            .ok()
+            .filter(|&n| n < pairs)
+            .ok_or_else(|| ApiError::InvalidInput("Invalid Marker.".into()))?,
+    };
+    Ok(Page { start, max_items })
 }
 
 pub async fn evaluate_request(
@@ -130,6 +251,7 @@ pub async fn evaluate_request(
             "action_names must name at least one action.".into(),
         ));
     }
+    let page = check_request(&req)?;
     match req.principal_arn.clone() {
         None => {
             authz::authorize(state, caller, "iam:SimulateCustomPolicy", "*").await?;
@@ -152,11 +274,14 @@ pub async fn evaluate_request(
                     .map(|(k, v)| (k, v.into()))
                     .collect(),
             };
-            to_wire(simulate_custom(&simulate)?)
+            off_worker(state, move || {
+                to_wire(simulate_custom_page(&simulate, page)?)
+            })
+            .await
         }
         Some(arn) => {
             authz::authorize(state, caller, "iam:SimulatePrincipalPolicy", &arn).await?;
-            stored(state, caller, &arn, req).await
+            stored(state, caller, &arn, req, page).await
         }
     }
 }
@@ -309,8 +434,36 @@ async fn stored(
     caller: &Caller,
     arn: &str,
     req: EvaluateRequest,
+    page: Page,
 ) -> ApiResult<EvaluateResponse> {
     let loaded = load_principal(state, caller, arn).await?;
+    off_worker(state, move || simulate_stored(&loaded, req, page)).await
+}
+
+/// Runs a simulation's CPU work (compiling the request's documents,
+/// deciding a page of pairs: up to a few ms) on the blocking pool rather
+/// than on an actix worker, which serves every other tenant's requests
+/// too, and a bounded number at a time (`AppState::simulations`), so that
+/// simulations never take every core.
+async fn off_worker<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce() -> ApiResult<T> + Send + 'static,
+) -> ApiResult<T> {
+    let _permit = state
+        .simulations
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Unexpected(e.into()))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("simulation task: {e}")))?
+}
+
+fn simulate_stored(
+    loaded: &StoredPrincipal,
+    req: EvaluateRequest,
+    page: Page,
+) -> ApiResult<EvaluateResponse> {
     let mut identity = vec![&loaded.policies.identity];
     let extra = req
         .policies
@@ -376,31 +529,33 @@ async fn stored(
     } else {
         req.resource_arns
     };
-    let mut results = Vec::new();
-    for action in &req.action_names {
-        for resource in &resources {
-            let e = evaluate(&EvaluationRequest {
-                principal: &loaded.principal,
+    let probe = EvaluationRequest {
+        principal: &loaded.principal,
+        action: "",
+        resource: "",
+        context: &context,
+        identity: &identity,
+        boundary,
+        session: session_refs.as_deref(),
+        resource_policy: resource_policy.as_ref().map(|policy| ResourcePolicy {
+            policy,
+            owner_account: &owner,
+        }),
+    };
+    let per_pair =
+        check_decision_work(&probe, MAX_MATCH_WORK).map_err(ApiError::ValidationError)?;
+    to_wire(run_page(
+        &req.action_names,
+        &resources,
+        page,
+        per_pair,
+        |action, resource| {
+            let decision = evaluate(&EvaluationRequest {
                 action,
                 resource,
-                context: &context,
-                identity: &identity,
-                boundary,
-                session: session_refs.as_deref(),
-                resource_policy: resource_policy.as_ref().map(|policy| ResourcePolicy {
-                    policy,
-                    owner_account: &owner,
-                }),
+                ..probe
             });
-            results.push(SimulateResult {
-                action: action.clone(),
-                resource: resource.clone(),
-                decision: e.decision,
-                matched_statements: e.matched_statements,
-                decided_by: e.decided_by,
-                missing_context_keys: e.missing_context_keys,
-            });
-        }
-    }
-    to_wire(SimulateResponse { results })
+            result(action, resource, decision)
+        },
+    ))
 }

@@ -259,6 +259,10 @@ pub struct CompiledPolicy {
     statements: Vec<CompiledStatement>,
     index: Index,
     global_keys_read: GlobalKeys,
+    /// Sums of every condition's `linear_values` and `weight`, for a
+    /// cheap work bound.
+    linear_values: u64,
+    linear_weight: u64,
 }
 
 impl CompiledPolicy {
@@ -296,12 +300,48 @@ impl CompiledPolicy {
         let global_keys_read = statements
             .iter()
             .fold(GlobalKeys::NONE, |keys, s| keys.union(s.global_keys_read()));
+        let linear_values = statements
+            .iter()
+            .flat_map(|s| &s.conditions)
+            .map(CompiledCondition::linear_values)
+            .fold(0u64, u64::saturating_add);
+        let linear_weight = statements
+            .iter()
+            .flat_map(|s| &s.conditions)
+            .map(CompiledCondition::weight)
+            .fold(0u64, u64::saturating_add);
         CompiledPolicy {
             source,
             statements,
             index,
             global_keys_read,
+            linear_values,
+            linear_weight,
         }
+    }
+
+    /// The policy values, over all conditions, that are compared with a
+    /// request value one by one (see `policy::limits`).
+    pub fn linear_values(&self) -> u64 {
+        self.linear_values
+    }
+
+    /// The steps of those comparisons per byte compared (see `policy::limits`).
+    pub fn linear_weight(&self) -> u64 {
+        self.linear_weight
+    }
+
+    /// An upper bound on the condition comparisons evaluating this policy
+    /// in `ctx` costs, as if every statement applied.
+    pub fn condition_work(&self, ctx: &RequestContext) -> u64 {
+        if self.linear_values == 0 {
+            return 0;
+        }
+        self.statements
+            .iter()
+            .flat_map(|s| &s.conditions)
+            .map(|c| c.work(ctx))
+            .fold(0u64, u64::saturating_add)
     }
 
     pub fn source(&self) -> &PolicySource {

@@ -221,6 +221,15 @@ impl RequestContext {
         self.set(key, values.into_iter().map(Into::into).collect());
     }
 
+    /// The most values any one key holds, and the most bytes (0 for an
+    /// empty context): a bound for `policy::limits`.
+    pub fn largest_key(&self) -> (usize, usize) {
+        self.entries.iter().fold((0, 0), |(n, b), e| {
+            let bytes = e.values.iter().map(String::len).sum::<usize>();
+            (n.max(e.values.len()), b.max(bytes))
+        })
+    }
+
     /// Removes a key; used to strip reserved keys from caller-supplied context.
     pub fn remove(&mut self, key: &str) -> Option<ContextValues> {
         let key = key.to_ascii_lowercase();

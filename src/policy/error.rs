@@ -11,6 +11,10 @@ pub enum PolicyError {
     /// The document is over a size quota, e.g. "Cannot exceed quota for PolicySize: 6144".
     #[error("{0}")]
     LimitExceeded(String),
+    /// The request around the documents is over a bound of
+    /// `policy::limits` (e.g. too much condition work): 400 `ValidationError`.
+    #[error("{0}")]
+    InvalidRequest(String),
 }
 
 impl PolicyError {
@@ -23,12 +27,15 @@ impl PolicyError {
         match self {
             PolicyError::Malformed(_) => "MalformedPolicyDocument",
             PolicyError::LimitExceeded(_) => "LimitExceeded",
+            PolicyError::InvalidRequest(_) => "ValidationError",
         }
     }
 
     pub fn message(&self) -> &str {
         match self {
-            PolicyError::Malformed(m) | PolicyError::LimitExceeded(m) => m,
+            PolicyError::Malformed(m)
+            | PolicyError::LimitExceeded(m)
+            | PolicyError::InvalidRequest(m) => m,
         }
     }
 }

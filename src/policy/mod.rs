@@ -15,6 +15,7 @@ pub mod evaluate;
 mod fasthash;
 mod global_keys;
 mod index;
+pub mod limits;
 pub mod lint;
 mod pattern;
 mod principal;

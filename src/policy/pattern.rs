@@ -89,6 +89,15 @@ impl Glob {
         }
     }
 
+    /// A bound on the steps one match takes per byte of the matched text
+    /// (a backtracking glob re-walks its tokens from each position).
+    pub(crate) fn steps(&self) -> u64 {
+        match self {
+            Glob::General(toks) => toks.len() as u64,
+            _ => 1,
+        }
+    }
+
     /// The text every match must start with (for indexing), and whether the
     /// pattern is that text alone.
     pub(crate) fn literal_prefix(&self) -> (&str, bool) {

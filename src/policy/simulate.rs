@@ -12,10 +12,10 @@ use super::compile::{CompiledPolicy, PolicySource, SourceKind};
 use super::context::RequestContext;
 use super::document::PolicyDocument;
 use super::evaluate::{
-    evaluate, Decision, EvaluationRequest, Layer, MatchedStatement, Principal, PrincipalKind,
-    ResourcePolicy,
+    evaluate, Decision, Evaluation, EvaluationRequest, Layer, MatchedStatement, Principal,
+    PrincipalKind, ResourcePolicy,
 };
-use super::PolicyError;
+use super::{limits, PolicyError};
 
 /// The caller when `caller_arn` is absent.
 pub const DEFAULT_CALLER: &str = "arn:aws:iam::123456789012:user/simulated";
@@ -85,6 +85,58 @@ pub struct SimulateResult {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SimulateResponse {
     pub results: Vec<SimulateResult>,
+    /// Where the next page starts, when more pairs follow.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<usize>,
+}
+
+/// A slice of the action x resource pairs, numbered action-major from 0.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub start: usize,
+    pub max_items: usize,
+}
+
+/// The number of pairs a simulation names, if within
+/// [`limits::MAX_SIMULATION_PAIRS`]; checked before anything is allocated
+/// for them.
+pub fn pair_count(actions: usize, resources: usize) -> Result<usize, PolicyError> {
+    match actions.checked_mul(resources) {
+        Some(n) if n <= limits::MAX_SIMULATION_PAIRS => Ok(n),
+        product => Err(PolicyError::InvalidRequest(format!(
+            "{actions} actions x {resources} resources is {} pairs; a simulation may name at most {} action x resource pairs.",
+            product.map_or_else(|| "too many".to_string(), |n| n.to_string()),
+            limits::MAX_SIMULATION_PAIRS
+        ))),
+    }
+}
+
+/// Decides the pairs of `page` (action-major) with `decide`, stopping
+/// early when the page would go over the request's match-work budget at
+/// `per_pair` comparisons each (AWS too may return fewer than MaxItems).
+pub fn run_page(
+    actions: &[String],
+    resources: &[String],
+    page: Page,
+    per_pair: u64,
+    mut decide: impl FnMut(&String, &String) -> SimulateResult,
+) -> SimulateResponse {
+    let total = actions.len().saturating_mul(resources.len());
+    let start = page.start.min(total);
+    let len = page
+        .max_items
+        .min(total - start)
+        .min(limits::pairs_within_budget(per_pair));
+    let mut results = Vec::with_capacity(len);
+    for i in start..start + len {
+        let (a, r) = (i / resources.len(), i % resources.len());
+        results.push(decide(&actions[a], &resources[r]));
+    }
+    let end = start + len;
+    SimulateResponse {
+        results,
+        next: (end < total).then_some(end),
+    }
 }
 
 fn compile(doc: &Value, kind: SourceKind, name: String) -> Result<CompiledPolicy, PolicyError> {
@@ -152,7 +204,36 @@ fn caller(arn: &str) -> Result<(Principal, PrincipalKeys), PolicyError> {
     Ok((who, keys))
 }
 
+/// Every pair of the request, page after page (the CLI's `eval`).
 pub fn simulate_custom(req: &SimulateRequest) -> Result<SimulateResponse, PolicyError> {
+    let mut page = Page {
+        start: 0,
+        max_items: limits::MAX_SIMULATION_PAGE,
+    };
+    let mut results = Vec::new();
+    loop {
+        let reply = simulate_custom_page(req, page)?;
+        results.extend(reply.results);
+        match reply.next {
+            Some(next) => page.start = next,
+            None => {
+                return Ok(SimulateResponse {
+                    results,
+                    next: None,
+                })
+            }
+        }
+    }
+}
+
+/// One page of a simulation of given documents. Refuses a request whose
+/// single decision is over the match-work budget; the caller has checked
+/// the pair count.
+pub fn simulate_custom_page(
+    req: &SimulateRequest,
+    page: Page,
+) -> Result<SimulateResponse, PolicyError> {
+    pair_count(req.action_names.len(), req.resource_arns.len())?;
     let identity = req
         .policies
         .iter()
@@ -202,33 +283,47 @@ pub fn simulate_custom(req: &SimulateRequest) -> Result<SimulateResponse, Policy
     let owner = req.resource_owner.as_deref().unwrap_or(&who.account);
     let identity_refs: Vec<&CompiledPolicy> = identity.iter().collect();
     let session_refs: Option<Vec<&CompiledPolicy>> = session.as_ref().map(|s| vec![s]);
-    let mut results = Vec::with_capacity(req.action_names.len() * req.resource_arns.len());
-    for action in &req.action_names {
-        for resource in &req.resource_arns {
-            let e = evaluate(&EvaluationRequest {
-                principal: &who,
+    let probe = EvaluationRequest {
+        principal: &who,
+        action: "",
+        resource: "",
+        context: &ctx,
+        identity: &identity_refs,
+        boundary: boundary.as_ref(),
+        session: session_refs.as_deref(),
+        resource_policy: resource_policy.as_ref().map(|policy| ResourcePolicy {
+            policy,
+            owner_account: owner,
+        }),
+    };
+    let per_pair = limits::check_decision_work(&probe, limits::MAX_MATCH_WORK)
+        .map_err(PolicyError::InvalidRequest)?;
+    Ok(run_page(
+        &req.action_names,
+        &req.resource_arns,
+        page,
+        per_pair,
+        |action, resource| {
+            let decision = evaluate(&EvaluationRequest {
                 action,
                 resource,
-                context: &ctx,
-                identity: &identity_refs,
-                boundary: boundary.as_ref(),
-                session: session_refs.as_deref(),
-                resource_policy: resource_policy.as_ref().map(|policy| ResourcePolicy {
-                    policy,
-                    owner_account: owner,
-                }),
+                ..probe
             });
-            results.push(SimulateResult {
-                action: action.clone(),
-                resource: resource.clone(),
-                decision: e.decision,
-                matched_statements: e.matched_statements,
-                decided_by: e.decided_by,
-                missing_context_keys: e.missing_context_keys,
-            });
-        }
+            result(action, resource, decision)
+        },
+    ))
+}
+
+/// A pair's reply from its evaluation.
+pub fn result(action: &str, resource: &str, e: Evaluation) -> SimulateResult {
+    SimulateResult {
+        action: action.to_string(),
+        resource: resource.to_string(),
+        decision: e.decision,
+        matched_statements: e.matched_statements,
+        decided_by: e.decided_by,
+        missing_context_keys: e.missing_context_keys,
     }
-    Ok(SimulateResponse { results })
 }
 
 #[cfg(test)]

@@ -18,13 +18,14 @@ use reply::WireName as _;
 pub use reply::{AuthorizeOutcome, AuthorizeResponse, MatchedStatementView, SubjectPrincipal};
 
 use super::authorize::{decide, Question};
-use super::simulate::ContextEntry;
+use super::simulate::{check_context, check_document_size, ContextEntry};
 use crate::audit::{AuditDecision, AuditEvent};
 use crate::auth::authenticate::{resolve_access_key_in, verify_claim_in};
 use crate::auth::sigv4::{ascii, parse_claim, SignedRequest};
 use crate::auth::Caller;
 use crate::config::AuditAuthorize;
 use crate::error::{ApiError, ApiResult};
+use crate::policy::limits::MAX_RESOURCE_POLICY_SIZE;
 use crate::policy::{CompiledPolicy, PolicyDocument, PolicySource, RequestContext, SourceKind};
 use crate::state::AppState;
 
@@ -300,6 +301,10 @@ pub async fn authorize_request(
     req: AuthorizeRequest<'_>,
 ) -> ApiResult<AuthorizeOutcome> {
     super::authorize(state, service, "latchkey:Authorize", &req.resource).await?;
+    check_context(req.context.iter().map(|(k, v)| (k.as_str(), v)))?;
+    if let Some(doc) = &req.resource_policy {
+        check_document_size(doc, "resource_policy", MAX_RESOURCE_POLICY_SIZE)?;
+    }
     let mut subject = match identify(state, service, &req).await {
         Ok(subject) => subject,
         Err(e) => {

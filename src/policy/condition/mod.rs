@@ -13,6 +13,7 @@
 //! is why callers must populate typed keys (aws:SourceIp, aws:CurrentTime)
 //! themselves rather than pass them through from clients.
 
+use std::collections::HashSet;
 use std::net::IpAddr;
 
 pub(crate) mod operators;
@@ -21,6 +22,7 @@ pub(crate) mod values;
 use super::context::{KeyName, RequestContext};
 use super::document::ConditionValue;
 use super::global_keys::GlobalKeys;
+use super::limits::{too_many_values, MAX_CONDITION_VALUES_PER_KEY};
 use super::pattern::{ArnPattern, Glob, SplitArn};
 use super::variables::Template;
 use super::PolicyError;
@@ -34,10 +36,71 @@ enum Text<T> {
     Vars(Template),
 }
 
+/// Fixed strings, looked up by hash: a request value costs one lookup
+/// however many values the policy lists (a list of thousands used to be
+/// compared one by one, against every request value).
+type FixedSet = HashSet<Box<str>, foldhash::fast::RandomState>;
+
+/// `StringEquals` values: the fixed ones in a set, the ones with policy
+/// variables resolved per request.
+#[derive(Debug, Clone, Default)]
+struct StringValues {
+    fixed: FixedSet,
+    vars: Vec<Template>,
+}
+
+/// `StringLike` values, by shape: `*` alone, exact text and `prefix*` are
+/// answered by set lookups; only the other globs and variables are tried
+/// one by one (and count towards the request's match work).
+#[derive(Debug, Clone, Default)]
+struct LikeValues {
+    any: bool,
+    exact: FixedSet,
+    prefixes: FixedSet,
+    /// The distinct lengths in `prefixes`, ascending.
+    prefix_lens: Vec<usize>,
+    general: Vec<Glob>,
+    vars: Vec<Template>,
+}
+
+impl LikeValues {
+    fn add(&mut self, glob: Glob) {
+        match glob {
+            Glob::Any => self.any = true,
+            Glob::Exact(e) => {
+                self.exact.insert(e);
+            }
+            Glob::Prefix(p) => {
+                if let Err(at) = self.prefix_lens.binary_search(&p.len()) {
+                    self.prefix_lens.insert(at, p.len());
+                }
+                self.prefixes.insert(p);
+            }
+            general @ Glob::General(_) => self.general.push(general),
+        }
+    }
+
+    fn matches(&self, r: &str, ctx: &RequestContext) -> bool {
+        // A prefix is valid UTF-8, so a request value that starts with it
+        // has a character boundary at its length: `get` loses no match.
+        self.any
+            || self.exact.contains(r)
+            || self
+                .prefix_lens
+                .iter()
+                .any(|&n| r.get(..n).is_some_and(|head| self.prefixes.contains(head)))
+            || self.general.iter().any(|g| g.matches(r))
+            || self
+                .vars
+                .iter()
+                .any(|t| t.resolve_glob(ctx).is_some_and(|g| g.matches(r)))
+    }
+}
+
 #[derive(Debug, Clone)]
 enum Values {
-    Strings(Vec<Text<Box<str>>>),
-    Likes(Vec<Text<Glob>>),
+    Strings(StringValues),
+    Likes(LikeValues),
     Numbers(Vec<Decimal>),
     Dates(Vec<Instant>),
     Bools(Vec<Text<bool>>),
@@ -55,6 +118,9 @@ pub(crate) struct CompiledCondition {
     pub(crate) key: KeyName,
     op: Operator,
     values: Values,
+    /// How long the linear values take to compare, beyond their count:
+    /// the steps of each glob, the length of each ARN pattern or template.
+    weight: u64,
 }
 
 fn legacy() -> PolicyError {
@@ -73,6 +139,9 @@ impl CompiledCondition {
         expand_vars: bool,
     ) -> Result<Self, PolicyError> {
         let op = parse_operator(operator).ok_or_else(syntax)?;
+        if raw.len() > MAX_CONDITION_VALUES_PER_KEY {
+            return Err(PolicyError::malformed(too_many_values(key, raw.len())));
+        }
         let texts: Vec<String> = raw.iter().map(ConditionValue::as_text).collect();
         let template = |t: &str| {
             if expand_vars {
@@ -82,22 +151,31 @@ impl CompiledCondition {
             }
         };
         let values = match op.family {
-            Family::String { ignore_case } => Values::Strings(
-                texts
-                    .iter()
-                    .map(|t| match template(t) {
-                        Some(v) => Text::Vars(v),
-                        None if ignore_case => Text::Fixed(t.to_lowercase().into()),
-                        None => Text::Fixed(Box::<str>::from(&t[..])),
-                    })
-                    .collect(),
-            ),
-            Family::Like => Values::Likes(
-                texts
-                    .iter()
-                    .map(|t| template(t).map_or_else(|| Text::Fixed(Glob::new(t)), Text::Vars))
-                    .collect(),
-            ),
+            Family::String { ignore_case } => {
+                let mut set = StringValues::default();
+                for t in &texts {
+                    match template(t) {
+                        Some(v) => set.vars.push(v),
+                        None if ignore_case => {
+                            set.fixed.insert(t.to_lowercase().into());
+                        }
+                        None => {
+                            set.fixed.insert(Box::<str>::from(&t[..]));
+                        }
+                    }
+                }
+                Values::Strings(set)
+            }
+            Family::Like => {
+                let mut set = LikeValues::default();
+                for t in &texts {
+                    match template(t) {
+                        Some(v) => set.vars.push(v),
+                        None => set.add(Glob::new(t)),
+                    }
+                }
+                Values::Likes(set)
+            }
             Family::Arn => Values::Arns(
                 texts
                     .iter()
@@ -147,11 +225,24 @@ impl CompiledCondition {
                     .collect::<Result<_, _>>()?,
             ),
         };
+        let weigh = |t: &String| (t.len() / 8 + 1) as u64;
+        let templates: u64 = if expand_vars {
+            texts.iter().filter(|t| t.contains("${")).map(weigh).sum()
+        } else {
+            0
+        };
+        let weight = match &values {
+            Values::Strings(_) => templates,
+            Values::Likes(v) => templates + v.general.iter().map(Glob::steps).sum::<u64>(),
+            Values::Arns(_) => texts.iter().map(weigh).sum(),
+            _ => 0,
+        };
         Ok(CompiledCondition {
             name: key.into(),
             key: KeyName::new(key),
             op,
             values,
+            weight,
         })
     }
 
@@ -164,9 +255,13 @@ impl CompiledCondition {
                 Text::Fixed(_) => keys,
             })
         }
+        let templates = |ts: &[Template]| {
+            ts.iter()
+                .fold(GlobalKeys::NONE, |keys, t| keys.union(t.global_keys_read()))
+        };
         let in_values = match &self.values {
-            Values::Strings(v) => vars(v),
-            Values::Likes(v) => vars(v),
+            Values::Strings(v) => templates(&v.vars),
+            Values::Likes(v) => templates(&v.vars),
             Values::Arns(v) => vars(v),
             Values::Bools(v) => vars(v),
             Values::Numbers(_)
@@ -176,6 +271,43 @@ impl CompiledCondition {
             | Values::Null(_) => GlobalKeys::NONE,
         };
         GlobalKeys::of_name(&self.name).union(in_values)
+    }
+
+    /// The policy values a request value is compared with one by one (set
+    /// lookups are not counted): the unit of [`super::limits::MAX_MATCH_WORK`].
+    pub(crate) fn linear_values(&self) -> u64 {
+        let n = match &self.values {
+            Values::Strings(v) => v.vars.len(),
+            Values::Likes(v) => v.prefix_lens.len() + v.general.len() + v.vars.len(),
+            Values::Arns(v) => v.len(),
+            Values::Bools(v) => v.len(),
+            Values::Numbers(v) => v.len(),
+            Values::Dates(v) => v.len(),
+            Values::Binary(v) => v.len(),
+            Values::Nets(v) => v.len(),
+            Values::Null(_) => 0,
+        };
+        n as u64
+    }
+
+    /// See `linear_values`: the steps of those comparisons.
+    pub(crate) fn weight(&self) -> u64 {
+        self.weight
+    }
+
+    /// The work one evaluation of this condition costs at most in `ctx`
+    /// (see `limits::work`).
+    pub(crate) fn work(&self, ctx: &RequestContext) -> u64 {
+        let Some(request) = ctx.get_key(&self.key) else {
+            return 0;
+        };
+        let bytes = request.iter().map(|v| v.len() as u64).sum();
+        super::limits::work(
+            self.linear_values(),
+            self.weight,
+            request.len() as u64,
+            bytes,
+        )
     }
 
     /// Whether the context lacks this condition's key (for explanations).
@@ -254,21 +386,18 @@ impl CompiledCondition {
                 } else {
                     r
                 };
-                ps.iter().any(|p| match p {
-                    Text::Fixed(p) => **p == *r,
-                    Text::Vars(t) => t.resolve_text(ctx).is_some_and(|p| {
-                        if ignore {
-                            p.to_lowercase() == r
-                        } else {
-                            p == r
-                        }
-                    }),
-                })
+                ps.fixed.contains(r)
+                    || ps.vars.iter().any(|t| {
+                        t.resolve_text(ctx).is_some_and(|p| {
+                            if ignore {
+                                p.to_lowercase() == r
+                            } else {
+                                p == r
+                            }
+                        })
+                    })
             }
-            Values::Likes(ps) => ps.iter().any(|p| match p {
-                Text::Fixed(g) => g.matches(r),
-                Text::Vars(t) => t.resolve_glob(ctx).is_some_and(|g| g.matches(r)),
-            }),
+            Values::Likes(ps) => ps.matches(r, ctx),
             Values::Arns(ps) => {
                 let arn = SplitArn::new(r);
                 ps.iter().any(|p| match p {

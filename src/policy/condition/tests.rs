@@ -535,3 +535,83 @@ fn variables_in_condition_values() {
     .unwrap();
     assert!(c.eval(&ctx(&[("k", &["${aws:username}"])])));
 }
+
+/// Exact, prefix and `*` patterns are answered from hash sets: the same
+/// answers as trying every glob, including prefixes that end inside a
+/// multibyte character of the request value. (An empty request value is
+/// null, §4.2, and matches nothing either way.)
+#[test]
+fn like_sets_match_as_the_globs_do() {
+    let patterns = [
+        "a", "ab*", "é*", "*", "x?z", "*mid*", "pre*fix", "", "日本*", "abc",
+    ];
+    let requests = [
+        "a",
+        "ab",
+        "abc",
+        "abd",
+        "é",
+        "éa",
+        "xyz",
+        "xz",
+        "amidb",
+        "prefix",
+        "pre-fix",
+        "日本語",
+        "日",
+        "z",
+    ];
+    for n in 1..=patterns.len() {
+        let subset = &patterns[..n];
+        let policy: Vec<Value> = subset.iter().map(|p| json!(p)).collect();
+        for r in requests {
+            let expected = subset.iter().any(|p| Glob::new(p).matches(r));
+            let got = check(
+                "StringLike",
+                "k",
+                Value::Array(policy.clone()),
+                &[("k", &[r])],
+            );
+            assert_eq!(got, expected, "{subset:?} against {r:?}");
+        }
+    }
+}
+
+#[test]
+fn a_key_may_list_a_bounded_number_of_values() {
+    use crate::policy::limits::MAX_CONDITION_VALUES_PER_KEY;
+    let list = |n: usize| values(Value::Array((0..n).map(|i| json!(i.to_string())).collect()));
+    assert!(CompiledCondition::compile(
+        "StringEquals",
+        "k",
+        &list(MAX_CONDITION_VALUES_PER_KEY),
+        true
+    )
+    .is_ok());
+    let err = CompiledCondition::compile(
+        "StringEquals",
+        "k",
+        &list(MAX_CONDITION_VALUES_PER_KEY + 1),
+        true,
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "MalformedPolicyDocument");
+    assert!(err.message().contains("at most 1000 values"), "{err}");
+}
+
+/// Only values compared one by one count as work; set lookups do not.
+#[test]
+fn work_counts_linear_values_against_request_values() {
+    let c = |op: &str, v: Value| CompiledCondition::compile(op, "k", &values(v), true).unwrap();
+    let exact = c("StringEquals", json!(["a", "b", "c"]));
+    let likes = c("StringLike", json!(["a", "b*", "*", "*x*y"]));
+    let nets = c("IpAddress", json!(["10.0.0.0/8", "192.0.2.0/24"]));
+    let request = ctx(&[("k", &["aaaaaaaaaaaaaaaa", "b"])]);
+    assert_eq!(exact.linear_values(), 0);
+    assert_eq!(exact.work(&request), 0);
+    // The one prefix length and the one general glob (4 steps).
+    assert_eq!(likes.linear_values(), 2);
+    assert_eq!(likes.work(&request), 2 * 2 + 4 * 17 / 16);
+    assert_eq!(nets.work(&request), 2 * 2);
+    assert_eq!(nets.work(&ctx(&[("other", &["x"])])), 0);
+}

@@ -55,6 +55,7 @@ pub use size::{
     USER_INLINE_MAX,
 };
 
+use crate::policy::limits::{too_many_values, MAX_CONDITION_VALUES_PER_KEY};
 use crate::policy::{PolicyError, PolicyType};
 use resource::ResourceIssue;
 use syntax::{Document, Statement};
@@ -75,7 +76,23 @@ pub fn validate(text: &str, policy_type: PolicyType) -> Result<(), PolicyError> 
     let root = json::parse_strict(text).map_err(|_| PolicyError::malformed(SYNTAX_ERROR))?;
     let document =
         syntax::parse_document(&root).map_err(|_| PolicyError::malformed(SYNTAX_ERROR))?;
+    check_condition_sizes(&document).map_err(PolicyError::Malformed)?;
     check_document(&document, policy_type).map_err(PolicyError::Malformed)
+}
+
+/// latchkey's own bound (`policy::limits`), before AWS's stages: a
+/// condition key with thousands of values is refused whatever else is wrong.
+fn check_condition_sizes(document: &Document<'_>) -> Result<(), String> {
+    let too_many = document
+        .statements
+        .iter()
+        .flat_map(|s| &s.conditions)
+        .flat_map(|block| &block.entries)
+        .find(|(_, values)| values.len() > MAX_CONDITION_VALUES_PER_KEY);
+    match too_many {
+        Some((key, values)) => Err(too_many_values(key, values.len())),
+        None => Ok(()),
+    }
 }
 
 fn check_document(document: &Document<'_>, policy_type: PolicyType) -> Result<(), String> {
