@@ -14,9 +14,9 @@ use crate::auth::Caller;
 use crate::domain::{Arn, FrozenPolicy, PolicyHolder};
 use crate::error::{ApiError, ApiResult};
 use crate::policy::limits::{
-    check_decision_work, DEFAULT_SIMULATION_PAGE, MAX_CONTEXT_KEYS, MAX_CONTEXT_KEY_LENGTH,
+    simulated_pair_work, DEFAULT_SIMULATION_PAGE, MAX_CONTEXT_KEYS, MAX_CONTEXT_KEY_LENGTH,
     MAX_CONTEXT_VALUES_PER_KEY, MAX_CONTEXT_VALUE_LENGTH, MAX_INLINE_POLICIES,
-    MAX_INLINE_POLICY_SIZE, MAX_MATCH_WORK, MAX_RESOURCE_POLICY_SIZE, MAX_SIMULATION_PAGE,
+    MAX_INLINE_POLICY_SIZE, MAX_RESOURCE_POLICY_SIZE, MAX_SIMULATION_PAGE,
 };
 use crate::policy::simulate::{
     pair_count, result, run_page, simulate_custom_page, ContextValue, Page, SimulateRequest,
@@ -542,8 +542,7 @@ fn simulate_stored(
             owner_account: &owner,
         }),
     };
-    let per_pair =
-        check_decision_work(&probe, MAX_MATCH_WORK).map_err(ApiError::ValidationError)?;
+    let per_pair = simulated_pair_work(&probe).map_err(ApiError::ValidationError)?;
     to_wire(run_page(
         &req.action_names,
         &resources,

@@ -130,3 +130,22 @@ pub fn pairs_within_budget(per_pair: u64) -> usize {
     let n = MAX_MATCH_WORK.checked_div(per_pair).unwrap_or(u64::MAX);
     usize::try_from(n).unwrap_or(usize::MAX).max(1)
 }
+
+/// What one simulated pair costs against a page's [`MAX_MATCH_WORK`]: its
+/// condition work, plus a unit per statement in play, since every pair
+/// probes every policy (about 25 ns a statement; a page of the largest
+/// documents a request can carry otherwise ran to 26 ms). Refuses, naming
+/// the limit, a request whose single decision is over it.
+pub fn simulated_pair_work(req: &EvaluationRequest<'_>) -> Result<u64, String> {
+    let conditions = check_decision_work(req, MAX_MATCH_WORK)?;
+    let statements = req
+        .identity
+        .iter()
+        .copied()
+        .chain(req.boundary)
+        .chain(req.session.into_iter().flatten().copied())
+        .chain(req.resource_policy.as_ref().map(|r| r.policy))
+        .map(|p| p.statement_count() as u64)
+        .fold(0u64, u64::saturating_add);
+    Ok(conditions.saturating_add(statements))
+}

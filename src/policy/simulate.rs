@@ -296,8 +296,7 @@ pub fn simulate_custom_page(
             owner_account: owner,
         }),
     };
-    let per_pair = limits::check_decision_work(&probe, limits::MAX_MATCH_WORK)
-        .map_err(PolicyError::InvalidRequest)?;
+    let per_pair = limits::simulated_pair_work(&probe).map_err(PolicyError::InvalidRequest)?;
     Ok(run_page(
         &req.action_names,
         &req.resource_arns,
