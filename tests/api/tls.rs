@@ -504,3 +504,32 @@ async fn plain_http_on_a_non_loopback_address_logs_a_warning() {
     assert!(!warned(loopback.port), "warning for loopback");
     assert!(!warned(tls.port), "warning for 0.0.0.0 over https");
 }
+
+#[tokio::test]
+async fn the_binary_wants_both_tls_files_and_refuses_to_start_on_a_bad_one() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let serve = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_latchkey"))
+            .arg("serve")
+            .args(["--bind", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path().join("data"))
+            .args(args)
+            .env_remove("LATCHKEY_TLS_CERT")
+            .env_remove("LATCHKEY_TLS_KEY")
+            .stdin(Stdio::null())
+            .output()
+            .expect("latchkey runs")
+    };
+    let cert = dir.path().join("missing.crt");
+    let cert = cert.to_str().expect("utf-8 path");
+    let alone = serve(&["--tls-cert", cert]);
+    assert!(!alone.status.success());
+    let stderr = String::from_utf8_lossy(&alone.stderr);
+    assert!(stderr.contains("--tls-key"), "{stderr}");
+    // A certificate that cannot be read stops the start (no plain-http
+    // fallback), naming the file.
+    let missing = serve(&["--tls-cert", cert, "--tls-key", cert]);
+    assert!(!missing.status.success());
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(stderr.contains("missing.crt"), "{stderr}");
+}
