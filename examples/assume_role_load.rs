@@ -54,6 +54,8 @@ async fn main() -> anyhow::Result<()> {
             .into(),
     };
     let account = creds["account_id"].as_str().context("account")?;
+    // reqwest has no TLS provider of its own here (see Cargo.toml).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
         .build()?;

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::telemetry::LogFormat;
+use crate::tls::TlsSettings;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeArgs {
@@ -76,7 +77,22 @@ pub struct ServeArgs {
     /// refused with 503 (default: four per concurrent hash).
     #[arg(long, env = "LATCHKEY_PASSWORD_HASH_QUEUE")]
     pub password_hash_queue: Option<usize>,
+    /// PEM certificate chain (leaf first) for HTTPS on --bind; with
+    /// --tls-key. Reloaded on SIGHUP and when the file changes.
+    #[arg(long, env = "LATCHKEY_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1) of --tls-cert.
+    #[arg(long, env = "LATCHKEY_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Seconds between checks of the certificate and key files for a change
+    /// (0: reload only on SIGHUP).
+    #[arg(long, env = "LATCHKEY_TLS_RELOAD_SECS", default_value_t = DEFAULT_TLS_RELOAD_SECS)]
+    pub tls_reload_secs: u64,
 }
+
+/// Often enough that a renewed certificate is served within seconds; a
+/// check is two `stat` calls.
+pub const DEFAULT_TLS_RELOAD_SECS: u64 = 5;
 
 /// Long enough for the largest body (256 KiB by default) over a slow link,
 /// short enough that a stalled client lets go of its connection soon.
@@ -113,6 +129,8 @@ pub struct Config {
     pub body_timeout: Duration,
     pub password_hash_concurrency: Option<usize>,
     pub password_hash_queue: Option<usize>,
+    /// HTTPS instead of plain HTTP on `bind`.
+    pub tls: Option<TlsSettings>,
 }
 
 impl From<ServeArgs> for Config {
@@ -136,6 +154,16 @@ impl From<ServeArgs> for Config {
             body_timeout: Duration::from_secs(a.body_timeout_secs),
             password_hash_concurrency: a.password_hash_concurrency,
             password_hash_queue: a.password_hash_queue,
+            // clap's `requires` makes these come in pairs.
+            tls: match (a.tls_cert, a.tls_key) {
+                (Some(cert), Some(key)) => Some(TlsSettings {
+                    cert,
+                    key,
+                    reload_interval: (a.tls_reload_secs > 0)
+                        .then(|| Duration::from_secs(a.tls_reload_secs)),
+                }),
+                _ => None,
+            },
         }
     }
 }
@@ -162,6 +190,7 @@ impl Config {
             body_timeout: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECS),
             password_hash_concurrency: None,
             password_hash_queue: None,
+            tls: None,
         }
     }
 

@@ -19,3 +19,4 @@ pub mod state;
 pub mod store;
 pub mod sts;
 pub mod telemetry;
+pub mod tls;

@@ -48,7 +48,25 @@ impl Application {
 
         let listener =
             TcpListener::bind(&config.bind).with_context(|| format!("binding {}", config.bind))?;
-        let port = listener.local_addr()?.port();
+        let local = listener.local_addr()?;
+        let port = local.port();
+        let tls = match &config.tls {
+            Some(settings) => {
+                let (server_config, resolver) = crate::tls::server_config(settings)?;
+                crate::tls::spawn_reload_task(resolver)?;
+                Some(server_config)
+            }
+            None => None,
+        };
+        if tls.is_none() && !local.ip().is_loopback() {
+            // Secrets, session tokens and passwords would cross the network
+            // in clear, and AWS SDKs refuse a plain-http credentials URL
+            // that is not loopback.
+            tracing::warn!(
+                address = %local,
+                "listening on a non-loopback address without TLS; set --tls-cert and --tls-key"
+            );
+        }
         let openapi = api::openapi();
         let data = web::Data::new(state.clone());
         let max_body = config.max_body_bytes;
@@ -80,11 +98,15 @@ impl Application {
                 .service(SwaggerUi::new("/swagger-ui/{_:.*}").url("/openapi.json", openapi.clone()))
                 .route("/swagger-ui", web::get().to(redirect_to_swagger))
                 .default_service(web::to(not_found))
-        })
-        .listen(listener)?
+        });
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let server = match tls {
+            Some(server_config) => server.listen_rustls_0_23(listener, server_config)?,
+            None => server.listen(listener)?,
+        }
         .shutdown_timeout(10)
         .run();
-        tracing::info!(address = %config.bind, port, data_dir = %config.data_dir.display(), "latchkey listening");
+        tracing::info!(address = %config.bind, port, scheme, data_dir = %config.data_dir.display(), "latchkey listening");
         Ok(Application {
             port,
             server,

@@ -8,7 +8,7 @@ use std::rc::Rc;
 
 use actix_web::dev::{forward_ready, Payload, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::error::{JsonPayloadError, PathError, PayloadError, QueryPayloadError};
-use actix_web::http::header::AUTHORIZATION;
+use actix_web::http::header::{AUTHORIZATION, HOST};
 use actix_web::web::Bytes;
 use actix_web::{web, FromRequest, HttpMessage as _, HttpRequest};
 use futures_util::future::Either;
@@ -139,7 +139,7 @@ impl OwnedParts {
         // SignedBody kept the body of every SigV4 request; those need every
         // header for the canonical request. Basic needs only two.
         let raw_body = req.extensions().get::<RawBody>().map(|b| b.0.clone());
-        let headers = req
+        let mut headers: Vec<(String, String)> = req
             .headers()
             .iter()
             .filter(|(n, _)| {
@@ -151,6 +151,14 @@ impl OwnedParts {
                     .map(|v| (n.as_str().to_string(), v.to_string()))
             })
             .collect();
+        // HTTP/2 (ALPN h2 over TLS) has no Host header: clients sign
+        // `host` with the `:authority` pseudo-header's value, which actix
+        // keeps in the URI.
+        if raw_body.is_some() && req.headers().get(HOST).is_none() {
+            if let Some(authority) = req.uri().authority() {
+                headers.push(("host".to_string(), authority.as_str().to_string()));
+            }
+        }
         OwnedParts {
             method: req.method().as_str().to_string(),
             path: req.uri().path().to_string(),

@@ -50,6 +50,7 @@ pub fn captured_logs() -> String {
 /// Installs the capturing subscriber; `TEST_LOG=1 cargo test` also prints
 /// the server's logs.
 static TRACING: LazyLock<()> = LazyLock::new(|| {
+    install_crypto_provider();
     use tracing_subscriber::layer::SubscriberExt as _;
     use tracing_subscriber::util::SubscriberInitExt as _;
     use tracing_subscriber::{EnvFilter, Layer as _};
@@ -371,4 +372,158 @@ pub async fn assert_error(response: Response, status: u16, code: &str) -> Value 
         .as_str()
         .is_some_and(|s| !s.is_empty()));
     body
+}
+
+/// reqwest is built without a TLS provider of its own (its default would
+/// compile aws-lc), so every client, plain http ones too, takes the
+/// process default: ring, as the server uses.
+pub fn install_crypto_provider() {
+    // Err only when one is already installed, which is what we want.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// A private CA for HTTPS tests, as an internal CA would issue them.
+pub struct TestCa {
+    pub cert_pem: String,
+    issuer: rcgen::CertifiedIssuer<'static, rcgen::KeyPair>,
+}
+
+/// A server certificate and its key, PEM.
+pub struct IssuedCert {
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
+impl IssuedCert {
+    /// The leaf certificate's DER, as a client sees it in the handshake.
+    pub fn der(&self) -> Vec<u8> {
+        use rustls::pki_types::pem::PemObject as _;
+        rustls::pki_types::CertificateDer::from_pem_slice(self.cert_pem.as_bytes())
+            .expect("PEM certificate")
+            .to_vec()
+    }
+}
+
+impl TestCa {
+    pub fn new() -> Self {
+        install_crypto_provider();
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "latchkey test CA");
+        params.key_usages = vec![
+            rcgen::KeyUsagePurpose::KeyCertSign,
+            rcgen::KeyUsagePurpose::CrlSign,
+        ];
+        let key = rcgen::KeyPair::generate().expect("CA key");
+        let issuer = rcgen::CertifiedIssuer::self_signed(params, key).expect("CA certificate");
+        TestCa {
+            cert_pem: issuer.pem(),
+            issuer,
+        }
+    }
+
+    /// A server certificate for localhost, 127.0.0.1, ::1 and `ips`, with
+    /// common name `cn` and a fresh key and serial.
+    pub fn server_cert(&self, cn: &str, ips: &[std::net::IpAddr]) -> IssuedCert {
+        let mut names = vec!["localhost".to_string(), "127.0.0.1".into(), "::1".into()];
+        names.extend(ips.iter().map(|ip| ip.to_string()));
+        let mut params = rcgen::CertificateParams::new(names).expect("server params");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, cn);
+        // Positive and never zero-led, as DER wants a serial.
+        let mut serial = *uuid::Uuid::new_v4().as_bytes();
+        serial[0] = (serial[0] & 0x7f) | 0x01;
+        params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial));
+        let key = rcgen::KeyPair::generate().expect("server key");
+        let cert = params
+            .signed_by(&key, &*self.issuer)
+            .expect("server certificate");
+        IssuedCert {
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
+        }
+    }
+
+    /// A rustls client configuration trusting only this CA, offering `alpn`.
+    pub fn client_config(&self, alpn: &[&[u8]]) -> rustls::ClientConfig {
+        use rustls::pki_types::pem::PemObject as _;
+        let mut roots = rustls::RootCertStore::empty();
+        roots
+            .add(
+                rustls::pki_types::CertificateDer::from_pem_slice(self.cert_pem.as_bytes())
+                    .expect("CA PEM"),
+            )
+            .expect("CA root");
+        let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .expect("protocol versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+        config
+    }
+
+    /// A reqwest client trusting only this CA; `h2` offers only HTTP/2,
+    /// otherwise only HTTP/1.1. One connection per client (no reuse
+    /// across clients), and the peer certificate kept on each response.
+    pub fn reqwest_client(&self, h2: bool) -> reqwest::Client {
+        let alpn: &[&[u8]] = if h2 { &[b"h2"] } else { &[b"http/1.1"] };
+        reqwest::Client::builder()
+            .use_preconfigured_tls(self.client_config(alpn))
+            .tls_info(true)
+            .build()
+            .expect("reqwest client")
+    }
+}
+
+/// Where the HTTPS test server reads its certificate and key.
+pub struct TlsFiles {
+    pub dir: tempfile::TempDir,
+    pub cert: std::path::PathBuf,
+    pub key: std::path::PathBuf,
+}
+
+impl TlsFiles {
+    /// Replaces the files the way a renewal would (write, then rename).
+    pub fn install(&self, issued: &IssuedCert) {
+        for (path, pem) in [(&self.cert, &issued.cert_pem), (&self.key, &issued.key_pem)] {
+            let tmp = path.with_extension("tmp");
+            std::fs::write(&tmp, pem).expect("write PEM");
+            std::fs::rename(&tmp, path).expect("rename PEM");
+        }
+    }
+}
+
+/// Spawns the app serving HTTPS with `issued`; `app.address` is
+/// `https://127.0.0.1:PORT` and `app.client` trusts `ca` (HTTP/1.1).
+pub async fn spawn_tls_app_with(
+    ca: &TestCa,
+    issued: &IssuedCert,
+    adjust: impl FnOnce(&mut Config),
+) -> (TestApp, TlsFiles) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let files = TlsFiles {
+        cert: dir.path().join("server.crt"),
+        key: dir.path().join("server.key"),
+        dir,
+    };
+    files.install(issued);
+    let (cert, key) = (files.cert.clone(), files.key.clone());
+    let mut app = spawn_app_with(move |c| {
+        c.tls = Some(latchkey::tls::TlsSettings {
+            cert,
+            key,
+            reload_interval: Some(std::time::Duration::from_secs(1)),
+        });
+        adjust(c);
+    })
+    .await;
+    app.address = format!("https://127.0.0.1:{}", app.port);
+    app.client = ca.reqwest_client(false);
+    (app, files)
 }

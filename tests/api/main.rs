@@ -30,5 +30,6 @@ mod sigv4;
 mod smoke;
 mod source_ip;
 mod sts;
+mod tls;
 mod users;
 mod workloads;
