@@ -254,3 +254,20 @@ async fn record_role_use(state: &AppState, role_id: &str, region: &str) {
         tracing::warn!(role_id = %role_id, error = ?e, "recording role use failed");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stored_expiry_parses_so_sessions_are_cached() {
+        // A stored expiry that did not parse would leave every session
+        // uncached: correct, but as slow as before.
+        let at = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap()
+            + time::Duration::milliseconds(123);
+        let check = SessionCheck::new("token", &format_time_ms(at)).expect("parses");
+        assert_eq!(check.expires_at, at);
+        assert!(secrets_equal(&check.token_sha256, &token_digest("token")));
+        assert!(!secrets_equal(&check.token_sha256, &token_digest("token2")));
+    }
+}
