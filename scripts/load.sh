@@ -2,9 +2,14 @@
 # Load test of a release build on loopback: GET /healthz, GET /v1/users/{user},
 # POST /v1/users and POST /v1/authorize, each for DURATION seconds with
 # CONNECTIONS connections (wrk, 2 threads). Bounded in time; only 127.0.0.1.
+# POST /v1/authorize is measured twice: about a request signed with a user's
+# long-term key ("POST /v1/authorize"), and about one signed with a role
+# session's credentials, token included ("POST /v1/authorize-session", the
+# same endpoint).
 #   scripts/load.sh [DURATION] [CONNECTIONS]
-# ONLY=authorize (or healthz, get, post) runs one endpoint, e.g. for a profile;
-# ONLY='healthz|authorize' runs those two.
+# ONLY is a regex on those names: ONLY=healthz (or users/alice, ...) runs one
+# endpoint, e.g. for a profile; ONLY='healthz|authorize' runs those;
+# ONLY=authorize both authorize modes, ONLY='authorize$' the key-signed one.
 # ROUNDS=N runs the endpoints N times each, alternating, DURATION seconds a
 # round, then totals them: this host's speed drifts over minutes, and
 # alternating gives every endpoint the same share of each phase. With
@@ -56,6 +61,21 @@ python3 scripts/sign_forwarded.py --access-key "$(echo "$SUB" | json "['access_k
   --secret "$(echo "$SUB" | json "['secret_access_key']")" > "$WORK/authorize.json"
 curl -sf -H "authorization: $SVC_BASIC" -H 'content-type: application/json' -d @"$WORK/authorize.json" $U/v1/authorize \
   | grep -q '"allowed":true' || { echo "authorize smoke check failed"; exit 1; }
+# The same question about a role session's request: a role the reader may
+# assume, with the reader's policy, and a session of it.
+ACCOUNT=$(curl -sf -u "$AK:$SK" $U/v1/sts/caller-identity | json "['account']")
+curl -sf -o /dev/null -u "$AK:$SK" -H 'content-type: application/json' $U/v1/roles \
+  -d '{"name":"report-reader","trust_policy":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::'"$ACCOUNT"':user/reader"},"Action":"sts:AssumeRole"}]}}'
+curl -sf -o /dev/null -u "$AK:$SK" -X PUT -H 'content-type: application/json' $U/v1/roles/report-reader/policies/read \
+  -d '{"document":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::reports/*","Condition":{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}}]}}'
+SESSION=$(curl -sf -u "$(echo "$SUB" | json "['access_key_id']"):$(echo "$SUB" | json "['secret_access_key']")" \
+  -H 'content-type: application/json' $U/v1/sts/assume-role \
+  -d '{"role_arn":"arn:aws:iam::'"$ACCOUNT"':role/report-reader","role_session_name":"load"}')
+python3 scripts/sign_forwarded.py --access-key "$(echo "$SESSION" | json "['credentials']['access_key_id']")" \
+  --secret "$(echo "$SESSION" | json "['credentials']['secret_access_key']")" \
+  --session-token "$(echo "$SESSION" | json "['credentials']['session_token']")" > "$WORK/authorize-session.json"
+curl -sf -H "authorization: $SVC_BASIC" -H 'content-type: application/json' -d @"$WORK/authorize-session.json" $U/v1/authorize \
+  | grep -q '"allowed":true' || { echo "session authorize smoke check failed"; exit 1; }
 
 cat > "$WORK/post.lua" <<LUA
 -- Each wrk thread has its own Lua state: number the threads so that
@@ -75,12 +95,14 @@ request = function()
   return wrk.format(nil, "/v1/users", nil, '{"name":"load-' .. run .. '-' .. tid .. '-' .. n .. '"}')
 end
 LUA
-cat > "$WORK/authorize.lua" <<LUA
+for body in authorize authorize-session; do
+  cat > "$WORK/$body.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Authorization"] = "$SVC_BASIC"
 wrk.headers["Content-Type"] = "application/json"
-local f = io.open("$WORK/authorize.json"); wrk.body = f:read("*a"); f:close()
+local f = io.open("$WORK/$body.json"); wrk.body = f:read("*a"); f:close()
 LUA
+done
 # The server's CPU time (user + system, in clock ticks) so far.
 server_ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
 # wrk's latency ("812.00us", "2.61ms", "1.02s") in microseconds.
@@ -114,12 +136,13 @@ run() { # name, extra wrk args...
 }
 rate() { awk -v n="${REQUESTS[$1]}" -v s="${ELAPSED[$1]}" 'BEGIN {printf "%.2f", n / s}'; }
 echo "latchkey load test: ${DURATION}s per endpoint and round, $ROUNDS round(s), $CONNECTIONS connections, release build, $(nproc) cores, audit of authorize: ${AUDIT_AUTHORIZE:-denies}"
-ORDER=("GET /healthz" "GET /v1/users/alice" "POST /v1/users" "POST /v1/authorize")
+ORDER=("GET /healthz" "GET /v1/users/alice" "POST /v1/users" "POST /v1/authorize" "POST /v1/authorize-session")
 for _ in $(seq "$ROUNDS"); do
   run "GET /healthz" $U/healthz
   run "GET /v1/users/alice" -H "Authorization: $BASIC" $U/v1/users/alice
   run "POST /v1/users" -s "$WORK/post.lua" $U/v1/users
   run "POST /v1/authorize" -s "$WORK/authorize.lua" $U/v1/authorize
+  run "POST /v1/authorize-session" -s "$WORK/authorize-session.lua" $U/v1/authorize
 done
 if [ "$ROUNDS" -gt 1 ]; then
   echo "totals over $ROUNDS rounds (p99: the highest round's):"
@@ -133,6 +156,11 @@ fi
 if [ -n "${REQUESTS["GET /healthz"]:-}" ] && [ -n "${REQUESTS["POST /v1/authorize"]:-}" ]; then
   awk -v a="$(rate "POST /v1/authorize")" -v h="$(rate "GET /healthz")" \
     'BEGIN {printf "authorize / healthz: %.1f%% of the requests per second\n", 100 * a / h}'
+fi
+if [ -n "${REQUESTS["POST /v1/authorize"]:-}" ] && [ -n "${REQUESTS["POST /v1/authorize-session"]:-}" ]; then
+  awk -v k="${TICKS["POST /v1/authorize"]}" -v kn="${REQUESTS["POST /v1/authorize"]}" \
+    -v s="${TICKS["POST /v1/authorize-session"]}" -v sn="${REQUESTS["POST /v1/authorize-session"]}" \
+    'BEGIN {printf "authorize-session / authorize: %.2fx the server CPU per request\n", (s / sn) / (k / kn)}'
 fi
 # What the audit queue did under that load (dropped means overflow).
 curl -sf "$U/metrics" | grep -E '^latchkey_audit_events_(written|dropped)_total' | tr '\n' ' '; echo

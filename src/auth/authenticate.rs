@@ -4,12 +4,14 @@
 //!
 //! Long-term keys (AKIA) carry no token. Session keys (ASIA) must come with
 //! their `X-Amz-Security-Token` (header, or query when presigned), checked
-//! by `session_credentials` whichever way the credentials were presented.
+//! by `session_key` whichever way the credentials were presented.
 //!
-//! Resolving a long-term key (store lookups, decrypting the secret) is
-//! cached in memory, bounded, and dropped on every IAM write, so a signed
-//! request costs the HMACs plus a cache hit. Sessions are not cached: their
-//! expiry and revocation are checked on every request.
+//! Resolving a key (store lookups, decrypting the secret) is cached in
+//! memory, bounded, and dropped on every IAM write, so a signed request
+//! costs the HMACs plus a cache hit. A session key is cached the same way
+//! (see [`session_key`](crate::auth::session_key)): its token's digest and
+//! its expiry are checked on every request, hit or miss, and everything that
+//! revokes a session is an IAM write.
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -17,18 +19,18 @@ use std::sync::{Arc, Mutex};
 
 use crate::audit::{AuditDecision, AuditEvent};
 use crate::auth::basic::{parse_basic, with_basic};
-use crate::auth::caller::{CallerIdentity, SessionInfo};
-use crate::auth::crypto::{secrets_equal, token_digest};
+use crate::auth::caller::CallerIdentity;
+use crate::auth::crypto::secrets_equal;
+use crate::auth::session_key::{check_cached_session, resolve_session_key, SessionCheck};
 use crate::auth::sigv4::{
     derive_signing_key, parse_claim, verify_with_key, SigV4Error, SignatureClaim, SignedRequest,
     SigningKey,
 };
 use crate::auth::{Caller, CallerKind};
 use crate::domain::workloads::WORKLOAD_TOKEN_PREFIX;
-use crate::domain::{format_time_ms, now, AccessKey, AccessKeyId, Arn, SecretAccessKey};
+use crate::domain::{now, AccessKey, AccessKeyId, Arn, SecretAccessKey};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::sessions::SessionRecord;
 
 /// Where the request came from, as the front end saw it.
 #[derive(Debug, Clone, Default)]
@@ -75,6 +77,8 @@ pub struct ResolvedKey {
     /// Unix second of this key's last recorded use, as this entry saw it:
     /// within the minute, `record_use` needs no lookup at all.
     recorded_at: AtomicI64,
+    /// A session key's token digest and expiry, checked on every request.
+    pub(crate) session: Option<SessionCheck>,
 }
 
 #[derive(PartialEq, Eq)]
@@ -91,6 +95,20 @@ impl ResolvedKey {
             caller,
             signing: Mutex::new(None),
             recorded_at: AtomicI64::new(i64::MIN),
+            session: None,
+        }
+    }
+
+    /// A session key, to be checked against its token and the clock on
+    /// every use.
+    pub(crate) fn for_session(
+        secret: SecretAccessKey,
+        caller: Caller,
+        check: SessionCheck,
+    ) -> Self {
+        ResolvedKey {
+            session: Some(check),
+            ..ResolvedKey::new(secret, caller)
         }
     }
 
@@ -139,14 +157,14 @@ impl ResolvedKey {
     }
 }
 
-fn invalid_key() -> ApiError {
+pub(crate) fn invalid_key() -> ApiError {
     ApiError::unauthenticated(
         "InvalidClientTokenId",
         "The security token included in the request is invalid.",
     )
 }
 
-fn expired_token() -> ApiError {
+pub(crate) fn expired_token() -> ApiError {
     ApiError::unauthenticated(
         "ExpiredToken",
         "The security token included in the request is expired",
@@ -357,7 +375,8 @@ pub fn cached_basic_caller(
         return None;
     }
     let resolved = with_basic(encoded, |id, secret| {
-        let resolved = state.credentials.get(id)?;
+        // A session key needs its token checked: the full path does that.
+        let resolved = state.credentials.get(id).filter(|r| r.session.is_none())?;
         secrets_equal(resolved.secret.expose(), secret).then_some(resolved)
     })??;
     if !resolved.use_recorded_since(time::OffsetDateTime::now_utc().unix_timestamp()) {
@@ -422,13 +441,21 @@ pub async fn resolve_access_key(
 ) -> ApiResult<Arc<ResolvedKey>> {
     if access_key_id.starts_with("ASIA") {
         let token = token.ok_or_else(invalid_key)?;
+        if let Some(hit) = state.credentials.get(access_key_id) {
+            check_cached_session(state, &hit, token).await?;
+            return Ok(hit);
+        }
         return Box::pin(resolve_session_key(state, access_key_id, token)).await;
     }
     // A token belongs to session credentials only.
     if token.is_some() {
         return Err(invalid_key());
     }
-    if let Some(hit) = state.credentials.get(access_key_id) {
+    if let Some(hit) = state
+        .credentials
+        .get(access_key_id)
+        .filter(|r| r.session.is_none())
+    {
         return Ok(hit);
     }
     // Boxed, like the session path: a cache hit should not carry (and
@@ -452,20 +479,6 @@ pub async fn resolve_access_key_in(
     }
 }
 
-async fn resolve_session_key(
-    state: &AppState,
-    access_key_id: &str,
-    token: &str,
-) -> ApiResult<Arc<ResolvedKey>> {
-    let session = session_credentials(state, access_key_id, token, Origin::default()).await?;
-    if let CallerKind::AssumedRole { role_id, .. } = &session.caller.kind {
-        record_role_use(state, role_id, &state.config.region).await;
-    }
-    let secret = SecretAccessKey::parse(&session.secret)
-        .map_err(|e| ApiError::Unexpected(anyhow::anyhow!(e)))?;
-    Ok(Arc::new(ResolvedKey::new(secret, session.caller)))
-}
-
 async fn load_long_term_key(state: &AppState, access_key_id: &str) -> ApiResult<Arc<ResolvedKey>> {
     let guard = state.cache_guard();
     let (key, secret) = long_term_secret(state, access_key_id).await?;
@@ -475,136 +488,6 @@ async fn load_long_term_key(state: &AppState, access_key_id: &str) -> ApiResult<
         .credentials
         .insert(&guard, access_key_id.to_string(), resolved.clone());
     Ok(resolved)
-}
-
-/// A live session's caller and its decrypted secret (to compare with a
-/// Basic secret or to verify a SigV4 signature).
-pub struct SessionCredentials {
-    pub caller: Caller,
-    pub secret: String,
-}
-
-impl std::fmt::Debug for SessionCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SessionCredentials({}, ***)", self.caller.access_key_id)
-    }
-}
-
-/// Checks session credentials: the token must be this session's (its
-/// digest compared in constant time), the session not expired
-/// (`ExpiredToken`), not revoked, and its role or user must still exist.
-pub async fn session_credentials(
-    state: &AppState,
-    access_key_id: &str,
-    token: &str,
-    origin: Origin,
-) -> ApiResult<SessionCredentials> {
-    let record = state
-        .store
-        .get_session_record(access_key_id)
-        .await?
-        .ok_or_else(invalid_key)?;
-    if !secrets_equal(&record.session.token_sha256, &token_digest(token)) {
-        return Err(invalid_key());
-    }
-    let now = format_time_ms(time::OffsetDateTime::now_utc());
-    if record.session.expires_at <= now {
-        return Err(expired_token());
-    }
-    let revoked = record.session.revoked_at.is_some()
-        || record
-            .sessions_revoked_before
-            .as_ref()
-            .is_some_and(|before| record.session.issued_at < *before);
-    if revoked {
-        return Err(ApiError::unauthenticated(
-            "InvalidClientTokenId",
-            "The security token included in the request has been revoked.",
-        ));
-    }
-    let secret = state
-        .master_key
-        .open(access_key_id, &record.session.secret_ciphertext)
-        .map_err(ApiError::Unexpected)?;
-    let caller = session_caller(record, origin)?;
-    Ok(SessionCredentials { caller, secret })
-}
-
-/// Builds the caller of a session row (AWS-IAM-NOTES §5.2).
-fn session_caller(record: SessionRecord, origin: Origin) -> ApiResult<Caller> {
-    let SessionRecord {
-        session: s,
-        is_management,
-        role_name,
-        role_path,
-        user_name,
-        user_path,
-        ..
-    } = record;
-    let info = Arc::new(SessionInfo {
-        tags: s.tag_list(),
-        transitive_tag_keys: s.transitive_keys(),
-        issued_at: s.issued_at.clone(),
-        expires_at: s.expires_at.clone(),
-        source_identity: s.source_identity.clone(),
-        session_policies: s.session_policies.as_deref().map(Arc::from),
-    });
-    let account = &s.account_id;
-    let (arn, user_id, kind) = match (&s.role_id, &s.user_id) {
-        (Some(role_id), _) => {
-            // The role was deleted (or re-created with a new id).
-            let (Some(name), Some(path)) = (role_name, role_path) else {
-                return Err(invalid_key());
-            };
-            (
-                format!(
-                    "arn:aws:sts::{account}:assumed-role/{name}/{}",
-                    s.session_name
-                ),
-                format!("{role_id}:{}", s.session_name),
-                CallerKind::AssumedRole {
-                    role_id: role_id.clone(),
-                    role_arn: Arn::iam(account, "role", &path, &name).to_string(),
-                    role_name: name,
-                    session_name: s.session_name.clone(),
-                    chained: s.chained,
-                    session: info,
-                },
-            )
-        }
-        (None, Some(uid)) => {
-            let (Some(name), Some(path)) = (user_name, user_path) else {
-                return Err(invalid_key());
-            };
-            (
-                Arn::iam(account, "user", &path, &name).to_string(),
-                uid.clone(),
-                CallerKind::UserSession {
-                    user_id: uid.clone(),
-                    name,
-                    session: info,
-                },
-            )
-        }
-        (None, None) => (
-            Arn::root(account).to_string(),
-            account.clone(),
-            CallerKind::RootSession { session: info },
-        ),
-    };
-    let identity = CallerIdentity::new(
-        s.account_id,
-        arn,
-        user_id,
-        kind,
-        s.access_key_id,
-        is_management,
-    );
-    Ok(Caller::new(
-        identity,
-        origin.source_ip,
-        origin.secure_transport,
-    ))
 }
 
 /// The active long-term key and its decrypted secret; unknown and inactive
@@ -665,19 +548,6 @@ async fn record_use(
         .record_access_key_use(access_key_id, &now, service, region);
     if let Err(e) = Box::pin(write).await {
         tracing::warn!(access_key_id = %access_key_id, error = ?e, "recording key use failed");
-    }
-}
-
-/// Records a role's last use (IAM's RoleLastUsed): a session of the role
-/// authenticated a request. At most once a minute per role, like keys.
-async fn record_role_use(state: &AppState, role_id: &str, region: &str) {
-    let key = format!("role:{role_id}");
-    if state.credentials.recently_recorded.get(&key).is_some() {
-        return;
-    }
-    state.credentials.recently_recorded.insert(key, ());
-    if let Err(e) = state.store.record_role_use(role_id, &now(), region).await {
-        tracing::warn!(role_id = %role_id, error = ?e, "recording role use failed");
     }
 }
 

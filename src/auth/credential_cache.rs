@@ -1,6 +1,9 @@
-//! Resolved long-term keys, kept in memory: a shared cache (bounded, five
-//! minutes, dropped on every IAM write) and, in front of it, each worker
-//! thread's copies of the few keys it used last.
+//! Resolved keys, long-term and session, kept in memory: a shared cache
+//! (bounded, five minutes, dropped on every IAM write) and, in front of it,
+//! each worker thread's copies of the few keys it used last. A session key
+//! carries its token's digest and its expiry, which every hit checks
+//! (`session_key::check_cached_session`); what revokes a session is an IAM
+//! write like any other.
 //!
 //! Every request made with a key looks it up, most twice (a service's own
 //! key and its caller's on `/v1/authorize`). A shared-cache hit hashes the
@@ -10,8 +13,8 @@
 //! [`AppState::invalidate_caches`](crate::state::AppState::invalidate_caches)
 //! bumps the generation both before and after it drops the shared caches,
 //! so a copy taken at any point of a write no longer matches once the write
-//! is done. Keys change only through IAM writes, so a copy needs no expiry
-//! of its own.
+//! is done. Keys change only through IAM writes (a session's expiry is
+//! checked on each hit), so a copy needs no expiry of its own.
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};

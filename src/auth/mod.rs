@@ -7,6 +7,7 @@ pub mod caller;
 pub mod credential_cache;
 pub mod crypto;
 pub mod password;
+pub mod session_key;
 pub mod sigv4;
 
 pub use caller::{Caller, CallerKind};

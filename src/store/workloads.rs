@@ -211,8 +211,9 @@ impl AuditTx {
 
     /// Links a session to the workload that fetched it, forgets links of
     /// sessions expired before `now`, and revokes the workload's oldest
-    /// live sessions beyond `keep`, in one transaction. False when the
-    /// workload was deleted meanwhile (the caller then revokes the session).
+    /// live sessions beyond `keep`, in one transaction: how many it
+    /// revoked. None when the workload was deleted meanwhile (the caller
+    /// then revokes the session).
     pub async fn link_workload_session(
         &mut self,
         workload_id: &str,
@@ -221,13 +222,13 @@ impl AuditTx {
         expires_at: &str,
         now: &str,
         keep: i64,
-    ) -> ApiResult<bool> {
+    ) -> ApiResult<Option<u64>> {
         let (exists,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM workloads WHERE id = ?")
             .bind(workload_id)
             .fetch_one(self.conn())
             .await?;
         if exists == 0 {
-            return Ok(false);
+            return Ok(None);
         }
         sqlx::query(
             "INSERT INTO workload_sessions (access_key_id, workload_id, issued_at, expires_at)
@@ -244,7 +245,7 @@ impl AuditTx {
             .bind(now)
             .execute(self.conn())
             .await?;
-        sqlx::query(
+        let revoked = sqlx::query(
             "UPDATE role_sessions SET revoked_at = ?1
              WHERE revoked_at IS NULL
                AND access_key_id IN (SELECT access_key_id FROM workload_sessions WHERE workload_id = ?2)
@@ -257,6 +258,6 @@ impl AuditTx {
         .bind(keep)
         .execute(self.conn())
         .await?;
-        Ok(true)
+        Ok(Some(revoked.rows_affected()))
     }
 }

@@ -253,6 +253,7 @@ async fn mint(
         .params(serde_json::json!({"workload": workload.id, "service": workload.service}));
     event.account_id = Some(role.account_id.clone());
     event.principal_arn = Some(workload.service.clone());
+    let mut revoked = 0;
     let issued = issue_then(
         state,
         SessionSpec {
@@ -282,14 +283,15 @@ async fn mint(
                     MAX_LIVE_SESSIONS,
                 )
                 .await?;
-            if linked {
-                Ok(())
-            } else {
-                Err(invalid_token())
-            }
+            revoked = linked.ok_or_else(invalid_token)?;
+            Ok(())
         },
     )
     .await?;
+    if revoked > 0 {
+        // Resolved sessions are cached: the revoked ones end now.
+        state.invalidate_caches();
+    }
     let credentials = ContainerCredentials {
         access_key_id: issued.access_key_id.clone(),
         secret_access_key: issued.secret_access_key.clone(),

@@ -479,6 +479,8 @@ pub async fn delete_workload(state: &AppState, caller: &Caller, id: &str) -> Api
     })
     .await?;
     state.workload_credentials.forget(&w.id);
+    // Its sessions were revoked, and resolved sessions are cached.
+    state.invalidate_caches();
     tracing::info!(workload = %w.id, by = %caller.arn, "workload deleted");
     Ok(())
 }
@@ -511,6 +513,7 @@ pub async fn rotate_token(
     })
     .await?;
     state.workload_credentials.forget(&w.id);
+    state.invalidate_caches();
     w.token_sha256 = digest;
     w.token_ttl_seconds = ttl;
     w.token_expires_at = expires;

@@ -7,6 +7,7 @@ mod assume_role;
 mod inputs;
 mod lifecycle;
 mod own_sessions;
+mod session_cache;
 
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::{json, Value};
