@@ -64,6 +64,10 @@ pub struct ServeArgs {
     /// Require credentials allowed `latchkey:ReadMetrics` for GET /metrics.
     #[arg(long, env = "LATCHKEY_METRICS_REQUIRE_AUTH", default_value_t = false)]
     pub metrics_require_auth: bool,
+    /// Size in bytes past which the SQLite write-ahead log is checkpointed
+    /// and truncated; it stays under four times this.
+    #[arg(long, env = "LATCHKEY_WAL_CHECKPOINT_BYTES", default_value_t = crate::store::wal::DEFAULT_CHECKPOINT_BYTES)]
+    pub wal_checkpoint_bytes: u64,
 }
 
 /// Which `/v1/authorize` decisions are audited.
@@ -94,6 +98,7 @@ pub struct Config {
     pub audit_retention_days: u64,
     pub audit_queue_capacity: usize,
     pub metrics_require_auth: bool,
+    pub wal_checkpoint_bytes: u64,
 }
 
 impl From<ServeArgs> for Config {
@@ -114,6 +119,7 @@ impl From<ServeArgs> for Config {
             audit_retention_days: a.audit_retention_days,
             audit_queue_capacity: a.audit_queue_capacity,
             metrics_require_auth: a.metrics_require_auth,
+            wal_checkpoint_bytes: a.wal_checkpoint_bytes,
         }
     }
 }
@@ -137,6 +143,7 @@ impl Config {
             audit_retention_days: 90,
             audit_queue_capacity: 16384,
             metrics_require_auth: false,
+            wal_checkpoint_bytes: crate::store::wal::DEFAULT_CHECKPOINT_BYTES,
         }
     }
 

@@ -17,12 +17,14 @@ pub mod health;
 pub mod inline_policies;
 pub mod instance_profiles;
 pub mod login_profiles;
+pub mod plans;
 pub mod policies;
 pub mod roles;
 pub mod services;
 pub mod sessions;
 pub mod tags;
 pub mod users;
+pub mod wal;
 pub mod workloads;
 
 use std::path::Path;
@@ -40,6 +42,11 @@ pub use health::{is_storage_failure, Readiness, WriteHealth};
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    /// The database file; its write-ahead log is this with `-wal`.
+    path: std::sync::Arc<std::path::PathBuf>,
+    /// Audited writes committed so far: tells the metrics scrape whether
+    /// the gauges it read a moment ago may have moved.
+    commits: std::sync::Arc<std::sync::atomic::AtomicU64>,
     write_health: std::sync::Arc<WriteHealth>,
 }
 
@@ -47,6 +54,15 @@ impl Store {
     /// Opens (creating if needed) the database, with WAL, foreign keys and a
     /// busy timeout, and runs the embedded migrations.
     pub async fn open(path: &Path) -> anyhow::Result<Self> {
+        Self::open_with(path, wal::DEFAULT_CHECKPOINT_BYTES).await
+    }
+
+    /// [`Store::open`], with the write-ahead log checkpointed past
+    /// `wal_checkpoint_bytes` (see `wal.rs`): SQLite's own checkpoint runs
+    /// at that many bytes of log, and a log it rewinds is cut back to it.
+    pub async fn open_with(path: &Path, wal_checkpoint_bytes: u64) -> anyhow::Result<Self> {
+        // SQLite's default of 1000 pages, or fewer for a smaller threshold.
+        let autocheckpoint_pages = (wal_checkpoint_bytes / 4096).clamp(1, 1000);
         let url = format!("sqlite://{}", path.display());
         let options = SqliteConnectOptions::from_str(&url)
             .with_context(|| format!("bad database path {}", path.display()))?
@@ -54,7 +70,9 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
+            .busy_timeout(Duration::from_secs(5))
+            .pragma("journal_size_limit", wal_checkpoint_bytes.to_string())
+            .pragma("wal_autocheckpoint", autocheckpoint_pages.to_string());
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             // When SQLite rolls a transaction back by itself (SQLITE_FULL),
@@ -81,12 +99,24 @@ impl Store {
             .context("running migrations")?;
         Ok(Store {
             pool,
+            path: std::sync::Arc::new(path.to_path_buf()),
+            commits: Default::default(),
             write_health: Default::default(),
         })
     }
 
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// How many audited writes (and session expiry moves) have committed.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    pub(crate) fn count_commit(&self) {
+        self.commits
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// True when the database answers; backs /readyz.
