@@ -198,6 +198,7 @@ impl Store {
         event: AuditEvent,
         write: impl AsyncFnOnce(&mut AuditTx) -> ApiResult<T>,
     ) -> ApiResult<T> {
+        self.wait_for_wal_room().await;
         let result = async {
             let mut tx = AuditTx {
                 tx: self.pool().begin_with("BEGIN IMMEDIATE").await?,
@@ -230,6 +231,7 @@ impl Store {
     }
 
     async fn insert_audit_batch(&self, events: Vec<AuditEvent>) -> ApiResult<()> {
+        self.wait_for_wal_room().await;
         let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
         let mut left = events.len();
         let mut events = events.into_iter();
@@ -255,6 +257,7 @@ impl Store {
                 .await?;
         }
         tx.commit().await?;
+        self.wal_written();
         Ok(())
     }
 

@@ -44,9 +44,19 @@ pub struct Store {
     pool: SqlitePool,
     /// The database file; its write-ahead log is this with `-wal`.
     path: std::sync::Arc<std::path::PathBuf>,
+    /// The log size past which writes wait for the checkpointer
+    /// (`wal::WAL_BOUND_FACTOR` times the checkpoint threshold).
+    wal_cap: u64,
+    /// Told when the checkpointer emptied the log.
+    wal_truncated: std::sync::Arc<tokio::sync::Notify>,
+    /// How to open a connection of our own (the WAL checkpointer's).
+    options: SqliteConnectOptions,
     /// Audited writes committed so far: tells the metrics scrape whether
     /// the gauges it read a moment ago may have moved.
     commits: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Told of every commit, so that the WAL checkpointer looks at the log
+    /// at once rather than at its next tick (`wal.rs`).
+    committed: std::sync::Arc<tokio::sync::Notify>,
     write_health: std::sync::Arc<WriteHealth>,
 }
 
@@ -58,11 +68,9 @@ impl Store {
     }
 
     /// [`Store::open`], with the write-ahead log checkpointed past
-    /// `wal_checkpoint_bytes` (see `wal.rs`): SQLite's own checkpoint runs
-    /// at that many bytes of log, and a log it rewinds is cut back to it.
+    /// `wal_checkpoint_bytes` (see `wal.rs`): a log SQLite rewinds by
+    /// itself is also cut back to that size.
     pub async fn open_with(path: &Path, wal_checkpoint_bytes: u64) -> anyhow::Result<Self> {
-        // SQLite's default of 1000 pages, or fewer for a smaller threshold.
-        let autocheckpoint_pages = (wal_checkpoint_bytes / 4096).clamp(1, 1000);
         let url = format!("sqlite://{}", path.display());
         let options = SqliteConnectOptions::from_str(&url)
             .with_context(|| format!("bad database path {}", path.display()))?
@@ -71,8 +79,8 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5))
-            .pragma("journal_size_limit", wal_checkpoint_bytes.to_string())
-            .pragma("wal_autocheckpoint", autocheckpoint_pages.to_string());
+            .pragma("journal_size_limit", wal_checkpoint_bytes.to_string());
+        let own_options = options.clone();
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             // When SQLite rolls a transaction back by itself (SQLITE_FULL),
@@ -100,7 +108,11 @@ impl Store {
         Ok(Store {
             pool,
             path: std::sync::Arc::new(path.to_path_buf()),
+            options: own_options,
+            wal_cap: wal_checkpoint_bytes.saturating_mul(wal::WAL_BOUND_FACTOR),
+            wal_truncated: Default::default(),
             commits: Default::default(),
+            committed: Default::default(),
             write_health: Default::default(),
         })
     }
@@ -117,6 +129,7 @@ impl Store {
     pub(crate) fn count_commit(&self) {
         self.commits
             .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.committed.notify_one();
     }
 
     /// True when the database answers; backs /readyz.
