@@ -15,10 +15,10 @@
 //! Past four times, writes wait for the checkpointer (at most
 //! [`WAL_ROOM_WAIT`]): only a disk slower than the write rate gets there.
 //!
-//! Writers are not stalled: the PASSIVE pass that does the copying blocks
-//! no one; TRUNCATE then holds the write lock only while it waits for the
-//! readers still on the log, at most [`TRUNCATE_WAIT_MS`], and gives up
-//! until the next look if they take longer.
+//! Below the bound writers are not stalled: the PASSIVE pass that does the
+//! copying blocks no one; TRUNCATE then holds the write lock only while it
+//! waits for the readers still on the log, at most [`TRUNCATE_WAIT_MS`] an
+//! attempt, with writers let through between attempts.
 
 use std::path::PathBuf;
 use std::time::Duration;
