@@ -88,6 +88,10 @@ pub struct ServeArgs {
     /// (0: reload only on SIGHUP).
     #[arg(long, env = "LATCHKEY_TLS_RELOAD_SECS", default_value_t = DEFAULT_TLS_RELOAD_SECS)]
     pub tls_reload_secs: u64,
+    /// Size in bytes past which the SQLite write-ahead log is checkpointed
+    /// and truncated; it stays under four times this.
+    #[arg(long, env = "LATCHKEY_WAL_CHECKPOINT_BYTES", default_value_t = crate::store::wal::DEFAULT_CHECKPOINT_BYTES)]
+    pub wal_checkpoint_bytes: u64,
 }
 
 /// Often enough that a renewed certificate is served within seconds; a
@@ -131,6 +135,7 @@ pub struct Config {
     pub password_hash_queue: Option<usize>,
     /// HTTPS instead of plain HTTP on `bind`.
     pub tls: Option<TlsSettings>,
+    pub wal_checkpoint_bytes: u64,
 }
 
 impl From<ServeArgs> for Config {
@@ -164,6 +169,7 @@ impl From<ServeArgs> for Config {
                 }),
                 _ => None,
             },
+            wal_checkpoint_bytes: a.wal_checkpoint_bytes,
         }
     }
 }
@@ -191,6 +197,7 @@ impl Config {
             password_hash_concurrency: None,
             password_hash_queue: None,
             tls: None,
+            wal_checkpoint_bytes: crate::store::wal::DEFAULT_CHECKPOINT_BYTES,
         }
     }
 

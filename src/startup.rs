@@ -29,7 +29,7 @@ pub struct Application {
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         create_data_dir(&config.data_dir)?;
-        let store = Store::open(&config.database_path()).await?;
+        let store = Store::open_with(&config.database_path(), config.wal_checkpoint_bytes).await?;
         let master_key = match &config.master_key_hex {
             Some(hex_key) => MasterKey::from_hex(hex_key)?,
             None => MasterKey::load_or_create(&config.data_dir)?,
@@ -41,6 +41,7 @@ impl Application {
             state.clone(),
             std::time::Duration::from_secs(config.session_retention_hours.saturating_mul(3600)),
         );
+        crate::store::wal::spawn_wal_checkpointer(state.store.clone(), config.wal_checkpoint_bytes);
         crate::audit::retention::spawn_retention_task(
             state.store.clone(),
             config.audit_retention_days,

@@ -28,17 +28,13 @@ impl Store {
         account_id: &str,
         params: &ListParams,
     ) -> ApiResult<Page<Group>> {
-        let rows: Vec<Group> = sqlx::query_as(
-            "SELECT id, account_id, name, path, created_at FROM groups
-             WHERE account_id = ? AND path LIKE ? ESCAPE '\\' AND name_lower > ?
-             ORDER BY name_lower LIMIT ?",
-        )
-        .bind(account_id)
-        .bind(params.path_like())
-        .bind(&params.after)
-        .bind(params.fetch_limit())
-        .fetch_all(self.pool())
-        .await?;
+        let rows: Vec<Group> = sqlx::query_as(LIST_GROUPS_SQL)
+            .bind(account_id)
+            .bind(params.path_like())
+            .bind(&params.after)
+            .bind(params.fetch_limit())
+            .fetch_all(self.pool())
+            .await?;
         Ok(paginate(rows, params, |g| g.name.to_ascii_lowercase()))
     }
 
@@ -147,3 +143,8 @@ impl AuditTx {
         Ok(())
     }
 }
+
+/// A page of an account's groups (keyset on `name_lower`).
+pub(crate) const LIST_GROUPS_SQL: &str = "SELECT id, account_id, name, path, created_at FROM groups
+             WHERE account_id = ? AND path LIKE ? ESCAPE '\\' AND name_lower > ?
+             ORDER BY name_lower LIMIT ?";

@@ -45,18 +45,13 @@ impl Store {
         account_id: &str,
         params: &ListParams,
     ) -> ApiResult<Page<InstanceProfile>> {
-        let rows: Vec<InstanceProfile> = sqlx::query_as(
-            "SELECT id, account_id, name, path, role_id, created_at
-             FROM instance_profiles
-             WHERE account_id = ? AND path LIKE ? ESCAPE '\\' AND name_lower > ?
-             ORDER BY name_lower LIMIT ?",
-        )
-        .bind(account_id)
-        .bind(params.path_like())
-        .bind(&params.after)
-        .bind(params.fetch_limit())
-        .fetch_all(self.pool())
-        .await?;
+        let rows: Vec<InstanceProfile> = sqlx::query_as(LIST_INSTANCE_PROFILES_SQL)
+            .bind(account_id)
+            .bind(params.path_like())
+            .bind(&params.after)
+            .bind(params.fetch_limit())
+            .fetch_all(self.pool())
+            .await?;
         Ok(paginate(rows, params, |p| p.name.to_ascii_lowercase()))
     }
 
@@ -65,16 +60,12 @@ impl Store {
         role_id: &str,
         params: &ListParams,
     ) -> ApiResult<Page<InstanceProfile>> {
-        let rows: Vec<InstanceProfile> = sqlx::query_as(
-            "SELECT id, account_id, name, path, role_id, created_at
-             FROM instance_profiles WHERE role_id = ? AND name_lower > ?
-             ORDER BY name_lower LIMIT ?",
-        )
-        .bind(role_id)
-        .bind(&params.after)
-        .bind(params.fetch_limit())
-        .fetch_all(self.pool())
-        .await?;
+        let rows: Vec<InstanceProfile> = sqlx::query_as(LIST_ROLE_INSTANCE_PROFILES_SQL)
+            .bind(role_id)
+            .bind(&params.after)
+            .bind(params.fetch_limit())
+            .fetch_all(self.pool())
+            .await?;
         Ok(paginate(rows, params, |p| p.name.to_ascii_lowercase()))
     }
 
@@ -170,3 +161,16 @@ impl AuditTx {
         Ok(result.rows_affected() == 1)
     }
 }
+
+/// A page of an account's instance profiles (keyset on `name_lower`).
+pub(crate) const LIST_INSTANCE_PROFILES_SQL: &str =
+    "SELECT id, account_id, name, path, role_id, created_at
+             FROM instance_profiles
+             WHERE account_id = ? AND path LIKE ? ESCAPE '\\' AND name_lower > ?
+             ORDER BY name_lower LIMIT ?";
+
+/// A page of a role's instance profiles (keyset on `name_lower`).
+pub(crate) const LIST_ROLE_INSTANCE_PROFILES_SQL: &str =
+    "SELECT id, account_id, name, path, role_id, created_at
+             FROM instance_profiles WHERE role_id = ? AND name_lower > ?
+             ORDER BY name_lower LIMIT ?";

@@ -17,12 +17,14 @@ pub mod health;
 pub mod inline_policies;
 pub mod instance_profiles;
 pub mod login_profiles;
+pub mod plans;
 pub mod policies;
 pub mod roles;
 pub mod services;
 pub mod sessions;
 pub mod tags;
 pub mod users;
+pub mod wal;
 pub mod workloads;
 
 use std::path::Path;
@@ -40,6 +42,21 @@ pub use health::{is_storage_failure, Readiness, WriteHealth};
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    /// The database file; its write-ahead log is this with `-wal`.
+    path: std::sync::Arc<std::path::PathBuf>,
+    /// The log size past which writes wait for the checkpointer
+    /// (`wal::WAL_BOUND_FACTOR` times the checkpoint threshold).
+    wal_cap: u64,
+    /// Told when the checkpointer emptied the log.
+    wal_truncated: std::sync::Arc<tokio::sync::Notify>,
+    /// How to open a connection of our own (the WAL checkpointer's).
+    options: SqliteConnectOptions,
+    /// Audited writes committed so far: tells the metrics scrape whether
+    /// the gauges it read a moment ago may have moved.
+    commits: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// Told of every commit, so that the WAL checkpointer looks at the log
+    /// at once rather than at its next tick (`wal.rs`).
+    committed: std::sync::Arc<tokio::sync::Notify>,
     write_health: std::sync::Arc<WriteHealth>,
 }
 
@@ -47,6 +64,13 @@ impl Store {
     /// Opens (creating if needed) the database, with WAL, foreign keys and a
     /// busy timeout, and runs the embedded migrations.
     pub async fn open(path: &Path) -> anyhow::Result<Self> {
+        Self::open_with(path, wal::DEFAULT_CHECKPOINT_BYTES).await
+    }
+
+    /// [`Store::open`], with the write-ahead log checkpointed past
+    /// `wal_checkpoint_bytes` (see `wal.rs`): a log SQLite rewinds by
+    /// itself is also cut back to that size.
+    pub async fn open_with(path: &Path, wal_checkpoint_bytes: u64) -> anyhow::Result<Self> {
         make_private(path)?;
         let url = format!("sqlite://{}", path.display());
         let options = SqliteConnectOptions::from_str(&url)
@@ -55,7 +79,9 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
+            .busy_timeout(Duration::from_secs(5))
+            .pragma("journal_size_limit", wal_checkpoint_bytes.to_string());
+        let own_options = options.clone();
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             // When SQLite rolls a transaction back by itself (SQLITE_FULL),
@@ -82,12 +108,29 @@ impl Store {
             .context("running migrations")?;
         Ok(Store {
             pool,
+            path: std::sync::Arc::new(path.to_path_buf()),
+            options: own_options,
+            wal_cap: wal_checkpoint_bytes.saturating_mul(wal::WAL_BOUND_FACTOR),
+            wal_truncated: Default::default(),
+            commits: Default::default(),
+            committed: Default::default(),
             write_health: Default::default(),
         })
     }
 
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// How many audited writes (and session expiry moves) have committed.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    pub(crate) fn count_commit(&self) {
+        self.commits
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        self.committed.notify_one();
     }
 
     /// True when the database answers; backs /readyz.

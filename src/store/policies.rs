@@ -55,7 +55,9 @@ impl Store {
     }
 
     /// Lists the account's own policies and/or the built-in ones. Sorted by
-    /// ARN, which is also the marker's sort key.
+    /// ARN, which is also the marker's sort key. Each account's page is read
+    /// in ARN order from `(account_id, arn)` and the two are merged, so a
+    /// page costs the same at any depth (`IN (?, ?)` would sort them all).
     pub async fn list_policies(
         &self,
         account_id: &str,
@@ -67,18 +69,14 @@ impl Store {
             PolicyScope::Aws => ("aws", "aws"),
             PolicyScope::Local => (account_id, account_id),
         };
-        let rows: Vec<ManagedPolicy> = sqlx::query_as(
-            "SELECT id, account_id, name, path, arn, description, default_version_id, next_version, created_at, updated_at
-             FROM managed_policies WHERE account_id IN (?, ?) AND path LIKE ? ESCAPE '\\' AND arn > ?
-             ORDER BY arn LIMIT ?",
-        )
-        .bind(own)
-        .bind(aws)
-        .bind(params.path_like())
-        .bind(&params.after)
-        .bind(params.fetch_limit())
-        .fetch_all(self.pool())
-        .await?;
+        let rows: Vec<ManagedPolicy> = sqlx::query_as(LIST_POLICIES_SQL)
+            .bind(own)
+            .bind(aws)
+            .bind(params.path_like())
+            .bind(&params.after)
+            .bind(params.fetch_limit())
+            .fetch_all(self.pool())
+            .await?;
         Ok(paginate(rows, params, |p| p.arn.clone()))
     }
 
@@ -292,3 +290,17 @@ impl AuditTx {
         Ok(())
     }
 }
+
+/// A page of managed policies: `?1` and `?2` the two accounts whose policies
+/// are listed (the same one twice for a single account), `?3` the path
+/// pattern, `?4` the ARN after which the page starts, `?5` the limit. Each
+/// branch reads `(account_id, arn)` in order and SQLite merges them; the
+/// second reads nothing when the accounts are the same (UNION ALL would
+/// return its rows twice).
+pub(crate) const LIST_POLICIES_SQL: &str =
+    "SELECT id, account_id, name, path, arn, description, default_version_id, next_version, created_at, updated_at
+     FROM managed_policies WHERE account_id = ?1 AND path LIKE ?3 ESCAPE '\\' AND arn > ?4
+     UNION ALL
+     SELECT id, account_id, name, path, arn, description, default_version_id, next_version, created_at, updated_at
+     FROM managed_policies WHERE account_id = ?2 AND ?2 <> ?1 AND path LIKE ?3 ESCAPE '\\' AND arn > ?4
+     ORDER BY arn LIMIT ?5";

@@ -37,18 +37,13 @@ impl Store {
     }
 
     pub async fn list_roles(&self, account_id: &str, params: &ListParams) -> ApiResult<Page<Role>> {
-        let rows: Vec<Role> = sqlx::query_as(
-            "SELECT id, account_id, name, path, trust_policy, description, max_session_duration,
-                    permissions_boundary, created_at, last_used_at, last_used_region
-             FROM roles WHERE account_id = ? AND path LIKE ? ESCAPE '\\' AND name_lower > ?
-             ORDER BY name_lower LIMIT ?",
-        )
-        .bind(account_id)
-        .bind(params.path_like())
-        .bind(&params.after)
-        .bind(params.fetch_limit())
-        .fetch_all(self.pool())
-        .await?;
+        let rows: Vec<Role> = sqlx::query_as(LIST_ROLES_SQL)
+            .bind(account_id)
+            .bind(params.path_like())
+            .bind(&params.after)
+            .bind(params.fetch_limit())
+            .fetch_all(self.pool())
+            .await?;
         Ok(paginate(rows, params, |r| r.name.to_ascii_lowercase()))
     }
 
@@ -162,3 +157,10 @@ impl AuditTx {
         Ok(())
     }
 }
+
+/// A page of an account's roles (keyset on `name_lower`).
+pub(crate) const LIST_ROLES_SQL: &str =
+    "SELECT id, account_id, name, path, trust_policy, description, max_session_duration,
+                    permissions_boundary, created_at, last_used_at, last_used_region
+             FROM roles WHERE account_id = ? AND path LIKE ? ESCAPE '\\' AND name_lower > ?
+             ORDER BY name_lower LIMIT ?";

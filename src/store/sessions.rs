@@ -75,6 +75,7 @@ impl Store {
             .bind(access_key_id)
             .execute(self.pool())
             .await?;
+        self.count_commit();
         Ok(result.rows_affected() == 1)
     }
 
@@ -87,22 +88,13 @@ impl Store {
         after: &str,
         limit: i64,
     ) -> ApiResult<Vec<RoleSession>> {
-        Ok(sqlx::query_as(concat!(
-            "SELECT ",
-            session_columns!(),
-            " FROM role_sessions s
-             JOIN roles r ON r.id = s.role_id
-             WHERE s.role_id = ? AND s.revoked_at IS NULL AND s.expires_at > ?
-               AND (r.sessions_revoked_before IS NULL OR s.issued_at >= r.sessions_revoked_before)
-               AND s.access_key_id > ?
-             ORDER BY s.access_key_id LIMIT ?"
-        ))
-        .bind(role_id)
-        .bind(now)
-        .bind(after)
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?)
+        Ok(sqlx::query_as(LIST_ROLE_SESSIONS_SQL)
+            .bind(role_id)
+            .bind(now)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?)
     }
 
     /// The newest live session of a role with this session name (several
@@ -129,26 +121,55 @@ impl Store {
         .await?)
     }
 
-    /// Deletes sessions that expired before `before`; returns how many.
-    /// Sessions neither expired nor revoked one by one (the metrics gauge).
+    /// Sessions neither expired nor revoked at `now` (the metrics gauge):
+    /// the per-minute counts of the minutes after `now`'s, plus the live
+    /// sessions expiring later within `now`'s own minute. It reads at most a
+    /// session lifetime of minute rows and one minute of the partial expiry
+    /// index, whatever the number of sessions (migration 0007).
     pub async fn count_active_sessions(&self, now: &str) -> ApiResult<i64> {
-        let (n,): (i64,) = sqlx::query_as(
-            "SELECT COUNT(*) FROM role_sessions WHERE revoked_at IS NULL AND expires_at > ?",
-        )
-        .bind(now)
-        .fetch_one(self.pool())
-        .await?;
+        let minute = now.get(..16).unwrap_or(now);
+        let (n,): (i64,) = sqlx::query_as(COUNT_ACTIVE_SESSIONS_SQL)
+            .bind(now)
+            .bind(minute)
+            .bind(format!("{minute};"))
+            .fetch_one(self.pool())
+            .await?;
         Ok(n)
     }
 
+    /// Deletes sessions that expired before `before`; returns how many.
+    /// The minutes whose sessions are all gone go with them.
     pub async fn purge_expired_sessions(&self, before: &str) -> ApiResult<u64> {
         let result = sqlx::query("DELETE FROM role_sessions WHERE expires_at < ?")
             .bind(before)
             .execute(self.pool())
             .await?;
+        sqlx::query("DELETE FROM session_expiry_minutes WHERE live <= 0")
+            .execute(self.pool())
+            .await?;
         Ok(result.rows_affected())
     }
 }
+
+/// `?1` now, `?2` its minute (`YYYY-MM-DDTHH:MM`), `?3` the minute followed
+/// by `;` (after every time within the minute, since `;` sorts after `:`).
+pub(crate) const COUNT_ACTIVE_SESSIONS_SQL: &str =
+    "SELECT COALESCE((SELECT SUM(live) FROM session_expiry_minutes WHERE minute > ?2), 0)
+          + (SELECT COUNT(*) FROM role_sessions
+             WHERE revoked_at IS NULL AND expires_at > ?1 AND expires_at < ?3)";
+
+/// A role's live sessions after a marker: `?1` role id, `?2` now, `?3` the
+/// access key id after which the page starts, `?4` the limit.
+pub(crate) const LIST_ROLE_SESSIONS_SQL: &str = concat!(
+    "SELECT ",
+    session_columns!(),
+    " FROM role_sessions s
+     JOIN roles r ON r.id = s.role_id
+     WHERE s.role_id = ?1 AND s.revoked_at IS NULL AND s.expires_at > ?2
+       AND (r.sessions_revoked_before IS NULL OR s.issued_at >= r.sessions_revoked_before)
+       AND s.access_key_id > ?3
+     ORDER BY s.access_key_id LIMIT ?4"
+);
 
 impl AuditTx {
     /// Inserts a new session. False when the access key id or token digest

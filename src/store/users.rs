@@ -37,17 +37,13 @@ impl Store {
     }
 
     pub async fn list_users(&self, account_id: &str, params: &ListParams) -> ApiResult<Page<User>> {
-        let rows: Vec<User> = sqlx::query_as(
-            "SELECT id, account_id, name, path, permissions_boundary, created_at FROM users
-             WHERE account_id = ? AND path LIKE ? ESCAPE '\\' AND name_lower > ?
-             ORDER BY name_lower LIMIT ?",
-        )
-        .bind(account_id)
-        .bind(params.path_like())
-        .bind(&params.after)
-        .bind(params.fetch_limit())
-        .fetch_all(self.pool())
-        .await?;
+        let rows: Vec<User> = sqlx::query_as(LIST_USERS_SQL)
+            .bind(account_id)
+            .bind(params.path_like())
+            .bind(&params.after)
+            .bind(params.fetch_limit())
+            .fetch_all(self.pool())
+            .await?;
         Ok(paginate(rows, params, |u| u.name.to_ascii_lowercase()))
     }
 
@@ -148,3 +144,9 @@ impl AuditTx {
         Ok(())
     }
 }
+
+/// A page of an account's users (keyset on `name_lower`).
+pub(crate) const LIST_USERS_SQL: &str =
+    "SELECT id, account_id, name, path, permissions_boundary, created_at FROM users
+             WHERE account_id = ? AND path LIKE ? ESCAPE '\\' AND name_lower > ?
+             ORDER BY name_lower LIMIT ?";

@@ -4,5 +4,6 @@
 mod bounded_work;
 mod iam_keys;
 mod isolation;
+mod scale;
 mod server_limits;
 mod signatures;
