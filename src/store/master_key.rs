@@ -24,42 +24,44 @@ impl SealedTable {
             SealedTable::Sessions => "role_sessions",
         }
     }
+}
 
-    // substr() on a blob counts bytes, in SQLite as in PostgreSQL (bytea).
-    fn count_elsewhere_sql(self) -> &'static str {
-        match self {
-            SealedTable::AccessKeys => {
-                "SELECT COUNT(*) FROM access_keys WHERE substr(secret_ciphertext, 1, ?) <> ?"
-            }
-            SealedTable::Sessions => {
-                "SELECT COUNT(*) FROM role_sessions WHERE substr(secret_ciphertext, 1, ?) <> ?"
-            }
+// The statements per table, outside any impl: they run only from the
+// methods below. substr() on a blob counts bytes, in SQLite as in
+// PostgreSQL (bytea).
+fn count_elsewhere_sql(table: SealedTable) -> &'static str {
+    match table {
+        SealedTable::AccessKeys => {
+            "SELECT COUNT(*) FROM access_keys WHERE substr(secret_ciphertext, 1, ?) <> ?"
+        }
+        SealedTable::Sessions => {
+            "SELECT COUNT(*) FROM role_sessions WHERE substr(secret_ciphertext, 1, ?) <> ?"
         }
     }
+}
 
-    fn select_elsewhere_sql(self) -> &'static str {
-        match self {
-            SealedTable::AccessKeys => {
-                "SELECT access_key_id, secret_ciphertext FROM access_keys
-                 WHERE substr(secret_ciphertext, 1, ?) <> ? ORDER BY access_key_id LIMIT ?"
-            }
-            SealedTable::Sessions => {
-                "SELECT access_key_id, secret_ciphertext FROM role_sessions
-                 WHERE substr(secret_ciphertext, 1, ?) <> ? ORDER BY access_key_id LIMIT ?"
-            }
+fn select_elsewhere_sql(table: SealedTable) -> &'static str {
+    match table {
+        SealedTable::AccessKeys => {
+            "SELECT access_key_id, secret_ciphertext FROM access_keys
+             WHERE substr(secret_ciphertext, 1, ?) <> ? ORDER BY access_key_id LIMIT ?"
+        }
+        SealedTable::Sessions => {
+            "SELECT access_key_id, secret_ciphertext FROM role_sessions
+             WHERE substr(secret_ciphertext, 1, ?) <> ? ORDER BY access_key_id LIMIT ?"
         }
     }
+}
 
-    fn replace_sql(self) -> &'static str {
-        match self {
-            SealedTable::AccessKeys => {
-                "UPDATE access_keys SET secret_ciphertext = ?
-                 WHERE access_key_id = ? AND secret_ciphertext = ?"
-            }
-            SealedTable::Sessions => {
-                "UPDATE role_sessions SET secret_ciphertext = ?
-                 WHERE access_key_id = ? AND secret_ciphertext = ?"
-            }
+fn replace_sql(table: SealedTable) -> &'static str {
+    match table {
+        SealedTable::AccessKeys => {
+            "UPDATE access_keys SET secret_ciphertext = ?
+             WHERE access_key_id = ? AND secret_ciphertext = ?"
+        }
+        SealedTable::Sessions => {
+            "UPDATE role_sessions SET secret_ciphertext = ?
+             WHERE access_key_id = ? AND secret_ciphertext = ?"
         }
     }
 }
@@ -107,7 +109,7 @@ impl Store {
         table: SealedTable,
         header: &[u8],
     ) -> ApiResult<i64> {
-        Ok(sqlx::query_scalar(table.count_elsewhere_sql())
+        Ok(sqlx::query_scalar(count_elsewhere_sql(table))
             .bind(header.len() as i64)
             .bind(header)
             .fetch_one(self.pool())
@@ -138,7 +140,7 @@ impl AuditTx {
         header: &[u8],
         limit: i64,
     ) -> ApiResult<Vec<SealedSecret>> {
-        Ok(sqlx::query_as(table.select_elsewhere_sql())
+        Ok(sqlx::query_as(select_elsewhere_sql(table))
             .bind(header.len() as i64)
             .bind(header)
             .bind(limit)
@@ -153,7 +155,7 @@ impl AuditTx {
         old: &SealedSecret,
         new: &[u8],
     ) -> ApiResult<bool> {
-        let result = sqlx::query(table.replace_sql())
+        let result = sqlx::query(replace_sql(table))
             .bind(new)
             .bind(&old.access_key_id)
             .bind(&old.secret_ciphertext)

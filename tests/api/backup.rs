@@ -652,7 +652,10 @@ async fn rotation_killed_halfway_finishes_when_run_again_and_every_credential_st
 
     // The old key alone is refused at start, with both check values.
     let refused = start(&dir, |c| c.master_key_hex = Some(old_key.clone())).await;
-    let message = format!("{:#}", refused.err().expect("the old key must be refused"));
+    let Err(refusal) = refused else {
+        panic!("the old key must be refused")
+    };
+    let message = format!("{refusal:#}");
     assert!(
         message.contains(&format!(
             "this database was sealed under master key {new_check}, but the key given has check {old_check}"
@@ -674,7 +677,10 @@ async fn a_server_started_with_another_master_key_refuses_to_start() {
     let right = check_of(&key_hex(&dir));
     let wrong_key = MasterKey::generate_hex();
     let refused = start(&dir, |c| c.master_key_hex = Some(wrong_key.clone())).await;
-    let message = format!("{:#}", refused.err().expect("another key must be refused"));
+    let Err(refusal) = refused else {
+        panic!("another key must be refused")
+    };
+    let message = format!("{refusal:#}");
     assert!(
         message.contains(&format!(
             "this database was sealed under master key {right}, but the key given has check {}",
@@ -686,5 +692,8 @@ async fn a_server_started_with_another_master_key_refuses_to_start() {
     // The same with another master.key file.
     std::fs::write(dir.join("master.key"), &wrong_key).unwrap();
     let refused = start(&dir, |_| {}).await;
-    assert!(format!("{:#}", refused.err().unwrap()).contains(&right));
+    let Err(refusal) = refused else {
+        panic!("another master.key must be refused")
+    };
+    assert!(format!("{refusal:#}").contains(&right));
 }
