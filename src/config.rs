@@ -33,6 +33,10 @@ pub struct ServeArgs {
     /// Hex-encoded 32-byte master key; otherwise `master.key` in the data dir.
     #[arg(long, env = "LATCHKEY_MASTER_KEY", hide_env_values = true)]
     pub master_key: Option<String>,
+    /// Hex-encoded previous master key, during a rotation; otherwise
+    /// `master.key.previous` when the key comes from the data dir.
+    #[arg(long, env = "LATCHKEY_PREVIOUS_MASTER_KEY", hide_env_values = true)]
+    pub previous_master_key: Option<String>,
     /// Presets the management account's root access key id on first start.
     #[arg(long, env = "LATCHKEY_ROOT_ACCESS_KEY_ID")]
     pub root_access_key_id: Option<String>,
@@ -122,6 +126,7 @@ pub struct Config {
     pub max_body_bytes: usize,
     pub trusted_proxies: Vec<IpAddr>,
     pub master_key_hex: Option<String>,
+    pub previous_master_key_hex: Option<String>,
     pub root_access_key_id: Option<String>,
     pub root_secret_access_key: Option<String>,
     pub session_retention_hours: u64,
@@ -148,6 +153,7 @@ impl From<ServeArgs> for Config {
             max_body_bytes: a.max_body_bytes,
             trusted_proxies: a.trusted_proxies,
             master_key_hex: a.master_key,
+            previous_master_key_hex: a.previous_master_key,
             root_access_key_id: a.root_access_key_id,
             root_secret_access_key: a.root_secret_access_key,
             session_retention_hours: a.session_retention_hours,
@@ -185,6 +191,7 @@ impl Config {
             max_body_bytes: 256 * 1024,
             trusted_proxies: Vec::new(),
             master_key_hex: None,
+            previous_master_key_hex: None,
             root_access_key_id: None,
             root_secret_access_key: None,
             session_retention_hours: 24,

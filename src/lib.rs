@@ -12,6 +12,7 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod iam;
+pub mod maintenance;
 pub mod metrics;
 pub mod policy;
 pub mod startup;

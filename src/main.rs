@@ -1,4 +1,5 @@
-//! The latchkey binary: `serve`, `openapi`, and the offline `policy` tools.
+//! The latchkey binary: `serve`, `openapi`, the offline `policy` tools,
+//! and `backup`, `restore` and `master-key` for the data directory.
 
 use std::process::ExitCode;
 
@@ -32,6 +33,14 @@ enum Command {
     /// Offline policy tools: validate and evaluate documents.
     #[command(subcommand)]
     Policy(latchkey::cli::PolicyCommand),
+    /// Write a consistent copy of the database while the server keeps
+    /// serving, check it, and write FILE.manifest.json beside it.
+    Backup(latchkey::maintenance::BackupArgs),
+    /// Restore a backup into a data directory that holds no database.
+    Restore(latchkey::maintenance::RestoreArgs),
+    /// The master key: rotate it, forget the previous one, show its check.
+    #[command(subcommand)]
+    MasterKey(latchkey::maintenance::MasterKeyCommand),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +58,9 @@ fn main() -> ExitCode {
             }
         },
         Command::Policy(command) => latchkey::cli::run_policy(command),
+        Command::Backup(args) => latchkey::maintenance::run_backup(args),
+        Command::Restore(args) => latchkey::maintenance::run_restore(args),
+        Command::MasterKey(command) => latchkey::maintenance::run_master_key(command),
     }
 }
 

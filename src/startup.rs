@@ -13,9 +13,9 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::api;
 use crate::api::body_deadline::BodyDeadline;
 use crate::api::extract::{json_error, path_error, query_error, SignedBody};
-use crate::auth::crypto::MasterKey;
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::maintenance;
 use crate::state::AppState;
 use crate::store::Store;
 use crate::telemetry::RequestId;
@@ -24,16 +24,21 @@ pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
+    /// Held while serving: the offline commands refuse to run under it.
+    _data_dir_lock: std::fs::File,
 }
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         create_data_dir(&config.data_dir)?;
+        let data_dir_lock = maintenance::lock_data_dir(&config.data_dir, false)?;
         let store = Store::open_with(&config.database_path(), config.wal_checkpoint_bytes).await?;
-        let master_key = match &config.master_key_hex {
-            Some(hex_key) => MasterKey::from_hex(hex_key)?,
-            None => MasterKey::load_or_create(&config.data_dir)?,
+        let keys = maintenance::KeyArgs {
+            master_key: config.master_key_hex.clone(),
+            previous_master_key: config.previous_master_key_hex.clone(),
         };
+        let master_key = maintenance::resolve_keys(&config.data_dir, &keys, true)?;
+        maintenance::verify_master_key(&store, &master_key).await?;
         let state = AppState::new(store, master_key, config.clone());
         crate::bootstrap::bootstrap(&state, &config).await?;
         crate::iam::services::load_catalog(&state).await?;
@@ -112,6 +117,7 @@ impl Application {
             port,
             server,
             state,
+            _data_dir_lock: data_dir_lock,
         })
     }
 
@@ -137,7 +143,7 @@ impl Application {
     }
 }
 
-fn create_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+pub(crate) fn create_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     #[cfg(unix)]
     {

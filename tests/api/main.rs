@@ -12,6 +12,7 @@ mod audit;
 mod authorize;
 mod authz;
 mod awsquery;
+mod backup;
 mod conflicts;
 mod disk_full;
 mod evaluate;
