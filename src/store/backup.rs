@@ -49,13 +49,11 @@ impl Store {
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
             .max_connections(2)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .with_context(|| format!("opening {}", path.display()))?;
-        Ok(Store {
-            pool,
-            write_health: Default::default(),
-        })
+        // No checkpointer runs for this store: its writes never wait on one.
+        Ok(Store::assemble(pool, path, options, u64::MAX))
     }
 
     /// Writes a consistent copy of the database into `target`, which must

@@ -108,16 +108,32 @@ impl Store {
             .run(&pool)
             .await
             .context("running migrations")?;
-        Ok(Store {
+        Ok(Store::assemble(
+            pool,
+            path,
+            own_options,
+            wal_checkpoint_bytes.saturating_mul(wal::WAL_BOUND_FACTOR),
+        ))
+    }
+
+    /// A store over an open pool; `wal_cap` is the log size past which
+    /// writes wait for the checkpointer.
+    fn assemble(
+        pool: SqlitePool,
+        path: &Path,
+        options: SqliteConnectOptions,
+        wal_cap: u64,
+    ) -> Self {
+        Store {
             pool,
             path: std::sync::Arc::new(path.to_path_buf()),
-            options: own_options,
-            wal_cap: wal_checkpoint_bytes.saturating_mul(wal::WAL_BOUND_FACTOR),
+            options,
+            wal_cap,
             wal_truncated: Default::default(),
             commits: Default::default(),
             committed: Default::default(),
             write_health: Default::default(),
-        })
+        }
     }
 
     pub fn pool(&self) -> &SqlitePool {
