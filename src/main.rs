@@ -1,9 +1,10 @@
-//! The latchkey binary: `serve`, `openapi`, and the offline `policy` tools.
+//! The latchkey binary: `serve`, `config check`, `openapi`, and the offline
+//! `policy` tools.
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use latchkey::config::{Config, ServeArgs};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
+use latchkey::config::{annotate_help, process_env, ServeArgs};
 use latchkey::startup::Application;
 
 /// A request allocates many small, short-lived buffers (headers, JSON,
@@ -27,6 +28,9 @@ struct Cli {
 enum Command {
     /// Run the server.
     Serve(ServeArgs),
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Print the OpenAPI document.
     Openapi,
     /// Offline policy tools: validate and evaluate documents.
@@ -34,10 +38,33 @@ enum Command {
     Policy(latchkey::cli::PolicyCommand),
 }
 
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the effective configuration (secrets masked) and where each
+    /// value came from; exit 1 when the file or a variable is invalid.
+    Check(ServeArgs),
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let command = Cli::command()
+        .mut_subcommand("serve", annotate_help)
+        .mut_subcommand("config", |c| c.mut_subcommand("check", annotate_help));
+    let cli = match Cli::from_arg_matches(&command.get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Config(ConfigCommand::Check(args)) => match args.resolve(&process_env()) {
+            Ok(resolved) => {
+                print!("{}", resolved.render());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Openapi => match latchkey::api::openapi().to_pretty_json() {
             Ok(json) => {
                 println!("{json}");
@@ -53,8 +80,17 @@ fn main() -> ExitCode {
 }
 
 fn serve(args: ServeArgs) -> ExitCode {
-    let config = Config::from(args);
+    let (config, file) = match args.resolve(&process_env()) {
+        Ok(resolved) => (resolved.config, resolved.file),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     latchkey::telemetry::init(config.log_format, "info");
+    if let Some(file) = file {
+        tracing::info!(file = %file.display(), "configuration file read");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

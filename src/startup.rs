@@ -30,8 +30,8 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         create_data_dir(&config.data_dir)?;
         let store = Store::open(&config.database_path()).await?;
-        let master_key = match &config.master_key_hex {
-            Some(hex_key) => MasterKey::from_hex(hex_key)?,
+        let master_key = match &config.master_key {
+            Some(hex_key) => MasterKey::from_hex(hex_key.expose())?,
             None => MasterKey::load_or_create(&config.data_dir)?,
         };
         let state = AppState::new(store, master_key, config.clone());
@@ -52,7 +52,7 @@ impl Application {
         let openapi = api::openapi();
         let data = web::Data::new(state.clone());
         let max_body = config.max_body_bytes;
-        let body_timeout = config.body_timeout;
+        let body_timeout = config.body_timeout();
         let metrics = state.metrics.clone();
         let server = HttpServer::new(move || {
             App::new()

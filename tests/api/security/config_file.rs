@@ -1,0 +1,173 @@
+//! The configuration file (issue 18): `--config FILE` and `LATCHKEY_CONFIG`,
+//! unknown keys refused, flags > environment > file > defaults, and
+//! `latchkey config check`; a server started from a file.
+//!
+//! The binary runs with a cleared environment plus what each test passes,
+//! so no test sets a variable in this (shared, parallel) process.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use latchkey::config::{resolve, Settings};
+use serde_json::json;
+
+use crate::helpers::{assert_error, spawn_app_with};
+
+const MASTER_KEY: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+const ROOT_SECRET: &str = "preset/secret/for+config0000000000000000";
+
+fn latchkey(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_latchkey"))
+        .args(args)
+        .env_clear()
+        .envs(env.iter().copied())
+        .output()
+        .expect("run latchkey")
+}
+
+fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write the config file");
+    path
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn config_check_shows_each_value_with_its_source_and_masks_secrets() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(
+        dir.path(),
+        "latchkey.toml",
+        &format!(
+            r#"
+bind = "127.0.0.1:9001"
+region = "eu-west-1"
+max_body_bytes = 1000
+trusted_proxies = ["10.0.0.1", "10.0.0.2"]
+strict_policy_lint = true
+master_key = "{MASTER_KEY}"
+"#
+        ),
+    );
+    let file = file.to_str().unwrap();
+    let out = latchkey(
+        &[
+            "config",
+            "check",
+            "--config",
+            file,
+            "--bind",
+            "127.0.0.1:9003",
+        ],
+        &[
+            ("LATCHKEY_BIND", "127.0.0.1:9002"),
+            ("LATCHKEY_REGION", "eu-west-2"),
+            ("LATCHKEY_ROOT_SECRET_ACCESS_KEY", ROOT_SECRET),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stdout = text(&out.stdout);
+    for line in [
+        // flag > env > file
+        "bind = \"127.0.0.1:9003\"  # flag --bind",
+        // env > file
+        "region = \"eu-west-2\"  # env LATCHKEY_REGION",
+        // file > default
+        "max_body_bytes = 1000  # file",
+        "trusted_proxies = [\"10.0.0.1\", \"10.0.0.2\"]  # file",
+        "strict_policy_lint = true  # file",
+        // default
+        "session_retention_hours = 24  # default",
+        "audit_authorize = \"denies\"  # default",
+        // secrets: set, never shown
+        "master_key = \"********\"  # file",
+        "root_secret_access_key = \"********\"  # env LATCHKEY_ROOT_SECRET_ACCESS_KEY",
+    ] {
+        assert!(
+            stdout.lines().any(|l| l == line),
+            "missing `{line}` in:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains(&format!("# File: {file}")), "{stdout}");
+    assert!(!stdout.contains(MASTER_KEY), "{stdout}");
+    assert!(!stdout.contains(ROOT_SECRET), "{stdout}");
+
+    // LATCHKEY_CONFIG names the file when --config does not.
+    let out = latchkey(&["config", "check"], &[("LATCHKEY_CONFIG", file)]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l == "bind = \"127.0.0.1:9001\"  # file"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn an_unknown_key_is_refused_naming_the_key_and_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(
+        dir.path(),
+        "typo.toml",
+        "bind = \"127.0.0.1:0\"\nmax_body_byte = 1000\n",
+    );
+    let file = file.to_str().unwrap();
+    let check: &[&str] = &["config", "check", "--config", file];
+    let serve: &[&str] = &["serve", "--config", file, "--bind", "127.0.0.1:0"];
+    for args in [check, serve] {
+        let out = latchkey(args, &[]);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {out:?}");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("unknown field `max_body_byte`"), "{stderr}");
+        assert!(stderr.contains(file), "{stderr}");
+        assert!(stderr.contains("line 2"), "{stderr}");
+    }
+    // A missing file is an error too, not an empty configuration.
+    let missing = dir.path().join("missing.toml");
+    let out = latchkey(
+        &["config", "check", "--config", missing.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    // So is a variable that does not parse, named.
+    let out = latchkey(&["config", "check"], &[("LATCHKEY_MAX_BODY_BYTES", "lots")]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        text(&out.stderr).contains("LATCHKEY_MAX_BODY_BYTES"),
+        "{out:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_built_from_a_file_uses_the_files_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(
+        dir.path(),
+        "latchkey.toml",
+        "bind = \"127.0.0.1:0\"\nmax_body_bytes = 4096\nstrict_policy_lint = true\n",
+    );
+    let resolved = resolve(Settings::default(), Some(file), &HashMap::new()).unwrap();
+    let app = spawn_app_with(|c| {
+        let data_dir = c.data_dir.clone();
+        *c = resolved.config;
+        c.data_dir = data_dir;
+    })
+    .await;
+    // max_body_bytes from the file (the default is 256 KiB).
+    let big = json!({"name": "x", "path": format!("/{}/", "p".repeat(5000))});
+    assert_error(app.post("/v1/users", &big).await, 413, "PayloadTooLarge").await;
+    // strict_policy_lint from the file (the default is off).
+    let pass = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}]});
+    assert_error(
+        app.post("/v1/policies", &json!({"name": "passer", "document": pass}))
+            .await,
+        400,
+        "PolicyLintFailed",
+    )
+    .await;
+}
