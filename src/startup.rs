@@ -24,6 +24,7 @@ pub struct Application {
     port: u16,
     server: Server,
     state: AppState,
+    stop_signals: StopSignals,
 }
 
 impl Application {
@@ -46,6 +47,9 @@ impl Application {
             config.audit_retention_days,
         );
 
+        // Before the listener exists: from the first request served, a
+        // SIGTERM drains instead of killing the process.
+        let stop_signals = StopSignals::install()?;
         let listener =
             TcpListener::bind(&config.bind).with_context(|| format!("binding {}", config.bind))?;
         let port = listener.local_addr()?.port();
@@ -82,13 +86,18 @@ impl Application {
                 .default_service(web::to(not_found))
         })
         .listen(listener)?
-        .shutdown_timeout(10)
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+        // actix-web would listen for signals only once the server is first
+        // polled, after the workers already serve requests; and it stops
+        // at once on SIGINT. `stop_signals` covers both, from the start.
+        .disable_signals()
         .run();
         tracing::info!(address = %config.bind, port, data_dir = %config.data_dir.display(), "latchkey listening");
         Ok(Application {
             port,
             server,
             state,
+            stop_signals,
         })
     }
 
@@ -105,12 +114,70 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests and
-    /// writes the audit events still queued.
+    /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests (for
+    /// up to [`SHUTDOWN_TIMEOUT_SECS`]) and writes the audit events still
+    /// queued.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let mut signals = self.stop_signals;
+        let stopper = tokio::spawn(async move {
+            let name = signals.recv().await;
+            tracing::info!(signal = name, "stopping: draining requests in flight");
+            tokio::select! {
+                () = handle.stop(true) => {}
+                name = signals.recv() => {
+                    tracing::warn!(signal = name, "second stop signal: closing connections now");
+                    handle.stop(false).await;
+                }
+            }
+        });
         let served = self.server.await;
+        stopper.abort();
         self.state.audit.shutdown().await;
         served
+    }
+}
+
+/// Seconds a graceful stop waits for requests in flight before it closes
+/// their connections; a service manager's stop timeout should exceed it.
+pub const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
+
+/// SIGTERM and SIGINT (Ctrl-C), both a graceful stop.
+struct StopSignals {
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> anyhow::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(StopSignals {
+                terminate: signal(SignalKind::terminate()).context("listening for SIGTERM")?,
+                interrupt: signal(SignalKind::interrupt()).context("listening for SIGINT")?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(StopSignals {})
+    }
+
+    /// Waits for the first stop signal; returns its name.
+    async fn recv(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.terminate.recv() => "SIGTERM",
+                _ = self.interrupt.recv() => "SIGINT",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        }
     }
 }
 

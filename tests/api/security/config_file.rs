@@ -1,16 +1,19 @@
 //! The configuration file (issue 18): `--config FILE` and `LATCHKEY_CONFIG`,
 //! unknown keys refused, flags > environment > file > defaults, and
-//! `latchkey config check`; a server started from a file.
+//! `latchkey config check`; a server started from a file, and a SIGTERM
+//! that drains the request in flight.
 //!
 //! The binary runs with a cleared environment plus what each test passes,
 //! so no test sets a variable in this (shared, parallel) process.
 
 use std::collections::HashMap;
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use latchkey::config::{resolve, Settings};
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::helpers::{assert_error, spawn_app_with};
 
@@ -170,4 +173,109 @@ async fn a_server_built_from_a_file_uses_the_files_values() {
         "PolicyLintFailed",
     )
     .await;
+}
+
+/// `latchkey serve --config FILE` as a service runs it: the file's values
+/// apply, and SIGTERM lets the request in flight finish before the process
+/// exits 0.
+#[cfg(unix)]
+#[test]
+fn serve_from_a_file_drains_the_request_in_flight_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("state");
+    let file = write_file(
+        dir.path(),
+        "latchkey.toml",
+        &format!(
+            "bind = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nlog_format = \"json\"\nmax_body_bytes = 2048\n",
+            data_dir.display()
+        ),
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_latchkey"))
+        .args(["serve", "--config", file.to_str().unwrap()])
+        .env_clear()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start latchkey");
+    let mut logs = BufReader::new(child.stdout.take().unwrap());
+    let port = loop {
+        let mut line = String::new();
+        assert_ne!(
+            logs.read_line(&mut line).unwrap(),
+            0,
+            "the server exited before listening"
+        );
+        if line.contains("latchkey listening") {
+            let event: Value = serde_json::from_str(&line).unwrap();
+            assert_eq!(event["data_dir"], data_dir.display().to_string());
+            break event["port"].as_u64().unwrap();
+        }
+    };
+    let creds: Value = serde_json::from_str(
+        &std::fs::read_to_string(data_dir.join("root-credentials.json")).unwrap(),
+    )
+    .unwrap();
+    let basic = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        format!(
+            "{}:{}",
+            creds["access_key_id"].as_str().unwrap(),
+            creds["secret_access_key"].as_str().unwrap()
+        ),
+    );
+    let post = |body: &str| {
+        format!(
+            "POST /v1/users HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic {basic}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        )
+    };
+    let reply = |stream: &mut TcpStream| {
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).unwrap();
+        reply
+    };
+
+    // The file's max_body_bytes applies.
+    let big = format!(r#"{{"name":"big","path":"/{}/"}}"#, "p".repeat(3000));
+    let mut stream = TcpStream::connect(("127.0.0.1", port as u16)).unwrap();
+    stream.write_all(post(&big).as_bytes()).unwrap();
+    stream.write_all(big.as_bytes()).unwrap();
+    assert!(reply(&mut stream).starts_with("HTTP/1.1 413"));
+
+    // A request whose body is half sent when SIGTERM comes.
+    let body = r#"{"name":"drained"}"#;
+    let mut in_flight = TcpStream::connect(("127.0.0.1", port as u16)).unwrap();
+    in_flight.write_all(post(body).as_bytes()).unwrap();
+    in_flight.write_all(&body.as_bytes()[..5]).unwrap();
+    // Connections are accepted in order: once a later one is answered, the
+    // one in flight has been accepted by the server, not just the kernel.
+    let mut later = TcpStream::connect(("127.0.0.1", port as u16)).unwrap();
+    later
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    assert!(reply(&mut later).starts_with("HTTP/1.1 200"));
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    // Shutdown has begun once the listener is closed.
+    let mut refused = false;
+    for _ in 0..600 {
+        if TcpStream::connect(("127.0.0.1", port as u16)).is_err() {
+            refused = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(refused, "the server kept accepting after SIGTERM");
+
+    in_flight.write_all(&body.as_bytes()[5..]).unwrap();
+    let answer = reply(&mut in_flight);
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
 }
