@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Measures POST /v1/sts/assume-role throughput against a release build and,
+# Measures POST /v1/sts/assume-role throughput against a dist build and,
 # in the same run and on the same machine, the rate of single-row insert
 # transactions into role_sessions with the same SQLite settings (the
 # ceiling: every assume-role is one such insert). Prints both and the ratio;
@@ -12,13 +12,13 @@ SECONDS_PER_RUN="${1:-10}"
 CONCURRENCY="${2:-32}"
 cd "$(dirname "$0")/.."
 
-cargo build --release --bin latchkey --example assume_role_load --example sqlite_insert_rate
+cargo build --profile dist --bin latchkey --example assume_role_load --example sqlite_insert_rate
 
 DATA="$(mktemp -d)"
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 URL="http://127.0.0.1:${PORT}"
 # Log only warnings: one info line per assume-role would measure the logger.
-RUST_LOG=warn target/release/latchkey serve --bind "127.0.0.1:${PORT}" --data-dir "$DATA" \
+RUST_LOG=warn target/dist/latchkey serve --bind "127.0.0.1:${PORT}" --data-dir "$DATA" \
   >"$DATA/server.log" 2>&1 &
 SERVER=$!
 cleanup() { kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; rm -rf "$DATA"; }
@@ -29,11 +29,11 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
-LOAD="$(target/release/examples/assume_role_load "$URL" "$DATA/root-credentials.json" "$SECONDS_PER_RUN" "$CONCURRENCY")"
+LOAD="$(target/dist/examples/assume_role_load "$URL" "$DATA/root-credentials.json" "$SECONDS_PER_RUN" "$CONCURRENCY")"
 echo "$LOAD"
 # Stop the server before measuring the ceiling, so the two runs do not share the CPU.
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
-INSERTS="$(target/release/examples/sqlite_insert_rate "$SECONDS_PER_RUN" "$CONCURRENCY")"
+INSERTS="$(target/dist/examples/sqlite_insert_rate "$SECONDS_PER_RUN" "$CONCURRENCY")"
 echo "$INSERTS"
 
 ASSUME_RATE="$(sed -E 's/.* = ([0-9]+) assume-role\/s.*/\1/' <<<"$LOAD")"

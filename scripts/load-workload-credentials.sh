@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Measures GET /v1/workload-credentials (the refresh an SDK makes) against
-# a release build with wrk: one workload, its token in the Authorization
-# header, a still-fresh session handed out again on every call (token
-# check, profile, role, trust decision, session liveness: four reads).
+# a dist build (Cargo.toml [profile.dist]) with wrk: one workload, its
+# token in the Authorization header, a still-fresh session handed out
+# again on every call (token check, profile, role, trust decision,
+# session liveness: four reads).
 #
 #   [LATCHKEY_BIN=path] scripts/load-workload-credentials.sh [SECONDS] [CONNECTIONS]
 set -euo pipefail
@@ -11,9 +12,9 @@ SECONDS_PER_RUN="${1:-10}"
 CONNECTIONS="${2:-32}"
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 1; }
-# LATCHKEY_BIN: a release binary already built (skips the build).
-BIN="${LATCHKEY_BIN:-${CARGO_TARGET_DIR:-target}/release/latchkey}"
-[ -n "${LATCHKEY_BIN:-}" ] || cargo build --release --bin latchkey
+# LATCHKEY_BIN: a dist binary already built (skips the build).
+BIN="${LATCHKEY_BIN:-${CARGO_TARGET_DIR:-target}/dist/latchkey}"
+[ -n "${LATCHKEY_BIN:-}" ] || cargo build --profile dist --bin latchkey
 
 DATA="$(mktemp -d)"
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Load test of a release build on loopback: GET /healthz, GET /v1/users/{user},
-# POST /v1/users and POST /v1/authorize, each for DURATION seconds with
-# CONNECTIONS connections (wrk, 2 threads). Bounded in time; only 127.0.0.1.
+# Load test of a dist build (Cargo.toml [profile.dist]) on loopback:
+# GET /healthz, GET /v1/users/{user}, POST /v1/users and
+# POST /v1/authorize, each for DURATION seconds with CONNECTIONS
+# connections (wrk, 2 threads). Bounded in time; only 127.0.0.1.
 #   scripts/load.sh [DURATION] [CONNECTIONS]
 # ONLY=authorize (or healthz, get, post) runs one endpoint, e.g. for a profile;
 # ONLY='healthz|authorize' runs those two.
@@ -24,8 +25,8 @@ command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk;
 WORK=$(mktemp -d)
 BIN="$WORK/latchkey"
 if [ -z "${LATCHKEY_BIN:-}" ]; then
-  cargo build --release --quiet
-  LATCHKEY_BIN="${CARGO_TARGET_DIR:-target}/release/latchkey"
+  cargo build --profile dist --quiet
+  LATCHKEY_BIN="${CARGO_TARGET_DIR:-target}/dist/latchkey"
 fi
 cp "$LATCHKEY_BIN" "$BIN"
 DATA=$(mktemp -d)
@@ -113,7 +114,7 @@ run() { # name, extra wrk args...
   if awk -v a="$us" -v b="${P99_MAX[$name]:-0}" 'BEGIN {exit !(a > b)}'; then P99_MAX[$name]=$us; fi
 }
 rate() { awk -v n="${REQUESTS[$1]}" -v s="${ELAPSED[$1]}" 'BEGIN {printf "%.2f", n / s}'; }
-echo "latchkey load test: ${DURATION}s per endpoint and round, $ROUNDS round(s), $CONNECTIONS connections, release build, $(nproc) cores, audit of authorize: ${AUDIT_AUTHORIZE:-denies}"
+echo "latchkey load test: ${DURATION}s per endpoint and round, $ROUNDS round(s), $CONNECTIONS connections, dist build, $(nproc) cores, audit of authorize: ${AUDIT_AUTHORIZE:-denies}"
 ORDER=("GET /healthz" "GET /v1/users/alice" "POST /v1/users" "POST /v1/authorize")
 for _ in $(seq "$ROUNDS"); do
   run "GET /healthz" $U/healthz
