@@ -57,6 +57,9 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve(args),
         Command::Config(ConfigCommand::Check(args)) => match args.resolve(&process_env()) {
             Ok(resolved) => {
+                for warning in &resolved.warnings {
+                    eprintln!("warning: {warning}");
+                }
                 print!("{}", resolved.render());
                 ExitCode::SUCCESS
             }
@@ -80,8 +83,8 @@ fn main() -> ExitCode {
 }
 
 fn serve(args: ServeArgs) -> ExitCode {
-    let (config, file) = match args.resolve(&process_env()) {
-        Ok(resolved) => (resolved.config, resolved.file),
+    let (config, file, warnings) = match args.resolve(&process_env()) {
+        Ok(resolved) => (resolved.config, resolved.file, resolved.warnings),
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::FAILURE;
@@ -90,6 +93,9 @@ fn serve(args: ServeArgs) -> ExitCode {
     latchkey::telemetry::init(config.log_format, "info");
     if let Some(file) = file {
         tracing::info!(file = %file.display(), "configuration file read");
+    }
+    for warning in warnings {
+        tracing::warn!("{warning}");
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

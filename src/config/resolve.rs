@@ -44,6 +44,9 @@ pub struct Resolved {
     pub config: Config,
     /// The file read, if any.
     pub file: Option<PathBuf>,
+    /// What is unsafe about the file (its mode), for the log and
+    /// `config check`; not a refusal, as the owner may know better.
+    pub warnings: Vec<String>,
     sources: HashMap<&'static str, Source>,
 }
 
@@ -65,6 +68,9 @@ impl Resolved {
                 let _ = writeln!(out, "# File: {}", file.display());
             }
             None => out.push_str("# File: none\n"),
+        }
+        for warning in &self.warnings {
+            let _ = writeln!(out, "# WARNING: {warning}");
         }
         for (name, value) in self.config.entries() {
             let from = match self.source(name) {
@@ -108,19 +114,23 @@ pub fn resolve(
     let file = config_file.or_else(|| set(env, CONFIG_ENV).map(PathBuf::from));
     let mut merged = Settings::default();
     let mut sources = HashMap::new();
+    let mut warnings = Vec::new();
     let mut take = |layer: Settings, source: Source| {
         for name in merged.overlay(layer) {
             sources.insert(name, source);
         }
     };
     if let Some(path) = &file {
-        take(read_file(path)?, Source::File);
+        let layer = read_file(path)?;
+        warnings = file_warnings(path, &layer);
+        take(layer, Source::File);
     }
     take(from_env(env)?, Source::Env);
     take(flags, Source::Flag);
     Ok(Resolved {
         config: merged.into_config(),
         file,
+        warnings,
         sources,
     })
 }
@@ -142,6 +152,46 @@ fn read_file(path: &Path) -> Result<Settings, ConfigError> {
         path: path.to_path_buf(),
         message: e.to_string().trim_end().to_string(),
     })
+}
+
+/// A file others may write could point the server at their key or their
+/// proxies; one others may read must not hold a secret. Group access is
+/// fine: `root:latchkey 0640` is how a service reads its file.
+#[cfg(unix)]
+fn file_warnings(path: &Path, layer: &Settings) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let Ok(mode) = std::fs::metadata(path).map(|m| m.permissions().mode() & 0o777) else {
+        return Vec::new();
+    };
+    let mut warnings = Vec::new();
+    if mode & 0o002 != 0 {
+        warnings.push(format!(
+            "{} is writable by every user (mode {mode:04o})",
+            path.display()
+        ));
+    }
+    let masked = Some(shown(&super::Secret::MASK));
+    let secrets: Vec<&str> = layer
+        .clone()
+        .into_config()
+        .entries()
+        .into_iter()
+        .filter(|(_, value)| *value == masked)
+        .map(|(name, _)| name)
+        .collect();
+    if mode & 0o004 != 0 && !secrets.is_empty() {
+        warnings.push(format!(
+            "{} sets {} and is readable by every user (mode {mode:04o}); make it 0600, or 0640 with the service's group",
+            path.display(),
+            secrets.join(" and ")
+        ));
+    }
+    warnings
+}
+
+#[cfg(not(unix))]
+fn file_warnings(_path: &Path, _layer: &Settings) -> Vec<String> {
+    Vec::new()
 }
 
 /// Each variable is parsed as its flag would be, by the same clap
@@ -357,6 +407,41 @@ password_hash_queue = 3
         assert_eq!(r.config.region, "from-a");
         let r = resolve(Settings::default(), Some(b), &env).unwrap();
         assert_eq!(r.config.region, "from-b");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_secret_in_a_world_readable_file_is_warned_about() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let chmod = |path: &Path, mode| {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
+        };
+        let (_dir, secret) = file("root_secret_access_key = \"s3cr3t\"\n");
+        chmod(&secret, 0o644);
+        let r = resolve(Settings::default(), Some(secret.clone()), &HashMap::new()).unwrap();
+        assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+        assert!(
+            r.warnings[0].contains("sets root_secret_access_key"),
+            "{:?}",
+            r.warnings
+        );
+        assert!(!r.warnings[0].contains("s3cr3t"));
+        assert!(r.render().contains("# WARNING: "));
+        chmod(&secret, 0o640);
+        let r = resolve(Settings::default(), Some(secret), &HashMap::new()).unwrap();
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+
+        let (_dir, plain) = file("region = \"eu-west-1\"\n");
+        chmod(&plain, 0o644);
+        let r = resolve(Settings::default(), Some(plain.clone()), &HashMap::new()).unwrap();
+        assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+        chmod(&plain, 0o666);
+        let r = resolve(Settings::default(), Some(plain), &HashMap::new()).unwrap();
+        assert!(
+            r.warnings[0].contains("writable by every user"),
+            "{:?}",
+            r.warnings
+        );
     }
 
     #[test]
