@@ -186,19 +186,24 @@ async fn a_server_built_from_a_file_uses_the_files_values() {
     .await;
 }
 
-/// `latchkey serve --config FILE` as a service runs it: the file's values
-/// apply, and SIGTERM lets the request in flight finish before the process
-/// exits 0.
+/// `latchkey serve --config FILE` with `data_dir` in `dir`: the child, its
+/// JSON log, and the port it listens on (from the log, which also shows
+/// the file's data_dir in use).
 #[cfg(unix)]
-#[test]
-fn serve_from_a_file_drains_the_request_in_flight_on_sigterm() {
-    let dir = tempfile::tempdir().unwrap();
-    let data_dir = dir.path().join("state");
+fn serve_from_file(
+    dir: &Path,
+    extra: &str,
+) -> (
+    std::process::Child,
+    BufReader<std::process::ChildStdout>,
+    u16,
+) {
+    let data_dir = dir.join("state");
     let file = write_file(
-        dir.path(),
+        dir,
         "latchkey.toml",
         &format!(
-            "bind = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nlog_format = \"json\"\nmax_body_bytes = 2048\n",
+            "bind = \"127.0.0.1:0\"\ndata_dir = \"{}\"\nlog_format = \"json\"\n{extra}",
             data_dir.display()
         ),
     );
@@ -210,7 +215,7 @@ fn serve_from_a_file_drains_the_request_in_flight_on_sigterm() {
         .spawn()
         .expect("start latchkey");
     let mut logs = BufReader::new(child.stdout.take().unwrap());
-    let port = loop {
+    loop {
         let mut line = String::new();
         assert_ne!(
             logs.read_line(&mut line).unwrap(),
@@ -220,9 +225,42 @@ fn serve_from_a_file_drains_the_request_in_flight_on_sigterm() {
         if line.contains("latchkey listening") {
             let event: Value = serde_json::from_str(&line).unwrap();
             assert_eq!(event["data_dir"], data_dir.display().to_string());
-            break event["port"].as_u64().unwrap();
+            let port = event["port"].as_u64().unwrap() as u16;
+            return (child, logs, port);
         }
-    };
+    }
+}
+
+#[cfg(unix)]
+fn sigterm(child: &std::process::Child) {
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+}
+
+/// The log says it listens: from then on SIGTERM is a graceful stop (exit
+/// 0), never the default action of the signal (killed mid-request).
+#[cfg(unix)]
+#[test]
+fn sigterm_as_soon_as_the_server_listens_is_a_graceful_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, _logs, _port) = serve_from_file(dir.path(), "");
+    sigterm(&child);
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
+/// `latchkey serve --config FILE` as a service runs it: the file's values
+/// apply, and SIGTERM lets the request in flight finish before the process
+/// exits 0.
+#[cfg(unix)]
+#[test]
+fn serve_from_a_file_drains_the_request_in_flight_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, _logs, port) = serve_from_file(dir.path(), "max_body_bytes = 2048\n");
+    let data_dir = dir.path().join("state");
     let creds: Value = serde_json::from_str(
         &std::fs::read_to_string(data_dir.join("root-credentials.json")).unwrap(),
     )
@@ -250,7 +288,7 @@ fn serve_from_a_file_drains_the_request_in_flight_on_sigterm() {
 
     // The file's max_body_bytes applies.
     let big = format!(r#"{{"name":"big","path":"/{}/"}}"#, "p".repeat(3000));
-    let mut stream = TcpStream::connect(("127.0.0.1", port as u16)).unwrap();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream.write_all(post(&big).as_bytes()).unwrap();
     stream.write_all(big.as_bytes()).unwrap();
     assert!(reply(&mut stream).starts_with("HTTP/1.1 413"));
@@ -260,7 +298,7 @@ fn serve_from_a_file_drains_the_request_in_flight_on_sigterm() {
     // from then on it is in flight, not merely queued (a queued
     // connection is dropped at shutdown, as it should be).
     let body = r#"{"name":"drained"}"#;
-    let mut in_flight = TcpStream::connect(("127.0.0.1", port as u16)).unwrap();
+    let mut in_flight = TcpStream::connect(("127.0.0.1", port)).unwrap();
     let head = post(body).replace("\r\n\r\n", "\r\nExpect: 100-continue\r\n\r\n");
     in_flight.write_all(head.as_bytes()).unwrap();
     let mut interim = Vec::new();
@@ -276,15 +314,11 @@ fn serve_from_a_file_drains_the_request_in_flight_on_sigterm() {
     );
     in_flight.write_all(&body.as_bytes()[..5]).unwrap();
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    sigterm(&child);
     // Shutdown has begun once the listener is closed.
     let mut refused = false;
     for _ in 0..600 {
-        if TcpStream::connect(("127.0.0.1", port as u16)).is_err() {
+        if TcpStream::connect(("127.0.0.1", port)).is_err() {
             refused = true;
             break;
         }
