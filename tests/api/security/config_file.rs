@@ -7,7 +7,7 @@
 //! so no test sets a variable in this (shared, parallel) process.
 
 use std::collections::HashMap;
-use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::io::{BufRead, BufReader, Read as _, Write as _};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -215,20 +215,28 @@ fn serve_from_file(
         .spawn()
         .expect("start latchkey");
     let mut logs = BufReader::new(child.stdout.take().unwrap());
-    loop {
-        let mut line = String::new();
-        assert_ne!(
-            logs.read_line(&mut line).unwrap(),
-            0,
-            "the server exited before listening"
-        );
+    match listening_port(&mut logs, &data_dir) {
+        Some(port) => (child, logs, port),
+        None => {
+            let _ = child.wait();
+            panic!("the server exited before listening");
+        }
+    }
+}
+
+/// The port of the "latchkey listening" line; `None` if the log ends first.
+#[cfg(unix)]
+fn listening_port(logs: &mut impl BufRead, data_dir: &Path) -> Option<u16> {
+    let mut line = String::new();
+    while logs.read_line(&mut line).ok()? > 0 {
         if line.contains("latchkey listening") {
             let event: Value = serde_json::from_str(&line).unwrap();
             assert_eq!(event["data_dir"], data_dir.display().to_string());
-            let port = event["port"].as_u64().unwrap() as u16;
-            return (child, logs, port);
+            return event["port"].as_u64().map(|p| p as u16);
         }
+        line.clear();
     }
+    None
 }
 
 #[cfg(unix)]
