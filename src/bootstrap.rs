@@ -32,7 +32,7 @@ pub async fn bootstrap(state: &AppState, config: &Config) -> anyhow::Result<()> 
                 .ok()
                 .filter(|k| k.as_str().starts_with("AKIA"))
                 .context("LATCHKEY_ROOT_ACCESS_KEY_ID must be AKIA followed by 16 upper-case letters or digits")?,
-            SecretAccessKey::parse(secret).map_err(anyhow::Error::msg)?,
+            SecretAccessKey::parse(secret.expose()).map_err(anyhow::Error::msg)?,
         )),
         (None, None) => None,
         _ => anyhow::bail!("set both LATCHKEY_ROOT_ACCESS_KEY_ID and LATCHKEY_ROOT_SECRET_ACCESS_KEY, or neither"),

@@ -1,7 +1,15 @@
-//! Settings: command-line flags > `LATCHKEY_*` environment > defaults.
-//! clap resolves the first two; this is the resolved configuration that
-//! `Application::build` takes (tests build it directly).
+//! Settings: command-line flags > `LATCHKEY_*` environment > `--config`
+//! file (TOML) > defaults.
+//!
+//! Every setting is declared once, as one entry of the `settings!` list
+//! below. That entry is its flag (`--max-body-bytes`), its environment
+//! variable (`LATCHKEY_MAX_BODY_BYTES`), its key in the file
+//! (`max_body_bytes`), its default and its field of the resolved [`Config`],
+//! so a new setting is one entry and the layers cannot disagree on names.
+//! `config::resolve` merges the layers; `Config` is what
+//! `Application::build` takes (tests build it from `Config::for_data_dir`).
 
+use std::fmt;
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -9,93 +17,163 @@ use std::time::Duration;
 use crate::telemetry::LogFormat;
 use crate::tls::TlsSettings;
 
-#[derive(Debug, Clone, clap::Args)]
-pub struct ServeArgs {
+mod resolve;
+
+pub use resolve::{annotate_help, env_var, process_env, resolve, ConfigError, Resolved, Source};
+
+/// Declares the settings. `name: Type = default;` is a setting that always
+/// has a value; `name: Type;` one that may be unset (`Option<Type>` in
+/// `Config`). Attributes (doc comment, `#[arg(...)]`) go to the flag.
+macro_rules! settings {
+    ($(
+        $(#[$attr:meta])*
+        $name:ident: $ty:ty $(= $default:expr)?;
+    )*) => {
+        /// One layer of settings (the flags, the environment or the file),
+        /// holding only what that layer sets.
+        #[derive(Debug, Clone, Default, clap::Args, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct Settings {
+            $( $(#[$attr])* pub $name: Option<$ty>, )*
+        }
+
+        /// The resolved configuration: one field per setting.
+        #[derive(Debug, Clone)]
+        pub struct Config {
+            $( pub $name: setting!(@type $ty $(, $default)?), )*
+        }
+
+        impl Default for Config {
+            fn default() -> Self {
+                Config { $( $name: setting!(@default $($default)?), )* }
+            }
+        }
+
+        impl Settings {
+            /// Every setting's name, in declaration order.
+            pub const NAMES: &'static [&'static str] = &[$(stringify!($name)),*];
+
+            /// Takes every value `over` sets; returns the names it took.
+            pub fn overlay(&mut self, over: Settings) -> Vec<&'static str> {
+                let mut taken = Vec::new();
+                $(
+                    if over.$name.is_some() {
+                        self.$name = over.$name;
+                        taken.push(stringify!($name));
+                    }
+                )*
+                taken
+            }
+
+            /// Fills what no layer set from the defaults.
+            pub fn into_config(self) -> Config {
+                let defaults = Config::default();
+                Config { $( $name: setting!(@value self.$name, defaults.$name $(, $default)?), )* }
+            }
+        }
+
+        impl Config {
+            /// Each setting as a TOML value (`None`: unset), secrets masked.
+            pub fn entries(&self) -> Vec<(&'static str, Option<toml::Value>)> {
+                vec![$( (stringify!($name), setting!(@show self.$name $(, $default)?)), )*]
+            }
+        }
+    };
+}
+
+macro_rules! setting {
+    (@type $ty:ty) => { Option<$ty> };
+    (@type $ty:ty, $default:expr) => { $ty };
+    (@default) => { None };
+    (@default $default:expr) => { $default };
+    (@value $layer:expr, $fallback:expr) => { $layer };
+    (@value $layer:expr, $fallback:expr, $default:expr) => { $layer.unwrap_or($fallback) };
+    (@show $value:expr) => { $value.as_ref().map(resolve::shown) };
+    (@show $value:expr, $default:expr) => { Some(resolve::shown(&$value)) };
+}
+
+settings! {
     /// Address to listen on.
-    #[arg(long, env = "LATCHKEY_BIND", default_value = "127.0.0.1:8300")]
-    pub bind: String,
+    #[arg(long)]
+    bind: String = "127.0.0.1:8300".into();
     /// Directory for the SQLite database, the master key and the root
     /// credentials file.
-    #[arg(long, env = "LATCHKEY_DATA_DIR", default_value = "./data")]
-    pub data_dir: PathBuf,
-    /// Log format.
-    #[arg(long, env = "LATCHKEY_LOG_FORMAT", value_enum, default_value = "text")]
-    pub log_format: LogFormat,
+    #[arg(long)]
+    data_dir: PathBuf = PathBuf::from("./data");
+    /// Log format (`RUST_LOG` sets the level).
+    #[arg(long, value_enum)]
+    log_format: LogFormat = LogFormat::Text;
     /// Region reported in SigV4 scopes and `aws:RequestedRegion`.
-    #[arg(long, env = "LATCHKEY_REGION", default_value = "us-east-1")]
-    pub region: String,
+    #[arg(long)]
+    region: String = "us-east-1".into();
     /// Largest accepted request body, in bytes (413 beyond it).
-    #[arg(long, env = "LATCHKEY_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
-    pub max_body_bytes: usize,
-    /// Proxies whose X-Forwarded-For is believed (comma-separated IPs).
-    #[arg(long, env = "LATCHKEY_TRUSTED_PROXIES", value_delimiter = ',')]
-    pub trusted_proxies: Vec<IpAddr>,
+    #[arg(long)]
+    max_body_bytes: usize = 256 * 1024;
+    /// Proxies whose X-Forwarded-For is believed (comma-separated IPs; a
+    /// list in the file).
+    #[arg(long, value_delimiter = ',')]
+    trusted_proxies: Vec<IpAddr> = Vec::new();
     /// Hex-encoded 32-byte master key; otherwise `master.key` in the data dir.
-    #[arg(long, env = "LATCHKEY_MASTER_KEY", hide_env_values = true)]
-    pub master_key: Option<String>,
+    #[arg(long)]
+    master_key: Secret;
     /// Hex-encoded previous master key, during a rotation; otherwise
     /// `master.key.previous` when the key comes from the data dir.
-    #[arg(long, env = "LATCHKEY_PREVIOUS_MASTER_KEY", hide_env_values = true)]
-    pub previous_master_key: Option<String>,
+    #[arg(long)]
+    previous_master_key: Secret;
     /// Presets the management account's root access key id on first start.
-    #[arg(long, env = "LATCHKEY_ROOT_ACCESS_KEY_ID")]
-    pub root_access_key_id: Option<String>,
+    #[arg(long)]
+    root_access_key_id: String;
     /// Presets the management account's root secret on first start.
-    #[arg(long, env = "LATCHKEY_ROOT_SECRET_ACCESS_KEY", hide_env_values = true)]
-    pub root_secret_access_key: Option<String>,
+    #[arg(long)]
+    root_secret_access_key: Secret;
     /// Hours an expired session is kept (listed nowhere, but in the
     /// database) before the background task deletes it.
-    #[arg(long, env = "LATCHKEY_SESSION_RETENTION_HOURS", default_value_t = 24)]
-    pub session_retention_hours: u64,
+    #[arg(long)]
+    session_retention_hours: u64 = 24;
     /// Refuse policy writes (managed, inline, trust) whose lint has an ERROR
     /// or SECURITY_WARNING finding, on both front ends; REST callers may
     /// also ask for this per request with `?strict=true`.
-    #[arg(long, env = "LATCHKEY_STRICT_POLICY_LINT", default_value_t = false)]
-    pub strict_policy_lint: bool,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    strict_policy_lint: bool = false;
     /// Which /v1/authorize decisions the audit trail keeps.
-    #[arg(
-        long,
-        env = "LATCHKEY_AUDIT_AUTHORIZE",
-        value_enum,
-        default_value = "denies"
-    )]
-    pub audit_authorize: AuditAuthorize,
+    #[arg(long, value_enum)]
+    audit_authorize: AuditAuthorize = AuditAuthorize::Denies;
     /// Days audit events are kept before the background task deletes them
     /// (0: forever).
-    #[arg(long, env = "LATCHKEY_AUDIT_RETENTION_DAYS", default_value_t = 90)]
-    pub audit_retention_days: u64,
+    #[arg(long)]
+    audit_retention_days: u64 = 90;
     /// Events the audit queue holds before it drops (and counts) them.
-    #[arg(long, env = "LATCHKEY_AUDIT_QUEUE_CAPACITY", default_value_t = 16384)]
-    pub audit_queue_capacity: usize,
+    #[arg(long)]
+    audit_queue_capacity: usize = 16384;
     /// Require credentials allowed `latchkey:ReadMetrics` for GET /metrics.
-    #[arg(long, env = "LATCHKEY_METRICS_REQUIRE_AUTH", default_value_t = false)]
-    pub metrics_require_auth: bool,
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+    metrics_require_auth: bool = false;
     /// Seconds a request body may take to arrive, counted from the end of
     /// the headers (408 beyond it).
-    #[arg(long, env = "LATCHKEY_BODY_TIMEOUT_SECS", default_value_t = DEFAULT_BODY_TIMEOUT_SECS)]
-    pub body_timeout_secs: u64,
+    #[arg(long)]
+    body_timeout_secs: u64 = DEFAULT_BODY_TIMEOUT_SECS;
     /// Password hashes computed at once (default: one per core).
-    #[arg(long, env = "LATCHKEY_PASSWORD_HASH_CONCURRENCY")]
-    pub password_hash_concurrency: Option<usize>,
+    #[arg(long)]
+    password_hash_concurrency: usize;
     /// Password hashes that may wait for a turn before further ones are
     /// refused with 503 (default: four per concurrent hash).
-    #[arg(long, env = "LATCHKEY_PASSWORD_HASH_QUEUE")]
-    pub password_hash_queue: Option<usize>,
+    #[arg(long)]
+    password_hash_queue: usize;
     /// PEM certificate chain (leaf first) for HTTPS on --bind; with
     /// --tls-key. Reloaded on SIGHUP and when the file changes.
-    #[arg(long, env = "LATCHKEY_TLS_CERT", requires = "tls_key")]
-    pub tls_cert: Option<PathBuf>,
+    #[arg(long)]
+    tls_cert: PathBuf;
     /// PEM private key (PKCS#8, PKCS#1 or SEC1) of --tls-cert.
-    #[arg(long, env = "LATCHKEY_TLS_KEY", requires = "tls_cert")]
-    pub tls_key: Option<PathBuf>,
+    #[arg(long)]
+    tls_key: PathBuf;
     /// Seconds between checks of the certificate and key files for a change
     /// (0: reload only on SIGHUP).
-    #[arg(long, env = "LATCHKEY_TLS_RELOAD_SECS", default_value_t = DEFAULT_TLS_RELOAD_SECS)]
-    pub tls_reload_secs: u64,
+    #[arg(long)]
+    tls_reload_secs: u64 = DEFAULT_TLS_RELOAD_SECS;
     /// Size in bytes past which the SQLite write-ahead log is checkpointed
     /// and truncated; it stays under four times this.
-    #[arg(long, env = "LATCHKEY_WAL_CHECKPOINT_BYTES", default_value_t = crate::store::wal::DEFAULT_CHECKPOINT_BYTES)]
-    pub wal_checkpoint_bytes: u64,
+    #[arg(long)]
+    wal_checkpoint_bytes: u64 = crate::store::wal::DEFAULT_CHECKPOINT_BYTES;
 }
 
 /// Often enough that a renewed certificate is served within seconds; a
@@ -106,8 +184,48 @@ pub const DEFAULT_TLS_RELOAD_SECS: u64 = 5;
 /// short enough that a stalled client lets go of its connection soon.
 pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 20;
 
+/// `latchkey serve` and `latchkey config check`: the settings given as
+/// flags, and where the file is.
+#[derive(Debug, Clone, clap::Args)]
+#[command(after_help = "\
+Every setting can also come from the environment (LATCHKEY_ and the flag in \
+upper snake case: LATCHKEY_MAX_BODY_BYTES) or from the --config file (the flag \
+in snake case: max_body_bytes = 1048576). Flags win over the environment, \
+which wins over the file, which wins over the defaults.")]
+pub struct ServeArgs {
+    /// TOML file of settings, keyed like the flags in snake case
+    /// (`data_dir = "/var/lib/latchkey"`); unknown keys are refused.
+    /// [env: LATCHKEY_CONFIG]
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+impl ServeArgs {
+    /// Merges these flags over `env` (the process's `LATCHKEY_*` variables,
+    /// see [`process_env`]), the file and the defaults.
+    pub fn resolve(
+        self,
+        env: &std::collections::HashMap<String, String>,
+    ) -> Result<Resolved, ConfigError> {
+        resolve(self.settings, self.config, env)
+    }
+}
+
 /// Which `/v1/authorize` decisions are audited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum AuditAuthorize {
     /// Every decision.
     All,
@@ -116,99 +234,74 @@ pub enum AuditAuthorize {
     Denies,
 }
 
-/// The resolved configuration.
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub bind: String,
-    pub data_dir: PathBuf,
-    pub log_format: LogFormat,
-    pub region: String,
-    pub max_body_bytes: usize,
-    pub trusted_proxies: Vec<IpAddr>,
-    pub master_key_hex: Option<String>,
-    pub previous_master_key_hex: Option<String>,
-    pub root_access_key_id: Option<String>,
-    pub root_secret_access_key: Option<String>,
-    pub session_retention_hours: u64,
-    pub strict_policy_lint: bool,
-    pub audit_authorize: AuditAuthorize,
-    pub audit_retention_days: u64,
-    pub audit_queue_capacity: usize,
-    pub metrics_require_auth: bool,
-    pub body_timeout: Duration,
-    pub password_hash_concurrency: Option<usize>,
-    pub password_hash_queue: Option<usize>,
-    /// HTTPS instead of plain HTTP on `bind`.
-    pub tls: Option<TlsSettings>,
-    pub wal_checkpoint_bytes: u64,
+/// A secret setting. Its `Debug` and `Serialize` print a mask, so neither
+/// a logged `Config` nor `latchkey config check` can show it.
+#[derive(Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub const MASK: &'static str = "********";
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
 }
 
-impl From<ServeArgs> for Config {
-    fn from(a: ServeArgs) -> Self {
-        Config {
-            bind: a.bind,
-            data_dir: a.data_dir,
-            log_format: a.log_format,
-            region: a.region,
-            max_body_bytes: a.max_body_bytes,
-            trusted_proxies: a.trusted_proxies,
-            master_key_hex: a.master_key,
-            previous_master_key_hex: a.previous_master_key,
-            root_access_key_id: a.root_access_key_id,
-            root_secret_access_key: a.root_secret_access_key,
-            session_retention_hours: a.session_retention_hours,
-            strict_policy_lint: a.strict_policy_lint,
-            audit_authorize: a.audit_authorize,
-            audit_retention_days: a.audit_retention_days,
-            audit_queue_capacity: a.audit_queue_capacity,
-            metrics_require_auth: a.metrics_require_auth,
-            body_timeout: Duration::from_secs(a.body_timeout_secs),
-            password_hash_concurrency: a.password_hash_concurrency,
-            password_hash_queue: a.password_hash_queue,
-            // clap's `requires` makes these come in pairs.
-            tls: match (a.tls_cert, a.tls_key) {
-                (Some(cert), Some(key)) => Some(TlsSettings {
-                    cert,
-                    key,
-                    reload_interval: (a.tls_reload_secs > 0)
-                        .then(|| Duration::from_secs(a.tls_reload_secs)),
-                }),
-                _ => None,
-            },
-            wal_checkpoint_bytes: a.wal_checkpoint_bytes,
-        }
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Secret(value)
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Secret(value.to_string())
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret({})", Self::MASK)
+    }
+}
+
+impl serde::Serialize for Secret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(Self::MASK)
     }
 }
 
 impl Config {
-    /// Defaults for a data directory; what tests start from.
+    /// Defaults for a data directory, on any free port; what tests start
+    /// from.
     pub fn for_data_dir(data_dir: impl Into<PathBuf>) -> Self {
         Config {
             bind: "127.0.0.1:0".into(),
             data_dir: data_dir.into(),
-            log_format: LogFormat::Text,
-            region: "us-east-1".into(),
-            max_body_bytes: 256 * 1024,
-            trusted_proxies: Vec::new(),
-            master_key_hex: None,
-            previous_master_key_hex: None,
-            root_access_key_id: None,
-            root_secret_access_key: None,
-            session_retention_hours: 24,
-            strict_policy_lint: false,
-            audit_authorize: AuditAuthorize::Denies,
-            audit_retention_days: 90,
-            audit_queue_capacity: 16384,
-            metrics_require_auth: false,
-            body_timeout: Duration::from_secs(DEFAULT_BODY_TIMEOUT_SECS),
-            password_hash_concurrency: None,
-            password_hash_queue: None,
-            tls: None,
-            wal_checkpoint_bytes: crate::store::wal::DEFAULT_CHECKPOINT_BYTES,
+            ..Config::default()
         }
     }
 
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("latchkey.db")
+    }
+
+    /// HTTPS on `bind`, when both files are set (`resolve` refuses one
+    /// without the other).
+    pub fn tls(&self) -> Option<TlsSettings> {
+        match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsSettings {
+                cert: cert.clone(),
+                key: key.clone(),
+                reload_interval: (self.tls_reload_secs > 0)
+                    .then(|| Duration::from_secs(self.tls_reload_secs)),
+            }),
+            _ => None,
+        }
+    }
+
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_secs(self.body_timeout_secs)
     }
 }

@@ -1,10 +1,11 @@
-//! The latchkey binary: `serve`, `openapi`, the offline `policy` tools,
-//! and `backup`, `restore` and `master-key` for the data directory.
+//! The latchkey binary: `serve`, `config check`, `openapi`, the offline
+//! `policy` tools, and `backup`, `restore` and `master-key` for the data
+//! directory.
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
-use latchkey::config::{Config, ServeArgs};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
+use latchkey::config::{annotate_help, process_env, ServeArgs};
 use latchkey::startup::Application;
 
 /// A request allocates many small, short-lived buffers (headers, JSON,
@@ -30,6 +31,9 @@ struct Cli {
 enum Command {
     /// Run the server.
     Serve(ServeArgs),
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Print the OpenAPI document.
     Openapi,
     /// Offline policy tools: validate and evaluate documents.
@@ -45,10 +49,36 @@ enum Command {
     MasterKey(latchkey::maintenance::MasterKeyCommand),
 }
 
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the effective configuration (secrets masked) and where each
+    /// value came from; exit 1 when the file or a variable is invalid.
+    Check(ServeArgs),
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let command = Cli::command()
+        .mut_subcommand("serve", annotate_help)
+        .mut_subcommand("config", |c| c.mut_subcommand("check", annotate_help));
+    let cli = match Cli::from_arg_matches(&command.get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     match cli.command {
         Command::Serve(args) => serve(args),
+        Command::Config(ConfigCommand::Check(args)) => match args.resolve(&process_env()) {
+            Ok(resolved) => {
+                for warning in &resolved.warnings {
+                    eprintln!("warning: {warning}");
+                }
+                print!("{}", resolved.render());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Openapi => match latchkey::api::openapi().to_pretty_json() {
             Ok(json) => {
                 println!("{json}");
@@ -67,8 +97,20 @@ fn main() -> ExitCode {
 }
 
 fn serve(args: ServeArgs) -> ExitCode {
-    let config = Config::from(args);
+    let (config, file, warnings) = match args.resolve(&process_env()) {
+        Ok(resolved) => (resolved.config, resolved.file, resolved.warnings),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     latchkey::telemetry::init(config.log_format, "info");
+    if let Some(file) = file {
+        tracing::info!(file = %file.display(), "configuration file read");
+    }
+    for warning in warnings {
+        tracing::warn!("{warning}");
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -26,6 +26,7 @@ pub struct Application {
     state: AppState,
     /// Held while serving: the offline commands refuse to run under it.
     _data_dir_lock: std::fs::File,
+    stop_signals: StopSignals,
 }
 
 impl Application {
@@ -34,8 +35,11 @@ impl Application {
         let data_dir_lock = maintenance::lock_data_dir(&config.data_dir, false)?;
         let store = Store::open_with(&config.database_path(), config.wal_checkpoint_bytes).await?;
         let keys = maintenance::KeyArgs {
-            master_key: config.master_key_hex.clone(),
-            previous_master_key: config.previous_master_key_hex.clone(),
+            master_key: config.master_key.as_ref().map(|k| k.expose().to_string()),
+            previous_master_key: config
+                .previous_master_key
+                .as_ref()
+                .map(|k| k.expose().to_string()),
         };
         let master_key = maintenance::resolve_keys(&config.data_dir, &keys, true)?;
         maintenance::verify_master_key(&store, &master_key).await?;
@@ -52,13 +56,16 @@ impl Application {
             config.audit_retention_days,
         );
 
+        // Before the listener exists: from the first request served, a
+        // SIGTERM drains instead of killing the process.
+        let stop_signals = StopSignals::install()?;
         let listener =
             TcpListener::bind(&config.bind).with_context(|| format!("binding {}", config.bind))?;
         let local = listener.local_addr()?;
         let port = local.port();
-        let tls = match &config.tls {
+        let tls = match config.tls() {
             Some(settings) => {
-                let (server_config, resolver) = crate::tls::server_config(settings)?;
+                let (server_config, resolver) = crate::tls::server_config(&settings)?;
                 crate::tls::spawn_reload_task(resolver)?;
                 Some(server_config)
             }
@@ -76,7 +83,7 @@ impl Application {
         let openapi = api::openapi();
         let data = web::Data::new(state.clone());
         let max_body = config.max_body_bytes;
-        let body_timeout = config.body_timeout;
+        let body_timeout = config.body_timeout();
         let metrics = state.metrics.clone();
         let server = HttpServer::new(move || {
             App::new()
@@ -110,7 +117,11 @@ impl Application {
             Some(server_config) => server.listen_rustls_0_23(listener, server_config)?,
             None => server.listen(listener)?,
         }
-        .shutdown_timeout(10)
+        .shutdown_timeout(SHUTDOWN_TIMEOUT_SECS)
+        // actix-web would listen for signals only once the server is first
+        // polled, after the workers already serve requests; and it stops
+        // at once on SIGINT. `stop_signals` covers both, from the start.
+        .disable_signals()
         .run();
         tracing::info!(address = %config.bind, port, scheme, data_dir = %config.data_dir.display(), "latchkey listening");
         Ok(Application {
@@ -118,6 +129,7 @@ impl Application {
             server,
             state,
             _data_dir_lock: data_dir_lock,
+            stop_signals,
         })
     }
 
@@ -134,12 +146,70 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests and
-    /// writes the audit events still queued.
+    /// Serves until SIGTERM or Ctrl-C, then drains in-flight requests (for
+    /// up to [`SHUTDOWN_TIMEOUT_SECS`]) and writes the audit events still
+    /// queued.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let mut signals = self.stop_signals;
+        let stopper = tokio::spawn(async move {
+            let name = signals.recv().await;
+            tracing::info!(signal = name, "stopping: draining requests in flight");
+            tokio::select! {
+                () = handle.stop(true) => {}
+                name = signals.recv() => {
+                    tracing::warn!(signal = name, "second stop signal: closing connections now");
+                    handle.stop(false).await;
+                }
+            }
+        });
         let served = self.server.await;
+        stopper.abort();
         self.state.audit.shutdown().await;
         served
+    }
+}
+
+/// Seconds a graceful stop waits for requests in flight before it closes
+/// their connections; a service manager's stop timeout should exceed it.
+pub const SHUTDOWN_TIMEOUT_SECS: u64 = 10;
+
+/// SIGTERM and SIGINT (Ctrl-C), both a graceful stop.
+struct StopSignals {
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> anyhow::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(StopSignals {
+                terminate: signal(SignalKind::terminate()).context("listening for SIGTERM")?,
+                interrupt: signal(SignalKind::interrupt()).context("listening for SIGINT")?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(StopSignals {})
+    }
+
+    /// Waits for the first stop signal; returns its name.
+    async fn recv(&mut self) -> &'static str {
+        #[cfg(unix)]
+        {
+            tokio::select! {
+                _ = self.terminate.recv() => "SIGTERM",
+                _ = self.interrupt.recv() => "SIGINT",
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            "Ctrl-C"
+        }
     }
 }
 

@@ -654,7 +654,7 @@ async fn rotation_killed_halfway_finishes_when_run_again_and_every_credential_st
     );
 
     // The old key alone is refused at start, with both check values.
-    let refused = start(&dir, |c| c.master_key_hex = Some(old_key.clone())).await;
+    let refused = start(&dir, |c| c.master_key = Some(old_key.clone().into())).await;
     let Err(refusal) = refused else {
         panic!("the old key must be refused")
     };
@@ -679,7 +679,7 @@ async fn a_server_started_with_another_master_key_refuses_to_start() {
     let dir: PathBuf = app.data_dir.path().to_path_buf();
     let right = check_of(&key_hex(&dir));
     let wrong_key = MasterKey::generate_hex();
-    let refused = start(&dir, |c| c.master_key_hex = Some(wrong_key.clone())).await;
+    let refused = start(&dir, |c| c.master_key = Some(wrong_key.clone().into())).await;
     let Err(refusal) = refused else {
         panic!("another key must be refused")
     };

@@ -515,11 +515,9 @@ pub async fn spawn_tls_app_with(
     files.install(issued);
     let (cert, key) = (files.cert.clone(), files.key.clone());
     let mut app = spawn_app_with(move |c| {
-        c.tls = Some(latchkey::tls::TlsSettings {
-            cert,
-            key,
-            reload_interval: Some(std::time::Duration::from_secs(1)),
-        });
+        c.tls_cert = Some(cert);
+        c.tls_key = Some(key);
+        c.tls_reload_secs = 1;
         adjust(c);
     })
     .await;

@@ -371,12 +371,7 @@ async fn sighup_reloads_the_certificate() {
     let ca = TestCa::new();
     let first = ca.server_cert("latchkey-tls-g1", &[]);
     // No polling: only the signal can make the server read the files.
-    let (app, files) = spawn_tls_app_with(&ca, &first, |c| {
-        if let Some(tls) = c.tls.as_mut() {
-            tls.reload_interval = None;
-        }
-    })
-    .await;
+    let (app, files) = spawn_tls_app_with(&ca, &first, |c| c.tls_reload_secs = 0).await;
     let second = ca.server_cert("latchkey-tls-g2", &[]);
     files.install(&second);
     assert_eq!(served_cert(&ca, &app).await, first.der());

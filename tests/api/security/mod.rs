@@ -2,6 +2,7 @@
 //! attacker-found faults fixed, over the real server.
 
 mod bounded_work;
+mod config_file;
 mod iam_keys;
 mod isolation;
 mod scale;

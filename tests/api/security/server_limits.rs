@@ -148,7 +148,7 @@ fn assert_timed_out(reply: &str, code_in_body: &str) {
 }
 
 async fn app_with_short_body_deadline() -> TestApp {
-    spawn_app_with(|c| c.body_timeout = Duration::from_secs(1)).await
+    spawn_app_with(|c| c.body_timeout_secs = 1).await
 }
 
 #[tokio::test]
