@@ -306,6 +306,13 @@ mod tests {
     }
 
     #[test]
+    fn a_tls_certificate_without_its_key_is_refused() {
+        let (_dir, path) = file("tls_cert = \"/etc/latchkey/tls/chain.pem\"\n");
+        let e = resolve(Settings::default(), Some(path), &HashMap::new()).unwrap_err();
+        assert!(e.to_string().contains("tls_key"), "{e}");
+    }
+
+    #[test]
     fn every_setting_is_read_from_the_file() {
         let (_dir, path) = file(
             r#"
@@ -327,6 +334,11 @@ metrics_require_auth = true
 body_timeout_secs = 5
 password_hash_concurrency = 2
 password_hash_queue = 3
+previous_master_key = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
+tls_cert = "/etc/latchkey/tls/chain.pem"
+tls_key = "/etc/latchkey/tls/key.pem"
+tls_reload_secs = 30
+wal_checkpoint_bytes = 1048576
 "#,
         );
         let r = resolve(Settings::default(), Some(path), &HashMap::new()).unwrap();
@@ -335,6 +347,13 @@ password_hash_queue = 3
         }
         let c = &r.config;
         assert_eq!(c.bind, "0.0.0.0:9000");
+        assert_eq!(c.wal_checkpoint_bytes, 1_048_576);
+        let tls = c.tls().expect("both TLS files");
+        assert_eq!(tls.key, PathBuf::from("/etc/latchkey/tls/key.pem"));
+        assert_eq!(
+            tls.reload_interval,
+            Some(std::time::Duration::from_secs(30))
+        );
         assert_eq!(c.data_dir, PathBuf::from("/var/lib/latchkey"));
         assert_eq!(c.log_format, LogFormat::Json);
         assert_eq!(c.trusted_proxies.len(), 2);
