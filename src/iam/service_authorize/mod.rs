@@ -224,29 +224,38 @@ fn subject_error(e: ApiError) -> ApiError {
 }
 
 /// The authority of an absolute URL (`https://host:port/...`); `None` for
-/// a relative one.
+/// a relative one, even when its query holds a URL.
 pub(crate) fn url_host(url: &str) -> Option<&str> {
-    let rest = &url[url.find("://")? + 3..];
-    let host = rest.split(['/', '?']).next()?;
-    (!host.is_empty()).then_some(host)
+    split_url(url).0.filter(|host| !host.is_empty())
 }
 
 /// Splits a URL (`scheme://host/path?query`, or `/path?query`) into its
 /// raw path and query. Bytewise, as it runs on every forwarded request.
 pub(crate) fn path_and_query(url: &str) -> (&str, &str) {
+    let (_, path, query) = split_url(url);
+    (path, query)
+}
+
+/// A URL's authority (absolute URLs only), raw path (`/` when absent) and
+/// query. A relative URL is never read for a scheme: `/cb?next=https://x`
+/// is a path and a query.
+fn split_url(url: &str) -> (Option<&str>, &str, &str) {
     let after_scheme = ascii::find(url, b':')
         .filter(|_| !url.starts_with('/'))
         .and_then(|i| url[i..].strip_prefix("://"));
-    let rest = match after_scheme {
+    let (authority, rest) = match after_scheme {
         // The authority ends at the path's '/' or, without a path, at '?'.
         Some(authority_on) => match authority_on.bytes().position(|b| b == b'/' || b == b'?') {
-            Some(j) if authority_on.as_bytes()[j] == b'?' => return ("/", &authority_on[j + 1..]),
-            Some(j) => &authority_on[j..],
-            None => "/",
+            Some(j) if authority_on.as_bytes()[j] == b'?' => {
+                return (Some(&authority_on[..j]), "/", &authority_on[j + 1..])
+            }
+            Some(j) => (Some(&authority_on[..j]), &authority_on[j..]),
+            None => (Some(authority_on), "/"),
         },
-        None => url,
+        None => (None, url),
     };
-    ascii::split_once(rest, b'?').unwrap_or((rest, ""))
+    let (path, query) = ascii::split_once(rest, b'?').unwrap_or((rest, ""));
+    (authority, path, query)
 }
 
 /// The subject must be of the service's own account, except for services
@@ -422,6 +431,9 @@ mod tests {
             ("/cb", "next=https://elsewhere/x")
         );
         assert_eq!(path_and_query("https://h?a=b"), ("/", "a=b"));
+        assert_eq!(url_host("https://h?a=b"), Some("h"));
+        assert_eq!(url_host("/cb?next=https://elsewhere/x"), None);
+        assert_eq!(url_host("https:///p"), None);
     }
 
     #[test]
