@@ -11,9 +11,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::api;
-use crate::auth::key_ring::{KeyRing, KeySource};
 use crate::api::body_deadline::BodyDeadline;
 use crate::api::extract::{json_error, path_error, query_error, SignedBody};
+use crate::auth::key_ring::{KeyRing, KeySource};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::maintenance;

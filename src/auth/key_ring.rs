@@ -137,7 +137,10 @@ impl KeyRing {
     }
 
     fn lock_run(&self) -> std::sync::MutexGuard<'_, Option<RotationRun>> {
-        self.inner.last_run.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner
+            .last_run
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
     }
 
     pub(crate) fn set_task(&self, task: tokio::task::AbortHandle) {

@@ -173,8 +173,7 @@ async fn check_key_files(
     let stored = state.store.master_key_check().await?;
     let files = KeyFiles::read(dir).map_err(ApiError::Unexpected)?;
     let on_disk = files.current().map_err(ApiError::Unexpected)?.check();
-    if files.has_previous() || on_disk != held.check() || stored.as_deref() != Some(&held.check())
-    {
+    if files.has_previous() || on_disk != held.check() || stored.as_deref() != Some(&held.check()) {
         return Err(ApiError::conflict(
             "MasterKeyFilesChanged",
             format!(

@@ -83,7 +83,9 @@ async fn who(client: &reqwest::Client, address: &str, signer: &Signer) -> (u16, 
         ..Signing::now(&signer.creds)
     };
     let signed = sign_request(&signing, "GET", &url, &[], b"");
-    let sigv4 = send(client, Method::GET, &signed, Vec::new()).await.status();
+    let sigv4 = send(client, Method::GET, &signed, Vec::new())
+        .await
+        .status();
     let mut basic = client.get(&url).basic_auth(
         &signer.creds.access_key_id,
         Some(&signer.creds.secret_access_key),
@@ -194,7 +196,10 @@ async fn audit_text(dir: &Path) -> String {
     .await
     .unwrap();
     db.close().await;
-    rows.into_iter().map(|(r,)| r).collect::<Vec<_>>().join("\n")
+    rows.into_iter()
+        .map(|(r,)| r)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -254,7 +259,9 @@ async fn online_rotation_keeps_every_credential_working_and_reseals_every_secret
     assert_eq!(started["previous_key_check"], old_check.as_str());
     assert_eq!(started["rotation"]["to_key_check"], new_check.as_str());
     assert_eq!(started["rotation"]["from_key_check"], old_check.as_str());
-    assert!(started["rotation"]["id"].as_str().is_some_and(|s| !s.is_empty()));
+    assert!(started["rotation"]["id"]
+        .as_str()
+        .is_some_and(|s| !s.is_empty()));
 
     // Keys and sessions made during the rotation are sealed under the new key.
     let mut late = Vec::new();
@@ -329,7 +336,10 @@ async fn online_rotation_keeps_every_credential_working_and_reseals_every_secret
 
     let audit = audit_text(&dir).await;
     assert!(audit.contains("latchkey:RotateMasterKey"), "{audit}");
-    assert!(audit.contains("latchkey:ForgetPreviousMasterKey"), "{audit}");
+    assert!(
+        audit.contains("latchkey:ForgetPreviousMasterKey"),
+        "{audit}"
+    );
     assert!(audit.contains("\"completed\":true"), "{audit}");
     for text in bodies.iter().chain([&audit, &captured_logs()]) {
         assert!(
@@ -402,7 +412,10 @@ async fn a_rotation_stopped_halfway_is_finished_at_the_next_start() {
     assert_all_sign(&app.client, &app.address, &signers).await;
     stop(running).await;
     let (total, under_new) = sealed_under(&dir, &new_check).await;
-    assert!(under_new >= 1 && under_new < total, "{under_new} of {total}");
+    assert!(
+        under_new >= 1 && under_new < total,
+        "{under_new} of {total}"
+    );
 
     // The next start picks the rotation up from the key files.
     let (address, running) = start(&dir, |_| {}).await;
@@ -440,7 +453,8 @@ async fn only_the_management_account_manages_the_master_key() {
             .unwrap()
             .into(),
     };
-    let check_before = status(&app.client, &app.address, &app.root).await["current_key_check"].clone();
+    let check_before =
+        status(&app.client, &app.address, &app.root).await["current_key_check"].clone();
     for creds in [&plain, &tenant_root] {
         let r = app
             .request_as(creds, Method::GET, "/v1/master-key")
@@ -472,7 +486,12 @@ async fn only_the_management_account_manages_the_master_key() {
         .unwrap();
     json_with_status(r, 200).await;
     let r = app
-        .send_as(&plain, Method::POST, "/v1/master-key/rotate", Some(&json!({})))
+        .send_as(
+            &plain,
+            Method::POST,
+            "/v1/master-key/rotate",
+            Some(&json!({})),
+        )
         .await;
     assert_error(r, 403, "AccessDenied").await;
     let r = app
@@ -525,7 +544,11 @@ async fn a_key_given_by_flag_rotates_by_rolling_restart_and_reseal_only() {
     assert_eq!(s["current_key_check"], new_check.as_str());
     assert_eq!(s["previous_key_check"], old_check.as_str());
     assert_eq!(s["database_key_check"], old_check.as_str());
-    assert_eq!(s["rotation"], Value::Null, "keys by flag: no re-seal at start");
+    assert_eq!(
+        s["rotation"],
+        Value::Null,
+        "keys by flag: no re-seal at start"
+    );
     assert!(s["secrets_under_previous_key"].as_i64().unwrap() > 0);
     assert_all_sign(&client, &address, &signers).await;
     let r = post(
@@ -559,7 +582,10 @@ async fn a_key_given_by_flag_rotates_by_rolling_restart_and_reseal_only() {
         None,
     )
     .await;
-    assert_eq!(json_with_status(r, 200).await["previous_key_check"], Value::Null);
+    assert_eq!(
+        json_with_status(r, 200).await["previous_key_check"],
+        Value::Null
+    );
     assert_all_sign(&client, &address, &signers).await;
     stop(running).await;
 
