@@ -6,10 +6,10 @@
 # Checks: no server error, status codes, content types and response bodies
 # as documented. Two passes: every parameter generated (most paths then
 # name nothing, so 404s and refusals), then with entities made beforehand
-# (a user, group, role, managed and inline policy, instance profile and
-# service principal all named `st`, the user's key, a role session) whose
-# names and ids fill the path parameters, so the operations reach their
-# real work. Environment:
+# (a user, group, role, managed and inline policy and instance profile
+# named `st`, a service principal `st.platform.internal`, the user's key,
+# a role session) whose names and ids fill the path parameters, so the
+# operations reach their real work. Environment:
 #   LATCHKEY_BIN=path   a binary already built (default: cargo build, dev)
 #   SCHEMATHESIS=path   the schemathesis command (default: on PATH, else a
 #                       virtualenv under target/ with it installed from PyPI)
@@ -92,19 +92,22 @@ run generated || status=$?
 
 # The entities of the second pass, and its parameters.
 python3 - "$base" "$ak" "$sk" "$out/seeded.toml" <<'PY'
-import base64, json, sys, urllib.request
+import base64, json, sys, urllib.error, urllib.request
 base, ak, sk, config = sys.argv[1:5]
 auth = "Basic " + base64.b64encode(f"{ak}:{sk}".encode()).decode()
 
-def call(method, path, body=None):
+def call(method, path, body=None, as_auth=auth):
     data = None if body is None else json.dumps(body).encode()
     req = urllib.request.Request(base + path, data=data, method=method)
-    req.add_header("Authorization", auth)
+    req.add_header("Authorization", as_auth)
     if data is not None:
         req.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(req) as r:
-        text = r.read()
-        return json.loads(text) if text else None
+    try:
+        with urllib.request.urlopen(req) as r:
+            text = r.read()
+            return json.loads(text) if text else None
+    except urllib.error.HTTPError as e:
+        sys.exit(f"seeding: {method} {path}: {e.code} {e.read().decode()}")
 
 account = call("GET", "/v1/sts/caller-identity")["account"]
 doc = {"Version": "2012-10-17",
@@ -113,7 +116,10 @@ trust = {"Version": "2012-10-17",
          "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
                         "Action": "sts:AssumeRole"}]}
 call("POST", "/v1/users", {"name": "st"})
-key = call("POST", "/v1/users/st/access-keys")["access_key_id"]
+created = call("POST", "/v1/users/st/access-keys")
+key = created["access_key_id"]
+user_auth = "Basic " + base64.b64encode(
+    f"{key}:{created['secret_access_key']}".encode()).decode()
 call("POST", "/v1/groups", {"name": "st"})
 call("PUT", "/v1/groups/st/members/st")
 call("POST", "/v1/roles", {"name": "st", "trust_policy": trust})
@@ -121,9 +127,14 @@ call("POST", "/v1/policies", {"name": "st", "document": doc})
 for kind in ("users", "groups", "roles"):
     call("PUT", f"/v1/{kind}/st/policies/st", {"document": doc})
 call("POST", "/v1/instance-profiles", {"name": "st"})
-call("POST", "/v1/service-principals", {"name": "st"})
+call("POST", "/v1/service-principals", {"name": "st.platform.internal"})
+# A root may not assume a role (as in AWS): the user does.
+call("PUT", "/v1/users/st/policies/assume", {"document": {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}})
 session = call("POST", "/v1/sts/assume-role",
-               {"role_arn": f"arn:aws:iam::{account}:role/st", "role_session_name": "st"})
+               {"role_arn": f"arn:aws:iam::{account}:role/st", "role_session_name": "st"},
+               as_auth=user_auth)
 session_key = session["credentials"]["access_key_id"]
 with open(config, "w") as f:
     f.write(f"""[parameters]
@@ -136,6 +147,10 @@ policy_name = "st"
 version = "v1"
 key_id = "{key}"
 access_key_id = "{session_key}"
+
+[[operations]]
+include-path-regex = "^/v1/service-principals/"
+parameters = {{ name = "st.platform.internal" }}
 """)
 PY
 
