@@ -174,6 +174,13 @@ settings! {
     /// and truncated; it stays under four times this.
     #[arg(long)]
     wal_checkpoint_bytes: u64 = crate::store::wal::DEFAULT_CHECKPOINT_BYTES;
+    /// Secrets an online master-key rotation re-seals per transaction.
+    #[arg(long)]
+    rotate_batch_size: i64 = 500;
+    /// Milliseconds an online master-key rotation waits between batches,
+    /// leaving the database to requests.
+    #[arg(long)]
+    rotate_batch_pause_ms: u64 = 0;
 }
 
 /// Often enough that a renewed certificate is served within seconds; a

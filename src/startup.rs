@@ -13,6 +13,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::api;
 use crate::api::body_deadline::BodyDeadline;
 use crate::api::extract::{json_error, path_error, query_error, SignedBody};
+use crate::auth::key_ring::{KeyRing, KeySource};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::maintenance;
@@ -43,8 +44,14 @@ impl Application {
         };
         let master_key = maintenance::resolve_keys(&config.data_dir, &keys, true)?;
         maintenance::verify_master_key(&store, &master_key).await?;
-        let state = AppState::new(store, master_key, config.clone());
+        let source = if keys.master_key.is_none() && keys.previous_master_key.is_none() {
+            KeySource::DataDir(config.data_dir.clone())
+        } else {
+            KeySource::Given
+        };
+        let state = AppState::new(store, KeyRing::new(master_key, source), config.clone());
         crate::bootstrap::bootstrap(&state, &config).await?;
+        crate::iam::master_key::resume_at_start(&state).await?;
         crate::iam::services::load_catalog(&state).await?;
         crate::sts::purge::spawn_purge_task(
             state.clone(),
@@ -165,6 +172,7 @@ impl Application {
         });
         let served = self.server.await;
         stopper.abort();
+        self.state.master_key.stop_rotation();
         self.state.audit.shutdown().await;
         served
     }

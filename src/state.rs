@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::audit::AuditLog;
 use crate::auth::credential_cache::CredentialCache;
-use crate::auth::crypto::MasterKey;
+use crate::auth::key_ring::KeyRing;
 use crate::auth::password::HashingBound;
 use crate::config::Config;
 use crate::iam::authorize::PolicyCache;
@@ -18,7 +18,8 @@ use crate::sts::workload_credentials::IssuedCache;
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
-    pub master_key: MasterKey,
+    /// The master key, swapped by an online rotation.
+    pub master_key: KeyRing,
     pub config: Arc<Config>,
     pub policies: PolicyCache,
     pub credentials: CredentialCache,
@@ -46,7 +47,7 @@ fn simulation_slots() -> usize {
 
 impl AppState {
     /// Starts the audit writer, so it must run inside the tokio runtime.
-    pub fn new(store: Store, master_key: MasterKey, config: Config) -> Self {
+    pub fn new(store: Store, master_key: KeyRing, config: Config) -> Self {
         let metrics = Arc::new(Metrics::new());
         let audit = AuditLog::start(store.clone(), config.audit_queue_capacity, metrics.clone());
         let cache_generation = Arc::new(AtomicU64::new(0));

@@ -13,6 +13,7 @@ pub mod groups;
 pub mod health;
 pub mod instance_profiles;
 pub mod listing;
+pub mod master_key;
 pub mod metrics;
 mod openapi_doc;
 pub mod policies;
@@ -61,6 +62,7 @@ use utoipa_actix_web::AppExt as _;
         (name = "access-analysis", description = "Who can assume a role; what a principal may do"),
         (name = "sts", description = "Temporary credentials: assume-role, session tokens, login, caller identity, and a role's sessions"),
         (name = "audit", description = "The audit trail"),
+        (name = "master-key", description = "The master key that seals secrets at rest: status, online rotation (management account only)"),
         (name = "instance-profiles", description = "Instance profiles: the one role a workload gets"),
         (name = "workloads", description = "Service principals, workloads and their credentials endpoint, identity proofs"),
         (name = "health", description = "Probes and metrics")
@@ -111,6 +113,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     services::configure(cfg);
     access_analysis::configure(cfg);
     audit::configure(cfg);
+    master_key::configure(cfg);
     instance_profiles::configure(cfg);
     service_principals::configure(cfg);
     workloads::configure(cfg);

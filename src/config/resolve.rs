@@ -339,6 +339,8 @@ tls_cert = "/etc/latchkey/tls/chain.pem"
 tls_key = "/etc/latchkey/tls/key.pem"
 tls_reload_secs = 30
 wal_checkpoint_bytes = 1048576
+rotate_batch_size = 50
+rotate_batch_pause_ms = 10
 "#,
         );
         let r = resolve(Settings::default(), Some(path), &HashMap::new()).unwrap();
@@ -348,6 +350,7 @@ wal_checkpoint_bytes = 1048576
         let c = &r.config;
         assert_eq!(c.bind, "0.0.0.0:9000");
         assert_eq!(c.wal_checkpoint_bytes, 1_048_576);
+        assert_eq!((c.rotate_batch_size, c.rotate_batch_pause_ms), (50, 10));
         let tls = c.tls().expect("both TLS files");
         assert_eq!(tls.key, PathBuf::from("/etc/latchkey/tls/key.pem"));
         assert_eq!(

@@ -27,7 +27,7 @@ pub const DATABASE_FILE: &str = "latchkey.db";
 /// server instead of racing it.
 pub const LOCK_FILE: &str = "latchkey.lock";
 
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct KeyArgs {
     /// Hex-encoded 32-byte master key; otherwise `master.key` in the data dir.
     #[arg(long, env = "LATCHKEY_MASTER_KEY", hide_env_values = true)]
@@ -206,7 +206,7 @@ pub async fn verify_master_key(store: &Store, key: &MasterKey) -> anyhow::Result
             if stored != key.check() {
                 tracing::warn!(
                     key_check = %key.check(),
-                    "a master-key rotation is unfinished; run `latchkey master-key rotate` with the server stopped to finish it"
+                    "a master-key rotation is unfinished: a server on master.key finishes it in the background; with keys given by flag, once every node holds both, call POST /v1/master-key/rotate with {{\"reseal_only\": true}} (or run `latchkey master-key rotate` with the server stopped)"
                 );
             }
             Ok(())

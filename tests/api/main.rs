@@ -19,6 +19,7 @@ mod evaluate;
 mod groups;
 mod lint_cli;
 mod lint_writes;
+mod master_key;
 mod metrics;
 mod openapi;
 mod policies;
