@@ -33,7 +33,7 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         create_data_dir(&config.data_dir)?;
         let data_dir_lock = maintenance::lock_data_dir(&config.data_dir, false)?;
-        let store = Store::open_with(&config.database_path(), config.wal_checkpoint_bytes).await?;
+        let store = Store::open_url(&config.database_url(), config.wal_checkpoint_bytes).await?;
         let keys = maintenance::KeyArgs {
             master_key: config.master_key.as_ref().map(|k| k.expose().to_string()),
             previous_master_key: config

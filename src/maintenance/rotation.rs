@@ -26,8 +26,18 @@ pub struct RotateOptions {
 
 const AUDIT_ACTION: &str = "latchkey:RotateMasterKey";
 
-async fn open_offline(data_dir: &Path) -> anyhow::Result<(std::fs::File, Store)> {
+/// The data directory's lock, and the store: `database_url` (PostgreSQL)
+/// when given, else the SQLite file of the data directory. On PostgreSQL
+/// the lock holds off only a server sharing this data directory: stop
+/// every node first.
+async fn open_offline(
+    data_dir: &Path,
+    database_url: Option<&str>,
+) -> anyhow::Result<(std::fs::File, Store)> {
     let lock = lock_data_dir(data_dir, true)?;
+    if let Some(url) = database_url {
+        return Ok((lock, Store::open_url(url, crate::store::wal::DEFAULT_CHECKPOINT_BYTES).await?));
+    }
     let db = data_dir.join(DATABASE_FILE);
     if !db.is_file() {
         anyhow::bail!("no database at {}", db.display());
@@ -59,8 +69,12 @@ fn key_files(data_dir: &Path) -> anyhow::Result<(String, Option<String>)> {
     Ok((read(&current)?, previous))
 }
 
-pub async fn rotate(data_dir: &Path, options: &RotateOptions) -> anyhow::Result<String> {
-    let (_lock, store) = open_offline(data_dir).await?;
+pub async fn rotate(
+    data_dir: &Path,
+    database_url: Option<&str>,
+    options: &RotateOptions,
+) -> anyhow::Result<String> {
+    let (_lock, store) = open_offline(data_dir, database_url).await?;
     let (current_hex, previous_hex) = key_files(data_dir)?;
     let current = MasterKey::from_hex(&current_hex)?;
     let keys = match previous_hex {
@@ -142,7 +156,7 @@ pub async fn rotate(data_dir: &Path, options: &RotateOptions) -> anyhow::Result<
             .await
             .map_err(api)?;
     }
-    store.pool().close().await;
+    store.close().await;
     Ok(if finished_before && resealed == 0 {
         format!(
             "the rotation to master key {new_check} is already complete; run `latchkey master-key forget-previous` before rotating again"
@@ -163,8 +177,11 @@ fn start_new_key(data_dir: &Path, previous: MasterKey) -> anyhow::Result<MasterK
 
 /// Removes `master.key.previous` once the database is stamped with the
 /// current key and no secret is sealed under another.
-pub async fn forget_previous(data_dir: &Path) -> anyhow::Result<String> {
-    let (_lock, store) = open_offline(data_dir).await?;
+pub async fn forget_previous(
+    data_dir: &Path,
+    database_url: Option<&str>,
+) -> anyhow::Result<String> {
+    let (_lock, store) = open_offline(data_dir, database_url).await?;
     let (current_hex, previous_hex) = key_files(data_dir)?;
     let Some(previous_hex) = previous_hex else {
         return Ok(format!("no {PREVIOUS_KEY_FILE}: nothing to forget"));
@@ -202,7 +219,7 @@ pub async fn forget_previous(data_dir: &Path) -> anyhow::Result<String> {
         .audited(event, async |_tx| Ok(()))
         .await
         .map_err(api)?;
-    store.pool().close().await;
+    store.close().await;
     Ok(format!(
         "forgot the previous master key ({previous_check}); every secret is sealed under {}",
         current.check()
