@@ -111,6 +111,44 @@ pub fn skip_on_postgres(why: &str) -> bool {
     false
 }
 
+/// A connection pool to a test server's database, on either backend; the
+/// SQL given must be valid on both.
+pub enum TestDb {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl TestDb {
+    pub async fn execute(&self, sql: &'static str) -> Result<u64, sqlx::Error> {
+        match self {
+            TestDb::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|r| r.rows_affected()),
+            TestDb::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|r| r.rows_affected()),
+        }
+    }
+
+    /// The single BIGINT (a COUNT) the query returns.
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        match self {
+            TestDb::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+            TestDb::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+        }
+        .expect("count")
+    }
+
+    /// The first column of every row, as optional text.
+    pub async fn texts(&self, sql: &'static str) -> Vec<Option<String>> {
+        match self {
+            TestDb::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(pool).await,
+            TestDb::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await,
+        }
+        .expect("rows")
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, TestDb::Postgres(_))
+    }
+}
+
 /// A database of its own on the test cluster, dropped (with its
 /// connections) when the test ends.
 pub struct TestDatabase {
@@ -250,15 +288,18 @@ impl TestApp {
         config
     }
 
-    /// A second connection to the app's PostgreSQL database; None on
-    /// SQLite.
-    pub async fn open_pg(&self) -> Option<sqlx::PgPool> {
-        let db = self.postgres.as_ref()?;
-        Some(
-            sqlx::PgPool::connect(&db.url)
-                .await
-                .expect("open the database"),
-        )
+    /// A second connection to the app's database, SQLite or PostgreSQL,
+    /// for what only the database shows (the audit table, triggers that
+    /// make writes fail).
+    pub async fn database(&self) -> TestDb {
+        match &self.postgres {
+            Some(db) => TestDb::Postgres(
+                sqlx::PgPool::connect(&db.url)
+                    .await
+                    .expect("open the database"),
+            ),
+            None => TestDb::Sqlite(self.open_db().await),
+        }
     }
 
     /// A second connection to the app's SQLite file, for what only the
