@@ -123,7 +123,14 @@ impl Application {
         // at once on SIGINT. `stop_signals` covers both, from the start.
         .disable_signals()
         .run();
-        tracing::info!(address = %config.bind, port, scheme, data_dir = %config.data_dir.display(), "latchkey listening");
+        tracing::info!(
+            address = %config.bind,
+            port,
+            scheme,
+            data_dir = %config.data_dir.display(),
+            database = %crate::store::masked_url(&config.database_url()),
+            "latchkey listening"
+        );
         Ok(Application {
             port,
             server,

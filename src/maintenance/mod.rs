@@ -188,7 +188,9 @@ pub fn run_master_key(command: MasterKeyCommand) -> ExitCode {
         MasterKeyCommand::ForgetPrevious {
             data_dir,
             database_url,
-        } => run(async move { rotation::forget_previous(&data_dir, database_url.as_deref()).await }),
+        } => {
+            run(async move { rotation::forget_previous(&data_dir, database_url.as_deref()).await })
+        }
         MasterKeyCommand::Check { data_dir, keys } => {
             run(async move { Ok(resolve_keys(&data_dir, &keys, false)?.check()) })
         }

@@ -36,7 +36,10 @@ async fn open_offline(
 ) -> anyhow::Result<(std::fs::File, Store)> {
     let lock = lock_data_dir(data_dir, true)?;
     if let Some(url) = database_url {
-        return Ok((lock, Store::open_url(url, crate::store::wal::DEFAULT_CHECKPOINT_BYTES).await?));
+        return Ok((
+            lock,
+            Store::open_url(url, crate::store::wal::DEFAULT_CHECKPOINT_BYTES).await?,
+        ));
     }
     let db = data_dir.join(DATABASE_FILE);
     if !db.is_file() {

@@ -195,7 +195,11 @@ pub(crate) fn list_audit_sql(q: &AuditQuery) -> (String, Vec<Bound>) {
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");
-        push(&mut sql, " AND lower(resource) >= ", Bound::Text(lower.clone()));
+        push(
+            &mut sql,
+            " AND lower(resource) >= ",
+            Bound::Text(lower.clone()),
+        );
         push(
             &mut sql,
             " AND lower(resource) < ",
@@ -369,7 +373,10 @@ mod tests {
             let rows = 1usize << shift;
             let placeholders = insert_sql(rows).matches('$').count();
             let last = format!("${})", rows * COLUMNS_INSERTED);
-            assert!(insert_sql(rows).ends_with(&last), "{rows} rows end with {last}");
+            assert!(
+                insert_sql(rows).ends_with(&last),
+                "{rows} rows end with {last}"
+            );
             assert_eq!(placeholders, rows * COLUMNS_INSERTED);
         }
     }

@@ -7,8 +7,7 @@ use crate::error::{ApiError, ApiResult};
 
 impl Store {
     pub async fn count_instance_profiles(&self, account_id: &str) -> ApiResult<i64> {
-        let (n,): (i64,) =
-            on_db!(self.db(), c => sqlx::query_as("SELECT COUNT(*) FROM instance_profiles WHERE account_id = $1")
+        let (n,): (i64,) = on_db!(self.db(), c => sqlx::query_as("SELECT COUNT(*) FROM instance_profiles WHERE account_id = $1")
                 .bind(account_id)
                 .fetch_one(c)
                 .await)?;
@@ -71,8 +70,7 @@ impl Store {
 
     /// How many workloads use a profile (they block its deletion).
     pub async fn count_profile_workloads(&self, id: &str) -> ApiResult<i64> {
-        let (n,): (i64,) =
-            on_db!(self.db(), c => sqlx::query_as("SELECT COUNT(*) FROM workloads WHERE instance_profile_id = $1")
+        let (n,): (i64,) = on_db!(self.db(), c => sqlx::query_as("SELECT COUNT(*) FROM workloads WHERE instance_profile_id = $1")
                 .bind(id)
                 .fetch_one(c)
                 .await)?;
@@ -128,8 +126,7 @@ impl AuditTx {
         role_id: &str,
         now: &str,
     ) -> ApiResult<bool> {
-        let result =
-            on_db!(self.conn(), c => sqlx::query("UPDATE instance_profiles SET role_id = NULL WHERE id = $1 AND role_id = $2")
+        let result = on_db!(self.conn(), c => sqlx::query("UPDATE instance_profiles SET role_id = NULL WHERE id = $1 AND role_id = $2")
                 .bind(id)
                 .bind(role_id)
                 .execute(c)

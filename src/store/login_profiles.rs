@@ -20,8 +20,7 @@ impl AuditTx {
     /// Creates or replaces the user's login profile; true when it was new.
     pub async fn upsert_login_profile(&mut self, profile: &LoginProfile) -> ApiResult<bool> {
         self.lock(&profile.user_id).await?;
-        let (existed,): (i64,) =
-            on_db!(self.conn(), c => sqlx::query_as("SELECT COUNT(*) FROM login_profiles WHERE user_id = $1")
+        let (existed,): (i64,) = on_db!(self.conn(), c => sqlx::query_as("SELECT COUNT(*) FROM login_profiles WHERE user_id = $1")
                 .bind(&profile.user_id)
                 .fetch_one(c)
                 .await)?;

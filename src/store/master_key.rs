@@ -109,11 +109,13 @@ impl Store {
         table: SealedTable,
         header: &[u8],
     ) -> ApiResult<i64> {
-        Ok(on_db!(self.db(), c => sqlx::query_scalar(count_elsewhere_sql(table))
+        Ok(
+            on_db!(self.db(), c => sqlx::query_scalar(count_elsewhere_sql(table))
             .bind(header.len() as i32)
             .bind(header)
             .fetch_one(c)
-            .await)?)
+            .await)?,
+        )
     }
 }
 
@@ -140,12 +142,14 @@ impl AuditTx {
         header: &[u8],
         limit: i64,
     ) -> ApiResult<Vec<SealedSecret>> {
-        Ok(on_db!(self.conn(), c => sqlx::query_as(select_elsewhere_sql(table))
+        Ok(
+            on_db!(self.conn(), c => sqlx::query_as(select_elsewhere_sql(table))
             .bind(header.len() as i32)
             .bind(header)
             .bind(limit)
             .fetch_all(c)
-            .await)?)
+            .await)?,
+        )
     }
 
     /// Replaces one sealed secret, unless it changed since it was read.

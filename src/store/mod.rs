@@ -149,7 +149,12 @@ impl Store {
             .run(&pool)
             .await
             .context("running migrations")?;
-        Ok(Store::assemble(Backend::Postgres(pool), None, None, u64::MAX))
+        Ok(Store::assemble(
+            Backend::Postgres(pool),
+            None,
+            None,
+            u64::MAX,
+        ))
     }
 
     /// Opens (creating if needed) the database, with WAL, foreign keys and a

@@ -209,8 +209,7 @@ impl AuditTx {
     ) -> ApiResult<PolicyVersion> {
         // Also keeps two creates from reading the same next_version.
         self.lock(policy_id).await?;
-        let (count,): (i64,) =
-            on_db!(self.conn(), c => sqlx::query_as("SELECT COUNT(*) FROM policy_versions WHERE policy_id = $1")
+        let (count,): (i64,) = on_db!(self.conn(), c => sqlx::query_as("SELECT COUNT(*) FROM policy_versions WHERE policy_id = $1")
                 .bind(policy_id)
                 .fetch_one(c)
                 .await)?;
@@ -219,8 +218,7 @@ impl AuditTx {
                 "A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.".into(),
             ));
         }
-        let (next,): (i64,) =
-            on_db!(self.conn(), c => sqlx::query_as("SELECT next_version FROM managed_policies WHERE id = $1")
+        let (next,): (i64,) = on_db!(self.conn(), c => sqlx::query_as("SELECT next_version FROM managed_policies WHERE id = $1")
                 .bind(policy_id)
                 .fetch_one(c)
                 .await)?;

@@ -48,8 +48,7 @@ impl Store {
     }
 
     pub async fn role_dependents(&self, id: &str) -> ApiResult<RoleDependents> {
-        let (inline_policies, attached_policies, instance_profiles): (i64, i64, i64) =
-            on_db!(self.db(), c => sqlx::query_as(
+        let (inline_policies, attached_policies, instance_profiles): (i64, i64, i64) = on_db!(self.db(), c => sqlx::query_as(
                 "SELECT (SELECT COUNT(*) FROM role_inline_policies WHERE role_id = $1),
                     (SELECT COUNT(*) FROM role_attached_policies WHERE role_id = $1),
                     (SELECT COUNT(*) FROM instance_profiles WHERE role_id = $1)",

@@ -35,8 +35,7 @@ impl AuditTx {
 impl Store {
     /// Every registered definition, by prefix.
     pub async fn list_services(&self) -> ApiResult<Vec<String>> {
-        let rows: Vec<(String,)> =
-            on_db!(self.db(), c => sqlx::query_as("SELECT definition FROM services ORDER BY prefix")
+        let rows: Vec<(String,)> = on_db!(self.db(), c => sqlx::query_as("SELECT definition FROM services ORDER BY prefix")
                 .fetch_all(c)
                 .await)?;
         Ok(rows.into_iter().map(|(d,)| d).collect())

@@ -4,7 +4,7 @@
 //! request made with session credentials.
 
 use super::audit::AuditTx;
-use super::{is_unique_violation, Store};
+use super::Store;
 use crate::domain::RoleSession;
 use crate::error::ApiResult;
 
@@ -88,13 +88,15 @@ impl Store {
         after: &str,
         limit: i64,
     ) -> ApiResult<Vec<RoleSession>> {
-        Ok(on_db!(self.db(), c => sqlx::query_as(LIST_ROLE_SESSIONS_SQL)
+        Ok(
+            on_db!(self.db(), c => sqlx::query_as(LIST_ROLE_SESSIONS_SQL)
             .bind(role_id)
             .bind(now)
             .bind(after)
             .bind(limit)
             .fetch_all(c)
-            .await)?)
+            .await)?,
+        )
     }
 
     /// The newest live session of a role with this session name (several
@@ -173,16 +175,16 @@ pub(crate) const LIST_ROLE_SESSIONS_SQL: &str = concat!(
 
 impl AuditTx {
     /// Inserts a new session. False when the access key id or token digest
-    /// is already taken (a random collision: the caller draws new ones).
-    /// One autocommit INSERT: under concurrent writers SQLite's busy
-    /// timeout makes it wait for the write lock instead of failing, which a
-    /// read-then-write transaction could not guarantee.
+    /// is already taken (a random collision: the caller draws new ones in
+    /// the same transaction). The conflict is skipped, not raised: an error
+    /// would abort a PostgreSQL transaction, and the next draw with it.
     pub async fn insert_session(&mut self, s: &RoleSession) -> ApiResult<bool> {
-        let result = on_db!(self.conn(), c => sqlx::query(
+        let inserted = on_db!(self.conn(), c => sqlx::query(
             "INSERT INTO role_sessions (access_key_id, account_id, role_id, user_id, session_name,
                  issuer_arn, secret_ciphertext, token_sha256, session_policies, tags,
                  transitive_tag_keys, source_identity, chained, issued_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+             ON CONFLICT DO NOTHING",
         )
         .bind(&s.access_key_id)
         .bind(&s.account_id)
@@ -200,12 +202,8 @@ impl AuditTx {
         .bind(&s.issued_at)
         .bind(&s.expires_at)
         .execute(c)
-        .await.map(|r| r.rows_affected()));
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_unique_violation(&e) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        .await.map(|r| r.rows_affected()))?;
+        Ok(inserted == 1)
     }
 
     /// Revokes one live session of a role; false when there is none.
@@ -230,9 +228,9 @@ impl AuditTx {
 
     /// Revokes every session of the role issued before `now`: records the
     /// instant on the role (authentication refuses sessions issued earlier,
-    /// which also catches one whose insert was in flight) and marks every
-    /// live row (writes are serialized, so each row present was issued
-    /// before this, even within the same millisecond). One transaction.
+    /// which also catches one whose insert was in flight, or, on
+    /// PostgreSQL, committed after this UPDATE read the table) and marks
+    /// every live row it sees. One transaction.
     /// Returns how many live sessions it ended.
     pub async fn revoke_role_sessions(&mut self, role_id: &str, now: &str) -> ApiResult<u64> {
         on_db!(self.conn(), c => sqlx::query("UPDATE roles SET sessions_revoked_before = $1 WHERE id = $2")

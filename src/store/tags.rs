@@ -8,8 +8,7 @@ use crate::error::ApiResult;
 
 impl Store {
     pub async fn list_tags(&self, entity_id: &str) -> ApiResult<Vec<Tag>> {
-        let rows: Vec<(String, String)> =
-            on_db!(self.db(), c => sqlx::query_as("SELECT key, value FROM tags WHERE entity_id = $1 ORDER BY key_lower")
+        let rows: Vec<(String, String)> = on_db!(self.db(), c => sqlx::query_as("SELECT key, value FROM tags WHERE entity_id = $1 ORDER BY key_lower")
                 .bind(entity_id)
                 .fetch_all(c)
                 .await)?;

@@ -106,8 +106,7 @@ impl AuditTx {
 
     /// Renames and/or moves a user. The unique id stays, as in AWS.
     pub async fn update_user(&mut self, id: &str, name: &str, path: &str) -> ApiResult<()> {
-        let updated =
-            on_db!(self.conn(), c => sqlx::query("UPDATE users SET name = $1, name_lower = $2, path = $3 WHERE id = $4")
+        let updated = on_db!(self.conn(), c => sqlx::query("UPDATE users SET name = $1, name_lower = $2, path = $3 WHERE id = $4")
                 .bind(name)
                 .bind(name.to_ascii_lowercase())
                 .bind(path)

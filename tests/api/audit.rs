@@ -448,7 +448,9 @@ async fn a_failed_audit_write_rolls_back_its_mutation() {
     .await;
     // The user was never created ...
     assert_error(app.get("/v1/users/bob").await, 404, "NoSuchEntity").await;
-    let users = db.count("SELECT COUNT(*) FROM users WHERE name = 'bob'").await;
+    let users = db
+        .count("SELECT COUNT(*) FROM users WHERE name = 'bob'")
+        .await;
     assert_eq!(users, 0);
     // ... nor a role with its tags.
     assert_error(

@@ -92,7 +92,12 @@ async fn concurrent_access_key_creates_stop_at_the_quota() {
             .all(|o| o.0 == 201 || *o == (409, "LimitExceeded".to_string())),
         "{seen:?}"
     );
-    let list: Value = app.get("/v1/users/kim/access-keys").await.json().await.unwrap();
+    let list: Value = app
+        .get("/v1/users/kim/access-keys")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["items"].as_array().map(Vec::len), Some(2), "{list}");
 }
 
@@ -134,7 +139,9 @@ async fn concurrent_policy_versions_stop_at_five_with_distinct_numbers() {
 #[tokio::test]
 async fn lists_sort_bytewise_and_page_through_on_both() {
     let app = spawn_app().await;
-    let names = ["zed", "Alpha", "_under", "beta", "9lives", "Beta2", "a-b", "a+b"];
+    let names = [
+        "zed", "Alpha", "_under", "beta", "9lives", "Beta2", "a-b", "a+b",
+    ];
     for name in names {
         app.create_user(name).await;
     }

@@ -121,8 +121,14 @@ pub enum TestDb {
 impl TestDb {
     pub async fn execute(&self, sql: &'static str) -> Result<u64, sqlx::Error> {
         match self {
-            TestDb::Sqlite(pool) => sqlx::query(sql).execute(pool).await.map(|r| r.rows_affected()),
-            TestDb::Postgres(pool) => sqlx::query(sql).execute(pool).await.map(|r| r.rows_affected()),
+            TestDb::Sqlite(pool) => sqlx::query(sql)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected()),
+            TestDb::Postgres(pool) => sqlx::query(sql)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected()),
         }
     }
 

@@ -223,7 +223,10 @@ async fn secrets_stay_out_of_logs_and_lists() {
         )
         .await;
     assert!(rows.len() >= events.len());
-    let table_text: String = rows.into_iter().map(|r| r.unwrap_or_default() + "\n").collect();
+    let table_text: String = rows
+        .into_iter()
+        .map(|r| r.unwrap_or_default() + "\n")
+        .collect();
     for secret in &secrets {
         assert!(
             !api_text.contains(secret.as_str()),

@@ -286,7 +286,10 @@ async fn the_database_files_are_private_to_the_server() {
     } else {
         &["latchkey.db", "latchkey.db-wal", "latchkey.db-shm"]
     };
-    for file in database.iter().chain(&["master.key", "root-credentials.json"]) {
+    for file in database
+        .iter()
+        .chain(&["master.key", "root-credentials.json"])
+    {
         assert_eq!(mode_of(&dir.join(file)), 0o600, "{file}");
     }
     assert_eq!(mode_of(dir), 0o700);
