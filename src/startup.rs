@@ -44,7 +44,9 @@ impl Application {
         let master_key = maintenance::resolve_keys(&config.data_dir, &keys, true)?;
         maintenance::verify_master_key(&store, &master_key).await?;
         let state = AppState::new(store, master_key, config.clone());
+        let first_start = state.store.start_guard().await?;
         crate::bootstrap::bootstrap(&state, &config).await?;
+        first_start.release().await;
         crate::iam::services::load_catalog(&state).await?;
         crate::sts::purge::spawn_purge_task(
             state.clone(),

@@ -287,6 +287,38 @@ impl Store {
     }
 }
 
+/// Held while a node runs its first-start steps (built-in policies, the
+/// management account): on PostgreSQL several nodes may start together on
+/// one empty database, and each step reads before it writes. A
+/// session-level advisory lock on a connection of its own, released when
+/// that connection closes; nothing on SQLite.
+pub struct StartGuard(Option<PgConnection>);
+
+impl StartGuard {
+    pub async fn release(self) {
+        if let Some(conn) = self.0 {
+            use sqlx::Connection as _;
+            let _ = conn.close().await;
+        }
+    }
+}
+
+impl Store {
+    pub async fn start_guard(&self) -> anyhow::Result<StartGuard> {
+        match &self.db {
+            Backend::Sqlite(_) => Ok(StartGuard(None)),
+            Backend::Postgres(pool) => {
+                let mut conn = pool.acquire().await?.detach();
+                sqlx::query("SELECT pg_advisory_lock(hashtext('latchkey:first-start'))")
+                    .execute(&mut conn)
+                    .await
+                    .context("waiting for the other nodes' first start")?;
+                Ok(StartGuard(Some(conn)))
+            }
+        }
+    }
+}
+
 /// `text` with the password of `url`, if any, masked.
 pub fn redact(text: &str, url: &str) -> String {
     match url_password(url) {

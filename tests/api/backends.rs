@@ -152,3 +152,56 @@ async fn lists_sort_bytewise_and_page_through_on_both() {
     assert_eq!(listed, expected);
     assert_eq!(pages, 3);
 }
+
+/// Nodes that start together on one empty PostgreSQL database (each with
+/// its own data directory and the same master key) all start, and there
+/// is one management account, one set of built-in policies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn nodes_starting_together_on_an_empty_database_bootstrap_once() {
+    if crate::helpers::skip_on_postgres_only("nodes share one database only on PostgreSQL") {
+        return;
+    }
+    let admin = test_database_url().expect("on postgres");
+    let database = crate::helpers::TestDatabase::create(&admin).await;
+    let key = latchkey::auth::crypto::MasterKey::generate_hex();
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let builds = join_all(dirs.iter().map(|dir| {
+        let mut config = latchkey::config::Config::for_data_dir(dir.path());
+        config.database_url = Some(database.url.as_str().into());
+        config.master_key = Some(key.as_str().into());
+        latchkey::startup::Application::build(config)
+    }))
+    .await;
+    let mut ports = Vec::new();
+    for built in builds {
+        let app = built.expect("every node starts");
+        ports.push(app.port());
+        tokio::spawn(app.run_until_stopped());
+    }
+    // Exactly one node wrote the root's credentials: the one that created
+    // the management account.
+    let written: Vec<Value> = dirs
+        .iter()
+        .filter_map(|d| std::fs::read_to_string(d.path().join("root-credentials.json")).ok())
+        .map(|text| serde_json::from_str(&text).unwrap())
+        .collect();
+    assert_eq!(written.len(), 1, "{written:?}");
+    let root = &written[0];
+    let client = reqwest::Client::new();
+    for port in ports {
+        let accounts: Value = client
+            .get(format!("http://127.0.0.1:{port}/v1/accounts"))
+            .basic_auth(
+                root["access_key_id"].as_str().unwrap(),
+                root["secret_access_key"].as_str(),
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let items = accounts["items"].as_array().expect("accounts");
+        assert_eq!(items.len(), 1, "{accounts}");
+    }
+}

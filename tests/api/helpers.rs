@@ -111,6 +111,16 @@ pub fn skip_on_postgres(why: &str) -> bool {
     false
 }
 
+/// The converse of `skip_on_postgres`: true (and why) on SQLite, for a
+/// test of what only PostgreSQL does.
+pub fn skip_on_postgres_only(why: &str) -> bool {
+    if !on_postgres() {
+        println!("skipped on sqlite: {why}");
+        return true;
+    }
+    false
+}
+
 /// A connection pool to a test server's database, on either backend; the
 /// SQL given must be valid on both.
 pub enum TestDb {
