@@ -34,7 +34,7 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         create_data_dir(&config.data_dir)?;
         let data_dir_lock = maintenance::lock_data_dir(&config.data_dir, false)?;
-        let store = Store::open_with(&config.database_path(), config.wal_checkpoint_bytes).await?;
+        let store = Store::open_url(&config.database_url(), config.wal_checkpoint_bytes).await?;
         let keys = maintenance::KeyArgs {
             master_key: config.master_key.as_ref().map(|k| k.expose().to_string()),
             previous_master_key: config
@@ -50,7 +50,9 @@ impl Application {
             KeySource::Given
         };
         let state = AppState::new(store, KeyRing::new(master_key, source), config.clone());
+        let first_start = state.store.start_guard().await?;
         crate::bootstrap::bootstrap(&state, &config).await?;
+        first_start.release().await;
         crate::iam::master_key::resume_at_start(&state).await?;
         crate::iam::services::load_catalog(&state).await?;
         crate::sts::purge::spawn_purge_task(
@@ -130,7 +132,14 @@ impl Application {
         // at once on SIGINT. `stop_signals` covers both, from the start.
         .disable_signals()
         .run();
-        tracing::info!(address = %config.bind, port, scheme, data_dir = %config.data_dir.display(), "latchkey listening");
+        tracing::info!(
+            address = %config.bind,
+            port,
+            scheme,
+            data_dir = %config.data_dir.display(),
+            database = %crate::store::masked_url(&config.database_url()),
+            "latchkey listening"
+        );
         Ok(Application {
             port,
             server,

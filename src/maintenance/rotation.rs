@@ -18,8 +18,21 @@ use crate::store::Store;
 
 pub type RotateOptions = ResealOptions;
 
-async fn open_offline(data_dir: &Path) -> anyhow::Result<(std::fs::File, Store)> {
+/// The data directory's lock, and the store: `database_url` (PostgreSQL)
+/// when given, else the SQLite file of the data directory. On PostgreSQL
+/// the lock holds off only a server sharing this data directory: stop
+/// every node first.
+async fn open_offline(
+    data_dir: &Path,
+    database_url: Option<&str>,
+) -> anyhow::Result<(std::fs::File, Store)> {
     let lock = lock_data_dir(data_dir, true)?;
+    if let Some(url) = database_url {
+        return Ok((
+            lock,
+            Store::open_url(url, crate::store::wal::DEFAULT_CHECKPOINT_BYTES).await?,
+        ));
+    }
     let db = data_dir.join(DATABASE_FILE);
     if !db.is_file() {
         anyhow::bail!("no database at {}", db.display());
@@ -28,8 +41,12 @@ async fn open_offline(data_dir: &Path) -> anyhow::Result<(std::fs::File, Store)>
     Ok((lock, store))
 }
 
-pub async fn rotate(data_dir: &Path, options: &RotateOptions) -> anyhow::Result<String> {
-    let (_lock, store) = open_offline(data_dir).await?;
+pub async fn rotate(
+    data_dir: &Path,
+    database_url: Option<&str>,
+    options: &RotateOptions,
+) -> anyhow::Result<String> {
+    let (_lock, store) = open_offline(data_dir, database_url).await?;
     let files = KeyFiles::read(data_dir)?;
     if !files.has_previous() {
         // Stamps a database that has no check value yet, and refuses one
@@ -52,7 +69,7 @@ pub async fn rotate(data_dir: &Path, options: &RotateOptions) -> anyhow::Result<
     let outcome = reseal_all(&store, &keys, &base, options, |_| {})
         .await
         .map_err(api)?;
-    store.pool().close().await;
+    store.close().await;
     Ok(if outcome.finished_before && outcome.resealed == 0 {
         format!(
             "the rotation to master key {new_check} is already complete; run `latchkey master-key forget-previous` before rotating again"
@@ -67,8 +84,11 @@ pub async fn rotate(data_dir: &Path, options: &RotateOptions) -> anyhow::Result<
 
 /// Removes `master.key.previous` once the database is stamped with the
 /// current key and no secret is sealed under another.
-pub async fn forget_previous(data_dir: &Path) -> anyhow::Result<String> {
-    let (_lock, store) = open_offline(data_dir).await?;
+pub async fn forget_previous(
+    data_dir: &Path,
+    database_url: Option<&str>,
+) -> anyhow::Result<String> {
+    let (_lock, store) = open_offline(data_dir, database_url).await?;
     let files = KeyFiles::read(data_dir)?;
     if !files.has_previous() {
         return Ok(format!("no {PREVIOUS_KEY_FILE}: nothing to forget"));
@@ -95,7 +115,7 @@ pub async fn forget_previous(data_dir: &Path) -> anyhow::Result<String> {
         .audited(event, async |_tx| Ok(()))
         .await
         .map_err(api)?;
-    store.pool().close().await;
+    store.close().await;
     Ok(format!(
         "forgot the previous master key ({previous_check}); every secret is sealed under {current}"
     ))
