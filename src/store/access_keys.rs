@@ -1,9 +1,9 @@
 //! Long-term access keys of users and account roots.
 
 use super::audit::AuditTx;
+use super::error::StoreResult;
 use super::Store;
 use crate::domain::AccessKey;
-use super::error::StoreResult;
 
 impl Store {
     pub async fn get_access_key(&self, access_key_id: &str) -> StoreResult<Option<AccessKey>> {

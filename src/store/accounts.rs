@@ -1,9 +1,9 @@
 //! Accounts.
 
 use super::audit::AuditTx;
+use super::error::StoreResult;
 use super::Store;
 use crate::domain::Account;
-use super::error::StoreResult;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AccountCounts {

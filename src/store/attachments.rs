@@ -1,9 +1,9 @@
 //! Managed-policy attachments of users, groups and roles.
 
 use super::audit::AuditTx;
+use super::error::StoreResult;
 use super::Store;
 use crate::domain::{ManagedPolicy, PolicyHolder};
-use super::error::StoreResult;
 
 struct AttachmentSql {
     insert: &'static str,

@@ -8,10 +8,10 @@
 
 use std::sync::LazyLock;
 
+use super::error::{CarriesStoreError, StoreError, StoreResult};
 use super::{Page, Store, WriteTx};
 use crate::domain::audit::AuditEvent;
 use crate::domain::format_time_ms;
-use super::error::{CarriesStoreError, StoreError, StoreResult};
 
 /// An open write transaction with the audit record it will commit.
 pub struct AuditTx {

@@ -2,7 +2,11 @@
 //! quota reached, a list parameter refused, a disk that refuses writes), and
 //! every other database error kept opaque. sqlx errors become `StoreError`
 //! here and nowhere else; the operations map it to AWS's codes
-//! (`impl From<StoreError> for ApiError` in `src/error.rs`).
+//! (`impl From<StoreError> for ApiError` in `src/error.rs`). A storage
+//! failure also outlasts its request: [`WriteHealth`] remembers it until a
+//! write commits again (`health.rs` turns that into /readyz).
+
+use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -91,5 +95,26 @@ pub trait CarriesStoreError: From<StoreError> {
 impl CarriesStoreError for StoreError {
     fn is_storage_unavailable(&self) -> bool {
         matches!(self, StoreError::StorageUnavailable)
+    }
+}
+
+/// Set by a write that failed for the storage's sake, cleared by the next
+/// write that commits.
+#[derive(Debug, Default)]
+pub struct WriteHealth {
+    failing: AtomicBool,
+}
+
+impl WriteHealth {
+    pub fn observe<T, E: CarriesStoreError>(&self, result: &Result<T, E>) {
+        match result {
+            Ok(_) => self.failing.store(false, Ordering::Relaxed),
+            Err(e) if e.is_storage_unavailable() => self.failing.store(true, Ordering::Relaxed),
+            Err(_) => {}
+        }
+    }
+
+    pub fn failing(&self) -> bool {
+        self.failing.load(Ordering::Relaxed)
     }
 }

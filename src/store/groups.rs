@@ -1,9 +1,9 @@
 //! Groups and membership.
 
 use super::audit::AuditTx;
+use super::error::{StoreError, StoreResult};
 use super::{is_unique_violation, paginate, ListParams, Page, Store};
 use crate::domain::{Group, User};
-use super::error::{StoreError, StoreResult};
 
 #[derive(Debug, Default)]
 pub struct GroupDependents {
@@ -126,7 +126,11 @@ impl AuditTx {
         Ok(result == 1)
     }
 
-    pub async fn remove_group_member(&mut self, group_id: &str, user_id: &str) -> StoreResult<bool> {
+    pub async fn remove_group_member(
+        &mut self,
+        group_id: &str,
+        user_id: &str,
+    ) -> StoreResult<bool> {
         let result = on_db!(self.conn(), c => sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
             .bind(group_id)
             .bind(user_id)

@@ -3,31 +3,8 @@
 //! writer, not ready on /readyz) and recover by itself when space returns,
 //! without a restart.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
+use super::error::{StoreResult, WriteHealth};
 use super::Store;
-use super::error::{CarriesStoreError, StoreResult};
-
-/// Set by a write that failed for the storage's sake, cleared by the next
-/// write that commits.
-#[derive(Debug, Default)]
-pub struct WriteHealth {
-    failing: AtomicBool,
-}
-
-impl WriteHealth {
-    pub fn observe<T, E: CarriesStoreError>(&self, result: &Result<T, E>) {
-        match result {
-            Ok(_) => self.failing.store(false, Ordering::Relaxed),
-            Err(e) if e.is_storage_unavailable() => self.failing.store(true, Ordering::Relaxed),
-            Err(_) => {}
-        }
-    }
-
-    pub fn failing(&self) -> bool {
-        self.failing.load(Ordering::Relaxed)
-    }
-}
 
 /// What /readyz reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

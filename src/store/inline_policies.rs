@@ -2,9 +2,9 @@
 //! existing name replaces the document.
 
 use super::audit::AuditTx;
+use super::error::StoreResult;
 use super::Store;
 use crate::domain::PolicyHolder;
-use super::error::StoreResult;
 
 fn table(holder: PolicyHolder) -> (&'static str, &'static str, &'static str, &'static str) {
     // (upsert, get, list, delete)

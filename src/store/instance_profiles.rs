@@ -1,9 +1,9 @@
 //! Instance profiles and the one role each may hold.
 
 use super::audit::AuditTx;
+use super::error::{StoreError, StoreResult};
 use super::{is_unique_violation, paginate, ListParams, Page, Store};
 use crate::domain::InstanceProfile;
-use super::error::{StoreError, StoreResult};
 
 impl Store {
     pub async fn count_instance_profiles(&self, account_id: &str) -> StoreResult<i64> {
@@ -29,7 +29,10 @@ impl Store {
         .await)?)
     }
 
-    pub async fn get_instance_profile_by_id(&self, id: &str) -> StoreResult<Option<InstanceProfile>> {
+    pub async fn get_instance_profile_by_id(
+        &self,
+        id: &str,
+    ) -> StoreResult<Option<InstanceProfile>> {
         Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT id, account_id, name, path, role_id, created_at
              FROM instance_profiles WHERE id = $1",
@@ -105,7 +108,11 @@ impl AuditTx {
     /// Puts `role_id` into an empty profile. False when the profile holds a
     /// role already (checked in the same statement, so two concurrent adds
     /// cannot both win).
-    pub async fn set_instance_profile_role(&mut self, id: &str, role_id: &str) -> StoreResult<bool> {
+    pub async fn set_instance_profile_role(
+        &mut self,
+        id: &str,
+        role_id: &str,
+    ) -> StoreResult<bool> {
         let result = on_db!(self.conn(), c => sqlx::query(
             "UPDATE instance_profiles SET role_id = $1 WHERE id = $2 AND role_id IS NULL",
         )

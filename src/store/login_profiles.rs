@@ -1,9 +1,9 @@
 //! Login profiles: one argon2id password hash per user.
 
 use super::audit::AuditTx;
+use super::error::StoreResult;
 use super::Store;
 use crate::domain::LoginProfile;
-use super::error::StoreResult;
 
 impl Store {
     pub async fn get_login_profile(&self, user_id: &str) -> StoreResult<Option<LoginProfile>> {

@@ -4,9 +4,9 @@
 //! are those whose first bytes differ from the current key's header.
 
 use super::audit::AuditTx;
+use super::error::StoreResult;
 use super::Store;
 use crate::domain::now;
-use super::error::StoreResult;
 
 /// The tables that hold secrets sealed under the master key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

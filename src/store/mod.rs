@@ -56,8 +56,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 
-pub use error::{is_storage_failure, CarriesStoreError, StoreError, StoreResult};
-pub use health::{Readiness, WriteHealth};
+pub use error::{is_storage_failure, CarriesStoreError, StoreError, StoreResult, WriteHealth};
 
 /// One value per backend: the pools of a [`Store`], the connection a query
 /// runs on, an open transaction. [`on_db!`] matches on it.

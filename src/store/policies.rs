@@ -1,9 +1,9 @@
 //! Managed policies and their versions.
 
 use super::audit::AuditTx;
+use super::error::{StoreError, StoreResult};
 use super::{is_unique_violation, paginate, ListParams, Page, Store};
 use crate::domain::{ManagedPolicy, PolicyVersion, Tag};
-use super::error::{StoreError, StoreResult};
 
 /// Which policies a list shows (IAM's `Scope`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

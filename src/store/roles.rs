@@ -1,9 +1,9 @@
 //! Roles.
 
 use super::audit::AuditTx;
+use super::error::{StoreError, StoreResult};
 use super::{is_unique_violation, paginate, ListParams, Page, Store};
 use crate::domain::{Role, Tag};
-use super::error::{StoreError, StoreResult};
 
 #[derive(Debug, Default)]
 pub struct RoleDependents {
@@ -36,7 +36,11 @@ impl Store {
         .await)?)
     }
 
-    pub async fn list_roles(&self, account_id: &str, params: &ListParams) -> StoreResult<Page<Role>> {
+    pub async fn list_roles(
+        &self,
+        account_id: &str,
+        params: &ListParams,
+    ) -> StoreResult<Page<Role>> {
         let rows: Vec<Role> = on_db!(self.db(), c => sqlx::query_as(LIST_ROLES_SQL)
             .bind(account_id)
             .bind(params.path_like())
@@ -99,10 +103,7 @@ impl AuditTx {
         .await.map(|r| r.rows_affected()));
         if let Err(e) = inserted {
             return Err(if is_unique_violation(&e) {
-                StoreError::AlreadyExists(format!(
-                    "Role with name {} already exists.",
-                    role.name
-                ))
+                StoreError::AlreadyExists(format!("Role with name {} already exists.", role.name))
             } else {
                 e.into()
             });

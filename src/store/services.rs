@@ -2,8 +2,8 @@
 //! definition as JSON text; parsing and checking it is the catalog's job.
 
 use super::audit::AuditTx;
-use super::Store;
 use super::error::StoreResult;
+use super::Store;
 
 impl AuditTx {
     /// Inserts or replaces the definition of `prefix` (lower-cased by the

@@ -4,9 +4,9 @@
 //! request made with session credentials.
 
 use super::audit::AuditTx;
+use super::error::StoreResult;
 use super::Store;
 use crate::domain::RoleSession;
-use super::error::StoreResult;
 
 /// The columns of `RoleSession`, as a macro so that queries stay `&'static str`.
 macro_rules! session_columns {

@@ -2,9 +2,9 @@
 //! id. Keys are unique ignoring case: a new `Dept` replaces `dept`.
 
 use super::audit::AuditTx;
+use super::error::StoreResult;
 use super::Store;
 use crate::domain::Tag;
-use super::error::StoreResult;
 
 impl Store {
     pub async fn list_tags(&self, entity_id: &str) -> StoreResult<Vec<Tag>> {
@@ -20,7 +20,11 @@ impl Store {
 }
 
 impl AuditTx {
-    pub(crate) async fn replace_tags_in(&mut self, entity_id: &str, tags: &[Tag]) -> StoreResult<()> {
+    pub(crate) async fn replace_tags_in(
+        &mut self,
+        entity_id: &str,
+        tags: &[Tag],
+    ) -> StoreResult<()> {
         for tag in tags {
             on_db!(self.conn(), c => sqlx::query(
                 "INSERT INTO tags (entity_id, key, key_lower, value) VALUES ($1, $2, $3, $4)

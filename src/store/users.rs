@@ -1,9 +1,9 @@
 //! Users and their dependents.
 
 use super::audit::AuditTx;
+use super::error::{StoreError, StoreResult};
 use super::{is_unique_violation, paginate, ListParams, Page, Store};
 use crate::domain::{Tag, User};
-use super::error::{StoreError, StoreResult};
 
 /// What blocks a user's deletion (AWS-IAM-NOTES §9.2).
 #[derive(Debug, Default)]
@@ -36,7 +36,11 @@ impl Store {
         .await)?)
     }
 
-    pub async fn list_users(&self, account_id: &str, params: &ListParams) -> StoreResult<Page<User>> {
+    pub async fn list_users(
+        &self,
+        account_id: &str,
+        params: &ListParams,
+    ) -> StoreResult<Page<User>> {
         let rows: Vec<User> = on_db!(self.db(), c => sqlx::query_as(LIST_USERS_SQL)
             .bind(account_id)
             .bind(params.path_like())
@@ -92,10 +96,7 @@ impl AuditTx {
         .await.map(|r| r.rows_affected()));
         if let Err(e) = inserted {
             return Err(if is_unique_violation(&e) {
-                StoreError::AlreadyExists(format!(
-                    "User with name {} already exists.",
-                    user.name
-                ))
+                StoreError::AlreadyExists(format!("User with name {} already exists.", user.name))
             } else {
                 e.into()
             });

@@ -26,8 +26,8 @@ use std::time::Duration;
 
 use sqlx::{ConnectOptions as _, SqliteConnection};
 
-use super::Store;
 use super::error::StoreResult;
+use super::Store;
 
 /// How often the task looks at the size of the `-wal` file (a `stat`).
 pub const CHECK_INTERVAL: Duration = Duration::from_millis(100);

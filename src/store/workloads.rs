@@ -1,9 +1,9 @@
 //! Service principals, workloads, and the sessions workloads fetched.
 
 use super::audit::AuditTx;
+use super::error::{StoreError, StoreResult};
 use super::{is_unique_violation, Store};
 use crate::domain::{ServicePrincipal, Workload};
-use super::error::{StoreError, StoreResult};
 
 /// The columns of `Workload`, as a macro so that queries stay `&'static str`.
 macro_rules! workload_columns {
