@@ -19,7 +19,7 @@ use latchkey::auth::crypto::MasterKey;
 use latchkey::domain::ids::{new_unique_id, KeyKind, UniqueIdPrefix};
 use latchkey::domain::{format_time_ms, AccessKey, AccessKeyId, RoleSession, SecretAccessKey};
 use latchkey::domain::{Role, User};
-use latchkey::store::Store;
+use latchkey::store::{Store, StoreError};
 
 const BATCH: usize = 2000;
 
@@ -86,7 +86,7 @@ async fn main() -> anyhow::Result<()> {
                     tx.insert_user(user, &[]).await?;
                     tx.insert_access_key(key).await?;
                 }
-                Ok(())
+                Ok::<_, StoreError>(())
             })
             .await?;
         done += batch.len();
@@ -160,7 +160,7 @@ async fn main() -> anyhow::Result<()> {
                 for s in &batch {
                     tx.insert_session(s).await?;
                 }
-                Ok(())
+                Ok::<_, StoreError>(())
             })
             .await?;
         done += batch.len();

@@ -1,13 +1,17 @@
-//! The one error type of the service, mapped once to an HTTP status, an AWS
-//! error code and a body (JSON for /v1, XML for the query protocol).
+//! The operations' error: what an IAM or STS action answers, with AWS's
+//! error code and the HTTP status AWS gives it, and no web framework. The
+//! front ends map it once to a response (`api/error_response.rs`: JSON for
+//! /v1, XML for the query protocol); the store's errors map into it here.
 
-use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::policy::PolicyError;
+use crate::store::{CarriesStoreError, StoreError};
 
+/// The error of the operations (`src/iam`, `src/sts`) and of everything
+/// they call above the store. Named for the API it answers; it knows AWS's
+/// codes and statuses, not actix.
 #[derive(thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
@@ -112,44 +116,41 @@ impl ApiError {
         }
     }
 
-    pub fn status(&self) -> StatusCode {
+    /// The HTTP status of /v1.
+    pub fn status_code(&self) -> u16 {
         match self {
-            ApiError::NoSuchEntity(_) | ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::NoSuchEntity(_) | ApiError::NotFound(_) => 404,
             ApiError::EntityAlreadyExists(_)
             | ApiError::DeleteConflict(_)
             | ApiError::LimitExceeded(_)
-            | ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            | ApiError::Conflict { .. } => 409,
             ApiError::MalformedPolicyDocument(_)
             | ApiError::InvalidInput(_)
             | ApiError::ValidationError(_)
             | ApiError::SubjectNotAuthenticated { .. }
             | ApiError::BadRequest { .. }
             | ApiError::PackedPolicyTooLarge(_)
-            | ApiError::PolicyLintFailed(_) => StatusCode::BAD_REQUEST,
-            ApiError::Throttling(_) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::AccessDenied(_) => StatusCode::FORBIDDEN,
-            ApiError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
-            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
-            ApiError::ServiceUnavailable(_) | ApiError::StorageUnavailable => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
-            ApiError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            | ApiError::PolicyLintFailed(_) => 400,
+            ApiError::Throttling(_) => 429,
+            ApiError::AccessDenied(_) => 403,
+            ApiError::Unauthenticated { .. } => 401,
+            ApiError::PayloadTooLarge(_) => 413,
+            ApiError::RequestTimeout(_) => 408,
+            ApiError::ServiceUnavailable(_) | ApiError::StorageUnavailable => 503,
+            ApiError::Unexpected(_) => 500,
         }
     }
 
-    /// The status of the AWS query protocol: as [`Self::status`], except
-    /// that AWS answers credential failures with 403 there (400 for a
-    /// malformed or expired signature or token), where /v1 answers 401.
-    pub fn query_status(&self) -> StatusCode {
+    /// The status of the AWS query protocol: as [`Self::status_code`],
+    /// except that AWS answers credential failures with 403 there (400 for
+    /// a malformed or expired signature or token), where /v1 answers 401.
+    pub fn query_status_code(&self) -> u16 {
         match self {
             ApiError::Unauthenticated { code, .. } => match *code {
-                "IncompleteSignature" | "RequestExpired" | "ExpiredToken" => {
-                    StatusCode::BAD_REQUEST
-                }
-                _ => StatusCode::FORBIDDEN,
+                "IncompleteSignature" | "RequestExpired" | "ExpiredToken" => 400,
+                _ => 403,
             },
-            other => other.status(),
+            other => other.status_code(),
         }
     }
 
@@ -187,21 +188,26 @@ impl From<PolicyError> for ApiError {
     }
 }
 
-impl From<sqlx::Error> for ApiError {
-    fn from(e: sqlx::Error) -> Self {
-        database_error(e, "database error")
+/// Each store error keeps the code and message the client always saw.
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::AlreadyExists(m) => ApiError::EntityAlreadyExists(m),
+            StoreError::LimitExceeded(m) => ApiError::LimitExceeded(m),
+            StoreError::InvalidListParameter(m) => ApiError::ValidationError(m),
+            e @ StoreError::InvalidMarker => ApiError::InvalidInput(e.to_string()),
+            StoreError::StorageUnavailable => ApiError::StorageUnavailable,
+            StoreError::Database { context, source } => {
+                ApiError::Unexpected(anyhow::Error::new(source).context(context))
+            }
+        }
     }
 }
 
-/// A database error as the client sees it: a full or failing disk is the
-/// server's temporary state (503, retried by the SDKs), anything else an
-/// opaque 500 whose cause is logged.
-pub(crate) fn database_error(e: sqlx::Error, context: &'static str) -> ApiError {
-    if crate::store::is_storage_failure(&e) {
-        tracing::warn!(error = %e, context, "the database cannot take writes");
-        return ApiError::StorageUnavailable;
+impl CarriesStoreError for ApiError {
+    fn is_storage_unavailable(&self) -> bool {
+        matches!(self, ApiError::StorageUnavailable)
     }
-    ApiError::Unexpected(anyhow::Error::new(e).context(context))
 }
 
 /// The JSON error body of every /v1 error.
@@ -218,30 +224,6 @@ pub struct ErrorBody {
     pub message: String,
     /// The id also sent in the `x-request-id` header.
     pub request_id: String,
-}
-
-impl ResponseError for ApiError {
-    fn status_code(&self) -> StatusCode {
-        self.status()
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        if let ApiError::Unexpected(e) = self {
-            tracing::error!(error = format!("{e:#}"), "request failed");
-        }
-        let body = ErrorResponse {
-            error: ErrorBody {
-                code: self.code().to_string(),
-                message: self.to_string(),
-                request_id: crate::telemetry::current_request_id(),
-            },
-        };
-        let mut response = HttpResponse::build(self.status());
-        if let Some(seconds) = self.retry_after() {
-            response.insert_header((actix_web::http::header::RETRY_AFTER, seconds));
-        }
-        response.json(body)
-    }
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;

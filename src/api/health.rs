@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::state::AppState;
-use crate::store::Readiness;
+use crate::store::health::Readiness;
 
 #[derive(Serialize, ToSchema)]
 pub struct Health {

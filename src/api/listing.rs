@@ -22,11 +22,11 @@ pub struct ListQuery {
 
 impl ListQuery {
     pub fn params(&self) -> ApiResult<ListParams> {
-        ListParams::from_request(
+        Ok(ListParams::from_request(
             self.path_prefix.as_deref(),
             self.marker.as_deref(),
             self.max_items,
-        )
+        )?)
     }
 }
 

@@ -7,6 +7,7 @@ pub mod access_keys;
 pub mod accounts;
 pub mod audit;
 pub mod body_deadline;
+pub mod error_response;
 pub mod evaluate;
 pub mod extract;
 pub mod groups;

@@ -70,7 +70,11 @@ pub struct PageQuery {
 
 impl PageQuery {
     pub fn params(&self) -> ApiResult<ListParams> {
-        ListParams::from_request(None, self.marker.as_deref(), self.max_items)
+        Ok(ListParams::from_request(
+            None,
+            self.marker.as_deref(),
+            self.max_items,
+        )?)
     }
 }
 

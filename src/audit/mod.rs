@@ -227,13 +227,16 @@ pub fn scrub(value: Value) -> Value {
 /// The recipe for a new mutation: make its store function a method of
 /// `AuditTx` (`self.conn()` instead of `self.pool()`), then call it as
 /// `audited(state, AuditEvent::by(caller, "svc:Action", arn), async |tx| tx.f(..).await)`.
-pub async fn audited<T>(
+pub async fn audited<T, E: Into<ApiError>>(
     state: &AppState,
     event: AuditEvent,
-    write: impl AsyncFnOnce(&mut AuditTx) -> ApiResult<T>,
+    write: impl AsyncFnOnce(&mut AuditTx) -> Result<T, E>,
 ) -> ApiResult<T> {
     let failed = event.clone();
-    let result = state.store.audited(event, write).await;
+    let result = state
+        .store
+        .audited(event, async |tx| write(tx).await.map_err(Into::into))
+        .await;
     if let Err(e) = &result {
         state.audit.record(failed.failed_with(e));
     }

@@ -97,5 +97,5 @@ pub async fn list_events(
     };
     // Read your own writes: what was queued before this query is in it.
     state.audit.flush().await;
-    state.store.list_audit_events(&query).await
+    Ok(state.store.list_audit_events(&query).await?)
 }

@@ -14,9 +14,8 @@ use tokio::task::JoinHandle;
 
 use super::AuditEvent;
 use crate::domain::format_time_ms;
-use crate::error::ApiError;
 use crate::metrics::Metrics;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// Most events written in one transaction.
 const BATCH: usize = 1024;
@@ -227,7 +226,7 @@ async fn write_events(store: &Store, batch: Vec<AuditEvent>, metrics: &Metrics) 
                 metrics.audit_written.inc_by(events as u64);
                 return;
             }
-            Err(ApiError::StorageUnavailable) if waited < STORAGE_RETRY_FOR => {
+            Err(StoreError::StorageUnavailable) if waited < STORAGE_RETRY_FOR => {
                 let Some(again) = kept else {
                     metrics.audit_dropped.inc_by(events as u64);
                     tracing::error!(

@@ -13,7 +13,7 @@ pub const RETENTION_INTERVAL: Duration = Duration::from_secs(3600);
 /// Deletes the events older than `days`; returns how many.
 pub async fn purge_once(store: &Store, days: u64) -> ApiResult<u64> {
     let cutoff = time::OffsetDateTime::now_utc() - time::Duration::days(days.min(1_000_000) as i64);
-    store.purge_audit_events(&format_time_ms(cutoff)).await
+    Ok(store.purge_audit_events(&format_time_ms(cutoff)).await?)
 }
 
 /// Runs `purge_once` now and every [`RETENTION_INTERVAL`]; 0 days keeps

@@ -15,7 +15,7 @@ use serde_json::json;
 
 use super::crypto::{replace_private_file, sync_parent, MasterKey, KEY_FILE, PREVIOUS_KEY_FILE};
 use crate::domain::audit::AuditEvent;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::store::master_key::SealedTable;
 use crate::store::Store;
 
@@ -156,7 +156,7 @@ pub async fn reseal_all(
                 .audited(event, async |tx| {
                     let n = reseal_batch(tx, keys, table, &header, batch_size).await?;
                     tx.event().set_param("resealed", json!(n));
-                    Ok(n)
+                    Ok::<_, ApiError>(n)
                 })
                 .await?;
             resealed += n;
@@ -187,7 +187,7 @@ pub async fn reseal_all(
                     tx.event().set_param("resealed", json!(late));
                 }
                 tx.set_master_key_check(&new_check).await?;
-                Ok(late)
+                Ok::<_, ApiError>(late)
             })
             .await?;
         resealed += late;

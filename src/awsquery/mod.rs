@@ -17,9 +17,9 @@ mod sts_actions;
 pub mod xml;
 
 use actix_web::http::header::CONTENT_TYPE;
-use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use crate::api::error_response;
 use crate::api::extract::{body_error, origin_of, OwnedParts, SignedBody};
 use crate::auth::authenticate::authenticate_request;
 use crate::error::{ApiError, ApiResult};
@@ -109,32 +109,23 @@ async fn handle(
 ) -> HttpResponse {
     let request_id = crate::telemetry::current_request_id();
     let (service, outcome) = serve(&req, &state, body).await;
-    let mut retry_after = None;
-    let (status, text) = match outcome {
+    let (mut response, text) = match outcome {
         Ok((action, result)) => (
-            StatusCode::OK,
+            HttpResponse::Ok(),
             xml::success(service.namespace(), action, &request_id, result.as_ref()),
         ),
         Err(e) => {
-            if let ApiError::Unexpected(cause) = &e {
-                tracing::error!(error = format!("{cause:#}"), "request failed");
-            }
-            let status = e.query_status();
-            retry_after = e.retry_after();
-            let body = xml::error(
+            let status = error_response::query_status(&e);
+            let text = xml::error(
                 service.namespace(),
                 !status.is_server_error(),
                 e.code(),
                 &e.to_string(),
                 &request_id,
             );
-            (status, body)
+            (error_response::start_response(&e, status), text)
         }
     };
-    let mut response = HttpResponse::build(status);
-    if let Some(seconds) = retry_after {
-        response.insert_header((actix_web::http::header::RETRY_AFTER, seconds));
-    }
     response
         .content_type("text/xml")
         .insert_header(("x-amzn-RequestId", request_id))

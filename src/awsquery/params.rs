@@ -108,11 +108,11 @@ impl Params {
 
     /// `PathPrefix`, `Marker` and `MaxItems` of the List calls.
     pub fn list_params(&self) -> ApiResult<ListParams> {
-        ListParams::from_request(
+        Ok(ListParams::from_request(
             self.get("PathPrefix"),
             self.get("Marker"),
             self.int("MaxItems")?,
-        )
+        )?)
     }
 }
 

@@ -253,11 +253,13 @@ pub async fn trust_analysis(
     };
     let mut candidates = Vec::new();
     for account in &accounts {
-        let users = all_pages(|p| async move { state.store.list_users(account, &p).await }).await?;
+        let users =
+            all_pages(|p| async move { Ok(state.store.list_users(account, &p).await?) }).await?;
         for user in &users {
             candidates.push(user_candidate(state, user).await?);
         }
-        let roles = all_pages(|p| async move { state.store.list_roles(account, &p).await }).await?;
+        let roles =
+            all_pages(|p| async move { Ok(state.store.list_roles(account, &p).await?) }).await?;
         for other in &roles {
             candidates.push(role_session_candidate(state, other).await?);
         }

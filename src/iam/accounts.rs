@@ -74,7 +74,7 @@ pub async fn create_account(
         let key = seal_new_key(state, &account.id, None, Some((key_id, secret)))?;
         tx.insert_account(&account).await?;
         tx.insert_access_key(&key.key).await?;
-        Ok(key)
+        Ok::<_, ApiError>(key)
     })
     .await?;
     tracing::info!(account_id = %account.id, access_key_id = %key.key.access_key_id, "account created");
@@ -89,7 +89,7 @@ pub async fn list_accounts(state: &AppState, caller: &Caller) -> ApiResult<Vec<A
         "arn:aws:iam::*:root",
     )
     .await?;
-    state.store.list_accounts().await
+    Ok(state.store.list_accounts().await?)
 }
 
 pub async fn get_account(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Account> {

@@ -101,5 +101,5 @@ pub async fn list_attached_policies(
     let list = action(kind, "ListAttached", "Policies");
     let cx = ActionContext::new(&list);
     let holder = find_holder_authorized(state, caller, kind, holder_name, cx).await?;
-    state.store.attached_policies(kind, &holder.id).await
+    Ok(state.store.attached_policies(kind, &holder.id).await?)
 }

@@ -107,7 +107,7 @@ pub async fn list_groups(
     params: &ListParams,
 ) -> ApiResult<Page<Group>> {
     authorize(state, caller, "iam:ListGroups", &all_of(caller, "group")).await?;
-    state.store.list_groups(&caller.account_id, params).await
+    Ok(state.store.list_groups(&caller.account_id, params).await?)
 }
 
 pub async fn list_groups_for_user(
@@ -116,7 +116,7 @@ pub async fn list_groups_for_user(
     user_name: &str,
 ) -> ApiResult<Vec<Group>> {
     let user = find_user_authorized(state, caller, user_name, "iam:ListGroupsForUser").await?;
-    state.store.groups_of_user(&user.id).await
+    Ok(state.store.groups_of_user(&user.id).await?)
 }
 
 pub async fn delete_group(state: &AppState, caller: &Caller, name: &str) -> ApiResult<()> {

@@ -145,7 +145,7 @@ pub async fn rotate(
     // not start.
     audited(state, start.clone(), async |tx| {
         tx.event().set_param("started", json!(true));
-        Ok(())
+        Ok::<_, ApiError>(())
     })
     .await?;
     let keys = match data_dir {
@@ -336,7 +336,7 @@ pub async fn forget_previous(state: &AppState, caller: &Caller) -> ApiResult<Mas
         if let KeySource::DataDir(dir) = &source {
             remove_previous_file(dir).map_err(ApiError::Unexpected)?;
         }
-        Ok(())
+        Ok::<_, ApiError>(())
     })
     .await?;
     ring.replace(held.current_only());

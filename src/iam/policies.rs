@@ -233,10 +233,10 @@ pub async fn list_policies(
     params: &ListParams,
 ) -> ApiResult<Page<ManagedPolicy>> {
     authorize(state, caller, "iam:ListPolicies", &all_of(caller, "policy")).await?;
-    state
+    Ok(state
         .store
         .list_policies(&caller.account_id, scope, params)
-        .await
+        .await?)
 }
 
 pub async fn delete_policy(state: &AppState, caller: &Caller, arn_or_name: &str) -> ApiResult<()> {

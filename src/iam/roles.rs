@@ -204,7 +204,7 @@ pub async fn list_roles(
     params: &ListParams,
 ) -> ApiResult<Page<Role>> {
     authorize(state, caller, "iam:ListRoles", &all_of(caller, "role")).await?;
-    state.store.list_roles(&caller.account_id, params).await
+    Ok(state.store.list_roles(&caller.account_id, params).await?)
 }
 
 pub async fn update_role(

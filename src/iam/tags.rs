@@ -114,5 +114,5 @@ pub async fn list(
 ) -> ApiResult<Vec<Tag>> {
     let action = format!("iam:List{}Tags", kind.noun());
     let (id, _) = resolve(state, caller, kind, name, ActionContext::new(&action)).await?;
-    state.store.list_tags(&id).await
+    Ok(state.store.list_tags(&id).await?)
 }

@@ -150,7 +150,7 @@ pub async fn list_users(
     params: &ListParams,
 ) -> ApiResult<Page<User>> {
     authorize(state, caller, "iam:ListUsers", &all_of(caller, "user")).await?;
-    state.store.list_users(&caller.account_id, params).await
+    Ok(state.store.list_users(&caller.account_id, params).await?)
 }
 
 pub async fn update_user(

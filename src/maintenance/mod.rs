@@ -267,8 +267,9 @@ pub async fn verify_master_key(store: &Store, key: &MasterKey) -> anyhow::Result
     }
 }
 
-pub(crate) fn api(e: ApiError) -> anyhow::Error {
-    anyhow!("{e}")
+/// An error as the offline commands print it: what a client would read.
+pub(crate) fn api(e: impl Into<ApiError>) -> anyhow::Error {
+    anyhow!("{}", e.into())
 }
 
 /// Takes the data directory's lock: shared for a server, exclusive for the

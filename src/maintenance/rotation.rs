@@ -14,7 +14,7 @@ use crate::auth::key_rotation::{
     begin_file_rotation, forget_event, remove_previous_file, reseal_all, unfinished, KeyFiles,
     ResealOptions, Unfinished, FORGET_ACTION, ROTATE_ACTION,
 };
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 pub type RotateOptions = ResealOptions;
 
@@ -112,7 +112,7 @@ pub async fn forget_previous(
         &previous_check,
     );
     store
-        .audited(event, async |_tx| Ok(()))
+        .audited(event, async |_tx| Ok::<_, StoreError>(()))
         .await
         .map_err(api)?;
     store.close().await;

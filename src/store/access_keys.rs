@@ -1,12 +1,12 @@
 //! Long-term access keys of users and account roots.
 
 use super::audit::AuditTx;
+use super::error::StoreResult;
 use super::Store;
 use crate::domain::AccessKey;
-use crate::error::ApiResult;
 
 impl Store {
-    pub async fn get_access_key(&self, access_key_id: &str) -> ApiResult<Option<AccessKey>> {
+    pub async fn get_access_key(&self, access_key_id: &str) -> StoreResult<Option<AccessKey>> {
         Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT access_key_id, account_id, user_id, secret_ciphertext, status, created_at,
                     last_used_at, last_used_service, last_used_region
@@ -17,7 +17,7 @@ impl Store {
         .await)?)
     }
 
-    pub async fn list_user_access_keys(&self, user_id: &str) -> ApiResult<Vec<AccessKey>> {
+    pub async fn list_user_access_keys(&self, user_id: &str) -> StoreResult<Vec<AccessKey>> {
         Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT access_key_id, account_id, user_id, secret_ciphertext, status, created_at,
                     last_used_at, last_used_service, last_used_region
@@ -34,7 +34,7 @@ impl Store {
         at: &str,
         service: &str,
         region: &str,
-    ) -> ApiResult<()> {
+    ) -> StoreResult<()> {
         on_db!(self.db(), c => sqlx::query(
             "UPDATE access_keys SET last_used_at = $1, last_used_service = $2, last_used_region = $3 WHERE access_key_id = $4",
         )
@@ -49,7 +49,7 @@ impl Store {
 }
 
 impl AuditTx {
-    pub async fn insert_access_key(&mut self, key: &AccessKey) -> ApiResult<()> {
+    pub async fn insert_access_key(&mut self, key: &AccessKey) -> StoreResult<()> {
         on_db!(self.conn(), c => sqlx::query(
             "INSERT INTO access_keys (access_key_id, account_id, user_id, secret_ciphertext, status, created_at)
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -71,7 +71,7 @@ impl AuditTx {
         &mut self,
         key: &AccessKey,
         max: i64,
-    ) -> ApiResult<bool> {
+    ) -> StoreResult<bool> {
         self.lock(key.user_id.as_deref().unwrap_or(&key.account_id))
             .await?;
         let (n,): (i64,) = on_db!(self.conn(), c => sqlx::query_as("SELECT COUNT(*) FROM access_keys WHERE user_id = $1")
@@ -100,7 +100,7 @@ impl AuditTx {
         &mut self,
         access_key_id: &str,
         status: &str,
-    ) -> ApiResult<()> {
+    ) -> StoreResult<()> {
         on_db!(self.conn(), c => sqlx::query("UPDATE access_keys SET status = $1 WHERE access_key_id = $2")
             .bind(status)
             .bind(access_key_id)
@@ -109,7 +109,7 @@ impl AuditTx {
         Ok(())
     }
 
-    pub async fn delete_access_key(&mut self, access_key_id: &str) -> ApiResult<()> {
+    pub async fn delete_access_key(&mut self, access_key_id: &str) -> StoreResult<()> {
         on_db!(self.conn(), c => sqlx::query("DELETE FROM access_keys WHERE access_key_id = $1")
             .bind(access_key_id)
             .execute(c)

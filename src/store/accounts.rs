@@ -1,9 +1,9 @@
 //! Accounts.
 
 use super::audit::AuditTx;
+use super::error::StoreResult;
 use super::Store;
 use crate::domain::Account;
-use crate::error::ApiResult;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct AccountCounts {
@@ -16,7 +16,7 @@ pub struct AccountCounts {
 }
 
 impl Store {
-    pub async fn get_account(&self, id: &str) -> ApiResult<Option<Account>> {
+    pub async fn get_account(&self, id: &str) -> StoreResult<Option<Account>> {
         Ok(
             on_db!(self.db(), c => sqlx::query_as("SELECT id, name, is_management, created_at FROM accounts WHERE id = $1")
                 .bind(id)
@@ -25,7 +25,7 @@ impl Store {
         )
     }
 
-    pub async fn management_account(&self) -> ApiResult<Option<Account>> {
+    pub async fn management_account(&self) -> StoreResult<Option<Account>> {
         Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT id, name, is_management, created_at FROM accounts WHERE is_management = TRUE",
         )
@@ -33,7 +33,7 @@ impl Store {
         .await)?)
     }
 
-    pub async fn list_accounts(&self) -> ApiResult<Vec<Account>> {
+    pub async fn list_accounts(&self) -> StoreResult<Vec<Account>> {
         Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT id, name, is_management, created_at FROM accounts ORDER BY created_at, id",
         )
@@ -43,7 +43,7 @@ impl Store {
 
     /// How many IAM entities an account still holds; an account is deleted
     /// only when empty (no cascading, as everywhere in IAM).
-    pub async fn account_entity_count(&self, id: &str) -> ApiResult<i64> {
+    pub async fn account_entity_count(&self, id: &str) -> StoreResult<i64> {
         let (n,): (i64,) = on_db!(self.db(), c => sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM users WHERE account_id = $1)
                   + (SELECT COUNT(*) FROM groups WHERE account_id = $1)
@@ -60,7 +60,7 @@ impl Store {
 
     /// The counts of GetAccountSummary: users, groups, roles, customer
     /// managed policies, their stored versions, and the root's access keys.
-    pub async fn account_counts(&self, id: &str) -> ApiResult<AccountCounts> {
+    pub async fn account_counts(&self, id: &str) -> StoreResult<AccountCounts> {
         Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM users WHERE account_id = $1) AS users,
                     (SELECT COUNT(*) FROM groups WHERE account_id = $1) AS groups,
@@ -77,7 +77,7 @@ impl Store {
 }
 
 impl AuditTx {
-    pub async fn insert_account(&mut self, account: &Account) -> ApiResult<()> {
+    pub async fn insert_account(&mut self, account: &Account) -> StoreResult<()> {
         on_db!(self.conn(), c => sqlx::query(
             "INSERT INTO accounts (id, name, is_management, created_at) VALUES ($1, $2, $3, $4)",
         )
@@ -91,7 +91,7 @@ impl AuditTx {
     }
 
     /// Deletes an empty account and its root keys in one transaction.
-    pub async fn delete_account(&mut self, id: &str) -> ApiResult<()> {
+    pub async fn delete_account(&mut self, id: &str) -> StoreResult<()> {
         on_db!(self.conn(), c => sqlx::query("DELETE FROM access_keys WHERE account_id = $1 AND user_id IS NULL")
             .bind(id)
             .execute(c)

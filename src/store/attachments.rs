@@ -1,9 +1,9 @@
 //! Managed-policy attachments of users, groups and roles.
 
 use super::audit::AuditTx;
+use super::error::StoreResult;
 use super::Store;
 use crate::domain::{ManagedPolicy, PolicyHolder};
-use crate::error::ApiResult;
 
 struct AttachmentSql {
     insert: &'static str,
@@ -47,7 +47,7 @@ impl Store {
         &self,
         holder: PolicyHolder,
         holder_id: &str,
-    ) -> ApiResult<Vec<ManagedPolicy>> {
+    ) -> StoreResult<Vec<ManagedPolicy>> {
         Ok(on_db!(self.db(), c => sqlx::query_as(sql(holder).list)
             .bind(holder_id)
             .fetch_all(c)
@@ -58,7 +58,7 @@ impl Store {
         &self,
         holder: PolicyHolder,
         holder_id: &str,
-    ) -> ApiResult<i64> {
+    ) -> StoreResult<i64> {
         let (n,): (i64,) = on_db!(self.db(), c => sqlx::query_as(sql(holder).count)
             .bind(holder_id)
             .fetch_one(c)
@@ -73,7 +73,7 @@ impl Store {
         holder: PolicyHolder,
         policy_id: &str,
         account_id: &str,
-    ) -> ApiResult<Vec<String>> {
+    ) -> StoreResult<Vec<String>> {
         let rows: Vec<(String,)> = on_db!(self.db(), c => sqlx::query_as(sql(holder).holders_of)
             .bind(policy_id)
             .bind(account_id)
@@ -89,7 +89,7 @@ impl AuditTx {
         holder: PolicyHolder,
         holder_id: &str,
         policy_id: &str,
-    ) -> ApiResult<()> {
+    ) -> StoreResult<()> {
         on_db!(self.conn(), c => sqlx::query(sql(holder).insert)
             .bind(holder_id)
             .bind(policy_id)
@@ -103,7 +103,7 @@ impl AuditTx {
         holder: PolicyHolder,
         holder_id: &str,
         policy_id: &str,
-    ) -> ApiResult<bool> {
+    ) -> StoreResult<bool> {
         let result = on_db!(self.conn(), c => sqlx::query(sql(holder).delete)
             .bind(holder_id)
             .bind(policy_id)

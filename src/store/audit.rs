@@ -8,10 +8,10 @@
 
 use std::sync::LazyLock;
 
+use super::error::{CarriesStoreError, StoreError, StoreResult};
 use super::{Page, Store, WriteTx};
 use crate::domain::audit::AuditEvent;
 use crate::domain::format_time_ms;
-use crate::error::{database_error, ApiResult};
 
 /// An open write transaction with the audit record it will commit.
 pub struct AuditTx {
@@ -38,7 +38,7 @@ impl AuditTx {
     /// READ COMMITTED, so there this takes a transaction-level advisory
     /// lock on the key's hash (a collision only serializes two unrelated
     /// writes).
-    pub(crate) async fn lock(&mut self, key: &str) -> ApiResult<()> {
+    pub(crate) async fn lock(&mut self, key: &str) -> StoreResult<()> {
         if let super::Backend::Postgres(c) = self.conn() {
             sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
                 .bind(key)
@@ -249,15 +249,15 @@ impl Store {
     /// snapshot rule): a 500 for a request that only had to wait. IMMEDIATE
     /// waits its turn. PostgreSQL's begin plainly; the writes that read
     /// first take [`AuditTx::lock`].
-    pub async fn audited<T>(
+    pub async fn audited<T, E: CarriesStoreError>(
         &self,
         event: AuditEvent,
-        write: impl AsyncFnOnce(&mut AuditTx) -> ApiResult<T>,
-    ) -> ApiResult<T> {
+        write: impl AsyncFnOnce(&mut AuditTx) -> Result<T, E>,
+    ) -> Result<T, E> {
         self.wait_for_wal_room().await;
-        let result = async {
+        let result: Result<T, E> = async {
             let mut tx = AuditTx {
-                tx: self.begin_write().await?,
+                tx: self.begin_write().await.map_err(StoreError::from)?,
                 event,
             };
             let out = write(&mut tx).await?;
@@ -265,8 +265,8 @@ impl Store {
             event.event_time = format_time_ms(time::OffsetDateTime::now_utc());
             insert_event(&mut tx, &event)
                 .await
-                .map_err(|e| database_error(e, "writing the audit record of a mutation"))?;
-            tx.commit().await?;
+                .map_err(|e| StoreError::database(e, "writing the audit record of a mutation"))?;
+            tx.commit().await.map_err(StoreError::from)?;
             self.count_commit();
             Ok(out)
         }
@@ -280,13 +280,13 @@ impl Store {
     /// database, and the queue must keep up with `/v1/authorize`. The
     /// events are moved into the statement's arguments (bound by
     /// reference, each string would be copied once more).
-    pub async fn insert_audit_events(&self, events: Vec<AuditEvent>) -> ApiResult<()> {
+    pub async fn insert_audit_events(&self, events: Vec<AuditEvent>) -> StoreResult<()> {
         let result = self.insert_audit_batch(events).await;
         self.write_health().observe(&result);
         result
     }
 
-    async fn insert_audit_batch(&self, events: Vec<AuditEvent>) -> ApiResult<()> {
+    async fn insert_audit_batch(&self, events: Vec<AuditEvent>) -> StoreResult<()> {
         self.wait_for_wal_room().await;
         let mut tx = self.begin_write().await?;
         let mut left = events.len();
@@ -314,7 +314,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn list_audit_events(&self, q: &AuditQuery) -> ApiResult<Page<AuditEvent>> {
+    pub async fn list_audit_events(&self, q: &AuditQuery) -> StoreResult<Page<AuditEvent>> {
         let (sql, binds) = list_audit_sql(q);
         let mut rows: Vec<AuditEvent> = on_db!(self.db(), c => {
             let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql));
@@ -342,7 +342,7 @@ impl Store {
 
     /// Deletes the events older than `before`: the retention task, the one
     /// writer allowed through the append-only trigger's gate.
-    pub async fn purge_audit_events(&self, before: &str) -> ApiResult<u64> {
+    pub async fn purge_audit_events(&self, before: &str) -> StoreResult<u64> {
         let mut tx = self.begin_write().await?;
         let deleted = on_db!(tx.conn(), c => {
             sqlx::query("UPDATE audit_retention_gate SET open = 1")

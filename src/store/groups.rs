@@ -1,9 +1,9 @@
 //! Groups and membership.
 
 use super::audit::AuditTx;
+use super::error::{StoreError, StoreResult};
 use super::{is_unique_violation, paginate, ListParams, Page, Store};
 use crate::domain::{Group, User};
-use crate::error::{ApiError, ApiResult};
 
 #[derive(Debug, Default)]
 pub struct GroupDependents {
@@ -13,7 +13,7 @@ pub struct GroupDependents {
 }
 
 impl Store {
-    pub async fn get_group(&self, account_id: &str, name: &str) -> ApiResult<Option<Group>> {
+    pub async fn get_group(&self, account_id: &str, name: &str) -> StoreResult<Option<Group>> {
         Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT id, account_id, name, path, created_at FROM groups WHERE account_id = $1 AND name_lower = $2",
         )
@@ -27,7 +27,7 @@ impl Store {
         &self,
         account_id: &str,
         params: &ListParams,
-    ) -> ApiResult<Page<Group>> {
+    ) -> StoreResult<Page<Group>> {
         let rows: Vec<Group> = on_db!(self.db(), c => sqlx::query_as(LIST_GROUPS_SQL)
             .bind(account_id)
             .bind(params.path_like())
@@ -38,7 +38,7 @@ impl Store {
         Ok(paginate(rows, params, |g| g.name.to_ascii_lowercase()))
     }
 
-    pub async fn groups_of_user(&self, user_id: &str) -> ApiResult<Vec<Group>> {
+    pub async fn groups_of_user(&self, user_id: &str) -> StoreResult<Vec<Group>> {
         Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT g.id, g.account_id, g.name, g.path, g.created_at FROM groups g
              JOIN group_members m ON m.group_id = g.id WHERE m.user_id = $1 ORDER BY g.name_lower",
@@ -48,7 +48,7 @@ impl Store {
         .await)?)
     }
 
-    pub async fn members_of_group(&self, group_id: &str) -> ApiResult<Vec<User>> {
+    pub async fn members_of_group(&self, group_id: &str) -> StoreResult<Vec<User>> {
         Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT u.id, u.account_id, u.name, u.path, u.permissions_boundary, u.created_at FROM users u
              JOIN group_members m ON m.user_id = u.id WHERE m.group_id = $1 ORDER BY u.name_lower",
@@ -58,7 +58,7 @@ impl Store {
         .await)?)
     }
 
-    pub async fn group_count_of_user(&self, user_id: &str) -> ApiResult<i64> {
+    pub async fn group_count_of_user(&self, user_id: &str) -> StoreResult<i64> {
         let (n,): (i64,) = on_db!(self.db(), c => sqlx::query_as("SELECT COUNT(*) FROM group_members WHERE user_id = $1")
             .bind(user_id)
             .fetch_one(c)
@@ -66,7 +66,7 @@ impl Store {
         Ok(n)
     }
 
-    pub async fn group_dependents(&self, id: &str) -> ApiResult<GroupDependents> {
+    pub async fn group_dependents(&self, id: &str) -> StoreResult<GroupDependents> {
         let (members, inline_policies, attached_policies): (i64, i64, i64) = on_db!(self.db(), c => sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM group_members WHERE group_id = $1),
                     (SELECT COUNT(*) FROM group_inline_policies WHERE group_id = $1),
@@ -84,7 +84,7 @@ impl Store {
 }
 
 impl AuditTx {
-    pub async fn insert_group(&mut self, group: &Group) -> ApiResult<()> {
+    pub async fn insert_group(&mut self, group: &Group) -> StoreResult<()> {
         let inserted = on_db!(self.conn(), c => sqlx::query(
             "INSERT INTO groups (id, account_id, name, name_lower, path, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -97,7 +97,7 @@ impl AuditTx {
         .execute(c)
         .await.map(|r| r.rows_affected()));
         match inserted {
-            Err(e) if is_unique_violation(&e) => Err(ApiError::EntityAlreadyExists(format!(
+            Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists(format!(
                 "Group with name {} already exists.",
                 group.name
             ))),
@@ -113,7 +113,7 @@ impl AuditTx {
         group_id: &str,
         user_id: &str,
         now: &str,
-    ) -> ApiResult<bool> {
+    ) -> StoreResult<bool> {
         let result = on_db!(self.conn(), c => sqlx::query(
             "INSERT INTO group_members (group_id, user_id, added_at) VALUES ($1, $2, $3)
              ON CONFLICT (group_id, user_id) DO NOTHING",
@@ -126,7 +126,11 @@ impl AuditTx {
         Ok(result == 1)
     }
 
-    pub async fn remove_group_member(&mut self, group_id: &str, user_id: &str) -> ApiResult<bool> {
+    pub async fn remove_group_member(
+        &mut self,
+        group_id: &str,
+        user_id: &str,
+    ) -> StoreResult<bool> {
         let result = on_db!(self.conn(), c => sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND user_id = $2")
             .bind(group_id)
             .bind(user_id)
@@ -135,7 +139,7 @@ impl AuditTx {
         Ok(result == 1)
     }
 
-    pub async fn delete_group(&mut self, id: &str) -> ApiResult<()> {
+    pub async fn delete_group(&mut self, id: &str) -> StoreResult<()> {
         on_db!(self.conn(), c => sqlx::query("DELETE FROM groups WHERE id = $1")
             .bind(id)
             .execute(c)

@@ -2,9 +2,9 @@
 //! existing name replaces the document.
 
 use super::audit::AuditTx;
+use super::error::StoreResult;
 use super::Store;
 use crate::domain::PolicyHolder;
-use crate::error::ApiResult;
 
 fn table(holder: PolicyHolder) -> (&'static str, &'static str, &'static str, &'static str) {
     // (upsert, get, list, delete)
@@ -39,7 +39,7 @@ impl Store {
         holder: PolicyHolder,
         holder_id: &str,
         name: &str,
-    ) -> ApiResult<Option<(String, String)>> {
+    ) -> StoreResult<Option<(String, String)>> {
         Ok(on_db!(self.db(), c => sqlx::query_as(table(holder).1)
             .bind(holder_id)
             .bind(name)
@@ -52,7 +52,7 @@ impl Store {
         &self,
         holder: PolicyHolder,
         holder_id: &str,
-    ) -> ApiResult<Vec<(String, String)>> {
+    ) -> StoreResult<Vec<(String, String)>> {
         Ok(on_db!(self.db(), c => sqlx::query_as(table(holder).2)
             .bind(holder_id)
             .fetch_all(c)
@@ -67,7 +67,7 @@ impl AuditTx {
         holder_id: &str,
         name: &str,
         document: &str,
-    ) -> ApiResult<()> {
+    ) -> StoreResult<()> {
         on_db!(self.conn(), c => sqlx::query(table(holder).0)
             .bind(holder_id)
             .bind(name)
@@ -82,7 +82,7 @@ impl AuditTx {
         holder: PolicyHolder,
         holder_id: &str,
         name: &str,
-    ) -> ApiResult<bool> {
+    ) -> StoreResult<bool> {
         let result = on_db!(self.conn(), c => sqlx::query(table(holder).3)
             .bind(holder_id)
             .bind(name)

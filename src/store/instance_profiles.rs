@@ -1,12 +1,12 @@
 //! Instance profiles and the one role each may hold.
 
 use super::audit::AuditTx;
+use super::error::{StoreError, StoreResult};
 use super::{is_unique_violation, paginate, ListParams, Page, Store};
 use crate::domain::InstanceProfile;
-use crate::error::{ApiError, ApiResult};
 
 impl Store {
-    pub async fn count_instance_profiles(&self, account_id: &str) -> ApiResult<i64> {
+    pub async fn count_instance_profiles(&self, account_id: &str) -> StoreResult<i64> {
         let (n,): (i64,) = on_db!(self.db(), c => sqlx::query_as("SELECT COUNT(*) FROM instance_profiles WHERE account_id = $1")
                 .bind(account_id)
                 .fetch_one(c)
@@ -18,7 +18,7 @@ impl Store {
         &self,
         account_id: &str,
         name: &str,
-    ) -> ApiResult<Option<InstanceProfile>> {
+    ) -> StoreResult<Option<InstanceProfile>> {
         Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT id, account_id, name, path, role_id, created_at
              FROM instance_profiles WHERE account_id = $1 AND name_lower = $2",
@@ -29,7 +29,10 @@ impl Store {
         .await)?)
     }
 
-    pub async fn get_instance_profile_by_id(&self, id: &str) -> ApiResult<Option<InstanceProfile>> {
+    pub async fn get_instance_profile_by_id(
+        &self,
+        id: &str,
+    ) -> StoreResult<Option<InstanceProfile>> {
         Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT id, account_id, name, path, role_id, created_at
              FROM instance_profiles WHERE id = $1",
@@ -43,7 +46,7 @@ impl Store {
         &self,
         account_id: &str,
         params: &ListParams,
-    ) -> ApiResult<Page<InstanceProfile>> {
+    ) -> StoreResult<Page<InstanceProfile>> {
         let rows: Vec<InstanceProfile> = on_db!(self.db(), c => sqlx::query_as(LIST_INSTANCE_PROFILES_SQL)
             .bind(account_id)
             .bind(params.path_like())
@@ -58,7 +61,7 @@ impl Store {
         &self,
         role_id: &str,
         params: &ListParams,
-    ) -> ApiResult<Page<InstanceProfile>> {
+    ) -> StoreResult<Page<InstanceProfile>> {
         let rows: Vec<InstanceProfile> = on_db!(self.db(), c => sqlx::query_as(LIST_ROLE_INSTANCE_PROFILES_SQL)
             .bind(role_id)
             .bind(&params.after)
@@ -69,7 +72,7 @@ impl Store {
     }
 
     /// How many workloads use a profile (they block its deletion).
-    pub async fn count_profile_workloads(&self, id: &str) -> ApiResult<i64> {
+    pub async fn count_profile_workloads(&self, id: &str) -> StoreResult<i64> {
         let (n,): (i64,) = on_db!(self.db(), c => sqlx::query_as("SELECT COUNT(*) FROM workloads WHERE instance_profile_id = $1")
                 .bind(id)
                 .fetch_one(c)
@@ -79,7 +82,7 @@ impl Store {
 }
 
 impl AuditTx {
-    pub async fn insert_instance_profile(&mut self, p: &InstanceProfile) -> ApiResult<()> {
+    pub async fn insert_instance_profile(&mut self, p: &InstanceProfile) -> StoreResult<()> {
         let inserted = on_db!(self.conn(), c => sqlx::query(
             "INSERT INTO instance_profiles (id, account_id, name, name_lower, path, role_id, created_at)
              VALUES ($1, $2, $3, $4, $5, NULL, $6)",
@@ -94,7 +97,7 @@ impl AuditTx {
         .await.map(|r| r.rows_affected()));
         match inserted {
             Ok(_) => Ok(()),
-            Err(e) if is_unique_violation(&e) => Err(ApiError::EntityAlreadyExists(format!(
+            Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists(format!(
                 "Instance Profile {} already exists.",
                 p.name
             ))),
@@ -105,7 +108,11 @@ impl AuditTx {
     /// Puts `role_id` into an empty profile. False when the profile holds a
     /// role already (checked in the same statement, so two concurrent adds
     /// cannot both win).
-    pub async fn set_instance_profile_role(&mut self, id: &str, role_id: &str) -> ApiResult<bool> {
+    pub async fn set_instance_profile_role(
+        &mut self,
+        id: &str,
+        role_id: &str,
+    ) -> StoreResult<bool> {
         let result = on_db!(self.conn(), c => sqlx::query(
             "UPDATE instance_profiles SET role_id = $1 WHERE id = $2 AND role_id IS NULL",
         )
@@ -125,7 +132,7 @@ impl AuditTx {
         id: &str,
         role_id: &str,
         now: &str,
-    ) -> ApiResult<bool> {
+    ) -> StoreResult<bool> {
         let result = on_db!(self.conn(), c => sqlx::query("UPDATE instance_profiles SET role_id = NULL WHERE id = $1 AND role_id = $2")
                 .bind(id)
                 .bind(role_id)
@@ -150,7 +157,7 @@ impl AuditTx {
 
     /// Deletes an empty profile; false when it holds a role (a concurrent
     /// add won) or is gone.
-    pub async fn delete_instance_profile(&mut self, id: &str) -> ApiResult<bool> {
+    pub async fn delete_instance_profile(&mut self, id: &str) -> StoreResult<bool> {
         let result = on_db!(self.conn(), c => sqlx::query("DELETE FROM instance_profiles WHERE id = $1 AND role_id IS NULL")
             .bind(id)
             .execute(c)

@@ -1,12 +1,12 @@
 //! Login profiles: one argon2id password hash per user.
 
 use super::audit::AuditTx;
+use super::error::StoreResult;
 use super::Store;
 use crate::domain::LoginProfile;
-use crate::error::ApiResult;
 
 impl Store {
-    pub async fn get_login_profile(&self, user_id: &str) -> ApiResult<Option<LoginProfile>> {
+    pub async fn get_login_profile(&self, user_id: &str) -> StoreResult<Option<LoginProfile>> {
         Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT user_id, password_hash, password_reset_required, created_at FROM login_profiles WHERE user_id = $1",
         )
@@ -18,7 +18,7 @@ impl Store {
 
 impl AuditTx {
     /// Creates or replaces the user's login profile; true when it was new.
-    pub async fn upsert_login_profile(&mut self, profile: &LoginProfile) -> ApiResult<bool> {
+    pub async fn upsert_login_profile(&mut self, profile: &LoginProfile) -> StoreResult<bool> {
         self.lock(&profile.user_id).await?;
         let (existed,): (i64,) = on_db!(self.conn(), c => sqlx::query_as("SELECT COUNT(*) FROM login_profiles WHERE user_id = $1")
                 .bind(&profile.user_id)
@@ -39,7 +39,7 @@ impl AuditTx {
         Ok(existed == 0)
     }
 
-    pub async fn delete_login_profile(&mut self, user_id: &str) -> ApiResult<bool> {
+    pub async fn delete_login_profile(&mut self, user_id: &str) -> StoreResult<bool> {
         let result = on_db!(self.conn(), c => sqlx::query("DELETE FROM login_profiles WHERE user_id = $1")
             .bind(user_id)
             .execute(c)

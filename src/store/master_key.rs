@@ -4,9 +4,9 @@
 //! are those whose first bytes differ from the current key's header.
 
 use super::audit::AuditTx;
+use super::error::StoreResult;
 use super::Store;
 use crate::domain::now;
-use crate::error::ApiResult;
 
 /// The tables that hold secrets sealed under the master key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,7 +76,7 @@ pub struct SealedSecret {
 impl Store {
     /// The check value of the key the database is sealed under; None on a
     /// database that no server with checks has started yet.
-    pub async fn master_key_check(&self) -> ApiResult<Option<String>> {
+    pub async fn master_key_check(&self) -> StoreResult<Option<String>> {
         Ok(
             on_db!(self.db(), c => sqlx::query_scalar("SELECT key_check FROM master_key WHERE id = 1")
                 .fetch_optional(c)
@@ -86,7 +86,7 @@ impl Store {
 
     /// Some stored secret, to try the key on a database that has no check
     /// value yet.
-    pub async fn any_sealed_secret(&self) -> ApiResult<Option<SealedSecret>> {
+    pub async fn any_sealed_secret(&self) -> StoreResult<Option<SealedSecret>> {
         let key = on_db!(self.db(), c => sqlx::query_as(
             "SELECT access_key_id, secret_ciphertext FROM access_keys ORDER BY access_key_id LIMIT 1",
         )
@@ -108,7 +108,7 @@ impl Store {
         &self,
         table: SealedTable,
         header: &[u8],
-    ) -> ApiResult<i64> {
+    ) -> StoreResult<i64> {
         Ok(
             on_db!(self.db(), c => sqlx::query_scalar(count_elsewhere_sql(table))
             .bind(header.len() as i32)
@@ -121,7 +121,7 @@ impl Store {
 
 impl AuditTx {
     /// Records the check value of the key every secret is now sealed under.
-    pub async fn set_master_key_check(&mut self, check: &str) -> ApiResult<()> {
+    pub async fn set_master_key_check(&mut self, check: &str) -> StoreResult<()> {
         on_db!(self.conn(), c => sqlx::query(
             "INSERT INTO master_key (id, key_check, updated_at) VALUES (1, $1, $2)
              ON CONFLICT (id) DO UPDATE SET key_check = excluded.key_check,
@@ -141,7 +141,7 @@ impl AuditTx {
         table: SealedTable,
         header: &[u8],
         limit: i64,
-    ) -> ApiResult<Vec<SealedSecret>> {
+    ) -> StoreResult<Vec<SealedSecret>> {
         Ok(
             on_db!(self.conn(), c => sqlx::query_as(select_elsewhere_sql(table))
             .bind(header.len() as i32)
@@ -158,7 +158,7 @@ impl AuditTx {
         table: SealedTable,
         old: &SealedSecret,
         new: &[u8],
-    ) -> ApiResult<bool> {
+    ) -> StoreResult<bool> {
         let result = on_db!(self.conn(), c => sqlx::query(replace_sql(table))
             .bind(new)
             .bind(&old.access_key_id)

@@ -29,6 +29,7 @@ pub mod accounts;
 pub mod attachments;
 pub mod audit;
 pub mod backup;
+pub mod error;
 pub mod groups;
 pub mod health;
 pub mod inline_policies;
@@ -55,8 +56,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 
-use crate::error::{ApiError, ApiResult};
-pub use health::{is_storage_failure, Readiness, WriteHealth};
+pub use error::{is_storage_failure, CarriesStoreError, StoreError, StoreResult, WriteHealth};
 
 /// One value per backend: the pools of a [`Store`], the connection a query
 /// runs on, an open transaction. [`on_db!`] matches on it.
@@ -405,16 +405,16 @@ impl ListParams {
         path_prefix: Option<&str>,
         marker: Option<&str>,
         max_items: Option<i64>,
-    ) -> ApiResult<Self> {
+    ) -> StoreResult<Self> {
         let max_items = max_items.unwrap_or(DEFAULT_MAX_ITEMS);
         if !(1..=1000).contains(&max_items) {
-            return Err(ApiError::ValidationError(format!(
+            return Err(StoreError::InvalidListParameter(format!(
                 "1 validation error detected: Value '{max_items}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000"
             )));
         }
         let path_prefix = path_prefix.unwrap_or("/").to_string();
         if !path_prefix.starts_with('/') || path_prefix.len() > 512 {
-            return Err(ApiError::ValidationError(format!(
+            return Err(StoreError::InvalidListParameter(format!(
                 "1 validation error detected: Value '{path_prefix}' at 'pathPrefix' failed to satisfy constraint: Member must satisfy regular expression pattern: \\u002F[\\u0021-\\u007F]*"
             )));
         }
@@ -453,12 +453,12 @@ pub fn encode_marker(sort_key: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sort_key.as_bytes())
 }
 
-pub(crate) fn decode_marker(marker: &str) -> ApiResult<String> {
+pub(crate) fn decode_marker(marker: &str) -> StoreResult<String> {
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(marker)
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
-        .ok_or_else(|| ApiError::InvalidInput("Invalid Marker.".to_string()))
+        .ok_or(StoreError::InvalidMarker)
 }
 
 /// Cuts the extra row off a fetched list and sets the marker from the last

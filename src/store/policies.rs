@@ -1,9 +1,9 @@
 //! Managed policies and their versions.
 
 use super::audit::AuditTx;
+use super::error::{StoreError, StoreResult};
 use super::{is_unique_violation, paginate, ListParams, Page, Store};
 use crate::domain::{ManagedPolicy, PolicyVersion, Tag};
-use crate::error::{ApiError, ApiResult};
 
 /// Which policies a list shows (IAM's `Scope`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,7 +17,7 @@ pub enum PolicyScope {
 pub const MAX_POLICY_VERSIONS: i64 = 5;
 
 impl Store {
-    pub async fn get_policy_by_arn(&self, arn: &str) -> ApiResult<Option<ManagedPolicy>> {
+    pub async fn get_policy_by_arn(&self, arn: &str) -> StoreResult<Option<ManagedPolicy>> {
         Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT id, account_id, name, path, arn, description, default_version_id, next_version, created_at, updated_at
              FROM managed_policies WHERE arn = $1",
@@ -32,7 +32,7 @@ impl Store {
         &self,
         account_id: &str,
         name: &str,
-    ) -> ApiResult<Option<ManagedPolicy>> {
+    ) -> StoreResult<Option<ManagedPolicy>> {
         Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT id, account_id, name, path, arn, description, default_version_id, next_version, created_at, updated_at
              FROM managed_policies WHERE account_id IN ($1, 'aws') AND name_lower = $2
@@ -44,7 +44,7 @@ impl Store {
         .await)?)
     }
 
-    pub async fn get_policy_by_id(&self, id: &str) -> ApiResult<Option<ManagedPolicy>> {
+    pub async fn get_policy_by_id(&self, id: &str) -> StoreResult<Option<ManagedPolicy>> {
         Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT id, account_id, name, path, arn, description, default_version_id, next_version, created_at, updated_at
              FROM managed_policies WHERE id = $1",
@@ -63,7 +63,7 @@ impl Store {
         account_id: &str,
         scope: PolicyScope,
         params: &ListParams,
-    ) -> ApiResult<Page<ManagedPolicy>> {
+    ) -> StoreResult<Page<ManagedPolicy>> {
         let (own, aws) = match scope {
             PolicyScope::All => (account_id, "aws"),
             PolicyScope::Aws => ("aws", "aws"),
@@ -80,7 +80,7 @@ impl Store {
         Ok(paginate(rows, params, |p| p.arn.clone()))
     }
 
-    pub async fn list_policy_versions(&self, policy_id: &str) -> ApiResult<Vec<PolicyVersion>> {
+    pub async fn list_policy_versions(&self, policy_id: &str) -> StoreResult<Vec<PolicyVersion>> {
         Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT policy_id, version_id, document, created_at FROM policy_versions
              WHERE policy_id = $1 ORDER BY CAST(SUBSTR(version_id, 2) AS INTEGER) DESC",
@@ -94,7 +94,7 @@ impl Store {
         &self,
         policy_id: &str,
         version_id: &str,
-    ) -> ApiResult<Option<PolicyVersion>> {
+    ) -> StoreResult<Option<PolicyVersion>> {
         Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT policy_id, version_id, document, created_at FROM policy_versions WHERE policy_id = $1 AND version_id = $2",
         )
@@ -105,7 +105,7 @@ impl Store {
     }
 
     /// The default version's document of a policy.
-    pub async fn default_policy_document(&self, policy_id: &str) -> ApiResult<Option<String>> {
+    pub async fn default_policy_document(&self, policy_id: &str) -> StoreResult<Option<String>> {
         let row: Option<(String,)> = on_db!(self.db(), c => sqlx::query_as(
             "SELECT v.document FROM policy_versions v JOIN managed_policies p
                ON p.id = v.policy_id AND p.default_version_id = v.version_id WHERE p.id = $1",
@@ -118,7 +118,7 @@ impl Store {
 
     /// How many users, groups and roles have it attached, and how many use
     /// its ARN as a permissions boundary.
-    pub async fn policy_usage(&self, policy: &ManagedPolicy) -> ApiResult<(i64, i64)> {
+    pub async fn policy_usage(&self, policy: &ManagedPolicy) -> StoreResult<(i64, i64)> {
         let (attachments, boundaries): (i64, i64) = on_db!(self.db(), c => sqlx::query_as(
             "SELECT (SELECT COUNT(*) FROM user_attached_policies WHERE policy_id = $1)
                   + (SELECT COUNT(*) FROM group_attached_policies WHERE policy_id = $1)
@@ -138,7 +138,7 @@ impl Store {
         &self,
         policy: &ManagedPolicy,
         document: &str,
-    ) -> ApiResult<()> {
+    ) -> StoreResult<()> {
         if self.get_policy_by_arn(&policy.arn).await?.is_none() {
             let event =
                 crate::audit::AuditEvent::system("latchkey:CreateBuiltinPolicy", &policy.arn);
@@ -158,7 +158,7 @@ impl AuditTx {
         policy: &ManagedPolicy,
         document: &str,
         tags: &[Tag],
-    ) -> ApiResult<()> {
+    ) -> StoreResult<()> {
         let inserted = on_db!(self.conn(), c => sqlx::query(
             "INSERT INTO managed_policies (id, account_id, name, name_lower, path, arn, description,
                                            default_version_id, next_version, created_at, updated_at)
@@ -179,7 +179,7 @@ impl AuditTx {
         .await.map(|r| r.rows_affected()));
         if let Err(e) = inserted {
             return Err(if is_unique_violation(&e) {
-                ApiError::EntityAlreadyExists(format!(
+                StoreError::AlreadyExists(format!(
                     "A policy called {} already exists. Duplicate names are not allowed.",
                     policy.name
                 ))
@@ -206,7 +206,7 @@ impl AuditTx {
         document: &str,
         set_as_default: bool,
         now: &str,
-    ) -> ApiResult<PolicyVersion> {
+    ) -> StoreResult<PolicyVersion> {
         // Also keeps two creates from reading the same next_version.
         self.lock(policy_id).await?;
         let (count,): (i64,) = on_db!(self.conn(), c => sqlx::query_as("SELECT COUNT(*) FROM policy_versions WHERE policy_id = $1")
@@ -214,7 +214,7 @@ impl AuditTx {
                 .fetch_one(c)
                 .await)?;
         if count >= MAX_POLICY_VERSIONS {
-            return Err(ApiError::LimitExceeded(
+            return Err(StoreError::LimitExceeded(
                 "A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.".into(),
             ));
         }
@@ -253,7 +253,7 @@ impl AuditTx {
         policy_id: &str,
         version_id: &str,
         now: &str,
-    ) -> ApiResult<()> {
+    ) -> StoreResult<()> {
         on_db!(self.conn(), c => sqlx::query(
             "UPDATE managed_policies SET default_version_id = $1, updated_at = $2 WHERE id = $3",
         )
@@ -269,7 +269,7 @@ impl AuditTx {
         &mut self,
         policy_id: &str,
         version_id: &str,
-    ) -> ApiResult<()> {
+    ) -> StoreResult<()> {
         on_db!(self.conn(), c => sqlx::query("DELETE FROM policy_versions WHERE policy_id = $1 AND version_id = $2")
             .bind(policy_id)
             .bind(version_id)
@@ -279,7 +279,7 @@ impl AuditTx {
     }
 
     /// Deletes a policy, its (single, default) version and its tags.
-    pub async fn delete_policy(&mut self, policy_id: &str) -> ApiResult<()> {
+    pub async fn delete_policy(&mut self, policy_id: &str) -> StoreResult<()> {
         for q in [
             "DELETE FROM policy_versions WHERE policy_id = $1",
             "DELETE FROM tags WHERE entity_id = $1",

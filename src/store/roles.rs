@@ -1,9 +1,9 @@
 //! Roles.
 
 use super::audit::AuditTx;
+use super::error::{StoreError, StoreResult};
 use super::{is_unique_violation, paginate, ListParams, Page, Store};
 use crate::domain::{Role, Tag};
-use crate::error::{ApiError, ApiResult};
 
 #[derive(Debug, Default)]
 pub struct RoleDependents {
@@ -13,7 +13,7 @@ pub struct RoleDependents {
 }
 
 impl Store {
-    pub async fn get_role(&self, account_id: &str, name: &str) -> ApiResult<Option<Role>> {
+    pub async fn get_role(&self, account_id: &str, name: &str) -> StoreResult<Option<Role>> {
         Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT id, account_id, name, path, trust_policy, description, max_session_duration,
                     permissions_boundary, created_at, last_used_at, last_used_region
@@ -25,7 +25,7 @@ impl Store {
         .await)?)
     }
 
-    pub async fn get_role_by_id(&self, id: &str) -> ApiResult<Option<Role>> {
+    pub async fn get_role_by_id(&self, id: &str) -> StoreResult<Option<Role>> {
         Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT id, account_id, name, path, trust_policy, description, max_session_duration,
                     permissions_boundary, created_at, last_used_at, last_used_region
@@ -36,7 +36,11 @@ impl Store {
         .await)?)
     }
 
-    pub async fn list_roles(&self, account_id: &str, params: &ListParams) -> ApiResult<Page<Role>> {
+    pub async fn list_roles(
+        &self,
+        account_id: &str,
+        params: &ListParams,
+    ) -> StoreResult<Page<Role>> {
         let rows: Vec<Role> = on_db!(self.db(), c => sqlx::query_as(LIST_ROLES_SQL)
             .bind(account_id)
             .bind(params.path_like())
@@ -47,7 +51,7 @@ impl Store {
         Ok(paginate(rows, params, |r| r.name.to_ascii_lowercase()))
     }
 
-    pub async fn role_dependents(&self, id: &str) -> ApiResult<RoleDependents> {
+    pub async fn role_dependents(&self, id: &str) -> StoreResult<RoleDependents> {
         let (inline_policies, attached_policies, instance_profiles): (i64, i64, i64) = on_db!(self.db(), c => sqlx::query_as(
                 "SELECT (SELECT COUNT(*) FROM role_inline_policies WHERE role_id = $1),
                     (SELECT COUNT(*) FROM role_attached_policies WHERE role_id = $1),
@@ -67,7 +71,7 @@ impl Store {
 impl Store {
     /// IAM's RoleLastUsed. Not audited: it is bookkeeping of reads, not a
     /// change anyone made.
-    pub async fn record_role_use(&self, role_id: &str, at: &str, region: &str) -> ApiResult<()> {
+    pub async fn record_role_use(&self, role_id: &str, at: &str, region: &str) -> StoreResult<()> {
         on_db!(self.db(), c => sqlx::query("UPDATE roles SET last_used_at = $1, last_used_region = $2 WHERE id = $3")
             .bind(at)
             .bind(region)
@@ -79,7 +83,7 @@ impl Store {
 }
 
 impl AuditTx {
-    pub async fn insert_role(&mut self, role: &Role, tags: &[Tag]) -> ApiResult<()> {
+    pub async fn insert_role(&mut self, role: &Role, tags: &[Tag]) -> StoreResult<()> {
         let inserted = on_db!(self.conn(), c => sqlx::query(
             "INSERT INTO roles (id, account_id, name, name_lower, path, trust_policy, description,
                                 max_session_duration, permissions_boundary, created_at)
@@ -99,10 +103,7 @@ impl AuditTx {
         .await.map(|r| r.rows_affected()));
         if let Err(e) = inserted {
             return Err(if is_unique_violation(&e) {
-                ApiError::EntityAlreadyExists(format!(
-                    "Role with name {} already exists.",
-                    role.name
-                ))
+                StoreError::AlreadyExists(format!("Role with name {} already exists.", role.name))
             } else {
                 e.into()
             });
@@ -116,7 +117,7 @@ impl AuditTx {
         id: &str,
         description: Option<&str>,
         max_session_duration: i64,
-    ) -> ApiResult<()> {
+    ) -> StoreResult<()> {
         on_db!(self.conn(), c => sqlx::query("UPDATE roles SET description = $1, max_session_duration = $2 WHERE id = $3")
             .bind(description)
             .bind(max_session_duration)
@@ -126,7 +127,7 @@ impl AuditTx {
         Ok(())
     }
 
-    pub async fn set_trust_policy(&mut self, id: &str, trust_policy: &str) -> ApiResult<()> {
+    pub async fn set_trust_policy(&mut self, id: &str, trust_policy: &str) -> StoreResult<()> {
         on_db!(self.conn(), c => sqlx::query("UPDATE roles SET trust_policy = $1 WHERE id = $2")
             .bind(trust_policy)
             .bind(id)
@@ -135,7 +136,7 @@ impl AuditTx {
         Ok(())
     }
 
-    pub async fn set_role_boundary(&mut self, id: &str, boundary: Option<&str>) -> ApiResult<()> {
+    pub async fn set_role_boundary(&mut self, id: &str, boundary: Option<&str>) -> StoreResult<()> {
         on_db!(self.conn(), c => sqlx::query("UPDATE roles SET permissions_boundary = $1 WHERE id = $2")
             .bind(boundary)
             .bind(id)
@@ -144,7 +145,7 @@ impl AuditTx {
         Ok(())
     }
 
-    pub async fn delete_role(&mut self, id: &str) -> ApiResult<()> {
+    pub async fn delete_role(&mut self, id: &str) -> StoreResult<()> {
         on_db!(self.conn(), c => sqlx::query("DELETE FROM tags WHERE entity_id = $1")
             .bind(id)
             .execute(c)

@@ -2,8 +2,8 @@
 //! definition as JSON text; parsing and checking it is the catalog's job.
 
 use super::audit::AuditTx;
+use super::error::StoreResult;
 use super::Store;
-use crate::error::ApiResult;
 
 impl AuditTx {
     /// Inserts or replaces the definition of `prefix` (lower-cased by the
@@ -13,7 +13,7 @@ impl AuditTx {
         prefix: &str,
         definition: &str,
         now: &str,
-    ) -> ApiResult<bool> {
+    ) -> StoreResult<bool> {
         self.lock(prefix).await?;
         let existed: Option<(String,)> = on_db!(self.conn(), c => sqlx::query_as("SELECT prefix FROM services WHERE prefix = $1")
             .bind(prefix)
@@ -34,7 +34,7 @@ impl AuditTx {
 
 impl Store {
     /// Every registered definition, by prefix.
-    pub async fn list_services(&self) -> ApiResult<Vec<String>> {
+    pub async fn list_services(&self) -> StoreResult<Vec<String>> {
         let rows: Vec<(String,)> = on_db!(self.db(), c => sqlx::query_as("SELECT definition FROM services ORDER BY prefix")
                 .fetch_all(c)
                 .await)?;

@@ -4,9 +4,9 @@
 //! request made with session credentials.
 
 use super::audit::AuditTx;
+use super::error::StoreResult;
 use super::Store;
 use crate::domain::RoleSession;
-use crate::error::ApiResult;
 
 /// The columns of `RoleSession`, as a macro so that queries stay `&'static str`.
 macro_rules! session_columns {
@@ -38,7 +38,7 @@ impl Store {
     pub async fn get_session_record(
         &self,
         access_key_id: &str,
-    ) -> ApiResult<Option<SessionRecord>> {
+    ) -> StoreResult<Option<SessionRecord>> {
         Ok(on_db!(self.db(), c => sqlx::query_as(concat!(
             "SELECT ",
             session_columns!(),
@@ -56,7 +56,7 @@ impl Store {
         .await)?)
     }
 
-    pub async fn get_session(&self, access_key_id: &str) -> ApiResult<Option<RoleSession>> {
+    pub async fn get_session(&self, access_key_id: &str) -> StoreResult<Option<RoleSession>> {
         Ok(on_db!(self.db(), c => sqlx::query_as(concat!(
             "SELECT ",
             session_columns!(),
@@ -69,7 +69,7 @@ impl Store {
 
     /// Moves a session's expiry. Operators can cut a session short with it;
     /// the tests use it to expire a session without waiting.
-    pub async fn set_session_expires_at(&self, access_key_id: &str, at: &str) -> ApiResult<bool> {
+    pub async fn set_session_expires_at(&self, access_key_id: &str, at: &str) -> StoreResult<bool> {
         let result = on_db!(self.db(), c => sqlx::query("UPDATE role_sessions SET expires_at = $1 WHERE access_key_id = $2")
             .bind(at)
             .bind(access_key_id)
@@ -87,7 +87,7 @@ impl Store {
         now: &str,
         after: &str,
         limit: i64,
-    ) -> ApiResult<Vec<RoleSession>> {
+    ) -> StoreResult<Vec<RoleSession>> {
         Ok(
             on_db!(self.db(), c => sqlx::query_as(LIST_ROLE_SESSIONS_SQL)
             .bind(role_id)
@@ -106,7 +106,7 @@ impl Store {
         role_id: &str,
         session_name: &str,
         now: &str,
-    ) -> ApiResult<Option<RoleSession>> {
+    ) -> StoreResult<Option<RoleSession>> {
         Ok(on_db!(self.db(), c => sqlx::query_as(concat!(
             "SELECT ",
             session_columns!(),
@@ -128,7 +128,7 @@ impl Store {
     /// sessions expiring later within `now`'s own minute. It reads at most a
     /// session lifetime of minute rows and one minute of the partial expiry
     /// index, whatever the number of sessions (migration 0007).
-    pub async fn count_active_sessions(&self, now: &str) -> ApiResult<i64> {
+    pub async fn count_active_sessions(&self, now: &str) -> StoreResult<i64> {
         let minute = now.get(..16).unwrap_or(now);
         let (n,): (i64,) = on_db!(self.db(), c => sqlx::query_as(COUNT_ACTIVE_SESSIONS_SQL)
             .bind(now)
@@ -141,7 +141,7 @@ impl Store {
 
     /// Deletes sessions that expired before `before`; returns how many.
     /// The minutes whose sessions are all gone go with them.
-    pub async fn purge_expired_sessions(&self, before: &str) -> ApiResult<u64> {
+    pub async fn purge_expired_sessions(&self, before: &str) -> StoreResult<u64> {
         let result = on_db!(self.db(), c => sqlx::query("DELETE FROM role_sessions WHERE expires_at < $1")
             .bind(before)
             .execute(c)
@@ -178,7 +178,7 @@ impl AuditTx {
     /// is already taken (a random collision: the caller draws new ones in
     /// the same transaction). The conflict is skipped, not raised: an error
     /// would abort a PostgreSQL transaction, and the next draw with it.
-    pub async fn insert_session(&mut self, s: &RoleSession) -> ApiResult<bool> {
+    pub async fn insert_session(&mut self, s: &RoleSession) -> StoreResult<bool> {
         let inserted = on_db!(self.conn(), c => sqlx::query(
             "INSERT INTO role_sessions (access_key_id, account_id, role_id, user_id, session_name,
                  issuer_arn, secret_ciphertext, token_sha256, session_policies, tags,
@@ -212,7 +212,7 @@ impl AuditTx {
         role_id: &str,
         access_key_id: &str,
         now: &str,
-    ) -> ApiResult<bool> {
+    ) -> StoreResult<bool> {
         let result = on_db!(self.conn(), c => sqlx::query(
             "UPDATE role_sessions SET revoked_at = $1
              WHERE access_key_id = $2 AND role_id = $3 AND revoked_at IS NULL AND expires_at > $4",
@@ -232,7 +232,7 @@ impl AuditTx {
     /// PostgreSQL, committed after this UPDATE read the table) and marks
     /// every live row it sees. One transaction.
     /// Returns how many live sessions it ended.
-    pub async fn revoke_role_sessions(&mut self, role_id: &str, now: &str) -> ApiResult<u64> {
+    pub async fn revoke_role_sessions(&mut self, role_id: &str, now: &str) -> StoreResult<u64> {
         on_db!(self.conn(), c => sqlx::query("UPDATE roles SET sessions_revoked_before = $1 WHERE id = $2")
             .bind(now)
             .bind(role_id)

@@ -2,12 +2,12 @@
 //! id. Keys are unique ignoring case: a new `Dept` replaces `dept`.
 
 use super::audit::AuditTx;
+use super::error::StoreResult;
 use super::Store;
 use crate::domain::Tag;
-use crate::error::ApiResult;
 
 impl Store {
-    pub async fn list_tags(&self, entity_id: &str) -> ApiResult<Vec<Tag>> {
+    pub async fn list_tags(&self, entity_id: &str) -> StoreResult<Vec<Tag>> {
         let rows: Vec<(String, String)> = on_db!(self.db(), c => sqlx::query_as("SELECT key, value FROM tags WHERE entity_id = $1 ORDER BY key_lower")
                 .bind(entity_id)
                 .fetch_all(c)
@@ -20,7 +20,11 @@ impl Store {
 }
 
 impl AuditTx {
-    pub(crate) async fn replace_tags_in(&mut self, entity_id: &str, tags: &[Tag]) -> ApiResult<()> {
+    pub(crate) async fn replace_tags_in(
+        &mut self,
+        entity_id: &str,
+        tags: &[Tag],
+    ) -> StoreResult<()> {
         for tag in tags {
             on_db!(self.conn(), c => sqlx::query(
                 "INSERT INTO tags (entity_id, key, key_lower, value) VALUES ($1, $2, $3, $4)
@@ -44,7 +48,7 @@ impl AuditTx {
         entity_id: &str,
         tags: &[Tag],
         max: usize,
-    ) -> ApiResult<bool> {
+    ) -> StoreResult<bool> {
         self.lock(entity_id).await?;
         self.replace_tags_in(entity_id, tags).await?;
         let (count,): (i64,) = on_db!(self.conn(), c => sqlx::query_as("SELECT COUNT(*) FROM tags WHERE entity_id = $1")
@@ -57,7 +61,7 @@ impl AuditTx {
         Ok(true)
     }
 
-    pub async fn untag_entity(&mut self, entity_id: &str, keys: &[String]) -> ApiResult<()> {
+    pub async fn untag_entity(&mut self, entity_id: &str, keys: &[String]) -> StoreResult<()> {
         for key in keys {
             on_db!(self.conn(), c => sqlx::query("DELETE FROM tags WHERE entity_id = $1 AND key_lower = $2")
                 .bind(entity_id)

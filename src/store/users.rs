@@ -1,9 +1,9 @@
 //! Users and their dependents.
 
 use super::audit::AuditTx;
+use super::error::{StoreError, StoreResult};
 use super::{is_unique_violation, paginate, ListParams, Page, Store};
 use crate::domain::{Tag, User};
-use crate::error::{ApiError, ApiResult};
 
 /// What blocks a user's deletion (AWS-IAM-NOTES §9.2).
 #[derive(Debug, Default)]
@@ -16,7 +16,7 @@ pub struct UserDependents {
 }
 
 impl Store {
-    pub async fn get_user(&self, account_id: &str, name: &str) -> ApiResult<Option<User>> {
+    pub async fn get_user(&self, account_id: &str, name: &str) -> StoreResult<Option<User>> {
         Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT id, account_id, name, path, permissions_boundary, created_at
              FROM users WHERE account_id = $1 AND name_lower = $2",
@@ -27,7 +27,7 @@ impl Store {
         .await)?)
     }
 
-    pub async fn get_user_by_id(&self, id: &str) -> ApiResult<Option<User>> {
+    pub async fn get_user_by_id(&self, id: &str) -> StoreResult<Option<User>> {
         Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT id, account_id, name, path, permissions_boundary, created_at FROM users WHERE id = $1",
         )
@@ -36,7 +36,11 @@ impl Store {
         .await)?)
     }
 
-    pub async fn list_users(&self, account_id: &str, params: &ListParams) -> ApiResult<Page<User>> {
+    pub async fn list_users(
+        &self,
+        account_id: &str,
+        params: &ListParams,
+    ) -> StoreResult<Page<User>> {
         let rows: Vec<User> = on_db!(self.db(), c => sqlx::query_as(LIST_USERS_SQL)
             .bind(account_id)
             .bind(params.path_like())
@@ -47,7 +51,7 @@ impl Store {
         Ok(paginate(rows, params, |u| u.name.to_ascii_lowercase()))
     }
 
-    pub async fn user_dependents(&self, id: &str) -> ApiResult<UserDependents> {
+    pub async fn user_dependents(&self, id: &str) -> StoreResult<UserDependents> {
         let (access_keys, login_profile, inline_policies, attached_policies, groups): (
             i64,
             i64,
@@ -76,7 +80,7 @@ impl Store {
 
 impl AuditTx {
     /// Inserts a user with its tags in one transaction.
-    pub async fn insert_user(&mut self, user: &User, tags: &[Tag]) -> ApiResult<()> {
+    pub async fn insert_user(&mut self, user: &User, tags: &[Tag]) -> StoreResult<()> {
         let inserted = on_db!(self.conn(), c => sqlx::query(
             "INSERT INTO users (id, account_id, name, name_lower, path, permissions_boundary, created_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -92,10 +96,7 @@ impl AuditTx {
         .await.map(|r| r.rows_affected()));
         if let Err(e) = inserted {
             return Err(if is_unique_violation(&e) {
-                ApiError::EntityAlreadyExists(format!(
-                    "User with name {} already exists.",
-                    user.name
-                ))
+                StoreError::AlreadyExists(format!("User with name {} already exists.", user.name))
             } else {
                 e.into()
             });
@@ -105,7 +106,7 @@ impl AuditTx {
     }
 
     /// Renames and/or moves a user. The unique id stays, as in AWS.
-    pub async fn update_user(&mut self, id: &str, name: &str, path: &str) -> ApiResult<()> {
+    pub async fn update_user(&mut self, id: &str, name: &str, path: &str) -> StoreResult<()> {
         let updated = on_db!(self.conn(), c => sqlx::query("UPDATE users SET name = $1, name_lower = $2, path = $3 WHERE id = $4")
                 .bind(name)
                 .bind(name.to_ascii_lowercase())
@@ -114,7 +115,7 @@ impl AuditTx {
                 .execute(c)
                 .await.map(|r| r.rows_affected()));
         match updated {
-            Err(e) if is_unique_violation(&e) => Err(ApiError::EntityAlreadyExists(format!(
+            Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists(format!(
                 "User with name {name} already exists."
             ))),
             Err(e) => Err(e.into()),
@@ -122,7 +123,7 @@ impl AuditTx {
         }
     }
 
-    pub async fn set_user_boundary(&mut self, id: &str, boundary: Option<&str>) -> ApiResult<()> {
+    pub async fn set_user_boundary(&mut self, id: &str, boundary: Option<&str>) -> StoreResult<()> {
         on_db!(self.conn(), c => sqlx::query("UPDATE users SET permissions_boundary = $1 WHERE id = $2")
             .bind(boundary)
             .bind(id)
@@ -131,7 +132,7 @@ impl AuditTx {
         Ok(())
     }
 
-    pub async fn delete_user(&mut self, id: &str) -> ApiResult<()> {
+    pub async fn delete_user(&mut self, id: &str) -> StoreResult<()> {
         on_db!(self.conn(), c => sqlx::query("DELETE FROM tags WHERE entity_id = $1")
             .bind(id)
             .execute(c)

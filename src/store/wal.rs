@@ -26,8 +26,8 @@ use std::time::Duration;
 
 use sqlx::{ConnectOptions as _, SqliteConnection};
 
+use super::error::StoreResult;
 use super::Store;
-use crate::error::ApiResult;
 
 /// How often the task looks at the size of the `-wal` file (a `stat`).
 pub const CHECK_INTERVAL: Duration = Duration::from_millis(100);
@@ -93,7 +93,7 @@ impl Store {
     /// readers. True when the log was emptied.
     /// A connection outside the pool, for the checkpointer: waiting for a
     /// pooled one behind busy requests let the log grow meanwhile.
-    pub async fn own_connection(&self) -> ApiResult<SqliteConnection> {
+    pub async fn own_connection(&self) -> StoreResult<SqliteConnection> {
         let options = self.options.clone().ok_or_else(|| {
             sqlx::Error::Configuration("no SQLite file: the store is on PostgreSQL".into())
         })?;
@@ -104,7 +104,7 @@ impl Store {
             .await?)
     }
 
-    pub async fn checkpoint_wal(&self, conn: &mut SqliteConnection) -> ApiResult<bool> {
+    pub async fn checkpoint_wal(&self, conn: &mut SqliteConnection) -> StoreResult<bool> {
         sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
             .execute(&mut *conn)
             .await?;

@@ -1,9 +1,9 @@
 //! Service principals, workloads, and the sessions workloads fetched.
 
 use super::audit::AuditTx;
+use super::error::{StoreError, StoreResult};
 use super::{is_unique_violation, Store};
 use crate::domain::{ServicePrincipal, Workload};
-use crate::error::{ApiError, ApiResult};
 
 /// The columns of `Workload`, as a macro so that queries stay `&'static str`.
 macro_rules! workload_columns {
@@ -20,7 +20,7 @@ const REVOKE_WORKLOAD_SESSIONS: &str = "UPDATE role_sessions SET revoked_at = $1
        AND access_key_id IN (SELECT access_key_id FROM workload_sessions WHERE workload_id = $2)";
 
 impl Store {
-    pub async fn get_service_principal(&self, name: &str) -> ApiResult<Option<ServicePrincipal>> {
+    pub async fn get_service_principal(&self, name: &str) -> StoreResult<Option<ServicePrincipal>> {
         Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT name, description, created_at FROM service_principals WHERE name = $1",
         )
@@ -34,7 +34,7 @@ impl Store {
         &self,
         after: &str,
         limit: i64,
-    ) -> ApiResult<Vec<ServicePrincipal>> {
+    ) -> StoreResult<Vec<ServicePrincipal>> {
         Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT name, description, created_at FROM service_principals
              WHERE name > $1 ORDER BY name LIMIT $2",
@@ -45,7 +45,7 @@ impl Store {
         .await)?)
     }
 
-    pub async fn count_service_workloads(&self, name: &str) -> ApiResult<i64> {
+    pub async fn count_service_workloads(&self, name: &str) -> StoreResult<i64> {
         let (n,): (i64,) = on_db!(self.db(), c => sqlx::query_as("SELECT COUNT(*) FROM workloads WHERE service = $1")
             .bind(name)
             .fetch_one(c)
@@ -53,7 +53,7 @@ impl Store {
         Ok(n)
     }
 
-    pub async fn get_workload(&self, id: &str) -> ApiResult<Option<Workload>> {
+    pub async fn get_workload(&self, id: &str) -> StoreResult<Option<Workload>> {
         Ok(on_db!(self.db(), c => sqlx::query_as(concat!(
             "SELECT ",
             workload_columns!(),
@@ -70,7 +70,7 @@ impl Store {
         account_id: &str,
         after: &str,
         limit: i64,
-    ) -> ApiResult<Vec<Workload>> {
+    ) -> StoreResult<Vec<Workload>> {
         Ok(on_db!(self.db(), c => sqlx::query_as(concat!(
             "SELECT ",
             workload_columns!(),
@@ -85,7 +85,7 @@ impl Store {
 
     /// Moves a token's expiry; the tests use it to expire a token without
     /// waiting.
-    pub async fn set_workload_token_expires_at(&self, id: &str, at: &str) -> ApiResult<bool> {
+    pub async fn set_workload_token_expires_at(&self, id: &str, at: &str) -> StoreResult<bool> {
         let result = on_db!(self.db(), c => sqlx::query("UPDATE workloads SET token_expires_at = $1 WHERE id = $2")
             .bind(at)
             .bind(id)
@@ -96,7 +96,7 @@ impl Store {
 
     /// Forgets the links of sessions that expired before `before` (the
     /// purge task deletes the sessions themselves).
-    pub async fn purge_workload_session_links(&self, before: &str) -> ApiResult<u64> {
+    pub async fn purge_workload_session_links(&self, before: &str) -> StoreResult<u64> {
         let result = on_db!(self.db(), c => sqlx::query("DELETE FROM workload_sessions WHERE expires_at < $1")
             .bind(before)
             .execute(c)
@@ -106,7 +106,7 @@ impl Store {
 }
 
 impl AuditTx {
-    pub async fn insert_service_principal(&mut self, s: &ServicePrincipal) -> ApiResult<()> {
+    pub async fn insert_service_principal(&mut self, s: &ServicePrincipal) -> StoreResult<()> {
         let inserted = on_db!(self.conn(), c => sqlx::query(
             "INSERT INTO service_principals (name, description, created_at) VALUES ($1, $2, $3)",
         )
@@ -117,7 +117,7 @@ impl AuditTx {
         .await.map(|r| r.rows_affected()));
         match inserted {
             Ok(_) => Ok(()),
-            Err(e) if is_unique_violation(&e) => Err(ApiError::EntityAlreadyExists(format!(
+            Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists(format!(
                 "Service principal {} already exists.",
                 s.name
             ))),
@@ -125,7 +125,7 @@ impl AuditTx {
         }
     }
 
-    pub async fn delete_service_principal(&mut self, name: &str) -> ApiResult<bool> {
+    pub async fn delete_service_principal(&mut self, name: &str) -> StoreResult<bool> {
         let result = on_db!(self.conn(), c => sqlx::query("DELETE FROM service_principals WHERE name = $1")
             .bind(name)
             .execute(c)
@@ -133,7 +133,7 @@ impl AuditTx {
         Ok(result == 1)
     }
 
-    pub async fn insert_workload(&mut self, w: &Workload) -> ApiResult<()> {
+    pub async fn insert_workload(&mut self, w: &Workload) -> StoreResult<()> {
         on_db!(self.conn(), c => sqlx::query(
             "INSERT INTO workloads (id, account_id, name, instance_profile_id, service, token_sha256,
                  token_ttl_seconds, token_expires_at, source_cidrs, created_by, created_at,
@@ -166,7 +166,7 @@ impl AuditTx {
         ttl_seconds: Option<i64>,
         expires_at: Option<&str>,
         now: &str,
-    ) -> ApiResult<bool> {
+    ) -> StoreResult<bool> {
         self.lock(id).await?;
         let result = on_db!(self.conn(), c => sqlx::query(
             "UPDATE workloads SET token_sha256 = $1, token_ttl_seconds = $2, token_expires_at = $3,
@@ -193,7 +193,7 @@ impl AuditTx {
 
     /// Deletes a workload (its token with it) and revokes its live
     /// sessions, in one transaction. False when it is gone already.
-    pub async fn delete_workload(&mut self, id: &str, now: &str) -> ApiResult<bool> {
+    pub async fn delete_workload(&mut self, id: &str, now: &str) -> StoreResult<bool> {
         self.lock(id).await?;
         on_db!(self.conn(), c => sqlx::query(REVOKE_WORKLOAD_SESSIONS)
             .bind(now)
@@ -224,7 +224,7 @@ impl AuditTx {
         expires_at: &str,
         now: &str,
         keep: i64,
-    ) -> ApiResult<Option<u64>> {
+    ) -> StoreResult<Option<u64>> {
         // A delete or rotation of the workload waits for this link (and
         // revokes its session) rather than missing it.
         self.lock(workload_id).await?;

@@ -158,7 +158,7 @@ pub async fn revoke_all_sessions(
     let revoked = audited(state, event, async |tx| {
         let revoked = tx.revoke_role_sessions(&role.id, &at).await?;
         tx.event().set_param("revoked", revoked.into());
-        Ok(revoked)
+        Ok::<_, ApiError>(revoked)
     })
     .await?;
     state.invalidate_caches();

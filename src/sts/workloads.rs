@@ -286,7 +286,7 @@ async fn find_profile(
 
 async fn profile_role(state: &AppState, profile: &InstanceProfile) -> ApiResult<Option<Role>> {
     match &profile.role_id {
-        Some(id) => state.store.get_role_by_id(id).await,
+        Some(id) => Ok(state.store.get_role_by_id(id).await?),
         None => Ok(None),
     }
 }
