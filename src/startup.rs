@@ -45,7 +45,12 @@ impl Application {
         maintenance::verify_master_key(&store, &master_key).await?;
         let state = AppState::new(store, master_key, config.clone());
         crate::bootstrap::bootstrap(&state, &config).await?;
-        crate::iam::services::load_catalog(&state).await?;
+        crate::coherence::rebuild_catalog(&state)
+            .await
+            .map_err(|e| anyhow::anyhow!("loading the action catalog: {e}"))?;
+        // Drops this node's caches whenever another node's write advanced
+        // the change counter.
+        crate::coherence::spawn_poller(state.clone(), config.coherence_poll());
         crate::sts::purge::spawn_purge_task(
             state.clone(),
             std::time::Duration::from_secs(config.session_retention_hours.saturating_mul(3600)),

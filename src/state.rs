@@ -36,7 +36,9 @@ pub struct AppState {
     /// two cores, at least one, so that one tenant's simulations leave
     /// cores to everyone else's requests.
     pub simulations: Arc<tokio::sync::Semaphore>,
-    /// Counts cache invalidations (IAM writes); see [`CacheGuard`].
+    /// What this node knows of the database's change counter.
+    pub coherence: crate::coherence::Coherence,
+    /// Counts cache drops (writes here and elsewhere); see [`CacheGuard`].
     cache_generation: Arc<AtomicU64>,
 }
 
@@ -67,18 +69,23 @@ impl AppState {
             audit,
             workload_credentials: IssuedCache::default(),
             simulations: Arc::new(tokio::sync::Semaphore::new(simulation_slots())),
+            coherence: Default::default(),
             cache_generation,
         }
     }
 
-    /// Drops every cached credential and compiled policy set. Called after
-    /// every IAM write: writes are rare next to reads, and a whole-cache
-    /// drop cannot miss a dependency (a group's policy change affects all
-    /// its members, a deleted user's keys must stop working at once).
-    pub fn invalidate_caches(&self) {
+    /// Drops every cached credential, session, compiled policy set, role
+    /// and handed-out workload credential. Called by the write pipeline
+    /// after every write here and by the coherence poller after every write
+    /// elsewhere (`coherence`), never by an operation: writes are rare
+    /// next to reads, and a whole-cache drop cannot miss a dependency (a
+    /// group's policy change affects all its members, a deleted user's keys
+    /// must stop working at once).
+    pub(crate) fn invalidate_caches(&self) {
         drop_between_bumps(&self.cache_generation, || {
             self.policies.invalidate_all();
             self.credentials.invalidate_all();
+            self.workload_credentials.invalidate_all();
         });
     }
 

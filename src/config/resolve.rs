@@ -39,6 +39,9 @@ pub enum ConfigError {
     /// Settings that only make sense together, given apart.
     #[error("{0}")]
     Incomplete(String),
+    /// A value outside the setting's range.
+    #[error("{0}")]
+    OutOfRange(String),
 }
 
 /// The configuration and where each of its values came from.
@@ -135,6 +138,13 @@ pub fn resolve(
         return Err(ConfigError::Incomplete(
             "tls_cert and tls_key (--tls-cert, --tls-key) must be set together".into(),
         ));
+    }
+    if !(1..=super::MAX_COHERENCE_POLL_MS).contains(&config.coherence_poll_ms) {
+        return Err(ConfigError::OutOfRange(format!(
+            "coherence_poll_ms (--coherence-poll-ms) must be between 1 and {}, not {}",
+            super::MAX_COHERENCE_POLL_MS,
+            config.coherence_poll_ms
+        )));
     }
     Ok(Resolved {
         config,

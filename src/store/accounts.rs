@@ -77,6 +77,20 @@ impl Store {
 }
 
 impl AuditTx {
+    /// Claims the first start for `account_id`, in the transaction that
+    /// creates it: false when another node claimed it first (its
+    /// transaction committed, or holds the row until it does), and this
+    /// one must create nothing.
+    pub async fn claim_bootstrap(&mut self, account_id: &str) -> ApiResult<bool> {
+        let claimed = sqlx::query(
+            "INSERT INTO bootstrap (id, account_id) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(account_id)
+        .execute(self.conn())
+        .await?;
+        Ok(claimed.rows_affected() == 1)
+    }
+
     pub async fn insert_account(&mut self, account: &Account) -> ApiResult<()> {
         sqlx::query(
             "INSERT INTO accounts (id, name, is_management, created_at) VALUES (?, ?, ?, ?)",

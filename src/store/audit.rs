@@ -5,12 +5,19 @@
 //! written, nothing is: the transaction rolls back and the caller gets a
 //! 500. `AuditTx` cannot be built anywhere else, so a new mutation cannot
 //! skip its record without failing to compile.
+//!
+//! The same transaction advances the change counter (`store::coherence`)
+//! when the mutation changed anything a node may have cached, which every
+//! write does unless its store function says otherwise: `conn()` marks the
+//! transaction, `conn_keeping_caches()` does not and is kept for the few
+//! writes no cache can hold a stale copy of (see the test at the end).
 
 use std::sync::LazyLock;
 
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{Arguments as _, Sqlite, SqliteConnection, Transaction};
 
+use super::coherence::{advance, Advance};
 use super::{Page, Store};
 use crate::domain::audit::AuditEvent;
 use crate::domain::format_time_ms;
@@ -20,12 +27,40 @@ use crate::error::{database_error, ApiResult};
 pub struct AuditTx {
     tx: Transaction<'static, Sqlite>,
     event: AuditEvent,
+    /// The write changed what some node may have cached.
+    changes_caches: bool,
+    /// The write changed the action catalog.
+    changes_catalog: bool,
 }
 
 impl AuditTx {
     /// The connection of the transaction, for the mutating store functions.
+    /// Writing through it advances the change counter at commit, so every
+    /// node drops its caches: the safe default for any new write.
     pub(crate) fn conn(&mut self) -> &mut SqliteConnection {
+        self.changes_caches = true;
         &mut self.tx
+    }
+
+    /// The connection, for a write that no cache can hold a stale copy of
+    /// (a new session: key lookups that miss are not cached). It spares
+    /// every node's caches on the hot paths (AssumeRole). Listed in
+    /// `KEEP_CACHES` below, with the reason.
+    pub(crate) fn conn_keeping_caches(&mut self) -> &mut SqliteConnection {
+        &mut self.tx
+    }
+
+    /// Marks the transaction as changing cached state, for a write through
+    /// [`Self::conn_keeping_caches`] that turned out to (a session link
+    /// that revoked older sessions).
+    pub(crate) fn touch(&mut self) {
+        self.changes_caches = true;
+    }
+
+    /// Marks the transaction as changing the action catalog too.
+    pub(crate) fn touch_catalog(&mut self) {
+        self.changes_caches = true;
+        self.changes_catalog = true;
     }
 
     /// The record that will be committed: an operation may fill in what it
@@ -198,21 +233,44 @@ impl Store {
         event: AuditEvent,
         write: impl AsyncFnOnce(&mut AuditTx) -> ApiResult<T>,
     ) -> ApiResult<T> {
+        Ok(self.audited_change(event, write).await?.0)
+    }
+
+    /// [`Store::audited`], also telling how the write advanced the change
+    /// counter (None: it changed nothing cached). `audit::audited`, the
+    /// pipeline of a serving node, drops its own caches by it.
+    pub(crate) async fn audited_change<T>(
+        &self,
+        event: AuditEvent,
+        write: impl AsyncFnOnce(&mut AuditTx) -> ApiResult<T>,
+    ) -> ApiResult<(T, Option<Advance>)> {
         self.wait_for_wal_room().await;
         let result = async {
             let mut tx = AuditTx {
                 tx: self.pool().begin_with("BEGIN IMMEDIATE").await?,
                 event,
+                changes_caches: false,
+                changes_catalog: false,
             };
             let out = write(&mut tx).await?;
-            let AuditTx { mut tx, mut event } = tx;
+            let AuditTx {
+                mut tx,
+                mut event,
+                changes_caches,
+                changes_catalog,
+            } = tx;
             event.event_time = format_time_ms(time::OffsetDateTime::now_utc());
             insert_event(&mut tx, &event)
                 .await
                 .map_err(|e| database_error(e, "writing the audit record of a mutation"))?;
+            let advanced = if changes_caches {
+                Some(advance(&mut tx, changes_catalog).await?)
+            } else {
+                None
+            };
             tx.commit().await?;
             self.count_commit();
-            Ok(out)
+            Ok((out, advanced))
         }
         .await;
         self.write_health().observe(&result);
@@ -298,6 +356,72 @@ impl Store {
     }
 }
 
+/// Failed sign-ins, counted in the database so that every node sees the
+/// same count (`sts::login`). They live here, beside the audit queue's
+/// writes and exempt like them from the audited-write guard, because they
+/// are the same kind of record: attempts that failed, already written to
+/// the trail through the queue. They are no IAM mutation, and an attacker's
+/// every wrong password must not become an audited write that advances the
+/// change counter and drops the caches of every node.
+impl Store {
+    /// Counts one failure of `name` at `now_ms`; a count whose last failure
+    /// is at or before `window_start_ms` starts over. Returns the count.
+    pub async fn record_login_failure(
+        &self,
+        name: &str,
+        now_ms: i64,
+        window_start_ms: i64,
+    ) -> ApiResult<i64> {
+        let (failures,): (i64,) = sqlx::query_as(
+            "INSERT INTO login_failures (name, failures, last_failure_ms) VALUES ($1, 1, $2)
+             ON CONFLICT (name) DO UPDATE SET
+                 failures = CASE WHEN login_failures.last_failure_ms <= $3 THEN 1
+                                 ELSE login_failures.failures + 1 END,
+                 last_failure_ms = $2
+             RETURNING failures",
+        )
+        .bind(name)
+        .bind(now_ms)
+        .bind(window_start_ms)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(failures)
+    }
+
+    /// Failures of `name` whose window is still open (last one after
+    /// `window_start_ms`).
+    pub async fn login_failures(&self, name: &str, window_start_ms: i64) -> ApiResult<i64> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT failures FROM login_failures WHERE name = $1 AND last_failure_ms > $2",
+        )
+        .bind(name)
+        .bind(window_start_ms)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map_or(0, |(n,)| n))
+    }
+
+    /// Forgets the failures of `name` (a successful sign-in).
+    pub async fn clear_login_failures(&self, name: &str) -> ApiResult<()> {
+        sqlx::query("DELETE FROM login_failures WHERE name = $1")
+            .bind(name)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Deletes the counts whose window ended (the purge task).
+    pub async fn purge_login_failures(&self, window_start_ms: i64) -> ApiResult<u64> {
+        Ok(
+            sqlx::query("DELETE FROM login_failures WHERE last_failure_ms <= $1")
+                .bind(window_start_ms)
+                .execute(self.pool())
+                .await?
+                .rows_affected(),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,6 +479,41 @@ mod tests {
         "set_workload_token_expires_at",
         "probe_write",
     ];
+
+    /// The writes that leave every node's caches as they are, and why
+    /// none of them can leave a stale entry: a new session's key was never
+    /// cached (misses are not), and a workload session link revokes older
+    /// sessions only with `touch()`.
+    const KEEP_CACHES: &[&str] = &["insert_session", "link_workload_session"];
+
+    /// Guards "a write that changes cached state advances the counter":
+    /// only the functions above write through `conn_keeping_caches()`.
+    /// A new one fails here until it is added with its reason (and the
+    /// caches it could leave stale are checked).
+    #[test]
+    fn only_reviewed_writes_keep_the_caches() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store");
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "rs") || path.ends_with("audit.rs") {
+                continue;
+            }
+            let mut function = String::new();
+            for line in std::fs::read_to_string(&path).unwrap().lines() {
+                if let Some(rest) = line.split("fn ").nth(1) {
+                    function = rest.split(['(', '<']).next().unwrap_or("").to_string();
+                }
+                if line.contains("conn_keeping_caches()") && !found.contains(&function) {
+                    found.push(function.clone());
+                }
+            }
+        }
+        found.sort();
+        let mut expected: Vec<String> = KEEP_CACHES.iter().map(|s| s.to_string()).collect();
+        expected.sort();
+        assert_eq!(found, expected, "writes that keep the caches");
+    }
 
     /// Guards "no mutation goes unaudited": every INSERT, UPDATE or DELETE
     /// in an `impl` block of src/store/ sits in `impl AuditTx` (reachable only

@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod attachments;
 pub mod audit;
 pub mod backup;
+pub mod coherence;
 pub mod groups;
 pub mod health;
 pub mod inline_policies;

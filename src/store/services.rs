@@ -14,6 +14,7 @@ impl AuditTx {
         definition: &str,
         now: &str,
     ) -> ApiResult<bool> {
+        self.touch_catalog();
         let existed: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM services WHERE prefix = ?")
             .bind(prefix)
             .fetch_optional(self.conn())

@@ -199,7 +199,7 @@ impl AuditTx {
         .bind(s.chained)
         .bind(&s.issued_at)
         .bind(&s.expires_at)
-        .execute(self.conn())
+        .execute(self.conn_keeping_caches())
         .await;
         match result {
             Ok(_) => Ok(true),

@@ -225,7 +225,7 @@ impl AuditTx {
     ) -> ApiResult<Option<u64>> {
         let (exists,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM workloads WHERE id = ?")
             .bind(workload_id)
-            .fetch_one(self.conn())
+            .fetch_one(self.conn_keeping_caches())
             .await?;
         if exists == 0 {
             return Ok(None);
@@ -238,12 +238,12 @@ impl AuditTx {
         .bind(workload_id)
         .bind(issued_at)
         .bind(expires_at)
-        .execute(self.conn())
+        .execute(self.conn_keeping_caches())
         .await?;
         sqlx::query("DELETE FROM workload_sessions WHERE workload_id = ? AND expires_at < ?")
             .bind(workload_id)
             .bind(now)
-            .execute(self.conn())
+            .execute(self.conn_keeping_caches())
             .await?;
         let revoked = sqlx::query(
             "UPDATE role_sessions SET revoked_at = ?1
@@ -256,8 +256,12 @@ impl AuditTx {
         .bind(now)
         .bind(workload_id)
         .bind(keep)
-        .execute(self.conn())
+        .execute(self.conn_keeping_caches())
         .await?;
+        if revoked.rows_affected() > 0 {
+            // Nodes may hold the revoked sessions resolved.
+            self.touch();
+        }
         Ok(Some(revoked.rows_affected()))
     }
 }
