@@ -45,9 +45,12 @@ impl Application {
         maintenance::verify_master_key(&store, &master_key).await?;
         let state = AppState::new(store, master_key, config.clone());
         crate::bootstrap::bootstrap(&state, &config).await?;
-        crate::coherence::rebuild_catalog(&state)
-            .await
-            .map_err(|e| anyhow::anyhow!("loading the action catalog: {e}"))?;
+        // Reads the change counter before the first request (and so loads
+        // the action catalog): from here on the poller drops the caches
+        // for every write another node makes.
+        crate::coherence::poll_once(&state).await.map_err(|e| {
+            anyhow::anyhow!("reading the change counter and the action catalog: {e}")
+        })?;
         // Drops this node's caches whenever another node's write advanced
         // the change counter.
         crate::coherence::spawn_poller(state.clone(), config.coherence_poll());

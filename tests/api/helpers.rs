@@ -82,7 +82,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub root: Credentials,
     pub account_id: String,
-    pub data_dir: tempfile::TempDir,
+    /// Shared by the nodes of one database (`spawn_node`).
+    pub data_dir: Arc<tempfile::TempDir>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -103,36 +104,68 @@ pub type Running = (
 
 /// Spawns the app and keeps what it takes to stop it gracefully.
 pub async fn spawn_stoppable_app(adjust: impl FnOnce(&mut Config)) -> (TestApp, Running) {
-    LazyLock::force(&TRACING);
-    let data_dir = tempfile::tempdir().expect("temp dir");
+    let data_dir = Arc::new(tempfile::tempdir().expect("temp dir"));
     let mut config = Config::for_data_dir(data_dir.path());
     adjust(&mut config);
+    start(config, data_dir).await
+}
+
+/// Builds and runs the application of `config`, whose data directory
+/// `data_dir` holds (or, for a second node, shares).
+pub async fn start(config: Config, data_dir: Arc<tempfile::TempDir>) -> (TestApp, Running) {
+    LazyLock::force(&TRACING);
     let app = Application::build(config)
         .await
         .expect("application builds");
+    run(app, data_dir)
+}
+
+/// Runs a built application whose data directory `data_dir` holds.
+pub fn run(app: Application, data_dir: Arc<tempfile::TempDir>) -> (TestApp, Running) {
+    LazyLock::force(&TRACING);
     let port = app.port();
     let handle = app.server_handle();
     let running = tokio::spawn(app.run_until_stopped());
-    let creds: Value = serde_json::from_str(
-        &std::fs::read_to_string(data_dir.path().join("root-credentials.json"))
-            .expect("credentials file"),
-    )
-    .expect("credentials JSON");
+    let (root, account_id) = root_credentials(data_dir.path());
     let app = TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
         client: reqwest::Client::new(),
-        root: Credentials {
+        root,
+        account_id,
+        data_dir,
+    };
+    (app, (handle, running))
+}
+
+/// The management account's root credentials, from the file the first
+/// start wrote into `data_dir`.
+pub fn root_credentials(data_dir: &std::path::Path) -> (Credentials, String) {
+    let creds: Value = serde_json::from_str(
+        &std::fs::read_to_string(data_dir.join("root-credentials.json")).expect("credentials file"),
+    )
+    .expect("credentials JSON");
+    (
+        Credentials {
             access_key_id: creds["access_key_id"].as_str().expect("id").to_string(),
             secret_access_key: creds["secret_access_key"]
                 .as_str()
                 .expect("secret")
                 .to_string(),
         },
-        account_id: creds["account_id"].as_str().expect("account").to_string(),
-        data_dir,
-    };
-    (app, (handle, running))
+        creds["account_id"].as_str().expect("account").to_string(),
+    )
+}
+
+impl TestApp {
+    /// Another node on this app's database: its own server, state and
+    /// caches, sharing the data directory (the database, the master key,
+    /// the root credentials file), as nodes share one database.
+    pub async fn spawn_node(&self, adjust: impl FnOnce(&mut Config)) -> (TestApp, Running) {
+        let mut config = Config::for_data_dir(self.data_dir.path());
+        adjust(&mut config);
+        start(config, self.data_dir.clone()).await
+    }
 }
 
 impl TestApp {

@@ -13,6 +13,7 @@ mod authorize;
 mod authz;
 mod awsquery;
 mod backup;
+mod coherence;
 mod conflicts;
 mod disk_full;
 mod evaluate;
