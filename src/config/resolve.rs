@@ -323,6 +323,18 @@ mod tests {
     }
 
     #[test]
+    fn a_coherence_poll_beyond_a_second_is_refused() {
+        for value in ["0", "1001"] {
+            let env = vars(&[("LATCHKEY_COHERENCE_POLL_MS", value)]);
+            let e = resolve(Settings::default(), None, &env).unwrap_err();
+            assert!(e.to_string().contains("coherence_poll_ms"), "{e}");
+        }
+        let env = vars(&[("LATCHKEY_COHERENCE_POLL_MS", "1000")]);
+        let r = resolve(Settings::default(), None, &env).unwrap();
+        assert_eq!(r.config.coherence_poll(), std::time::Duration::from_secs(1));
+    }
+
+    #[test]
     fn every_setting_is_read_from_the_file() {
         let (_dir, path) = file(
             r#"
@@ -349,6 +361,7 @@ tls_cert = "/etc/latchkey/tls/chain.pem"
 tls_key = "/etc/latchkey/tls/key.pem"
 tls_reload_secs = 30
 wal_checkpoint_bytes = 1048576
+coherence_poll_ms = 100
 "#,
         );
         let r = resolve(Settings::default(), Some(path), &HashMap::new()).unwrap();
@@ -358,6 +371,7 @@ wal_checkpoint_bytes = 1048576
         let c = &r.config;
         assert_eq!(c.bind, "0.0.0.0:9000");
         assert_eq!(c.wal_checkpoint_bytes, 1_048_576);
+        assert_eq!(c.coherence_poll(), std::time::Duration::from_millis(100));
         let tls = c.tls().expect("both TLS files");
         assert_eq!(tls.key, PathBuf::from("/etc/latchkey/tls/key.pem"));
         assert_eq!(
