@@ -5,9 +5,9 @@
 //! creates an access key on node A, uses it once on node B (so B caches
 //! it), deletes it on A, then asks B back to back until B refuses it: the
 //! delay is from A's answer to the delete to B's first refusal. Each
-//! delete waits a random part of the poll period first, so that the
-//! deletes do not fall at one phase of B's polling. Prints p50, p99 and
-//! the maximum.
+//! trial waits a random part of the poll period before it uses the key on
+//! B, so that the deletes do not fall at one phase of B's polling. Prints
+//! p50, p99 and the maximum.
 //!
 //! `cargo run --release --example coherence_delay -- [TRIALS] [POLL_MS]`
 //! (defaults: 100 trials, the default `coherence_poll_ms`).
@@ -113,16 +113,17 @@ async fn main() -> anyhow::Result<()> {
             )
             .send()
         };
-        // B may not have seen the key yet: a miss is not cached, so it
-        // reads the store; then it holds the key in its cache.
+        // The key's creation advanced the counter too: B drops its caches
+        // at its next look, which must come before B caches the key. Then
+        // a random part of the period more, so that the deletes do not all
+        // fall at one phase of B's polling (right after a look, each would
+        // wait a whole period).
+        let pause = poll_ms + rand::random_range(0..poll_ms);
+        tokio::time::sleep(Duration::from_millis(pause)).await;
         let warm = whoami().await?.status();
         if warm != 200 {
             bail!("warming B: {warm}");
         }
-        // B polls on its own clock: a delete made right after B's last
-        // look (as the previous trial's end is) would wait a whole period
-        // every time. A random pause spreads the deletes over the period.
-        tokio::time::sleep(Duration::from_millis(rand::random_range(0..poll_ms))).await;
         let path = format!("/v1/users/probe/access-keys/{}", key.id);
         let r = call(&client, &a, &root, reqwest::Method::DELETE, &path)
             .send()

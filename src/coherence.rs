@@ -134,9 +134,14 @@ pub async fn poll_once(state: &AppState) -> ApiResult<bool> {
 pub fn spawn_poller(state: AppState, period: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut failing = false;
+        // An interval rather than a sleep after each poll: the period does
+        // not stretch by the time a poll takes.
+        let mut ticker = tokio::time::interval(period);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticker.tick().await;
         loop {
             tokio::select! {
-                () = tokio::time::sleep(period) => {}
+                _ = ticker.tick() => {}
                 () = state.coherence.inner.wake.notified() => {}
             }
             match poll_once(&state).await {
