@@ -185,9 +185,16 @@ pub async fn login(state: &AppState, req: LoginRequest) -> ApiResult<LoginRespon
     let stored_hash = profile.as_ref().map(|p| p.password_hash.clone());
     let verified = verify_password(&state.password_hashing, req.password, stored_hash).await?;
     let (Some(user), Some(profile), true) = (user, profile, verified) else {
-        throttle
-            .record_failure(&state.store, &req.account_id, &req.user_name)
-            .await?;
+        // Only a name that could exist is counted: the table then holds
+        // no attacker-sized keys, and a name no user can have needs no lock.
+        let countable = AccountId::parse(&req.account_id).is_ok()
+            && crate::domain::EntityName::parse(crate::domain::EntityKind::User, &req.user_name)
+                .is_ok();
+        if countable {
+            throttle
+                .record_failure(&state.store, &req.account_id, &req.user_name)
+                .await?;
+        }
         state.metrics.auth_failure("bad_password");
         let mut event = AuditEvent::anonymous(
             "sts:Login",
