@@ -3,11 +3,15 @@
 //! Every write that changes cached state advances the change counter in
 //! its own transaction (`store::coherence`, `Store::audited`). The node
 //! that wrote drops its caches as soon as the write commits
-//! ([`changed_here`], called by `audit::audited`); every node polls the
-//! counter every `coherence_poll_ms` ([`spawn_poller`]) and drops its
-//! caches when it moved, so a change made on one node is seen on all of
-//! them within one poll. A notification (PostgreSQL's LISTEN/NOTIFY) can
-//! wake the poller early through [`Coherence::wake`].
+//! (`AppState::changed_here`, called by `audit::audited`); every node polls
+//! the counter every `coherence_poll_ms` (`state::spawn_coherence_poller`)
+//! and drops its caches when it moved, so a change made on one node is seen
+//! on all of them within one poll. A notification (PostgreSQL's
+//! LISTEN/NOTIFY) can wake the poller early through [`Coherence::wake`].
+//!
+//! This file keeps what a node knows of the counter; the steps that drop
+//! and rebuild the caches are `AppState`'s (`state.rs`), which owns them,
+//! so that this file stays out of the state's import cycle.
 //!
 //! A cache entry is only good for the counter it was read under. A node
 //! drops its caches under the generation scheme (`state::CacheGuard`): a
@@ -23,11 +27,6 @@
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
-
-use crate::error::ApiResult;
-use crate::state::AppState;
-use crate::store::coherence::Advance;
 
 /// What a node knows of the change counter.
 #[derive(Clone)]
@@ -67,91 +66,50 @@ impl Coherence {
         self.inner.wake.notify_one();
     }
 
+    /// Resolves when [`Coherence::wake`] is called.
+    pub(crate) async fn woken(&self) {
+        self.inner.wake.notified().await;
+    }
+
     /// The generation this node's caches account for.
     pub fn seen(&self) -> i64 {
         self.inner.seen.load(Ordering::SeqCst)
     }
-}
 
-/// After a write of this node committed: drops the caches now (the writer's
-/// next request must see its own write), and rebuilds the catalog when the
-/// write changed it. The poll that follows skips the drop when no other
-/// node wrote in between.
-pub async fn changed_here(state: &AppState, advance: Advance) {
-    state.invalidate_caches();
-    // Only when nothing was missed between the last drop and this write:
-    // otherwise the poller still has a remote change to drop for.
-    let _ = state.coherence.inner.seen.compare_exchange(
-        advance.generation - 1,
-        advance.generation,
-        Ordering::SeqCst,
-        Ordering::SeqCst,
-    );
-    if advance.catalog.is_some() {
-        if let Err(e) = rebuild_catalog(state).await {
-            // The write stands; the poller retries the rebuild.
-            tracing::warn!(error = ?e, "rebuilding the action catalog after a write failed");
-        }
+    /// True when the counter read is ahead of what the caches account for.
+    pub(crate) fn moved(&self, generation: i64) -> bool {
+        generation > self.seen()
     }
-}
 
-/// Rebuilds the catalog from the store, after any rebuild under way.
-pub async fn rebuild_catalog(state: &AppState) -> ApiResult<()> {
-    let inner = &state.coherence.inner;
-    let _turn = inner.catalog_rebuild.lock().await;
-    // Read before the definitions: the catalog built holds at least what
-    // this value stands for.
-    let counter = state.store.coherence_counter().await?;
-    crate::iam::services::load_catalog(state).await?;
-    inner
-        .catalog_seen
-        .fetch_max(counter.catalog, Ordering::SeqCst);
-    Ok(())
-}
-
-/// One look at the counter: drops the caches when another node wrote, and
-/// rebuilds the catalog when a service definition changed. True when it
-/// dropped them.
-pub async fn poll_once(state: &AppState) -> ApiResult<bool> {
-    let inner = &state.coherence.inner;
-    let counter = state.store.coherence_counter().await?;
-    let moved = counter.generation > inner.seen.load(Ordering::SeqCst);
-    if moved {
-        // After the read: a loader guarded before this drop read before it,
-        // maybe before the write; its insert is refused.
-        state.invalidate_caches();
-        inner.seen.fetch_max(counter.generation, Ordering::SeqCst);
+    /// The caches were dropped after the counter was read at `generation`.
+    pub(crate) fn saw(&self, generation: i64) {
+        self.inner.seen.fetch_max(generation, Ordering::SeqCst);
     }
-    if counter.catalog > inner.catalog_seen.load(Ordering::SeqCst) {
-        rebuild_catalog(state).await?;
-    }
-    Ok(moved)
-}
 
-/// Polls the counter every `period`, or at once when woken, for as long as
-/// the runtime lives. A failed read is logged once per streak of failures
-/// and retried at the next tick.
-pub fn spawn_poller(state: AppState, period: Duration) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let mut failing = false;
-        // An interval rather than a sleep after each poll: the period does
-        // not stretch by the time a poll takes.
-        let mut ticker = tokio::time::interval(period);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        ticker.tick().await;
-        loop {
-            tokio::select! {
-                _ = ticker.tick() => {}
-                () = state.coherence.inner.wake.notified() => {}
-            }
-            match poll_once(&state).await {
-                Ok(_) => failing = false,
-                Err(e) if !failing => {
-                    failing = true;
-                    tracing::warn!(error = ?e, "reading the change counter failed; caches may lag other nodes until it succeeds");
-                }
-                Err(_) => {}
-            }
-        }
-    })
+    /// The caches were dropped after this node's own write advanced the
+    /// counter to `generation`. Only when nothing was missed between the
+    /// last drop and this write: otherwise the poller still has a remote
+    /// change to drop for.
+    pub(crate) fn saw_own(&self, generation: i64) {
+        let _ = self.inner.seen.compare_exchange(
+            generation - 1,
+            generation,
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        );
+    }
+
+    pub(crate) fn catalog_moved(&self, catalog: i64) -> bool {
+        catalog > self.inner.catalog_seen.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn saw_catalog(&self, catalog: i64) {
+        self.inner.catalog_seen.fetch_max(catalog, Ordering::SeqCst);
+    }
+
+    /// Held through a catalog rebuild: rebuilds run one at a time, each
+    /// reading after the one before, so a slow one never replaces a newer.
+    pub(crate) async fn catalog_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.inner.catalog_rebuild.lock().await
+    }
 }

@@ -100,6 +100,11 @@ settings! {
     /// credentials file.
     #[arg(long)]
     data_dir: PathBuf = PathBuf::from("./data");
+    /// The database: `postgres://USER:PASSWORD@HOST:PORT/DB` (or
+    /// `postgresql://`) for PostgreSQL; unset, the SQLite file
+    /// `latchkey.db` in the data directory (`sqlite://PATH` names another).
+    #[arg(long)]
+    database_url: DatabaseUrl;
     /// Log format (`RUST_LOG` sets the level).
     #[arg(long, value_enum)]
     log_format: LogFormat = LogFormat::Text;
@@ -174,6 +179,13 @@ settings! {
     /// and truncated; it stays under four times this.
     #[arg(long)]
     wal_checkpoint_bytes: u64 = crate::store::wal::DEFAULT_CHECKPOINT_BYTES;
+    /// Secrets an online master-key rotation re-seals per transaction.
+    #[arg(long)]
+    rotate_batch_size: i64 = 500;
+    /// Milliseconds an online master-key rotation waits between batches,
+    /// leaving the database to requests.
+    #[arg(long)]
+    rotate_batch_pause_ms: u64 = 0;
     /// Milliseconds between two looks at the database's change counter
     /// (1 to 1000): how long a write on another node (a deleted key, a
     /// detached policy) may stay unseen by this one's caches.
@@ -247,6 +259,42 @@ pub enum AuditAuthorize {
     Denies,
 }
 
+/// The database URL. Its `Debug` and `Serialize` mask the password it may
+/// hold, so neither a logged `Config` nor `latchkey config check` shows it.
+#[derive(Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for DatabaseUrl {
+    fn from(value: String) -> Self {
+        DatabaseUrl(value)
+    }
+}
+
+impl From<&str> for DatabaseUrl {
+    fn from(value: &str) -> Self {
+        DatabaseUrl(value.to_string())
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({})", crate::store::masked_url(&self.0))
+    }
+}
+
+impl serde::Serialize for DatabaseUrl {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&crate::store::masked_url(&self.0))
+    }
+}
+
 /// A secret setting. Its `Debug` and `Serialize` print a mask, so neither
 /// a logged `Config` nor `latchkey config check` can show it.
 #[derive(Clone, PartialEq, Eq, serde::Deserialize)]
@@ -298,6 +346,15 @@ impl Config {
 
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("latchkey.db")
+    }
+
+    /// The database to open: `database_url`, or the SQLite file in the
+    /// data directory.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.expose().to_string(),
+            None => format!("sqlite://{}", self.database_path().display()),
+        }
     }
 
     /// HTTPS on `bind`, when both files are set (`resolve` refuses one

@@ -18,6 +18,11 @@ pub enum ApiError {
     DeleteConflict(String),
     #[error("{0}")]
     LimitExceeded(String),
+    /// The request conflicts with the server's state (a master-key
+    /// rotation already running, a key the server cannot rotate): 409
+    /// with its own code.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
     #[error("{0}")]
     MalformedPolicyDocument(String),
     #[error("{0}")]
@@ -95,7 +100,8 @@ impl ApiError {
             ApiError::Throttling(_) => "Throttling",
             ApiError::Unauthenticated { code, .. }
             | ApiError::SubjectNotAuthenticated { code, .. }
-            | ApiError::BadRequest { code, .. } => code,
+            | ApiError::BadRequest { code, .. }
+            | ApiError::Conflict { code, .. } => code,
             ApiError::PayloadTooLarge(_) => "PayloadTooLarge",
             ApiError::RequestTimeout(_) => "RequestTimeout",
             ApiError::ServiceUnavailable(_) => "ServiceUnavailable",
@@ -111,7 +117,8 @@ impl ApiError {
             ApiError::NoSuchEntity(_) | ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::EntityAlreadyExists(_)
             | ApiError::DeleteConflict(_)
-            | ApiError::LimitExceeded(_) => StatusCode::CONFLICT,
+            | ApiError::LimitExceeded(_)
+            | ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::MalformedPolicyDocument(_)
             | ApiError::InvalidInput(_)
             | ApiError::ValidationError(_)
@@ -153,6 +160,13 @@ impl ApiError {
 
     pub fn unauthenticated(code: &'static str, message: impl Into<String>) -> Self {
         ApiError::Unauthenticated {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Conflict {
             code,
             message: message.into(),
         }

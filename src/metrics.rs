@@ -346,8 +346,8 @@ pub async fn scrape(
         }
     }
     metrics.audit_queue_depth.set(state.audit.depth() as i64);
-    let pool = state.store.pool();
-    metrics.db_pool_size.set(i64::from(pool.size()));
-    metrics.db_pool_idle.set(pool.num_idle() as i64);
+    let (size, idle) = state.store.pool_stats();
+    metrics.db_pool_size.set(i64::from(size));
+    metrics.db_pool_idle.set(idle as i64);
     Ok(metrics.encode())
 }

@@ -13,6 +13,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::api;
 use crate::api::body_deadline::BodyDeadline;
 use crate::api::extract::{json_error, path_error, query_error, SignedBody};
+use crate::auth::key_ring::{KeyRing, KeySource};
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::maintenance;
@@ -33,7 +34,7 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         create_data_dir(&config.data_dir)?;
         let data_dir_lock = maintenance::lock_data_dir(&config.data_dir, false)?;
-        let store = Store::open_with(&config.database_path(), config.wal_checkpoint_bytes).await?;
+        let store = Store::open_url(&config.database_url(), config.wal_checkpoint_bytes).await?;
         let keys = maintenance::KeyArgs {
             master_key: config.master_key.as_ref().map(|k| k.expose().to_string()),
             previous_master_key: config
@@ -43,17 +44,25 @@ impl Application {
         };
         let master_key = maintenance::resolve_keys(&config.data_dir, &keys, true)?;
         maintenance::verify_master_key(&store, &master_key).await?;
-        let state = AppState::new(store, master_key, config.clone());
+        let source = if keys.master_key.is_none() && keys.previous_master_key.is_none() {
+            KeySource::DataDir(config.data_dir.clone())
+        } else {
+            KeySource::Given
+        };
+        let state = AppState::new(store, KeyRing::new(master_key, source), config.clone());
+        let first_start = state.store.start_guard().await?;
         crate::bootstrap::bootstrap(&state, &config).await?;
+        first_start.release().await;
+        crate::iam::master_key::resume_at_start(&state).await?;
         // Reads the change counter before the first request (and so loads
         // the action catalog): from here on the poller drops the caches
         // for every write another node makes.
-        crate::coherence::poll_once(&state).await.map_err(|e| {
+        state.poll_coherence().await.map_err(|e| {
             anyhow::anyhow!("reading the change counter and the action catalog: {e}")
         })?;
         // Drops this node's caches whenever another node's write advanced
         // the change counter.
-        crate::coherence::spawn_poller(state.clone(), config.coherence_poll());
+        crate::state::spawn_coherence_poller(state.clone(), config.coherence_poll());
         crate::sts::purge::spawn_purge_task(
             state.clone(),
             std::time::Duration::from_secs(config.session_retention_hours.saturating_mul(3600)),
@@ -131,7 +140,14 @@ impl Application {
         // at once on SIGINT. `stop_signals` covers both, from the start.
         .disable_signals()
         .run();
-        tracing::info!(address = %config.bind, port, scheme, data_dir = %config.data_dir.display(), "latchkey listening");
+        tracing::info!(
+            address = %config.bind,
+            port,
+            scheme,
+            data_dir = %config.data_dir.display(),
+            database = %crate::store::masked_url(&config.database_url()),
+            "latchkey listening"
+        );
         Ok(Application {
             port,
             server,
@@ -173,6 +189,7 @@ impl Application {
         });
         let served = self.server.await;
         stopper.abort();
+        self.state.master_key.stop_rotation();
         self.state.audit.shutdown().await;
         served
     }

@@ -1,4 +1,4 @@
--- PostgreSQL twin of ../0009_coherence.sql (see the comments there).
+-- PostgreSQL twin of ../sqlite/0009_coherence.sql (see the comments there).
 CREATE TABLE coherence (
     id         INTEGER PRIMARY KEY CHECK (id = 1),
     generation BIGINT NOT NULL,

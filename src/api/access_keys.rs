@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::list_response;
+use super::listing::list_response;
 use crate::auth::Caller;
 use crate::domain::{AccessKey, LoginProfile};
 use crate::error::{ApiResult, ErrorResponse};

@@ -6,7 +6,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::list_response;
+use super::listing::list_response;
 use crate::audit::query::{list_events, AuditEventsQuery};
 use crate::audit::AuditEvent;
 use crate::auth::Caller;

@@ -5,8 +5,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::listing::{list_response, ListQuery};
 use super::users::UserResponse;
-use super::{list_response, ListQuery};
 use crate::auth::Caller;
 use crate::domain::Group;
 use crate::error::{ApiResult, ErrorResponse};

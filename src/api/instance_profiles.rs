@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{list_response, ListQuery};
+use super::listing::{list_response, ListQuery};
 use crate::auth::Caller;
 use crate::error::{ApiResult, ErrorResponse};
 use crate::iam::instance_profiles::{self as profiles, ProfileView};

@@ -12,6 +12,8 @@ pub mod extract;
 pub mod groups;
 pub mod health;
 pub mod instance_profiles;
+pub mod listing;
+pub mod master_key;
 pub mod metrics;
 mod openapi_doc;
 pub mod policies;
@@ -24,14 +26,10 @@ pub mod tags;
 pub mod users;
 pub mod workloads;
 
-use serde::Deserialize;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, SecurityScheme};
-use utoipa::{IntoParams, Modify, OpenApi};
+use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::AppExt as _;
-
-use crate::error::ApiResult;
-use crate::store::ListParams;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -64,6 +62,7 @@ use crate::store::ListParams;
         (name = "access-analysis", description = "Who can assume a role; what a principal may do"),
         (name = "sts", description = "Temporary credentials: assume-role, session tokens, login, caller identity, and a role's sessions"),
         (name = "audit", description = "The audit trail"),
+        (name = "master-key", description = "The master key that seals secrets at rest: status, online rotation (management account only)"),
         (name = "instance-profiles", description = "Instance profiles: the one role a workload gets"),
         (name = "workloads", description = "Service principals, workloads and their credentials endpoint, identity proofs"),
         (name = "health", description = "Probes and metrics")
@@ -114,6 +113,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     services::configure(cfg);
     access_analysis::configure(cfg);
     audit::configure(cfg);
+    master_key::configure(cfg);
     instance_profiles::configure(cfg);
     service_principals::configure(cfg);
     workloads::configure(cfg);
@@ -133,58 +133,3 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     openapi_doc::document_transport_errors(&mut api);
     api
 }
-
-/// `?path_prefix=&marker=&max_items=` of list endpoints.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    /// Only entities whose path starts with this (default `/`).
-    pub path_prefix: Option<String>,
-    /// The `marker` of the previous page.
-    pub marker: Option<String>,
-    /// 1 to 1000, default 100.
-    pub max_items: Option<i64>,
-}
-
-impl ListQuery {
-    pub fn params(&self) -> ApiResult<ListParams> {
-        ListParams::from_request(
-            self.path_prefix.as_deref(),
-            self.marker.as_deref(),
-            self.max_items,
-        )
-    }
-}
-
-/// Declares a list reply type `{items, is_truncated, marker}` for an item type.
-macro_rules! list_response {
-    ($name:ident, $item:ty) => {
-        #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
-        pub struct $name {
-            pub items: Vec<$item>,
-            /// More items follow; ask again with `marker`.
-            pub is_truncated: bool,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            pub marker: Option<String>,
-        }
-
-        impl $name {
-            pub fn from_page<T>(page: crate::store::Page<T>, f: impl Fn(T) -> $item) -> Self {
-                $name {
-                    items: page.items.into_iter().map(f).collect(),
-                    is_truncated: page.is_truncated,
-                    marker: page.marker,
-                }
-            }
-
-            pub fn complete(items: Vec<$item>) -> Self {
-                $name {
-                    items,
-                    is_truncated: false,
-                    marker: None,
-                }
-            }
-        }
-    };
-}
-pub(crate) use list_response;

@@ -8,7 +8,7 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{list_response, ListQuery};
+use super::listing::{list_response, ListQuery};
 use crate::auth::Caller;
 use crate::domain::{ManagedPolicy, PolicyVersion, Tag};
 use crate::error::{ApiResult, ErrorResponse};

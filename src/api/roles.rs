@@ -6,7 +6,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{list_response, ListQuery};
+use super::listing::{list_response, ListQuery};
 use crate::api::policies::{finding_list, FindingResponse, StrictQuery};
 use crate::auth::Caller;
 use crate::domain::{Role, Tag};

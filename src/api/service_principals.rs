@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::list_response;
+use super::listing::list_response;
 use crate::auth::Caller;
 use crate::domain::ServicePrincipal;
 use crate::error::{ApiResult, ErrorResponse};

@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{list_response, ListQuery};
+use super::listing::{list_response, ListQuery};
 use crate::auth::Caller;
 use crate::domain::{Tag, User};
 use crate::error::{ApiResult, ErrorResponse};

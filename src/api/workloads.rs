@@ -26,7 +26,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(identify);
 }
 
-super::list_response!(WorkloadList, WorkloadResponse);
+super::listing::list_response!(WorkloadList, WorkloadResponse);
 
 /// Register a workload with an instance profile and the service principal
 /// that runs it. The reply carries the workload's `token` once.

@@ -223,7 +223,7 @@ pub fn scrub(value: Value) -> Value {
 /// The write pipeline: runs one mutation's store writes in a transaction
 /// that commits with `event` and, when the writes changed cached state,
 /// advances the change counter (`Store::audited`); then drops this node's
-/// caches (`coherence::changed_here`; other nodes drop theirs when they
+/// caches (`AppState::changed_here`; other nodes drop theirs when they
 /// poll the counter). A mutation that fails is recorded too (through the
 /// queue, as failed or denied), since it wrote nothing to commit a record
 /// with. Operations call this and nothing else to write: they neither
@@ -255,7 +255,7 @@ pub(crate) async fn audited_unrecorded<T>(
 ) -> ApiResult<T> {
     let (out, advance) = state.store.audited_change(event, write).await?;
     if let Some(advance) = advance {
-        crate::coherence::changed_here(state, advance).await;
+        state.changed_here(advance).await;
     }
     Ok(out)
 }

@@ -148,6 +148,14 @@ impl MasterKey {
         self
     }
 
+    /// The current key alone: what is left once the previous is forgotten.
+    pub fn current_only(&self) -> MasterKey {
+        MasterKey {
+            current: self.current.clone(),
+            previous: None,
+        }
+    }
+
     /// The check value of the current key (16 hex digits).
     pub fn check(&self) -> String {
         hex::encode(self.current.id)

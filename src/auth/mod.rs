@@ -6,6 +6,8 @@ pub mod basic;
 pub mod caller;
 pub mod credential_cache;
 pub mod crypto;
+pub mod key_ring;
+pub mod key_rotation;
 pub mod password;
 pub mod session_key;
 pub mod sigv4;

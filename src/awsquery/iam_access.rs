@@ -2,9 +2,9 @@
 //! plus GetAccountSummary. Where `UserName` is optional, as in IAM, the
 //! calling user is meant.
 
+use super::action::{actions, user_name_required, Ctx, Handler, Outcome};
 use super::render;
 use super::xml::Xml;
-use super::{actions, user_name_required, Ctx, Handler, Outcome};
 use crate::domain::LoginProfile;
 use crate::error::ApiError;
 use crate::iam;

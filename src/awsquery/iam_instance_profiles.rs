@@ -1,9 +1,9 @@
 //! IAM instance profiles over the query protocol: the InstanceProfile
 //! shape with its `Roles` list, as IAM returns it.
 
+use super::action::{actions, Ctx, Handler, Outcome};
 use super::render::{self, page_end};
 use super::xml::Xml;
-use super::{actions, Ctx, Handler, Outcome};
 use crate::error::{ApiError, ApiResult};
 use crate::iam::instance_profiles::{self as profiles, ProfileView};
 use crate::state::AppState;

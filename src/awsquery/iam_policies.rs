@@ -2,9 +2,9 @@
 //! groups and roles (one function each, for the three kinds of holder),
 //! managed policies and their versions, and ListEntitiesForPolicy.
 
+use super::action::{actions, Ctx, Handler, Outcome};
 use super::render::{self, encoded_document, page_end};
 use super::xml::Xml;
-use super::{actions, Ctx, Handler, Outcome};
 use crate::domain::PolicyHolder::{self, Group, Role, User};
 use crate::error::{ApiError, ApiResult};
 use crate::iam;

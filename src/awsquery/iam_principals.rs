@@ -1,9 +1,9 @@
 //! IAM users and groups: the user and group calls, group membership, user
 //! tags and the user's permissions boundary.
 
+use super::action::{actions, user_name_or_self, Ctx, Handler, Outcome};
 use super::render::{self, page_end};
 use super::xml::Xml;
-use super::{actions, user_name_or_self, Ctx, Handler, Outcome};
 use crate::domain::Arn;
 use crate::iam;
 use crate::iam::groups::CreateGroupRequest;

@@ -1,10 +1,10 @@
 //! IAM roles: the role calls, the trust policy, role tags and the role's
 //! permissions boundary.
 
+use super::action::{actions, Ctx, Handler, Outcome};
 use super::iam_principals::{list_tags, tag, untag};
 use super::render::{self, page_end};
 use super::xml::Xml;
-use super::{actions, Ctx, Handler, Outcome};
 use crate::domain::{Role, Tag};
 use crate::error::ApiResult;
 use crate::iam;

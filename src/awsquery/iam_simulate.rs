@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use super::action::{actions, Ctx, Handler, Outcome};
 use super::params::{missing, Params};
 use super::xml::Xml;
-use super::{actions, Ctx, Handler, Outcome};
 use crate::error::{ApiError, ApiResult};
 use crate::iam::simulate::{
     evaluate_request, ContextEntry, EvaluateMatchedStatement, EvaluateRequest,

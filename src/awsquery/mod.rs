@@ -4,6 +4,7 @@
 //! parses its parameters, calls one operation (which authorizes itself) and
 //! renders IAM's XML. No rule of IAM lives here.
 
+mod action;
 mod iam_access;
 mod iam_instance_profiles;
 mod iam_policies;
@@ -15,43 +16,17 @@ mod render;
 mod sts_actions;
 pub mod xml;
 
-use std::future::Future;
-use std::pin::Pin;
-
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::api::extract::{body_error, origin_of, OwnedParts, SignedBody};
 use crate::auth::authenticate::authenticate_request;
-use crate::auth::{Caller, CallerKind};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use action::{Ctx, Handler};
 use params::Params;
 use xml::Xml;
-
-/// What an action works with: the caller, already authenticated, and the
-/// request's parameters.
-pub struct Ctx<'a> {
-    pub state: &'a AppState,
-    pub caller: &'a Caller,
-    pub params: &'a Params,
-}
-
-/// An action's reply: the content of its `<XResult>`, or `None` for the
-/// actions that answer with metadata only.
-pub type Outcome = ApiResult<Option<Xml>>;
-
-pub type Handler = for<'r> fn(&'r Ctx<'r>) -> Pin<Box<dyn Future<Output = Outcome> + 'r>>;
-
-/// Builds an action table `[(name, handler)]` from `name => async_fn` or
-/// `name => async_fn(extra, args)` (called as `async_fn(ctx, extra, args)`).
-macro_rules! actions {
-    ($($name:literal => $f:ident $(($($arg:expr),*))?),* $(,)?) => {
-        &[$(($name, |c| Box::pin($f(c $($(, $arg)*)?)))),*]
-    };
-}
-pub(crate) use actions;
 
 /// The two services spoken here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -274,25 +249,6 @@ fn scope_service(req: &HttpRequest, params: &Params) -> Option<String> {
         });
     let credential = from_header.or_else(|| params.get("X-Amz-Credential").map(String::from))?;
     credential.split('/').nth(3).map(String::from)
-}
-
-/// `UserName` when given; otherwise, as AWS, the calling user's own name.
-/// None for callers that are not IAM users (the root, role sessions).
-pub fn user_name_or_self(ctx: &Ctx<'_>) -> Option<String> {
-    match (ctx.params.get("UserName"), &ctx.caller.kind) {
-        (Some(name), _) => Some(name.to_string()),
-        (None, CallerKind::User { name, .. }) => Some(name.clone()),
-        _ => None,
-    }
-}
-
-/// As [`user_name_or_self`], for the actions that cannot act on the root.
-pub fn user_name_required(ctx: &Ctx<'_>) -> ApiResult<String> {
-    user_name_or_self(ctx).ok_or_else(|| {
-        ApiError::ValidationError(
-            "Must specify userName when calling with non-User credentials".into(),
-        )
-    })
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
 //! STS actions. Each is one line in the table and one small function that
 //! parses, calls the sts/ operation and renders STS's XML.
 
+use super::action::{actions, Ctx, Handler, Outcome};
 use super::xml::Xml;
-use super::{actions, Ctx, Handler, Outcome};
 use crate::sts;
 use crate::sts::assume_role::{AssumeRoleRequest, PolicyArn};
 use crate::sts::session_token::SessionTokenRequest;

@@ -189,13 +189,16 @@ fn file_warnings(path: &Path, layer: &Settings) -> Vec<String> {
             path.display()
         ));
     }
-    let masked = Some(shown(&super::Secret::MASK));
+    // A secret shows as the mask; a database URL's password as the mask
+    // within the URL.
     let secrets: Vec<&str> = layer
         .clone()
         .into_config()
         .entries()
         .into_iter()
-        .filter(|(_, value)| *value == masked)
+        .filter(|(_, value)| {
+            matches!(value, Some(toml::Value::String(s)) if s.contains(super::Secret::MASK))
+        })
         .map(|(name, _)| name)
         .collect();
     if mode & 0o004 != 0 && !secrets.is_empty() {
@@ -340,6 +343,7 @@ mod tests {
             r#"
 bind = "0.0.0.0:9000"
 data_dir = "/var/lib/latchkey"
+database_url = "postgres://latchkey@db.internal/latchkey"
 log_format = "json"
 region = "eu-central-1"
 max_body_bytes = 1048576
@@ -361,6 +365,8 @@ tls_cert = "/etc/latchkey/tls/chain.pem"
 tls_key = "/etc/latchkey/tls/key.pem"
 tls_reload_secs = 30
 wal_checkpoint_bytes = 1048576
+rotate_batch_size = 50
+rotate_batch_pause_ms = 10
 coherence_poll_ms = 100
 "#,
         );
@@ -370,7 +376,9 @@ coherence_poll_ms = 100
         }
         let c = &r.config;
         assert_eq!(c.bind, "0.0.0.0:9000");
+        assert_eq!(c.database_url(), "postgres://latchkey@db.internal/latchkey");
         assert_eq!(c.wal_checkpoint_bytes, 1_048_576);
+        assert_eq!((c.rotate_batch_size, c.rotate_batch_pause_ms), (50, 10));
         assert_eq!(c.coherence_poll(), std::time::Duration::from_millis(100));
         let tls = c.tls().expect("both TLS files");
         assert_eq!(tls.key, PathBuf::from("/etc/latchkey/tls/key.pem"));
@@ -529,5 +537,30 @@ coherence_poll_ms = 100
         // What `render` prints is itself a valid file.
         let reread: Settings = toml::from_str(&text).unwrap();
         assert_eq!(reread.bind.as_deref(), Some("127.0.0.1:8300"));
+    }
+
+    #[test]
+    fn the_database_url_is_shown_without_its_password() {
+        let env = vars(&[(
+            "LATCHKEY_DATABASE_URL",
+            "postgres://latchkey:pg-pass-123@db:5432/latchkey",
+        )]);
+        let r = resolve(flags(&[]), None, &env).unwrap();
+        assert_eq!(
+            r.config.database_url(),
+            "postgres://latchkey:pg-pass-123@db:5432/latchkey"
+        );
+        let text = r.render();
+        assert!(!text.contains("pg-pass-123"), "{text}");
+        assert!(
+            text.contains(
+                "database_url = \"postgres://latchkey:********@db:5432/latchkey\"  # env LATCHKEY_DATABASE_URL"
+            ),
+            "{text}"
+        );
+        assert!(!format!("{:?}", r.config).contains("pg-pass-123"));
+        // Unset: the SQLite file in the data directory, as before.
+        let r = resolve(flags(&["--data-dir", "/srv/lk"]), None, &vars(&[])).unwrap();
+        assert_eq!(r.config.database_url(), "sqlite:///srv/lk/latchkey.db");
     }
 }

@@ -41,19 +41,24 @@ pub struct NewAccessKey {
     pub secret: SecretAccessKey,
 }
 
-/// Creates a key, sealing the secret under the master key.
+/// A fresh long-term key id and secret.
+pub(crate) fn generate_key() -> (AccessKeyId, SecretAccessKey) {
+    (
+        AccessKeyId::generate(KeyKind::LongTerm),
+        SecretAccessKey::generate(),
+    )
+}
+
+/// Creates a key, sealing the secret under the master key. Called inside
+/// the transaction that inserts the key, so that a master-key rotation,
+/// whose last transaction re-seals what is left, cannot miss it.
 pub(crate) fn seal_new_key(
     state: &AppState,
     account_id: &str,
     user_id: Option<String>,
     preset: Option<(AccessKeyId, SecretAccessKey)>,
 ) -> ApiResult<NewAccessKey> {
-    let (id, secret) = preset.unwrap_or_else(|| {
-        (
-            AccessKeyId::generate(KeyKind::LongTerm),
-            SecretAccessKey::generate(),
-        )
-    });
+    let (id, secret) = preset.unwrap_or_else(generate_key);
     let secret_ciphertext = state
         .master_key
         .seal(id.as_str(), secret.expose())
@@ -80,15 +85,21 @@ pub async fn create_access_key(
     user_name: &str,
 ) -> ApiResult<(User, NewAccessKey)> {
     let user = find_user_authorized(state, caller, user_name, "iam:CreateAccessKey").await?;
-    let new_key = seal_new_key(state, &caller.account_id, Some(user.id.clone()), None)?;
+    let (key_id, secret) = generate_key();
     let event = AuditEvent::by(caller, "iam:CreateAccessKey", user.arn().to_string())
-        .params(json!({"user_name": user.name, "access_key_id": new_key.key.access_key_id}));
-    audited(state, event, async |tx| {
+        .params(json!({"user_name": user.name, "access_key_id": key_id.as_str()}));
+    let new_key = audited(state, event, async |tx| {
+        let new_key = seal_new_key(
+            state,
+            &caller.account_id,
+            Some(user.id.clone()),
+            Some((key_id, secret)),
+        )?;
         if tx
             .insert_user_access_key_within(&new_key.key, MAX_KEYS_PER_USER)
             .await?
         {
-            Ok(())
+            Ok(new_key)
         } else {
             Err(ApiError::LimitExceeded(format!(
                 "Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS_PER_USER}"

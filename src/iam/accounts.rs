@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use super::access_keys::{seal_new_key, NewAccessKey};
+use super::access_keys::{generate_key, seal_new_key, NewAccessKey};
 use crate::audit::{audited, AuditEvent};
 use crate::auth::Caller;
 use crate::domain::{now, Account, AccountId};
@@ -67,12 +67,14 @@ pub async fn create_account(
         is_management: false,
         created_at: now(),
     };
-    let key = seal_new_key(state, &account.id, None, None)?;
+    let (key_id, secret) = generate_key();
     let event = AuditEvent::by(caller, "latchkey:CreateAccount", account_arn(&account.id))
-        .params(json!({"name": account.name, "account_id": account.id, "root_access_key_id": key.key.access_key_id}));
-    audited(state, event, async |tx| {
+        .params(json!({"name": account.name, "account_id": account.id, "root_access_key_id": key_id.as_str()}));
+    let key = audited(state, event, async |tx| {
+        let key = seal_new_key(state, &account.id, None, Some((key_id, secret)))?;
         tx.insert_account(&account).await?;
-        tx.insert_access_key(&key.key).await
+        tx.insert_access_key(&key.key).await?;
+        Ok(key)
     })
     .await?;
     tracing::info!(account_id = %account.id, access_key_id = %key.key.access_key_id, "account created");

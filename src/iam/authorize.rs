@@ -38,7 +38,8 @@ use crate::auth::caller::SessionInfo;
 use crate::auth::{Caller, CallerKind};
 use crate::domain::{FrozenPolicy, PolicyHolder, Tag};
 use crate::error::{ApiError, ApiResult};
-use crate::policy::limits::{check_decision_work, MAX_AUTHORIZE_WORK};
+use crate::policy::budget::check_decision_work;
+use crate::policy::limits::MAX_AUTHORIZE_WORK;
 use crate::policy::{
     evaluate, is_allowed, CompiledPolicy, Evaluation, EvaluationRequest, GlobalKey, GlobalKeys,
     PolicySource, RequestContext, ResourcePolicy, SourceKind,

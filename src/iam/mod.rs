@@ -19,6 +19,7 @@ pub mod holders;
 pub mod inline_policies;
 pub mod instance_profiles;
 pub mod login_profiles;
+pub mod master_key;
 pub mod policies;
 pub mod roles;
 pub mod service_authorize;

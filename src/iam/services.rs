@@ -81,7 +81,7 @@ async fn build_catalog(state: &AppState) -> ApiResult<Catalog> {
 }
 
 /// Loads the stored services into the state's catalog: at start and after
-/// a service changed, through `coherence::rebuild_catalog`, which orders
+/// a service changed, through `AppState::rebuild_catalog`, which orders
 /// the rebuilds.
 pub(crate) async fn load_catalog(state: &AppState) -> ApiResult<()> {
     let catalog = build_catalog(state).await?;

@@ -13,10 +13,11 @@ use super::authorize::{compile_stored, load_holder_policies, PrincipalPolicies};
 use crate::auth::Caller;
 use crate::domain::{Arn, FrozenPolicy, PolicyHolder};
 use crate::error::{ApiError, ApiResult};
+use crate::policy::budget::simulated_pair_work;
 use crate::policy::limits::{
-    simulated_pair_work, DEFAULT_SIMULATION_PAGE, MAX_CONTEXT_KEYS, MAX_CONTEXT_KEY_LENGTH,
-    MAX_CONTEXT_VALUES_PER_KEY, MAX_CONTEXT_VALUE_LENGTH, MAX_INLINE_POLICIES,
-    MAX_INLINE_POLICY_SIZE, MAX_RESOURCE_POLICY_SIZE, MAX_SIMULATION_PAGE,
+    DEFAULT_SIMULATION_PAGE, MAX_CONTEXT_KEYS, MAX_CONTEXT_KEY_LENGTH, MAX_CONTEXT_VALUES_PER_KEY,
+    MAX_CONTEXT_VALUE_LENGTH, MAX_INLINE_POLICIES, MAX_INLINE_POLICY_SIZE,
+    MAX_RESOURCE_POLICY_SIZE, MAX_SIMULATION_PAGE,
 };
 use crate::policy::simulate::{
     pair_count, result, run_page, simulate_custom_page, ContextValue, Page, SimulateRequest,

@@ -66,7 +66,7 @@ pub async fn backup(data_dir: &Path, to: &Path) -> anyhow::Result<Manifest> {
     }
     .await;
     let _ = std::fs::remove_file(&partial);
-    store.pool().close().await;
+    store.close().await;
     let report = checked?;
     sync_parent(to)?;
     let (bytes, sha256) = digest(to)?;

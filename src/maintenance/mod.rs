@@ -27,7 +27,7 @@ pub const DATABASE_FILE: &str = "latchkey.db";
 /// server instead of racing it.
 pub const LOCK_FILE: &str = "latchkey.lock";
 
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct KeyArgs {
     /// Hex-encoded 32-byte master key; otherwise `master.key` in the data dir.
     #[arg(long, env = "LATCHKEY_MASTER_KEY", hide_env_values = true)]
@@ -45,6 +45,20 @@ pub struct BackupArgs {
     pub to: PathBuf,
     #[arg(long, env = "LATCHKEY_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+    /// The server's database URL: backup and restore copy SQLite files;
+    /// a PostgreSQL database is copied with pg_dump.
+    #[arg(long, env = "LATCHKEY_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+/// Backup and restore copy SQLite files; PostgreSQL has its own tools.
+fn refuse_postgres(database_url: Option<&str>, tool: &str) -> anyhow::Result<()> {
+    if database_url.is_some_and(crate::store::is_postgres_url) {
+        anyhow::bail!(
+            "the database is PostgreSQL: use {tool} (and keep master.key: the stored secrets are sealed under it)"
+        );
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Args)]
@@ -57,6 +71,9 @@ pub struct RestoreArgs {
     pub data_dir: PathBuf,
     #[command(flatten)]
     pub keys: KeyArgs,
+    /// The server's database URL (restore writes SQLite files only).
+    #[arg(long, env = "LATCHKEY_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Subcommand)]
@@ -67,6 +84,10 @@ pub enum MasterKeyCommand {
     Rotate {
         #[arg(long, env = "LATCHKEY_DATA_DIR", default_value = "./data")]
         data_dir: PathBuf,
+        /// The server's database URL, when it is not the data directory's
+        /// SQLite file.
+        #[arg(long, env = "LATCHKEY_DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
         /// Secrets re-sealed per transaction.
         #[arg(
             long,
@@ -89,6 +110,10 @@ pub enum MasterKeyCommand {
     ForgetPrevious {
         #[arg(long, env = "LATCHKEY_DATA_DIR", default_value = "./data")]
         data_dir: PathBuf,
+        /// The server's database URL, when it is not the data directory's
+        /// SQLite file.
+        #[arg(long, env = "LATCHKEY_DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
     },
     /// Print the check value of the master key (identifies it, reveals nothing).
     Check {
@@ -126,6 +151,7 @@ fn run(future: impl std::future::Future<Output = anyhow::Result<String>>) -> Exi
 
 pub fn run_backup(args: BackupArgs) -> ExitCode {
     run(async move {
+        refuse_postgres(args.database_url.as_deref(), "pg_dump")?;
         let manifest = backup::backup(&args.data_dir, &args.to).await?;
         Ok(serde_json::to_string_pretty(&manifest)?)
     })
@@ -133,6 +159,7 @@ pub fn run_backup(args: BackupArgs) -> ExitCode {
 
 pub fn run_restore(args: RestoreArgs) -> ExitCode {
     run(async move {
+        refuse_postgres(args.database_url.as_deref(), "pg_restore")?;
         let report = backup::restore(&args.from, &args.data_dir, &args.keys).await?;
         Ok(format!(
             "restored {} into {} (schema version {}, master key check {})",
@@ -148,6 +175,7 @@ pub fn run_master_key(command: MasterKeyCommand) -> ExitCode {
     match command {
         MasterKeyCommand::Rotate {
             data_dir,
+            database_url,
             batch_size,
             batch_pause_ms,
         } => run(async move {
@@ -155,10 +183,13 @@ pub fn run_master_key(command: MasterKeyCommand) -> ExitCode {
                 batch_size: batch_size.max(1),
                 batch_pause: Duration::from_millis(batch_pause_ms),
             };
-            rotation::rotate(&data_dir, &options).await
+            rotation::rotate(&data_dir, database_url.as_deref(), &options).await
         }),
-        MasterKeyCommand::ForgetPrevious { data_dir } => {
-            run(async move { rotation::forget_previous(&data_dir).await })
+        MasterKeyCommand::ForgetPrevious {
+            data_dir,
+            database_url,
+        } => {
+            run(async move { rotation::forget_previous(&data_dir, database_url.as_deref()).await })
         }
         MasterKeyCommand::Check { data_dir, keys } => {
             run(async move { Ok(resolve_keys(&data_dir, &keys, false)?.check()) })
@@ -206,7 +237,7 @@ pub async fn verify_master_key(store: &Store, key: &MasterKey) -> anyhow::Result
             if stored != key.check() {
                 tracing::warn!(
                     key_check = %key.check(),
-                    "a master-key rotation is unfinished; run `latchkey master-key rotate` with the server stopped to finish it"
+                    "a master-key rotation is unfinished: a server on master.key finishes it in the background; with keys given by flag, once every node holds both, call POST /v1/master-key/rotate with {{\"reseal_only\": true}} (or run `latchkey master-key rotate` with the server stopped)"
                 );
             }
             Ok(())

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod action_keys;
+pub mod budget;
 pub mod compile;
 mod condition;
 pub mod context;

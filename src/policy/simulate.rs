@@ -296,7 +296,8 @@ pub fn simulate_custom_page(
             owner_account: owner,
         }),
     };
-    let per_pair = limits::simulated_pair_work(&probe).map_err(PolicyError::InvalidRequest)?;
+    let per_pair =
+        super::budget::simulated_pair_work(&probe).map_err(PolicyError::InvalidRequest)?;
     Ok(run_page(
         &req.action_names,
         &req.resource_arns,

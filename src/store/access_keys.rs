@@ -7,25 +7,25 @@ use crate::error::ApiResult;
 
 impl Store {
     pub async fn get_access_key(&self, access_key_id: &str) -> ApiResult<Option<AccessKey>> {
-        Ok(sqlx::query_as(
+        Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT access_key_id, account_id, user_id, secret_ciphertext, status, created_at,
                     last_used_at, last_used_service, last_used_region
-             FROM access_keys WHERE access_key_id = ?",
+             FROM access_keys WHERE access_key_id = $1",
         )
         .bind(access_key_id)
-        .fetch_optional(self.pool())
-        .await?)
+        .fetch_optional(c)
+        .await)?)
     }
 
     pub async fn list_user_access_keys(&self, user_id: &str) -> ApiResult<Vec<AccessKey>> {
-        Ok(sqlx::query_as(
+        Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT access_key_id, account_id, user_id, secret_ciphertext, status, created_at,
                     last_used_at, last_used_service, last_used_region
-             FROM access_keys WHERE user_id = ? ORDER BY created_at, access_key_id",
+             FROM access_keys WHERE user_id = $1 ORDER BY created_at, access_key_id",
         )
         .bind(user_id)
-        .fetch_all(self.pool())
-        .await?)
+        .fetch_all(c)
+        .await)?)
     }
 
     pub async fn record_access_key_use(
@@ -35,24 +35,24 @@ impl Store {
         service: &str,
         region: &str,
     ) -> ApiResult<()> {
-        sqlx::query(
-            "UPDATE access_keys SET last_used_at = ?, last_used_service = ?, last_used_region = ? WHERE access_key_id = ?",
+        on_db!(self.db(), c => sqlx::query(
+            "UPDATE access_keys SET last_used_at = $1, last_used_service = $2, last_used_region = $3 WHERE access_key_id = $4",
         )
         .bind(at)
         .bind(service)
         .bind(region)
         .bind(access_key_id)
-        .execute(self.pool())
-        .await?;
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 }
 
 impl AuditTx {
     pub async fn insert_access_key(&mut self, key: &AccessKey) -> ApiResult<()> {
-        sqlx::query(
+        on_db!(self.conn(), c => sqlx::query(
             "INSERT INTO access_keys (access_key_id, account_id, user_id, secret_ciphertext, status, created_at)
-             VALUES (?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&key.access_key_id)
         .bind(&key.account_id)
@@ -60,8 +60,8 @@ impl AuditTx {
         .bind(&key.secret_ciphertext)
         .bind(&key.status)
         .bind(&key.created_at)
-        .execute(self.conn())
-        .await?;
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -72,16 +72,18 @@ impl AuditTx {
         key: &AccessKey,
         max: i64,
     ) -> ApiResult<bool> {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM access_keys WHERE user_id = ?")
-            .bind(&key.user_id)
-            .fetch_one(self.conn())
+        self.lock(key.user_id.as_deref().unwrap_or(&key.account_id))
             .await?;
+        let (n,): (i64,) = on_db!(self.conn(), c => sqlx::query_as("SELECT COUNT(*) FROM access_keys WHERE user_id = $1")
+            .bind(&key.user_id)
+            .fetch_one(c)
+            .await)?;
         if n >= max {
             return Ok(false);
         }
-        sqlx::query(
+        on_db!(self.conn(), c => sqlx::query(
             "INSERT INTO access_keys (access_key_id, account_id, user_id, secret_ciphertext, status, created_at)
-             VALUES (?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&key.access_key_id)
         .bind(&key.account_id)
@@ -89,8 +91,8 @@ impl AuditTx {
         .bind(&key.secret_ciphertext)
         .bind(&key.status)
         .bind(&key.created_at)
-        .execute(self.conn())
-        .await?;
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
         Ok(true)
     }
 
@@ -99,19 +101,19 @@ impl AuditTx {
         access_key_id: &str,
         status: &str,
     ) -> ApiResult<()> {
-        sqlx::query("UPDATE access_keys SET status = ? WHERE access_key_id = ?")
+        on_db!(self.conn(), c => sqlx::query("UPDATE access_keys SET status = $1 WHERE access_key_id = $2")
             .bind(status)
             .bind(access_key_id)
-            .execute(self.conn())
-            .await?;
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     pub async fn delete_access_key(&mut self, access_key_id: &str) -> ApiResult<()> {
-        sqlx::query("DELETE FROM access_keys WHERE access_key_id = ?")
+        on_db!(self.conn(), c => sqlx::query("DELETE FROM access_keys WHERE access_key_id = $1")
             .bind(access_key_id)
-            .execute(self.conn())
-            .await?;
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 }

@@ -18,61 +18,61 @@ pub struct AccountCounts {
 impl Store {
     pub async fn get_account(&self, id: &str) -> ApiResult<Option<Account>> {
         Ok(
-            sqlx::query_as("SELECT id, name, is_management, created_at FROM accounts WHERE id = ?")
+            on_db!(self.db(), c => sqlx::query_as("SELECT id, name, is_management, created_at FROM accounts WHERE id = $1")
                 .bind(id)
-                .fetch_optional(self.pool())
-                .await?,
+                .fetch_optional(c)
+                .await)?,
         )
     }
 
     pub async fn management_account(&self) -> ApiResult<Option<Account>> {
-        Ok(sqlx::query_as(
-            "SELECT id, name, is_management, created_at FROM accounts WHERE is_management = 1",
+        Ok(on_db!(self.db(), c => sqlx::query_as(
+            "SELECT id, name, is_management, created_at FROM accounts WHERE is_management = TRUE",
         )
-        .fetch_optional(self.pool())
-        .await?)
+        .fetch_optional(c)
+        .await)?)
     }
 
     pub async fn list_accounts(&self) -> ApiResult<Vec<Account>> {
-        Ok(sqlx::query_as(
+        Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT id, name, is_management, created_at FROM accounts ORDER BY created_at, id",
         )
-        .fetch_all(self.pool())
-        .await?)
+        .fetch_all(c)
+        .await)?)
     }
 
     /// How many IAM entities an account still holds; an account is deleted
     /// only when empty (no cascading, as everywhere in IAM).
     pub async fn account_entity_count(&self, id: &str) -> ApiResult<i64> {
-        let (n,): (i64,) = sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM users WHERE account_id = ?1)
-                  + (SELECT COUNT(*) FROM groups WHERE account_id = ?1)
-                  + (SELECT COUNT(*) FROM roles WHERE account_id = ?1)
-                  + (SELECT COUNT(*) FROM managed_policies WHERE account_id = ?1)
-                  + (SELECT COUNT(*) FROM instance_profiles WHERE account_id = ?1)
-                  + (SELECT COUNT(*) FROM workloads WHERE account_id = ?1)",
+        let (n,): (i64,) = on_db!(self.db(), c => sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM users WHERE account_id = $1)
+                  + (SELECT COUNT(*) FROM groups WHERE account_id = $1)
+                  + (SELECT COUNT(*) FROM roles WHERE account_id = $1)
+                  + (SELECT COUNT(*) FROM managed_policies WHERE account_id = $1)
+                  + (SELECT COUNT(*) FROM instance_profiles WHERE account_id = $1)
+                  + (SELECT COUNT(*) FROM workloads WHERE account_id = $1)",
         )
         .bind(id)
-        .fetch_one(self.pool())
-        .await?;
+        .fetch_one(c)
+        .await)?;
         Ok(n)
     }
 
     /// The counts of GetAccountSummary: users, groups, roles, customer
     /// managed policies, their stored versions, and the root's access keys.
     pub async fn account_counts(&self, id: &str) -> ApiResult<AccountCounts> {
-        Ok(sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM users WHERE account_id = ?1) AS users,
-                    (SELECT COUNT(*) FROM groups WHERE account_id = ?1) AS groups,
-                    (SELECT COUNT(*) FROM roles WHERE account_id = ?1) AS roles,
-                    (SELECT COUNT(*) FROM managed_policies WHERE account_id = ?1) AS policies,
+        Ok(on_db!(self.db(), c => sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM users WHERE account_id = $1) AS users,
+                    (SELECT COUNT(*) FROM groups WHERE account_id = $1) AS groups,
+                    (SELECT COUNT(*) FROM roles WHERE account_id = $1) AS roles,
+                    (SELECT COUNT(*) FROM managed_policies WHERE account_id = $1) AS policies,
                     (SELECT COUNT(*) FROM policy_versions v JOIN managed_policies p ON p.id = v.policy_id
-                      WHERE p.account_id = ?1) AS policy_versions,
-                    (SELECT COUNT(*) FROM access_keys WHERE account_id = ?1 AND user_id IS NULL) AS root_keys",
+                      WHERE p.account_id = $1) AS policy_versions,
+                    (SELECT COUNT(*) FROM access_keys WHERE account_id = $1 AND user_id IS NULL) AS root_keys",
         )
         .bind(id)
-        .fetch_one(self.pool())
-        .await?)
+        .fetch_one(c)
+        .await)?)
     }
 }
 
@@ -82,38 +82,39 @@ impl AuditTx {
     /// transaction committed, or holds the row until it does), and this
     /// one must create nothing.
     pub async fn claim_bootstrap(&mut self, account_id: &str) -> ApiResult<bool> {
-        let claimed = sqlx::query(
+        let claimed = on_db!(self.conn(), c => sqlx::query(
             "INSERT INTO bootstrap (id, account_id) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
         )
         .bind(account_id)
-        .execute(self.conn())
-        .await?;
-        Ok(claimed.rows_affected() == 1)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(claimed == 1)
     }
 
     pub async fn insert_account(&mut self, account: &Account) -> ApiResult<()> {
-        sqlx::query(
-            "INSERT INTO accounts (id, name, is_management, created_at) VALUES (?, ?, ?, ?)",
+        on_db!(self.conn(), c => sqlx::query(
+            "INSERT INTO accounts (id, name, is_management, created_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(&account.id)
         .bind(&account.name)
         .bind(account.is_management)
         .bind(&account.created_at)
-        .execute(self.conn())
-        .await?;
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     /// Deletes an empty account and its root keys in one transaction.
     pub async fn delete_account(&mut self, id: &str) -> ApiResult<()> {
-        sqlx::query("DELETE FROM access_keys WHERE account_id = ? AND user_id IS NULL")
+        on_db!(self.conn(), c => sqlx::query("DELETE FROM access_keys WHERE account_id = $1 AND user_id IS NULL")
             .bind(id)
-            .execute(self.conn())
-            .await?;
-        sqlx::query("DELETE FROM accounts WHERE id = ?")
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
+        on_db!(self.conn(), c => sqlx::query("DELETE FROM accounts WHERE id = $1")
             .bind(id)
-            .execute(self.conn())
-            .await?;
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 }

@@ -16,28 +16,28 @@ struct AttachmentSql {
 fn sql(holder: PolicyHolder) -> AttachmentSql {
     match holder {
         PolicyHolder::User => AttachmentSql {
-            insert: "INSERT INTO user_attached_policies (user_id, policy_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
-            delete: "DELETE FROM user_attached_policies WHERE user_id = ? AND policy_id = ?",
+            insert: "INSERT INTO user_attached_policies (user_id, policy_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            delete: "DELETE FROM user_attached_policies WHERE user_id = $1 AND policy_id = $2",
             list: "SELECT p.id, p.account_id, p.name, p.path, p.arn, p.description, p.default_version_id, p.next_version, p.created_at, p.updated_at
-                   FROM managed_policies p JOIN user_attached_policies a ON a.policy_id = p.id WHERE a.user_id = ? ORDER BY p.arn",
-            count: "SELECT COUNT(*) FROM user_attached_policies WHERE user_id = ?",
-            holders_of: "SELECT u.name FROM users u JOIN user_attached_policies a ON a.user_id = u.id WHERE a.policy_id = ? AND u.account_id = ? ORDER BY u.name_lower",
+                   FROM managed_policies p JOIN user_attached_policies a ON a.policy_id = p.id WHERE a.user_id = $1 ORDER BY p.arn",
+            count: "SELECT COUNT(*) FROM user_attached_policies WHERE user_id = $1",
+            holders_of: "SELECT u.name FROM users u JOIN user_attached_policies a ON a.user_id = u.id WHERE a.policy_id = $1 AND u.account_id = $2 ORDER BY u.name_lower",
         },
         PolicyHolder::Group => AttachmentSql {
-            insert: "INSERT INTO group_attached_policies (group_id, policy_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
-            delete: "DELETE FROM group_attached_policies WHERE group_id = ? AND policy_id = ?",
+            insert: "INSERT INTO group_attached_policies (group_id, policy_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            delete: "DELETE FROM group_attached_policies WHERE group_id = $1 AND policy_id = $2",
             list: "SELECT p.id, p.account_id, p.name, p.path, p.arn, p.description, p.default_version_id, p.next_version, p.created_at, p.updated_at
-                   FROM managed_policies p JOIN group_attached_policies a ON a.policy_id = p.id WHERE a.group_id = ? ORDER BY p.arn",
-            count: "SELECT COUNT(*) FROM group_attached_policies WHERE group_id = ?",
-            holders_of: "SELECT g.name FROM groups g JOIN group_attached_policies a ON a.group_id = g.id WHERE a.policy_id = ? AND g.account_id = ? ORDER BY g.name_lower",
+                   FROM managed_policies p JOIN group_attached_policies a ON a.policy_id = p.id WHERE a.group_id = $1 ORDER BY p.arn",
+            count: "SELECT COUNT(*) FROM group_attached_policies WHERE group_id = $1",
+            holders_of: "SELECT g.name FROM groups g JOIN group_attached_policies a ON a.group_id = g.id WHERE a.policy_id = $1 AND g.account_id = $2 ORDER BY g.name_lower",
         },
         PolicyHolder::Role => AttachmentSql {
-            insert: "INSERT INTO role_attached_policies (role_id, policy_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
-            delete: "DELETE FROM role_attached_policies WHERE role_id = ? AND policy_id = ?",
+            insert: "INSERT INTO role_attached_policies (role_id, policy_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            delete: "DELETE FROM role_attached_policies WHERE role_id = $1 AND policy_id = $2",
             list: "SELECT p.id, p.account_id, p.name, p.path, p.arn, p.description, p.default_version_id, p.next_version, p.created_at, p.updated_at
-                   FROM managed_policies p JOIN role_attached_policies a ON a.policy_id = p.id WHERE a.role_id = ? ORDER BY p.arn",
-            count: "SELECT COUNT(*) FROM role_attached_policies WHERE role_id = ?",
-            holders_of: "SELECT r.name FROM roles r JOIN role_attached_policies a ON a.role_id = r.id WHERE a.policy_id = ? AND r.account_id = ? ORDER BY r.name_lower",
+                   FROM managed_policies p JOIN role_attached_policies a ON a.policy_id = p.id WHERE a.role_id = $1 ORDER BY p.arn",
+            count: "SELECT COUNT(*) FROM role_attached_policies WHERE role_id = $1",
+            holders_of: "SELECT r.name FROM roles r JOIN role_attached_policies a ON a.role_id = r.id WHERE a.policy_id = $1 AND r.account_id = $2 ORDER BY r.name_lower",
         },
     }
 }
@@ -48,10 +48,10 @@ impl Store {
         holder: PolicyHolder,
         holder_id: &str,
     ) -> ApiResult<Vec<ManagedPolicy>> {
-        Ok(sqlx::query_as(sql(holder).list)
+        Ok(on_db!(self.db(), c => sqlx::query_as(sql(holder).list)
             .bind(holder_id)
-            .fetch_all(self.pool())
-            .await?)
+            .fetch_all(c)
+            .await)?)
     }
 
     pub async fn attached_policy_count(
@@ -59,10 +59,10 @@ impl Store {
         holder: PolicyHolder,
         holder_id: &str,
     ) -> ApiResult<i64> {
-        let (n,): (i64,) = sqlx::query_as(sql(holder).count)
+        let (n,): (i64,) = on_db!(self.db(), c => sqlx::query_as(sql(holder).count)
             .bind(holder_id)
-            .fetch_one(self.pool())
-            .await?;
+            .fetch_one(c)
+            .await)?;
         Ok(n)
     }
 
@@ -74,11 +74,11 @@ impl Store {
         policy_id: &str,
         account_id: &str,
     ) -> ApiResult<Vec<String>> {
-        let rows: Vec<(String,)> = sqlx::query_as(sql(holder).holders_of)
+        let rows: Vec<(String,)> = on_db!(self.db(), c => sqlx::query_as(sql(holder).holders_of)
             .bind(policy_id)
             .bind(account_id)
-            .fetch_all(self.pool())
-            .await?;
+            .fetch_all(c)
+            .await)?;
         Ok(rows.into_iter().map(|(n,)| n).collect())
     }
 }
@@ -90,11 +90,11 @@ impl AuditTx {
         holder_id: &str,
         policy_id: &str,
     ) -> ApiResult<()> {
-        sqlx::query(sql(holder).insert)
+        on_db!(self.conn(), c => sqlx::query(sql(holder).insert)
             .bind(holder_id)
             .bind(policy_id)
-            .execute(self.conn())
-            .await?;
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -104,11 +104,11 @@ impl AuditTx {
         holder_id: &str,
         policy_id: &str,
     ) -> ApiResult<bool> {
-        let result = sqlx::query(sql(holder).delete)
+        let result = on_db!(self.conn(), c => sqlx::query(sql(holder).delete)
             .bind(holder_id)
             .bind(policy_id)
-            .execute(self.conn())
-            .await?;
-        Ok(result.rows_affected() == 1)
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
+        Ok(result == 1)
     }
 }

@@ -27,9 +27,9 @@ pub struct CopyReport {
     pub row_counts: BTreeMap<String, i64>,
 }
 
-/// The highest migration this build knows.
+/// The highest migration this build knows (both backends have the same).
 pub fn latest_schema_version() -> i64 {
-    sqlx::migrate!("./migrations")
+    sqlx::migrate!("./migrations/sqlite")
         .iter()
         .map(|m| m.version)
         .max()
@@ -53,7 +53,12 @@ impl Store {
             .await
             .with_context(|| format!("opening {}", path.display()))?;
         // No checkpointer runs for this store: its writes never wait on one.
-        Ok(Store::assemble(pool, path, options, u64::MAX))
+        Ok(Store::assemble(
+            super::Backend::Sqlite(pool),
+            Some(path),
+            Some(options),
+            u64::MAX,
+        ))
     }
 
     /// Writes a consistent copy of the database into `target`, which must
@@ -62,9 +67,12 @@ impl Store {
         let target = target
             .to_str()
             .context("the backup path must be valid UTF-8")?;
-        sqlx::query("VACUUM INTO ?")
+        let pool = self
+            .sqlite_pool()
+            .context("VACUUM INTO copies a SQLite database; use pg_dump for PostgreSQL")?;
+        sqlx::query("VACUUM INTO $1")
             .bind(target)
-            .execute(self.pool())
+            .execute(pool)
             .await
             .context("VACUUM INTO")?;
         Ok(())

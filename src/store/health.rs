@@ -1,5 +1,5 @@
-//! Whether the database takes writes. A full or failing disk makes SQLite
-//! refuse writes while reads go on; the server must say so (503 to the
+//! Whether the database takes writes. A full or failing disk makes the
+//! database refuse writes while reads go on; the server must say so (503 to the
 //! writer, not ready on /readyz) and recover by itself when space returns,
 //! without a restart.
 
@@ -12,9 +12,22 @@ use crate::error::{ApiError, ApiResult};
 /// SQLITE_IOERR (10), SQLITE_FULL (13), SQLITE_CANTOPEN (14).
 const STORAGE_FAILURES: [i64; 3] = [10, 13, 14];
 
+/// PostgreSQL's SQLSTATE classes for the same: 53 (insufficient
+/// resources: disk full, out of memory, too many connections) and 58
+/// (system error: I/O error, undefined file).
+const PG_STORAGE_CLASSES: [&str; 2] = ["53", "58"];
+
 /// True for an error that says the storage, not the statement, failed.
 pub fn is_storage_failure(e: &sqlx::Error) -> bool {
     match e {
+        sqlx::Error::Database(db)
+            if db
+                .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                .is_some() =>
+        {
+            db.code()
+                .is_some_and(|code| PG_STORAGE_CLASSES.iter().any(|c| code.starts_with(c)))
+        }
         sqlx::Error::Database(db) => db
             .code()
             .and_then(|code| code.parse::<i64>().ok())
@@ -83,12 +96,13 @@ impl Store {
     /// write-ahead log, as every IAM write does. Not an IAM mutation, so
     /// not audited.
     async fn probe_write(&self) -> ApiResult<()> {
-        let mut tx = self.pool().begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin_write().await?;
         let now = crate::domain::format_time_ms(time::OffsetDateTime::now_utc());
-        sqlx::query("UPDATE write_probe SET probed_at = ? WHERE id = 1")
+        on_db!(tx.conn(), c => sqlx::query("UPDATE write_probe SET probed_at = $1 WHERE id = 1")
             .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            .execute(c)
+            .await
+            .map(|_| ()))?;
         tx.commit().await?;
         Ok(())
     }

@@ -10,25 +10,25 @@ fn table(holder: PolicyHolder) -> (&'static str, &'static str, &'static str, &'s
     // (upsert, get, list, delete)
     match holder {
         PolicyHolder::User => (
-            "INSERT INTO user_inline_policies (user_id, name, document) VALUES (?, ?, ?)
+            "INSERT INTO user_inline_policies (user_id, name, document) VALUES ($1, $2, $3)
              ON CONFLICT (user_id, name) DO UPDATE SET document = excluded.document",
-            "SELECT name, document FROM user_inline_policies WHERE user_id = ? AND name = ?",
-            "SELECT name, document FROM user_inline_policies WHERE user_id = ? ORDER BY name",
-            "DELETE FROM user_inline_policies WHERE user_id = ? AND name = ?",
+            "SELECT name, document FROM user_inline_policies WHERE user_id = $1 AND name = $2",
+            "SELECT name, document FROM user_inline_policies WHERE user_id = $1 ORDER BY name",
+            "DELETE FROM user_inline_policies WHERE user_id = $1 AND name = $2",
         ),
         PolicyHolder::Group => (
-            "INSERT INTO group_inline_policies (group_id, name, document) VALUES (?, ?, ?)
+            "INSERT INTO group_inline_policies (group_id, name, document) VALUES ($1, $2, $3)
              ON CONFLICT (group_id, name) DO UPDATE SET document = excluded.document",
-            "SELECT name, document FROM group_inline_policies WHERE group_id = ? AND name = ?",
-            "SELECT name, document FROM group_inline_policies WHERE group_id = ? ORDER BY name",
-            "DELETE FROM group_inline_policies WHERE group_id = ? AND name = ?",
+            "SELECT name, document FROM group_inline_policies WHERE group_id = $1 AND name = $2",
+            "SELECT name, document FROM group_inline_policies WHERE group_id = $1 ORDER BY name",
+            "DELETE FROM group_inline_policies WHERE group_id = $1 AND name = $2",
         ),
         PolicyHolder::Role => (
-            "INSERT INTO role_inline_policies (role_id, name, document) VALUES (?, ?, ?)
+            "INSERT INTO role_inline_policies (role_id, name, document) VALUES ($1, $2, $3)
              ON CONFLICT (role_id, name) DO UPDATE SET document = excluded.document",
-            "SELECT name, document FROM role_inline_policies WHERE role_id = ? AND name = ?",
-            "SELECT name, document FROM role_inline_policies WHERE role_id = ? ORDER BY name",
-            "DELETE FROM role_inline_policies WHERE role_id = ? AND name = ?",
+            "SELECT name, document FROM role_inline_policies WHERE role_id = $1 AND name = $2",
+            "SELECT name, document FROM role_inline_policies WHERE role_id = $1 ORDER BY name",
+            "DELETE FROM role_inline_policies WHERE role_id = $1 AND name = $2",
         ),
     }
 }
@@ -40,11 +40,11 @@ impl Store {
         holder_id: &str,
         name: &str,
     ) -> ApiResult<Option<(String, String)>> {
-        Ok(sqlx::query_as(table(holder).1)
+        Ok(on_db!(self.db(), c => sqlx::query_as(table(holder).1)
             .bind(holder_id)
             .bind(name)
-            .fetch_optional(self.pool())
-            .await?)
+            .fetch_optional(c)
+            .await)?)
     }
 
     /// (name, document) pairs, by name.
@@ -53,10 +53,10 @@ impl Store {
         holder: PolicyHolder,
         holder_id: &str,
     ) -> ApiResult<Vec<(String, String)>> {
-        Ok(sqlx::query_as(table(holder).2)
+        Ok(on_db!(self.db(), c => sqlx::query_as(table(holder).2)
             .bind(holder_id)
-            .fetch_all(self.pool())
-            .await?)
+            .fetch_all(c)
+            .await)?)
     }
 }
 
@@ -68,12 +68,12 @@ impl AuditTx {
         name: &str,
         document: &str,
     ) -> ApiResult<()> {
-        sqlx::query(table(holder).0)
+        on_db!(self.conn(), c => sqlx::query(table(holder).0)
             .bind(holder_id)
             .bind(name)
             .bind(document)
-            .execute(self.conn())
-            .await?;
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -83,11 +83,11 @@ impl AuditTx {
         holder_id: &str,
         name: &str,
     ) -> ApiResult<bool> {
-        let result = sqlx::query(table(holder).3)
+        let result = on_db!(self.conn(), c => sqlx::query(table(holder).3)
             .bind(holder_id)
             .bind(name)
-            .execute(self.conn())
-            .await?;
-        Ok(result.rows_affected() == 1)
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
+        Ok(result == 1)
     }
 }

@@ -7,26 +7,26 @@ use crate::error::ApiResult;
 
 impl Store {
     pub async fn get_login_profile(&self, user_id: &str) -> ApiResult<Option<LoginProfile>> {
-        Ok(sqlx::query_as(
-            "SELECT user_id, password_hash, password_reset_required, created_at FROM login_profiles WHERE user_id = ?",
+        Ok(on_db!(self.db(), c => sqlx::query_as(
+            "SELECT user_id, password_hash, password_reset_required, created_at FROM login_profiles WHERE user_id = $1",
         )
         .bind(user_id)
-        .fetch_optional(self.pool())
-        .await?)
+        .fetch_optional(c)
+        .await)?)
     }
 }
 
 impl AuditTx {
     /// Creates or replaces the user's login profile; true when it was new.
     pub async fn upsert_login_profile(&mut self, profile: &LoginProfile) -> ApiResult<bool> {
-        let (existed,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM login_profiles WHERE user_id = ?")
+        self.lock(&profile.user_id).await?;
+        let (existed,): (i64,) = on_db!(self.conn(), c => sqlx::query_as("SELECT COUNT(*) FROM login_profiles WHERE user_id = $1")
                 .bind(&profile.user_id)
-                .fetch_one(self.conn())
-                .await?;
-        sqlx::query(
+                .fetch_one(c)
+                .await)?;
+        on_db!(self.conn(), c => sqlx::query(
             "INSERT INTO login_profiles (user_id, password_hash, password_reset_required, created_at)
-             VALUES (?, ?, ?, ?)
+             VALUES ($1, $2, $3, $4)
              ON CONFLICT (user_id) DO UPDATE SET password_hash = excluded.password_hash,
                  password_reset_required = excluded.password_reset_required",
         )
@@ -34,16 +34,16 @@ impl AuditTx {
         .bind(&profile.password_hash)
         .bind(profile.password_reset_required)
         .bind(&profile.created_at)
-        .execute(self.conn())
-        .await?;
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
         Ok(existed == 0)
     }
 
     pub async fn delete_login_profile(&mut self, user_id: &str) -> ApiResult<bool> {
-        let result = sqlx::query("DELETE FROM login_profiles WHERE user_id = ?")
+        let result = on_db!(self.conn(), c => sqlx::query("DELETE FROM login_profiles WHERE user_id = $1")
             .bind(user_id)
-            .execute(self.conn())
-            .await?;
-        Ok(result.rows_affected() == 1)
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
+        Ok(result == 1)
     }
 }

@@ -32,10 +32,10 @@ impl SealedTable {
 fn count_elsewhere_sql(table: SealedTable) -> &'static str {
     match table {
         SealedTable::AccessKeys => {
-            "SELECT COUNT(*) FROM access_keys WHERE substr(secret_ciphertext, 1, ?) <> ?"
+            "SELECT COUNT(*) FROM access_keys WHERE substr(secret_ciphertext, 1, $1) <> $2"
         }
         SealedTable::Sessions => {
-            "SELECT COUNT(*) FROM role_sessions WHERE substr(secret_ciphertext, 1, ?) <> ?"
+            "SELECT COUNT(*) FROM role_sessions WHERE substr(secret_ciphertext, 1, $1) <> $2"
         }
     }
 }
@@ -44,11 +44,11 @@ fn select_elsewhere_sql(table: SealedTable) -> &'static str {
     match table {
         SealedTable::AccessKeys => {
             "SELECT access_key_id, secret_ciphertext FROM access_keys
-             WHERE substr(secret_ciphertext, 1, ?) <> ? ORDER BY access_key_id LIMIT ?"
+             WHERE substr(secret_ciphertext, 1, $1) <> $2 ORDER BY access_key_id LIMIT $3"
         }
         SealedTable::Sessions => {
             "SELECT access_key_id, secret_ciphertext FROM role_sessions
-             WHERE substr(secret_ciphertext, 1, ?) <> ? ORDER BY access_key_id LIMIT ?"
+             WHERE substr(secret_ciphertext, 1, $1) <> $2 ORDER BY access_key_id LIMIT $3"
         }
     }
 }
@@ -56,12 +56,12 @@ fn select_elsewhere_sql(table: SealedTable) -> &'static str {
 fn replace_sql(table: SealedTable) -> &'static str {
     match table {
         SealedTable::AccessKeys => {
-            "UPDATE access_keys SET secret_ciphertext = ?
-             WHERE access_key_id = ? AND secret_ciphertext = ?"
+            "UPDATE access_keys SET secret_ciphertext = $1
+             WHERE access_key_id = $2 AND secret_ciphertext = $3"
         }
         SealedTable::Sessions => {
-            "UPDATE role_sessions SET secret_ciphertext = ?
-             WHERE access_key_id = ? AND secret_ciphertext = ?"
+            "UPDATE role_sessions SET secret_ciphertext = $1
+             WHERE access_key_id = $2 AND secret_ciphertext = $3"
         }
     }
 }
@@ -78,28 +78,28 @@ impl Store {
     /// database that no server with checks has started yet.
     pub async fn master_key_check(&self) -> ApiResult<Option<String>> {
         Ok(
-            sqlx::query_scalar("SELECT key_check FROM master_key WHERE id = 1")
-                .fetch_optional(self.pool())
-                .await?,
+            on_db!(self.db(), c => sqlx::query_scalar("SELECT key_check FROM master_key WHERE id = 1")
+                .fetch_optional(c)
+                .await)?,
         )
     }
 
     /// Some stored secret, to try the key on a database that has no check
     /// value yet.
     pub async fn any_sealed_secret(&self) -> ApiResult<Option<SealedSecret>> {
-        let key = sqlx::query_as(
+        let key = on_db!(self.db(), c => sqlx::query_as(
             "SELECT access_key_id, secret_ciphertext FROM access_keys ORDER BY access_key_id LIMIT 1",
         )
-        .fetch_optional(self.pool())
-        .await?;
+        .fetch_optional(c)
+        .await)?;
         if key.is_some() {
             return Ok(key);
         }
-        Ok(sqlx::query_as(
+        Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT access_key_id, secret_ciphertext FROM role_sessions ORDER BY access_key_id LIMIT 1",
         )
-        .fetch_optional(self.pool())
-        .await?)
+        .fetch_optional(c)
+        .await)?)
     }
 
     /// How many secrets of `table` do not start with `header` (are not
@@ -109,26 +109,28 @@ impl Store {
         table: SealedTable,
         header: &[u8],
     ) -> ApiResult<i64> {
-        Ok(sqlx::query_scalar(count_elsewhere_sql(table))
-            .bind(header.len() as i64)
+        Ok(
+            on_db!(self.db(), c => sqlx::query_scalar(count_elsewhere_sql(table))
+            .bind(header.len() as i32)
             .bind(header)
-            .fetch_one(self.pool())
-            .await?)
+            .fetch_one(c)
+            .await)?,
+        )
     }
 }
 
 impl AuditTx {
     /// Records the check value of the key every secret is now sealed under.
     pub async fn set_master_key_check(&mut self, check: &str) -> ApiResult<()> {
-        sqlx::query(
-            "INSERT INTO master_key (id, key_check, updated_at) VALUES (1, ?, ?)
+        on_db!(self.conn(), c => sqlx::query(
+            "INSERT INTO master_key (id, key_check, updated_at) VALUES (1, $1, $2)
              ON CONFLICT (id) DO UPDATE SET key_check = excluded.key_check,
                                             updated_at = excluded.updated_at",
         )
         .bind(check)
         .bind(now())
-        .execute(self.conn())
-        .await?;
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -140,12 +142,14 @@ impl AuditTx {
         header: &[u8],
         limit: i64,
     ) -> ApiResult<Vec<SealedSecret>> {
-        Ok(sqlx::query_as(select_elsewhere_sql(table))
-            .bind(header.len() as i64)
+        Ok(
+            on_db!(self.conn(), c => sqlx::query_as(select_elsewhere_sql(table))
+            .bind(header.len() as i32)
             .bind(header)
             .bind(limit)
-            .fetch_all(self.conn())
-            .await?)
+            .fetch_all(c)
+            .await)?,
+        )
     }
 
     /// Replaces one sealed secret, unless it changed since it was read.
@@ -155,12 +159,12 @@ impl AuditTx {
         old: &SealedSecret,
         new: &[u8],
     ) -> ApiResult<bool> {
-        let result = sqlx::query(replace_sql(table))
+        let result = on_db!(self.conn(), c => sqlx::query(replace_sql(table))
             .bind(new)
             .bind(&old.access_key_id)
             .bind(&old.secret_ciphertext)
-            .execute(self.conn())
-            .await?;
-        Ok(result.rows_affected() == 1)
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
+        Ok(result == 1)
     }
 }

@@ -1,12 +1,28 @@
-//! The SQLite store: the only place that writes SQL. One file per
-//! aggregate; each returns domain types. SQL stays portable (no SQLite-only
-//! syntax beyond what PostgreSQL also takes) so that a second backend stays
-//! a swap of this module.
+//! The store: the only place that writes SQL. One file per aggregate; each
+//! returns domain types. Two backends, chosen by the database URL: SQLite
+//! (embedded, the default) and PostgreSQL. Each query is written once, in
+//! SQL both accept (`$N` placeholders: sqlx-sqlite binds `$N` by number),
+//! and [`on_db!`] compiles it once per native driver; where the dialects
+//! truly differ the text is chosen by backend at that one place.
 //!
 //! Reads are methods of [`Store`]. Writes are methods of
 //! [`audit::AuditTx`], which only [`Store::audited`] opens: a mutation
 //! commits with its audit record or not at all (see `audit.rs`, whose test
 //! fails on a write added to `impl Store`).
+
+/// Runs `$body` with `$c` bound to the SQLite or the PostgreSQL side of a
+/// [`Backend`] (a pool for reads, a connection for writes). The body is
+/// compiled once per driver, so the same query text and binds serve both;
+/// both arms must yield the same type (map a `QueryResult` to
+/// `rows_affected()` inside the body).
+macro_rules! on_db {
+    ($db:expr, $c:ident => $body:expr) => {
+        match $db {
+            $crate::store::Backend::Sqlite($c) => $body,
+            $crate::store::Backend::Postgres($c) => $body,
+        }
+    };
+}
 
 pub mod access_keys;
 pub mod accounts;
@@ -36,24 +52,64 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use base64::Engine as _;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::{PgConnection, PgPool, Postgres, Sqlite, SqliteConnection, SqlitePool, Transaction};
 
 use crate::error::{ApiError, ApiResult};
 pub use health::{is_storage_failure, Readiness, WriteHealth};
 
+/// One value per backend: the pools of a [`Store`], the connection a query
+/// runs on, an open transaction. [`on_db!`] matches on it.
+#[derive(Clone, Debug)]
+pub enum Backend<S, P> {
+    Sqlite(S),
+    Postgres(P),
+}
+
+/// The pool a store reads from.
+pub type Db = Backend<SqlitePool, PgPool>;
+
+/// Where a query runs: a pool (reads) or a transaction's connection.
+pub type Conn<'a> = Backend<&'a mut SqliteConnection, &'a mut PgConnection>;
+
+/// An open write transaction.
+pub type WriteTx = Backend<Transaction<'static, Sqlite>, Transaction<'static, Postgres>>;
+
+impl WriteTx {
+    pub(crate) fn conn(&mut self) -> Conn<'_> {
+        match self {
+            Backend::Sqlite(tx) => Backend::Sqlite(&mut **tx),
+            Backend::Postgres(tx) => Backend::Postgres(&mut **tx),
+        }
+    }
+
+    pub(crate) async fn commit(self) -> sqlx::Result<()> {
+        match self {
+            Backend::Sqlite(tx) => tx.commit().await,
+            Backend::Postgres(tx) => tx.commit().await,
+        }
+    }
+}
+
+/// True for a `postgres://` or `postgresql://` URL: the PostgreSQL backend.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
-    /// The database file; its write-ahead log is this with `-wal`.
-    path: std::sync::Arc<std::path::PathBuf>,
+    db: Db,
+    /// The SQLite database file (its write-ahead log is this with `-wal`);
+    /// None on PostgreSQL.
+    path: Option<std::sync::Arc<std::path::PathBuf>>,
     /// The log size past which writes wait for the checkpointer
     /// (`wal::WAL_BOUND_FACTOR` times the checkpoint threshold).
     wal_cap: u64,
     /// Told when the checkpointer emptied the log.
     wal_truncated: std::sync::Arc<tokio::sync::Notify>,
-    /// How to open a connection of our own (the WAL checkpointer's).
-    options: SqliteConnectOptions,
+    /// How to open a SQLite connection of our own (the WAL checkpointer's).
+    options: Option<SqliteConnectOptions>,
     /// Audited writes committed so far: tells the metrics scrape whether
     /// the gauges it read a moment ago may have moved.
     commits: std::sync::Arc<std::sync::atomic::AtomicU64>,
@@ -64,6 +120,44 @@ pub struct Store {
 }
 
 impl Store {
+    /// Opens the database a URL names: `postgres://` or `postgresql://`
+    /// for PostgreSQL, `sqlite://PATH` (or a bare path) for a SQLite file.
+    /// `wal_checkpoint_bytes` is SQLite's (see [`Store::open_with`]).
+    pub async fn open_url(url: &str, wal_checkpoint_bytes: u64) -> anyhow::Result<Self> {
+        if is_postgres_url(url) {
+            return Self::open_postgres(url).await;
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        Self::open_with(Path::new(path), wal_checkpoint_bytes).await
+    }
+
+    /// Connects to PostgreSQL and runs its migrations. sqlx's migrator
+    /// holds an advisory lock while it runs, so nodes that start together
+    /// migrate once and the others wait for it. Errors never carry the URL
+    /// (it may hold a password).
+    pub async fn open_postgres(url: &str) -> anyhow::Result<Self> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| anyhow::anyhow!("bad PostgreSQL URL: {}", redact(&e.to_string(), url)))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .context("connecting to PostgreSQL")?;
+        sqlx::migrate!("./migrations/postgres")
+            .run(&pool)
+            .await
+            .context("running migrations")?;
+        Ok(Store::assemble(
+            Backend::Postgres(pool),
+            None,
+            None,
+            u64::MAX,
+        ))
+    }
+
     /// Opens (creating if needed) the database, with WAL, foreign keys and a
     /// busy timeout, and runs the embedded migrations.
     pub async fn open(path: &Path) -> anyhow::Result<Self> {
@@ -112,29 +206,29 @@ impl Store {
             // database makes them take turns; the later ones find the
             // migrations applied.
             let lock = migration_lock(path).await?;
-            let migrated = sqlx::migrate!("./migrations").run(&pool).await;
+            let migrated = sqlx::migrate!("./migrations/sqlite").run(&pool).await;
             drop(lock);
             migrated.context("running migrations")?;
         }
         Ok(Store::assemble(
-            pool,
-            path,
-            own_options,
+            Backend::Sqlite(pool),
+            Some(path),
+            Some(own_options),
             wal_checkpoint_bytes.saturating_mul(wal::WAL_BOUND_FACTOR),
         ))
     }
 
     /// A store over an open pool; `wal_cap` is the log size past which
-    /// writes wait for the checkpointer.
+    /// writes wait for the checkpointer (SQLite's).
     fn assemble(
-        pool: SqlitePool,
-        path: &Path,
-        options: SqliteConnectOptions,
+        db: Db,
+        path: Option<&Path>,
+        options: Option<SqliteConnectOptions>,
         wal_cap: u64,
     ) -> Self {
         Store {
-            pool,
-            path: std::sync::Arc::new(path.to_path_buf()),
+            db,
+            path: path.map(|p| std::sync::Arc::new(p.to_path_buf())),
             options,
             wal_cap,
             wal_truncated: Default::default(),
@@ -144,8 +238,44 @@ impl Store {
         }
     }
 
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
+    /// The pool, for [`on_db!`].
+    pub fn db(&self) -> Backend<&SqlitePool, &PgPool> {
+        match &self.db {
+            Backend::Sqlite(pool) => Backend::Sqlite(pool),
+            Backend::Postgres(pool) => Backend::Postgres(pool),
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.db, Backend::Postgres(_))
+    }
+
+    /// The SQLite pool; None on PostgreSQL.
+    pub fn sqlite_pool(&self) -> Option<&SqlitePool> {
+        match &self.db {
+            Backend::Sqlite(pool) => Some(pool),
+            Backend::Postgres(_) => None,
+        }
+    }
+
+    /// Connections open and idle in the pool (the metrics gauges).
+    pub fn pool_stats(&self) -> (u32, usize) {
+        on_db!(self.db(), pool => (pool.size(), pool.num_idle()))
+    }
+
+    /// Closes every connection (the offline commands, before they exit).
+    pub async fn close(&self) {
+        on_db!(self.db(), pool => pool.close().await)
+    }
+
+    /// Begins a write transaction. SQLite's begin IMMEDIATE (see
+    /// `Store::audited`); PostgreSQL's are plain, and the few writes that
+    /// read before they write serialize with [`audit::AuditTx::lock`].
+    pub(crate) async fn begin_write(&self) -> sqlx::Result<WriteTx> {
+        Ok(match &self.db {
+            Backend::Sqlite(pool) => Backend::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
+            Backend::Postgres(pool) => Backend::Postgres(pool.begin().await?),
+        })
     }
 
     /// How many audited writes (and session expiry moves) have committed.
@@ -161,7 +291,68 @@ impl Store {
 
     /// True when the database answers; backs /readyz.
     pub async fn ping(&self) -> bool {
-        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+        on_db!(self.db(), pool => sqlx::query("SELECT 1").execute(pool).await.is_ok())
+    }
+}
+
+/// Held while a node runs its first-start steps (built-in policies, the
+/// management account): on PostgreSQL several nodes may start together on
+/// one empty database, and each step reads before it writes. A
+/// session-level advisory lock on a connection of its own, released when
+/// that connection closes; nothing on SQLite.
+pub struct StartGuard(Option<PgConnection>);
+
+impl StartGuard {
+    pub async fn release(self) {
+        if let Some(conn) = self.0 {
+            use sqlx::Connection as _;
+            let _ = conn.close().await;
+        }
+    }
+}
+
+impl Store {
+    pub async fn start_guard(&self) -> anyhow::Result<StartGuard> {
+        match &self.db {
+            Backend::Sqlite(_) => Ok(StartGuard(None)),
+            Backend::Postgres(pool) => {
+                let mut conn = pool.acquire().await?.detach();
+                sqlx::query("SELECT pg_advisory_lock(hashtext('latchkey:first-start'))")
+                    .execute(&mut conn)
+                    .await
+                    .context("waiting for the other nodes' first start")?;
+                Ok(StartGuard(Some(conn)))
+            }
+        }
+    }
+}
+
+/// `text` with the password of `url`, if any, masked.
+pub fn redact(text: &str, url: &str) -> String {
+    match url_password(url) {
+        Some(password) if !password.is_empty() => text.replace(password, "********"),
+        _ => text.to_string(),
+    }
+}
+
+/// The password of a `scheme://user:password@host/...` URL.
+pub fn url_password(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split(['/', '?']).next()?;
+    let userinfo = authority.rsplit_once('@')?.0;
+    Some(userinfo.split_once(':')?.1)
+}
+
+/// `url` with its password masked, to show or log.
+pub fn masked_url(url: &str) -> String {
+    match url_password(url) {
+        Some(password) if !password.is_empty() => {
+            let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+            let at = rest.find('@').unwrap_or(0);
+            let colon = rest[..at].find(':').map_or(at, |c| c + 1);
+            format!("{scheme}://{}********{}", &rest[..colon], &rest[at..])
+        }
+        _ => url.to_string(),
     }
 }
 
@@ -276,10 +467,14 @@ impl ListParams {
         })
     }
 
-    /// `LIKE` pattern for the path prefix, with LIKE's wildcards escaped.
+    /// `LIKE` pattern for the path prefix, with LIKE's wildcards escaped,
+    /// matched against `lower(path)`: SQLite's LIKE ignores ASCII case and
+    /// PostgreSQL's does not, so both compare lower-cased text (the filter
+    /// ignores ASCII case on both, as it always did on SQLite).
     pub fn path_like(&self) -> String {
         let escaped = self
             .path_prefix
+            .to_ascii_lowercase()
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");
@@ -326,6 +521,33 @@ pub fn paginate<T>(
 }
 
 /// A unique-constraint violation: a concurrent create of the same name.
+/// sqlx maps both drivers' codes to the same kind.
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_masked_and_only_them() {
+        let url = "postgres://lk:s3cr%40t@db.example:5432/latchkey?sslmode=require";
+        assert_eq!(url_password(url), Some("s3cr%40t"));
+        assert_eq!(
+            masked_url(url),
+            "postgres://lk:********@db.example:5432/latchkey?sslmode=require"
+        );
+        assert_eq!(redact("bad s3cr%40t here", url), "bad ******** here");
+        for plain in [
+            "postgres://lk@db/latchkey",
+            "postgresql://db/latchkey",
+            "sqlite:///var/lib/latchkey/latchkey.db",
+        ] {
+            assert_eq!(masked_url(plain), plain);
+            assert_eq!(url_password(plain), None);
+        }
+        assert!(is_postgres_url("postgresql://x/y") && is_postgres_url("postgres://x"));
+        assert!(!is_postgres_url("sqlite://x.db"));
+    }
 }

@@ -18,13 +18,13 @@ pub const MAX_POLICY_VERSIONS: i64 = 5;
 
 impl Store {
     pub async fn get_policy_by_arn(&self, arn: &str) -> ApiResult<Option<ManagedPolicy>> {
-        Ok(sqlx::query_as(
+        Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT id, account_id, name, path, arn, description, default_version_id, next_version, created_at, updated_at
-             FROM managed_policies WHERE arn = ?",
+             FROM managed_policies WHERE arn = $1",
         )
         .bind(arn)
-        .fetch_optional(self.pool())
-        .await?)
+        .fetch_optional(c)
+        .await)?)
     }
 
     /// A policy by name: the account's own first, then a built-in one.
@@ -33,25 +33,25 @@ impl Store {
         account_id: &str,
         name: &str,
     ) -> ApiResult<Option<ManagedPolicy>> {
-        Ok(sqlx::query_as(
+        Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT id, account_id, name, path, arn, description, default_version_id, next_version, created_at, updated_at
-             FROM managed_policies WHERE account_id IN (?, 'aws') AND name_lower = ?
+             FROM managed_policies WHERE account_id IN ($1, 'aws') AND name_lower = $2
              ORDER BY CASE WHEN account_id = 'aws' THEN 1 ELSE 0 END LIMIT 1",
         )
         .bind(account_id)
         .bind(name.to_ascii_lowercase())
-        .fetch_optional(self.pool())
-        .await?)
+        .fetch_optional(c)
+        .await)?)
     }
 
     pub async fn get_policy_by_id(&self, id: &str) -> ApiResult<Option<ManagedPolicy>> {
-        Ok(sqlx::query_as(
+        Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT id, account_id, name, path, arn, description, default_version_id, next_version, created_at, updated_at
-             FROM managed_policies WHERE id = ?",
+             FROM managed_policies WHERE id = $1",
         )
         .bind(id)
-        .fetch_optional(self.pool())
-        .await?)
+        .fetch_optional(c)
+        .await)?)
     }
 
     /// Lists the account's own policies and/or the built-in ones. Sorted by
@@ -69,25 +69,25 @@ impl Store {
             PolicyScope::Aws => ("aws", "aws"),
             PolicyScope::Local => (account_id, account_id),
         };
-        let rows: Vec<ManagedPolicy> = sqlx::query_as(LIST_POLICIES_SQL)
+        let rows: Vec<ManagedPolicy> = on_db!(self.db(), c => sqlx::query_as(LIST_POLICIES_SQL)
             .bind(own)
             .bind(aws)
             .bind(params.path_like())
             .bind(&params.after)
             .bind(params.fetch_limit())
-            .fetch_all(self.pool())
-            .await?;
+            .fetch_all(c)
+            .await)?;
         Ok(paginate(rows, params, |p| p.arn.clone()))
     }
 
     pub async fn list_policy_versions(&self, policy_id: &str) -> ApiResult<Vec<PolicyVersion>> {
-        Ok(sqlx::query_as(
+        Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT policy_id, version_id, document, created_at FROM policy_versions
-             WHERE policy_id = ? ORDER BY CAST(SUBSTR(version_id, 2) AS INTEGER) DESC",
+             WHERE policy_id = $1 ORDER BY CAST(SUBSTR(version_id, 2) AS INTEGER) DESC",
         )
         .bind(policy_id)
-        .fetch_all(self.pool())
-        .await?)
+        .fetch_all(c)
+        .await)?)
     }
 
     pub async fn get_policy_version(
@@ -95,41 +95,41 @@ impl Store {
         policy_id: &str,
         version_id: &str,
     ) -> ApiResult<Option<PolicyVersion>> {
-        Ok(sqlx::query_as(
-            "SELECT policy_id, version_id, document, created_at FROM policy_versions WHERE policy_id = ? AND version_id = ?",
+        Ok(on_db!(self.db(), c => sqlx::query_as(
+            "SELECT policy_id, version_id, document, created_at FROM policy_versions WHERE policy_id = $1 AND version_id = $2",
         )
         .bind(policy_id)
         .bind(version_id)
-        .fetch_optional(self.pool())
-        .await?)
+        .fetch_optional(c)
+        .await)?)
     }
 
     /// The default version's document of a policy.
     pub async fn default_policy_document(&self, policy_id: &str) -> ApiResult<Option<String>> {
-        let row: Option<(String,)> = sqlx::query_as(
+        let row: Option<(String,)> = on_db!(self.db(), c => sqlx::query_as(
             "SELECT v.document FROM policy_versions v JOIN managed_policies p
-               ON p.id = v.policy_id AND p.default_version_id = v.version_id WHERE p.id = ?",
+               ON p.id = v.policy_id AND p.default_version_id = v.version_id WHERE p.id = $1",
         )
         .bind(policy_id)
-        .fetch_optional(self.pool())
-        .await?;
+        .fetch_optional(c)
+        .await)?;
         Ok(row.map(|(d,)| d))
     }
 
     /// How many users, groups and roles have it attached, and how many use
     /// its ARN as a permissions boundary.
     pub async fn policy_usage(&self, policy: &ManagedPolicy) -> ApiResult<(i64, i64)> {
-        let (attachments, boundaries): (i64, i64) = sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM user_attached_policies WHERE policy_id = ?1)
-                  + (SELECT COUNT(*) FROM group_attached_policies WHERE policy_id = ?1)
-                  + (SELECT COUNT(*) FROM role_attached_policies WHERE policy_id = ?1),
-                    (SELECT COUNT(*) FROM users WHERE permissions_boundary = ?2)
-                  + (SELECT COUNT(*) FROM roles WHERE permissions_boundary = ?2)",
+        let (attachments, boundaries): (i64, i64) = on_db!(self.db(), c => sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM user_attached_policies WHERE policy_id = $1)
+                  + (SELECT COUNT(*) FROM group_attached_policies WHERE policy_id = $1)
+                  + (SELECT COUNT(*) FROM role_attached_policies WHERE policy_id = $1),
+                    (SELECT COUNT(*) FROM users WHERE permissions_boundary = $2)
+                  + (SELECT COUNT(*) FROM roles WHERE permissions_boundary = $2)",
         )
         .bind(&policy.id)
         .bind(&policy.arn)
-        .fetch_one(self.pool())
-        .await?;
+        .fetch_one(c)
+        .await)?;
         Ok((attachments, boundaries))
     }
 
@@ -166,10 +166,10 @@ impl AuditTx {
         document: &str,
         tags: &[Tag],
     ) -> ApiResult<()> {
-        let inserted = sqlx::query(
+        let inserted = on_db!(self.conn(), c => sqlx::query(
             "INSERT INTO managed_policies (id, account_id, name, name_lower, path, arn, description,
                                            default_version_id, next_version, created_at, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(&policy.id)
         .bind(&policy.account_id)
@@ -182,8 +182,8 @@ impl AuditTx {
         .bind(policy.next_version)
         .bind(&policy.created_at)
         .bind(&policy.updated_at)
-        .execute(self.conn())
-        .await;
+        .execute(c)
+        .await.map(|r| r.rows_affected()));
         if let Err(e) = inserted {
             return Err(if is_unique_violation(&e) {
                 ApiError::EntityAlreadyExists(format!(
@@ -194,13 +194,13 @@ impl AuditTx {
                 e.into()
             });
         }
-        sqlx::query("INSERT INTO policy_versions (policy_id, version_id, document, created_at) VALUES (?, ?, ?, ?)")
+        on_db!(self.conn(), c => sqlx::query("INSERT INTO policy_versions (policy_id, version_id, document, created_at) VALUES ($1, $2, $3, $4)")
             .bind(&policy.id)
             .bind(&policy.default_version_id)
             .bind(document)
             .bind(&policy.created_at)
-            .execute(self.conn())
-            .await?;
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
         self.replace_tags_in(&policy.id, tags).await?;
         Ok(())
     }
@@ -214,39 +214,39 @@ impl AuditTx {
         set_as_default: bool,
         now: &str,
     ) -> ApiResult<PolicyVersion> {
-        let (count,): (i64,) =
-            sqlx::query_as("SELECT COUNT(*) FROM policy_versions WHERE policy_id = ?")
+        // Also keeps two creates from reading the same next_version.
+        self.lock(policy_id).await?;
+        let (count,): (i64,) = on_db!(self.conn(), c => sqlx::query_as("SELECT COUNT(*) FROM policy_versions WHERE policy_id = $1")
                 .bind(policy_id)
-                .fetch_one(self.conn())
-                .await?;
+                .fetch_one(c)
+                .await)?;
         if count >= MAX_POLICY_VERSIONS {
             return Err(ApiError::LimitExceeded(
                 "A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.".into(),
             ));
         }
-        let (next,): (i64,) =
-            sqlx::query_as("SELECT next_version FROM managed_policies WHERE id = ?")
+        let (next,): (i64,) = on_db!(self.conn(), c => sqlx::query_as("SELECT next_version FROM managed_policies WHERE id = $1")
                 .bind(policy_id)
-                .fetch_one(self.conn())
-                .await?;
+                .fetch_one(c)
+                .await)?;
         let version_id = format!("v{next}");
-        sqlx::query("INSERT INTO policy_versions (policy_id, version_id, document, created_at) VALUES (?, ?, ?, ?)")
+        on_db!(self.conn(), c => sqlx::query("INSERT INTO policy_versions (policy_id, version_id, document, created_at) VALUES ($1, $2, $3, $4)")
             .bind(policy_id)
             .bind(&version_id)
             .bind(document)
             .bind(now)
-            .execute(self.conn())
-            .await?;
-        sqlx::query(
-            "UPDATE managed_policies SET next_version = next_version + 1, updated_at = ?,
-               default_version_id = CASE WHEN ? THEN ? ELSE default_version_id END WHERE id = ?",
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
+        on_db!(self.conn(), c => sqlx::query(
+            "UPDATE managed_policies SET next_version = next_version + 1, updated_at = $1,
+               default_version_id = CASE WHEN $2 THEN $3 ELSE default_version_id END WHERE id = $4",
         )
         .bind(now)
         .bind(set_as_default)
         .bind(&version_id)
         .bind(policy_id)
-        .execute(self.conn())
-        .await?;
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
         Ok(PolicyVersion {
             policy_id: policy_id.to_string(),
             version_id,
@@ -261,14 +261,14 @@ impl AuditTx {
         version_id: &str,
         now: &str,
     ) -> ApiResult<()> {
-        sqlx::query(
-            "UPDATE managed_policies SET default_version_id = ?, updated_at = ? WHERE id = ?",
+        on_db!(self.conn(), c => sqlx::query(
+            "UPDATE managed_policies SET default_version_id = $1, updated_at = $2 WHERE id = $3",
         )
         .bind(version_id)
         .bind(now)
         .bind(policy_id)
-        .execute(self.conn())
-        .await?;
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -277,22 +277,22 @@ impl AuditTx {
         policy_id: &str,
         version_id: &str,
     ) -> ApiResult<()> {
-        sqlx::query("DELETE FROM policy_versions WHERE policy_id = ? AND version_id = ?")
+        on_db!(self.conn(), c => sqlx::query("DELETE FROM policy_versions WHERE policy_id = $1 AND version_id = $2")
             .bind(policy_id)
             .bind(version_id)
-            .execute(self.conn())
-            .await?;
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     /// Deletes a policy, its (single, default) version and its tags.
     pub async fn delete_policy(&mut self, policy_id: &str) -> ApiResult<()> {
         for q in [
-            "DELETE FROM policy_versions WHERE policy_id = ?",
-            "DELETE FROM tags WHERE entity_id = ?",
-            "DELETE FROM managed_policies WHERE id = ?",
+            "DELETE FROM policy_versions WHERE policy_id = $1",
+            "DELETE FROM tags WHERE entity_id = $1",
+            "DELETE FROM managed_policies WHERE id = $1",
         ] {
-            sqlx::query(q).bind(policy_id).execute(self.conn()).await?;
+            on_db!(self.conn(), c => sqlx::query(q).bind(policy_id).execute(c).await.map(|r| r.rows_affected()))?;
         }
         Ok(())
     }
@@ -306,8 +306,8 @@ impl AuditTx {
 /// return its rows twice).
 pub(crate) const LIST_POLICIES_SQL: &str =
     "SELECT id, account_id, name, path, arn, description, default_version_id, next_version, created_at, updated_at
-     FROM managed_policies WHERE account_id = ?1 AND path LIKE ?3 ESCAPE '\\' AND arn > ?4
+     FROM managed_policies WHERE account_id = $1 AND lower(path) LIKE $3 ESCAPE '\\' AND arn > $4
      UNION ALL
      SELECT id, account_id, name, path, arn, description, default_version_id, next_version, created_at, updated_at
-     FROM managed_policies WHERE account_id = ?2 AND ?2 <> ?1 AND path LIKE ?3 ESCAPE '\\' AND arn > ?4
-     ORDER BY arn LIMIT ?5";
+     FROM managed_policies WHERE account_id = $2 AND $2 <> $1 AND lower(path) LIKE $3 ESCAPE '\\' AND arn > $4
+     ORDER BY arn LIMIT $5";

@@ -14,49 +14,48 @@ pub struct RoleDependents {
 
 impl Store {
     pub async fn get_role(&self, account_id: &str, name: &str) -> ApiResult<Option<Role>> {
-        Ok(sqlx::query_as(
+        Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT id, account_id, name, path, trust_policy, description, max_session_duration,
                     permissions_boundary, created_at, last_used_at, last_used_region
-             FROM roles WHERE account_id = ? AND name_lower = ?",
+             FROM roles WHERE account_id = $1 AND name_lower = $2",
         )
         .bind(account_id)
         .bind(name.to_ascii_lowercase())
-        .fetch_optional(self.pool())
-        .await?)
+        .fetch_optional(c)
+        .await)?)
     }
 
     pub async fn get_role_by_id(&self, id: &str) -> ApiResult<Option<Role>> {
-        Ok(sqlx::query_as(
+        Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT id, account_id, name, path, trust_policy, description, max_session_duration,
                     permissions_boundary, created_at, last_used_at, last_used_region
-             FROM roles WHERE id = ?",
+             FROM roles WHERE id = $1",
         )
         .bind(id)
-        .fetch_optional(self.pool())
-        .await?)
+        .fetch_optional(c)
+        .await)?)
     }
 
     pub async fn list_roles(&self, account_id: &str, params: &ListParams) -> ApiResult<Page<Role>> {
-        let rows: Vec<Role> = sqlx::query_as(LIST_ROLES_SQL)
+        let rows: Vec<Role> = on_db!(self.db(), c => sqlx::query_as(LIST_ROLES_SQL)
             .bind(account_id)
             .bind(params.path_like())
             .bind(&params.after)
             .bind(params.fetch_limit())
-            .fetch_all(self.pool())
-            .await?;
+            .fetch_all(c)
+            .await)?;
         Ok(paginate(rows, params, |r| r.name.to_ascii_lowercase()))
     }
 
     pub async fn role_dependents(&self, id: &str) -> ApiResult<RoleDependents> {
-        let (inline_policies, attached_policies, instance_profiles): (i64, i64, i64) =
-            sqlx::query_as(
-                "SELECT (SELECT COUNT(*) FROM role_inline_policies WHERE role_id = ?1),
-                    (SELECT COUNT(*) FROM role_attached_policies WHERE role_id = ?1),
-                    (SELECT COUNT(*) FROM instance_profiles WHERE role_id = ?1)",
+        let (inline_policies, attached_policies, instance_profiles): (i64, i64, i64) = on_db!(self.db(), c => sqlx::query_as(
+                "SELECT (SELECT COUNT(*) FROM role_inline_policies WHERE role_id = $1),
+                    (SELECT COUNT(*) FROM role_attached_policies WHERE role_id = $1),
+                    (SELECT COUNT(*) FROM instance_profiles WHERE role_id = $1)",
             )
             .bind(id)
-            .fetch_one(self.pool())
-            .await?;
+            .fetch_one(c)
+            .await)?;
         Ok(RoleDependents {
             inline_policies,
             attached_policies,
@@ -69,22 +68,22 @@ impl Store {
     /// IAM's RoleLastUsed. Not audited: it is bookkeeping of reads, not a
     /// change anyone made.
     pub async fn record_role_use(&self, role_id: &str, at: &str, region: &str) -> ApiResult<()> {
-        sqlx::query("UPDATE roles SET last_used_at = ?, last_used_region = ? WHERE id = ?")
+        on_db!(self.db(), c => sqlx::query("UPDATE roles SET last_used_at = $1, last_used_region = $2 WHERE id = $3")
             .bind(at)
             .bind(region)
             .bind(role_id)
-            .execute(self.pool())
-            .await?;
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 }
 
 impl AuditTx {
     pub async fn insert_role(&mut self, role: &Role, tags: &[Tag]) -> ApiResult<()> {
-        let inserted = sqlx::query(
+        let inserted = on_db!(self.conn(), c => sqlx::query(
             "INSERT INTO roles (id, account_id, name, name_lower, path, trust_policy, description,
                                 max_session_duration, permissions_boundary, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&role.id)
         .bind(&role.account_id)
@@ -96,8 +95,8 @@ impl AuditTx {
         .bind(role.max_session_duration)
         .bind(&role.permissions_boundary)
         .bind(&role.created_at)
-        .execute(self.conn())
-        .await;
+        .execute(c)
+        .await.map(|r| r.rows_affected()));
         if let Err(e) = inserted {
             return Err(if is_unique_violation(&e) {
                 ApiError::EntityAlreadyExists(format!(
@@ -118,42 +117,42 @@ impl AuditTx {
         description: Option<&str>,
         max_session_duration: i64,
     ) -> ApiResult<()> {
-        sqlx::query("UPDATE roles SET description = ?, max_session_duration = ? WHERE id = ?")
+        on_db!(self.conn(), c => sqlx::query("UPDATE roles SET description = $1, max_session_duration = $2 WHERE id = $3")
             .bind(description)
             .bind(max_session_duration)
             .bind(id)
-            .execute(self.conn())
-            .await?;
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     pub async fn set_trust_policy(&mut self, id: &str, trust_policy: &str) -> ApiResult<()> {
-        sqlx::query("UPDATE roles SET trust_policy = ? WHERE id = ?")
+        on_db!(self.conn(), c => sqlx::query("UPDATE roles SET trust_policy = $1 WHERE id = $2")
             .bind(trust_policy)
             .bind(id)
-            .execute(self.conn())
-            .await?;
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     pub async fn set_role_boundary(&mut self, id: &str, boundary: Option<&str>) -> ApiResult<()> {
-        sqlx::query("UPDATE roles SET permissions_boundary = ? WHERE id = ?")
+        on_db!(self.conn(), c => sqlx::query("UPDATE roles SET permissions_boundary = $1 WHERE id = $2")
             .bind(boundary)
             .bind(id)
-            .execute(self.conn())
-            .await?;
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     pub async fn delete_role(&mut self, id: &str) -> ApiResult<()> {
-        sqlx::query("DELETE FROM tags WHERE entity_id = ?")
+        on_db!(self.conn(), c => sqlx::query("DELETE FROM tags WHERE entity_id = $1")
             .bind(id)
-            .execute(self.conn())
-            .await?;
-        sqlx::query("DELETE FROM roles WHERE id = ?")
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
+        on_db!(self.conn(), c => sqlx::query("DELETE FROM roles WHERE id = $1")
             .bind(id)
-            .execute(self.conn())
-            .await?;
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 }
@@ -162,5 +161,5 @@ impl AuditTx {
 pub(crate) const LIST_ROLES_SQL: &str =
     "SELECT id, account_id, name, path, trust_policy, description, max_session_duration,
                     permissions_boundary, created_at, last_used_at, last_used_region
-             FROM roles WHERE account_id = ? AND path LIKE ? ESCAPE '\\' AND name_lower > ?
-             ORDER BY name_lower LIMIT ?";
+             FROM roles WHERE account_id = $1 AND lower(path) LIKE $2 ESCAPE '\\' AND name_lower > $3
+             ORDER BY name_lower LIMIT $4";

@@ -15,19 +15,20 @@ impl AuditTx {
         now: &str,
     ) -> ApiResult<bool> {
         self.touch_catalog();
-        let existed: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM services WHERE prefix = ?")
+        self.lock(prefix).await?;
+        let existed: Option<(String,)> = on_db!(self.conn(), c => sqlx::query_as("SELECT prefix FROM services WHERE prefix = $1")
             .bind(prefix)
-            .fetch_optional(self.conn())
-            .await?;
-        sqlx::query(
-            "INSERT INTO services (prefix, definition, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)
+            .fetch_optional(c)
+            .await)?;
+        on_db!(self.conn(), c => sqlx::query(
+            "INSERT INTO services (prefix, definition, created_at, updated_at) VALUES ($1, $2, $3, $3)
              ON CONFLICT (prefix) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at",
         )
         .bind(prefix)
         .bind(definition)
         .bind(now)
-        .execute(self.conn())
-        .await?;
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
         Ok(existed.is_none())
     }
 }
@@ -35,10 +36,9 @@ impl AuditTx {
 impl Store {
     /// Every registered definition, by prefix.
     pub async fn list_services(&self) -> ApiResult<Vec<String>> {
-        let rows: Vec<(String,)> =
-            sqlx::query_as("SELECT definition FROM services ORDER BY prefix")
-                .fetch_all(self.pool())
-                .await?;
+        let rows: Vec<(String,)> = on_db!(self.db(), c => sqlx::query_as("SELECT definition FROM services ORDER BY prefix")
+                .fetch_all(c)
+                .await)?;
         Ok(rows.into_iter().map(|(d,)| d).collect())
     }
 }

@@ -4,7 +4,7 @@
 //! request made with session credentials.
 
 use super::audit::AuditTx;
-use super::{is_unique_violation, Store};
+use super::Store;
 use crate::domain::RoleSession;
 use crate::error::ApiResult;
 
@@ -39,7 +39,7 @@ impl Store {
         &self,
         access_key_id: &str,
     ) -> ApiResult<Option<SessionRecord>> {
-        Ok(sqlx::query_as(concat!(
+        Ok(on_db!(self.db(), c => sqlx::query_as(concat!(
             "SELECT ",
             session_columns!(),
             ", a.is_management,
@@ -49,34 +49,34 @@ impl Store {
              JOIN accounts a ON a.id = s.account_id
              LEFT JOIN roles r ON r.id = s.role_id
              LEFT JOIN users u ON u.id = s.user_id
-             WHERE s.access_key_id = ?"
+             WHERE s.access_key_id = $1"
         ))
         .bind(access_key_id)
-        .fetch_optional(self.pool())
-        .await?)
+        .fetch_optional(c)
+        .await)?)
     }
 
     pub async fn get_session(&self, access_key_id: &str) -> ApiResult<Option<RoleSession>> {
-        Ok(sqlx::query_as(concat!(
+        Ok(on_db!(self.db(), c => sqlx::query_as(concat!(
             "SELECT ",
             session_columns!(),
-            " FROM role_sessions s WHERE s.access_key_id = ?"
+            " FROM role_sessions s WHERE s.access_key_id = $1"
         ))
         .bind(access_key_id)
-        .fetch_optional(self.pool())
-        .await?)
+        .fetch_optional(c)
+        .await)?)
     }
 
     /// Moves a session's expiry. Operators can cut a session short with it;
     /// the tests use it to expire a session without waiting.
     pub async fn set_session_expires_at(&self, access_key_id: &str, at: &str) -> ApiResult<bool> {
-        let result = sqlx::query("UPDATE role_sessions SET expires_at = ? WHERE access_key_id = ?")
+        let result = on_db!(self.db(), c => sqlx::query("UPDATE role_sessions SET expires_at = $1 WHERE access_key_id = $2")
             .bind(at)
             .bind(access_key_id)
-            .execute(self.pool())
-            .await?;
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
         self.count_commit();
-        Ok(result.rows_affected() == 1)
+        Ok(result == 1)
     }
 
     /// A role's sessions that are neither expired nor revoked at `now`,
@@ -88,13 +88,15 @@ impl Store {
         after: &str,
         limit: i64,
     ) -> ApiResult<Vec<RoleSession>> {
-        Ok(sqlx::query_as(LIST_ROLE_SESSIONS_SQL)
+        Ok(
+            on_db!(self.db(), c => sqlx::query_as(LIST_ROLE_SESSIONS_SQL)
             .bind(role_id)
             .bind(now)
             .bind(after)
             .bind(limit)
-            .fetch_all(self.pool())
-            .await?)
+            .fetch_all(c)
+            .await)?,
+        )
     }
 
     /// The newest live session of a role with this session name (several
@@ -105,20 +107,20 @@ impl Store {
         session_name: &str,
         now: &str,
     ) -> ApiResult<Option<RoleSession>> {
-        Ok(sqlx::query_as(concat!(
+        Ok(on_db!(self.db(), c => sqlx::query_as(concat!(
             "SELECT ",
             session_columns!(),
             " FROM role_sessions s
              JOIN roles r ON r.id = s.role_id
-             WHERE s.role_id = ? AND s.session_name = ? AND s.revoked_at IS NULL AND s.expires_at > ?
+             WHERE s.role_id = $1 AND s.session_name = $2 AND s.revoked_at IS NULL AND s.expires_at > $3
                AND (r.sessions_revoked_before IS NULL OR s.issued_at >= r.sessions_revoked_before)
              ORDER BY s.issued_at DESC LIMIT 1"
         ))
         .bind(role_id)
         .bind(session_name)
         .bind(now)
-        .fetch_optional(self.pool())
-        .await?)
+        .fetch_optional(c)
+        .await)?)
     }
 
     /// Sessions neither expired nor revoked at `now` (the metrics gauge):
@@ -128,35 +130,35 @@ impl Store {
     /// index, whatever the number of sessions (migration 0007).
     pub async fn count_active_sessions(&self, now: &str) -> ApiResult<i64> {
         let minute = now.get(..16).unwrap_or(now);
-        let (n,): (i64,) = sqlx::query_as(COUNT_ACTIVE_SESSIONS_SQL)
+        let (n,): (i64,) = on_db!(self.db(), c => sqlx::query_as(COUNT_ACTIVE_SESSIONS_SQL)
             .bind(now)
             .bind(minute)
             .bind(format!("{minute};"))
-            .fetch_one(self.pool())
-            .await?;
+            .fetch_one(c)
+            .await)?;
         Ok(n)
     }
 
     /// Deletes sessions that expired before `before`; returns how many.
     /// The minutes whose sessions are all gone go with them.
     pub async fn purge_expired_sessions(&self, before: &str) -> ApiResult<u64> {
-        let result = sqlx::query("DELETE FROM role_sessions WHERE expires_at < ?")
+        let result = on_db!(self.db(), c => sqlx::query("DELETE FROM role_sessions WHERE expires_at < $1")
             .bind(before)
-            .execute(self.pool())
-            .await?;
-        sqlx::query("DELETE FROM session_expiry_minutes WHERE live <= 0")
-            .execute(self.pool())
-            .await?;
-        Ok(result.rows_affected())
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
+        on_db!(self.db(), c => sqlx::query("DELETE FROM session_expiry_minutes WHERE live <= 0")
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
+        Ok(result)
     }
 }
 
 /// `?1` now, `?2` its minute (`YYYY-MM-DDTHH:MM`), `?3` the minute followed
 /// by `;` (after every time within the minute, since `;` sorts after `:`).
 pub(crate) const COUNT_ACTIVE_SESSIONS_SQL: &str =
-    "SELECT COALESCE((SELECT SUM(live) FROM session_expiry_minutes WHERE minute > ?2), 0)
+    "SELECT COALESCE((SELECT CAST(SUM(live) AS BIGINT) FROM session_expiry_minutes WHERE minute > $2), 0)
           + (SELECT COUNT(*) FROM role_sessions
-             WHERE revoked_at IS NULL AND expires_at > ?1 AND expires_at < ?3)";
+             WHERE revoked_at IS NULL AND expires_at > $1 AND expires_at < $3)";
 
 /// A role's live sessions after a marker: `?1` role id, `?2` now, `?3` the
 /// access key id after which the page starts, `?4` the limit.
@@ -165,24 +167,24 @@ pub(crate) const LIST_ROLE_SESSIONS_SQL: &str = concat!(
     session_columns!(),
     " FROM role_sessions s
      JOIN roles r ON r.id = s.role_id
-     WHERE s.role_id = ?1 AND s.revoked_at IS NULL AND s.expires_at > ?2
+     WHERE s.role_id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
        AND (r.sessions_revoked_before IS NULL OR s.issued_at >= r.sessions_revoked_before)
-       AND s.access_key_id > ?3
-     ORDER BY s.access_key_id LIMIT ?4"
+       AND s.access_key_id > $3
+     ORDER BY s.access_key_id LIMIT $4"
 );
 
 impl AuditTx {
     /// Inserts a new session. False when the access key id or token digest
-    /// is already taken (a random collision: the caller draws new ones).
-    /// One autocommit INSERT: under concurrent writers SQLite's busy
-    /// timeout makes it wait for the write lock instead of failing, which a
-    /// read-then-write transaction could not guarantee.
+    /// is already taken (a random collision: the caller draws new ones in
+    /// the same transaction). The conflict is skipped, not raised: an error
+    /// would abort a PostgreSQL transaction, and the next draw with it.
     pub async fn insert_session(&mut self, s: &RoleSession) -> ApiResult<bool> {
-        let result = sqlx::query(
+        let inserted = on_db!(self.conn_keeping_caches(), c => sqlx::query(
             "INSERT INTO role_sessions (access_key_id, account_id, role_id, user_id, session_name,
                  issuer_arn, secret_ciphertext, token_sha256, session_policies, tags,
                  transitive_tag_keys, source_identity, chained, issued_at, expires_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+             ON CONFLICT DO NOTHING",
         )
         .bind(&s.access_key_id)
         .bind(&s.account_id)
@@ -199,13 +201,9 @@ impl AuditTx {
         .bind(s.chained)
         .bind(&s.issued_at)
         .bind(&s.expires_at)
-        .execute(self.conn_keeping_caches())
-        .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_unique_violation(&e) => Ok(false),
-            Err(e) => Err(e.into()),
-        }
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
+        Ok(inserted == 1)
     }
 
     /// Revokes one live session of a role; false when there is none.
@@ -215,40 +213,40 @@ impl AuditTx {
         access_key_id: &str,
         now: &str,
     ) -> ApiResult<bool> {
-        let result = sqlx::query(
-            "UPDATE role_sessions SET revoked_at = ?
-             WHERE access_key_id = ? AND role_id = ? AND revoked_at IS NULL AND expires_at > ?",
+        let result = on_db!(self.conn(), c => sqlx::query(
+            "UPDATE role_sessions SET revoked_at = $1
+             WHERE access_key_id = $2 AND role_id = $3 AND revoked_at IS NULL AND expires_at > $4",
         )
         .bind(now)
         .bind(access_key_id)
         .bind(role_id)
         .bind(now)
-        .execute(self.conn())
-        .await?;
-        Ok(result.rows_affected() == 1)
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
+        Ok(result == 1)
     }
 
     /// Revokes every session of the role issued before `now`: records the
     /// instant on the role (authentication refuses sessions issued earlier,
-    /// which also catches one whose insert was in flight) and marks every
-    /// live row (writes are serialized, so each row present was issued
-    /// before this, even within the same millisecond). One transaction.
+    /// which also catches one whose insert was in flight, or, on
+    /// PostgreSQL, committed after this UPDATE read the table) and marks
+    /// every live row it sees. One transaction.
     /// Returns how many live sessions it ended.
     pub async fn revoke_role_sessions(&mut self, role_id: &str, now: &str) -> ApiResult<u64> {
-        sqlx::query("UPDATE roles SET sessions_revoked_before = ? WHERE id = ?")
+        on_db!(self.conn(), c => sqlx::query("UPDATE roles SET sessions_revoked_before = $1 WHERE id = $2")
             .bind(now)
             .bind(role_id)
-            .execute(self.conn())
-            .await?;
-        let result = sqlx::query(
-            "UPDATE role_sessions SET revoked_at = ?
-             WHERE role_id = ? AND revoked_at IS NULL AND expires_at > ?",
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
+        let result = on_db!(self.conn(), c => sqlx::query(
+            "UPDATE role_sessions SET revoked_at = $1
+             WHERE role_id = $2 AND revoked_at IS NULL AND expires_at > $3",
         )
         .bind(now)
         .bind(role_id)
         .bind(now)
-        .execute(self.conn())
-        .await?;
-        Ok(result.rows_affected())
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
+        Ok(result)
     }
 }

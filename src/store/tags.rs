@@ -8,11 +8,10 @@ use crate::error::ApiResult;
 
 impl Store {
     pub async fn list_tags(&self, entity_id: &str) -> ApiResult<Vec<Tag>> {
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT key, value FROM tags WHERE entity_id = ? ORDER BY key_lower")
+        let rows: Vec<(String, String)> = on_db!(self.db(), c => sqlx::query_as("SELECT key, value FROM tags WHERE entity_id = $1 ORDER BY key_lower")
                 .bind(entity_id)
-                .fetch_all(self.pool())
-                .await?;
+                .fetch_all(c)
+                .await)?;
         Ok(rows
             .into_iter()
             .map(|(key, value)| Tag { key, value })
@@ -23,16 +22,16 @@ impl Store {
 impl AuditTx {
     pub(crate) async fn replace_tags_in(&mut self, entity_id: &str, tags: &[Tag]) -> ApiResult<()> {
         for tag in tags {
-            sqlx::query(
-                "INSERT INTO tags (entity_id, key, key_lower, value) VALUES (?, ?, ?, ?)
+            on_db!(self.conn(), c => sqlx::query(
+                "INSERT INTO tags (entity_id, key, key_lower, value) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (entity_id, key_lower) DO UPDATE SET key = excluded.key, value = excluded.value",
             )
             .bind(entity_id)
             .bind(&tag.key)
             .bind(tag.key.to_lowercase())
             .bind(&tag.value)
-            .execute(self.conn())
-            .await?;
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
         }
         Ok(())
     }
@@ -46,11 +45,12 @@ impl AuditTx {
         tags: &[Tag],
         max: usize,
     ) -> ApiResult<bool> {
+        self.lock(entity_id).await?;
         self.replace_tags_in(entity_id, tags).await?;
-        let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tags WHERE entity_id = ?")
+        let (count,): (i64,) = on_db!(self.conn(), c => sqlx::query_as("SELECT COUNT(*) FROM tags WHERE entity_id = $1")
             .bind(entity_id)
-            .fetch_one(self.conn())
-            .await?;
+            .fetch_one(c)
+            .await)?;
         if count as usize > max {
             return Ok(false);
         }
@@ -59,11 +59,11 @@ impl AuditTx {
 
     pub async fn untag_entity(&mut self, entity_id: &str, keys: &[String]) -> ApiResult<()> {
         for key in keys {
-            sqlx::query("DELETE FROM tags WHERE entity_id = ? AND key_lower = ?")
+            on_db!(self.conn(), c => sqlx::query("DELETE FROM tags WHERE entity_id = $1 AND key_lower = $2")
                 .bind(entity_id)
                 .bind(key.to_lowercase())
-                .execute(self.conn())
-                .await?;
+                .execute(c)
+                .await.map(|r| r.rows_affected()))?;
         }
         Ok(())
     }

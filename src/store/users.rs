@@ -17,33 +17,33 @@ pub struct UserDependents {
 
 impl Store {
     pub async fn get_user(&self, account_id: &str, name: &str) -> ApiResult<Option<User>> {
-        Ok(sqlx::query_as(
+        Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT id, account_id, name, path, permissions_boundary, created_at
-             FROM users WHERE account_id = ? AND name_lower = ?",
+             FROM users WHERE account_id = $1 AND name_lower = $2",
         )
         .bind(account_id)
         .bind(name.to_ascii_lowercase())
-        .fetch_optional(self.pool())
-        .await?)
+        .fetch_optional(c)
+        .await)?)
     }
 
     pub async fn get_user_by_id(&self, id: &str) -> ApiResult<Option<User>> {
-        Ok(sqlx::query_as(
-            "SELECT id, account_id, name, path, permissions_boundary, created_at FROM users WHERE id = ?",
+        Ok(on_db!(self.db(), c => sqlx::query_as(
+            "SELECT id, account_id, name, path, permissions_boundary, created_at FROM users WHERE id = $1",
         )
         .bind(id)
-        .fetch_optional(self.pool())
-        .await?)
+        .fetch_optional(c)
+        .await)?)
     }
 
     pub async fn list_users(&self, account_id: &str, params: &ListParams) -> ApiResult<Page<User>> {
-        let rows: Vec<User> = sqlx::query_as(LIST_USERS_SQL)
+        let rows: Vec<User> = on_db!(self.db(), c => sqlx::query_as(LIST_USERS_SQL)
             .bind(account_id)
             .bind(params.path_like())
             .bind(&params.after)
             .bind(params.fetch_limit())
-            .fetch_all(self.pool())
-            .await?;
+            .fetch_all(c)
+            .await)?;
         Ok(paginate(rows, params, |u| u.name.to_ascii_lowercase()))
     }
 
@@ -54,16 +54,16 @@ impl Store {
             i64,
             i64,
             i64,
-        ) = sqlx::query_as(
-            "SELECT (SELECT COUNT(*) FROM access_keys WHERE user_id = ?1),
-                        (SELECT COUNT(*) FROM login_profiles WHERE user_id = ?1),
-                        (SELECT COUNT(*) FROM user_inline_policies WHERE user_id = ?1),
-                        (SELECT COUNT(*) FROM user_attached_policies WHERE user_id = ?1),
-                        (SELECT COUNT(*) FROM group_members WHERE user_id = ?1)",
+        ) = on_db!(self.db(), c => sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM access_keys WHERE user_id = $1),
+                        (SELECT COUNT(*) FROM login_profiles WHERE user_id = $1),
+                        (SELECT COUNT(*) FROM user_inline_policies WHERE user_id = $1),
+                        (SELECT COUNT(*) FROM user_attached_policies WHERE user_id = $1),
+                        (SELECT COUNT(*) FROM group_members WHERE user_id = $1)",
         )
         .bind(id)
-        .fetch_one(self.pool())
-        .await?;
+        .fetch_one(c)
+        .await)?;
         Ok(UserDependents {
             access_keys,
             login_profile: login_profile > 0,
@@ -77,9 +77,9 @@ impl Store {
 impl AuditTx {
     /// Inserts a user with its tags in one transaction.
     pub async fn insert_user(&mut self, user: &User, tags: &[Tag]) -> ApiResult<()> {
-        let inserted = sqlx::query(
+        let inserted = on_db!(self.conn(), c => sqlx::query(
             "INSERT INTO users (id, account_id, name, name_lower, path, permissions_boundary, created_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(&user.id)
         .bind(&user.account_id)
@@ -88,8 +88,8 @@ impl AuditTx {
         .bind(&user.path)
         .bind(&user.permissions_boundary)
         .bind(&user.created_at)
-        .execute(self.conn())
-        .await;
+        .execute(c)
+        .await.map(|r| r.rows_affected()));
         if let Err(e) = inserted {
             return Err(if is_unique_violation(&e) {
                 ApiError::EntityAlreadyExists(format!(
@@ -106,14 +106,13 @@ impl AuditTx {
 
     /// Renames and/or moves a user. The unique id stays, as in AWS.
     pub async fn update_user(&mut self, id: &str, name: &str, path: &str) -> ApiResult<()> {
-        let updated =
-            sqlx::query("UPDATE users SET name = ?, name_lower = ?, path = ? WHERE id = ?")
+        let updated = on_db!(self.conn(), c => sqlx::query("UPDATE users SET name = $1, name_lower = $2, path = $3 WHERE id = $4")
                 .bind(name)
                 .bind(name.to_ascii_lowercase())
                 .bind(path)
                 .bind(id)
-                .execute(self.conn())
-                .await;
+                .execute(c)
+                .await.map(|r| r.rows_affected()));
         match updated {
             Err(e) if is_unique_violation(&e) => Err(ApiError::EntityAlreadyExists(format!(
                 "User with name {name} already exists."
@@ -124,23 +123,23 @@ impl AuditTx {
     }
 
     pub async fn set_user_boundary(&mut self, id: &str, boundary: Option<&str>) -> ApiResult<()> {
-        sqlx::query("UPDATE users SET permissions_boundary = ? WHERE id = ?")
+        on_db!(self.conn(), c => sqlx::query("UPDATE users SET permissions_boundary = $1 WHERE id = $2")
             .bind(boundary)
             .bind(id)
-            .execute(self.conn())
-            .await?;
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     pub async fn delete_user(&mut self, id: &str) -> ApiResult<()> {
-        sqlx::query("DELETE FROM tags WHERE entity_id = ?")
+        on_db!(self.conn(), c => sqlx::query("DELETE FROM tags WHERE entity_id = $1")
             .bind(id)
-            .execute(self.conn())
-            .await?;
-        sqlx::query("DELETE FROM users WHERE id = ?")
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
+        on_db!(self.conn(), c => sqlx::query("DELETE FROM users WHERE id = $1")
             .bind(id)
-            .execute(self.conn())
-            .await?;
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 }
@@ -148,5 +147,5 @@ impl AuditTx {
 /// A page of an account's users (keyset on `name_lower`).
 pub(crate) const LIST_USERS_SQL: &str =
     "SELECT id, account_id, name, path, permissions_boundary, created_at FROM users
-             WHERE account_id = ? AND path LIKE ? ESCAPE '\\' AND name_lower > ?
-             ORDER BY name_lower LIMIT ?";
+             WHERE account_id = $1 AND lower(path) LIKE $2 ESCAPE '\\' AND name_lower > $3
+             ORDER BY name_lower LIMIT $4";

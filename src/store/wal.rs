@@ -1,4 +1,5 @@
-//! Keeps the write-ahead log bounded. SQLite's own checkpoint (PASSIVE,
+//! Keeps SQLite's write-ahead log bounded (PostgreSQL manages its own: on
+//! that backend there is no file to watch and nothing here runs). SQLite's own checkpoint (PASSIVE,
 //! after a commit that takes the log past `wal_autocheckpoint` pages) copies
 //! pages back but only rewinds the log when no reader still uses it; under
 //! steady reads and writes that never happens, and the `-wal` file grew to
@@ -79,16 +80,18 @@ impl Store {
         }
     }
 
-    /// The path of the write-ahead log.
-    pub fn wal_path(&self) -> PathBuf {
-        let mut p = self.path.as_os_str().to_owned();
+    /// The path of SQLite's write-ahead log; None on PostgreSQL.
+    pub fn wal_path(&self) -> Option<PathBuf> {
+        let mut p = self.path.as_ref()?.as_os_str().to_owned();
         p.push("-wal");
-        PathBuf::from(p)
+        Some(PathBuf::from(p))
     }
 
     /// The size of the write-ahead log in bytes (0 when there is none).
     pub fn wal_bytes(&self) -> u64 {
-        std::fs::metadata(self.wal_path()).map_or(0, |m| m.len())
+        self.wal_path()
+            .and_then(|p| std::fs::metadata(p).ok())
+            .map_or(0, |m| m.len())
     }
 
     /// Copies the log back into the database (PASSIVE: waits for no one),
@@ -97,10 +100,11 @@ impl Store {
     /// A connection outside the pool, for the checkpointer: waiting for a
     /// pooled one behind busy requests let the log grow meanwhile.
     pub async fn own_connection(&self) -> ApiResult<SqliteConnection> {
+        let options = self.options.clone().ok_or_else(|| {
+            sqlx::Error::Configuration("no SQLite file: the store is on PostgreSQL".into())
+        })?;
         // Its busy timeout bounds how long TRUNCATE holds up writers.
-        Ok(self
-            .options
-            .clone()
+        Ok(options
             .busy_timeout(Duration::from_millis(TRUNCATE_WAIT_MS))
             .connect()
             .await?)
@@ -133,6 +137,9 @@ impl Store {
 /// as the runtime lives.
 pub fn spawn_wal_checkpointer(store: Store, threshold: u64) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        if store.wal_path().is_none() {
+            return;
+        }
         let mut ticker = tokio::time::interval(CHECK_INTERVAL);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut own: Option<SqliteConnection> = None;

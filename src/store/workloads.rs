@@ -15,18 +15,18 @@ macro_rules! workload_columns {
 
 /// Marks the live sessions a workload fetched as revoked at `?1`, the
 /// workload being `?2`.
-const REVOKE_WORKLOAD_SESSIONS: &str = "UPDATE role_sessions SET revoked_at = ?1
+const REVOKE_WORKLOAD_SESSIONS: &str = "UPDATE role_sessions SET revoked_at = $1
      WHERE revoked_at IS NULL
-       AND access_key_id IN (SELECT access_key_id FROM workload_sessions WHERE workload_id = ?2)";
+       AND access_key_id IN (SELECT access_key_id FROM workload_sessions WHERE workload_id = $2)";
 
 impl Store {
     pub async fn get_service_principal(&self, name: &str) -> ApiResult<Option<ServicePrincipal>> {
-        Ok(sqlx::query_as(
-            "SELECT name, description, created_at FROM service_principals WHERE name = ?",
+        Ok(on_db!(self.db(), c => sqlx::query_as(
+            "SELECT name, description, created_at FROM service_principals WHERE name = $1",
         )
         .bind(name.to_ascii_lowercase())
-        .fetch_optional(self.pool())
-        .await?)
+        .fetch_optional(c)
+        .await)?)
     }
 
     /// Ordered by name, after `after`, at most `limit`.
@@ -35,33 +35,33 @@ impl Store {
         after: &str,
         limit: i64,
     ) -> ApiResult<Vec<ServicePrincipal>> {
-        Ok(sqlx::query_as(
+        Ok(on_db!(self.db(), c => sqlx::query_as(
             "SELECT name, description, created_at FROM service_principals
-             WHERE name > ? ORDER BY name LIMIT ?",
+             WHERE name > $1 ORDER BY name LIMIT $2",
         )
         .bind(after)
         .bind(limit)
-        .fetch_all(self.pool())
-        .await?)
+        .fetch_all(c)
+        .await)?)
     }
 
     pub async fn count_service_workloads(&self, name: &str) -> ApiResult<i64> {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM workloads WHERE service = ?")
+        let (n,): (i64,) = on_db!(self.db(), c => sqlx::query_as("SELECT COUNT(*) FROM workloads WHERE service = $1")
             .bind(name)
-            .fetch_one(self.pool())
-            .await?;
+            .fetch_one(c)
+            .await)?;
         Ok(n)
     }
 
     pub async fn get_workload(&self, id: &str) -> ApiResult<Option<Workload>> {
-        Ok(sqlx::query_as(concat!(
+        Ok(on_db!(self.db(), c => sqlx::query_as(concat!(
             "SELECT ",
             workload_columns!(),
-            " FROM workloads WHERE id = ?"
+            " FROM workloads WHERE id = $1"
         ))
         .bind(id)
-        .fetch_optional(self.pool())
-        .await?)
+        .fetch_optional(c)
+        .await)?)
     }
 
     /// An account's workloads ordered by id, after `after`, at most `limit`.
@@ -71,50 +71,50 @@ impl Store {
         after: &str,
         limit: i64,
     ) -> ApiResult<Vec<Workload>> {
-        Ok(sqlx::query_as(concat!(
+        Ok(on_db!(self.db(), c => sqlx::query_as(concat!(
             "SELECT ",
             workload_columns!(),
-            " FROM workloads WHERE account_id = ? AND id > ? ORDER BY id LIMIT ?"
+            " FROM workloads WHERE account_id = $1 AND id > $2 ORDER BY id LIMIT $3"
         ))
         .bind(account_id)
         .bind(after)
         .bind(limit)
-        .fetch_all(self.pool())
-        .await?)
+        .fetch_all(c)
+        .await)?)
     }
 
     /// Moves a token's expiry; the tests use it to expire a token without
     /// waiting.
     pub async fn set_workload_token_expires_at(&self, id: &str, at: &str) -> ApiResult<bool> {
-        let result = sqlx::query("UPDATE workloads SET token_expires_at = ? WHERE id = ?")
+        let result = on_db!(self.db(), c => sqlx::query("UPDATE workloads SET token_expires_at = $1 WHERE id = $2")
             .bind(at)
             .bind(id)
-            .execute(self.pool())
-            .await?;
-        Ok(result.rows_affected() == 1)
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
+        Ok(result == 1)
     }
 
     /// Forgets the links of sessions that expired before `before` (the
     /// purge task deletes the sessions themselves).
     pub async fn purge_workload_session_links(&self, before: &str) -> ApiResult<u64> {
-        let result = sqlx::query("DELETE FROM workload_sessions WHERE expires_at < ?")
+        let result = on_db!(self.db(), c => sqlx::query("DELETE FROM workload_sessions WHERE expires_at < $1")
             .bind(before)
-            .execute(self.pool())
-            .await?;
-        Ok(result.rows_affected())
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
+        Ok(result)
     }
 }
 
 impl AuditTx {
     pub async fn insert_service_principal(&mut self, s: &ServicePrincipal) -> ApiResult<()> {
-        let inserted = sqlx::query(
-            "INSERT INTO service_principals (name, description, created_at) VALUES (?, ?, ?)",
+        let inserted = on_db!(self.conn(), c => sqlx::query(
+            "INSERT INTO service_principals (name, description, created_at) VALUES ($1, $2, $3)",
         )
         .bind(&s.name)
         .bind(&s.description)
         .bind(&s.created_at)
-        .execute(self.conn())
-        .await;
+        .execute(c)
+        .await.map(|r| r.rows_affected()));
         match inserted {
             Ok(_) => Ok(()),
             Err(e) if is_unique_violation(&e) => Err(ApiError::EntityAlreadyExists(format!(
@@ -126,19 +126,19 @@ impl AuditTx {
     }
 
     pub async fn delete_service_principal(&mut self, name: &str) -> ApiResult<bool> {
-        let result = sqlx::query("DELETE FROM service_principals WHERE name = ?")
+        let result = on_db!(self.conn(), c => sqlx::query("DELETE FROM service_principals WHERE name = $1")
             .bind(name)
-            .execute(self.conn())
-            .await?;
-        Ok(result.rows_affected() == 1)
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
+        Ok(result == 1)
     }
 
     pub async fn insert_workload(&mut self, w: &Workload) -> ApiResult<()> {
-        sqlx::query(
+        on_db!(self.conn(), c => sqlx::query(
             "INSERT INTO workloads (id, account_id, name, instance_profile_id, service, token_sha256,
                  token_ttl_seconds, token_expires_at, source_cidrs, created_by, created_at,
                  token_issued_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&w.id)
         .bind(&w.account_id)
@@ -152,8 +152,8 @@ impl AuditTx {
         .bind(&w.created_by)
         .bind(&w.created_at)
         .bind(&w.token_issued_at)
-        .execute(self.conn())
-        .await?;
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -167,46 +167,48 @@ impl AuditTx {
         expires_at: Option<&str>,
         now: &str,
     ) -> ApiResult<bool> {
-        let result = sqlx::query(
-            "UPDATE workloads SET token_sha256 = ?, token_ttl_seconds = ?, token_expires_at = ?,
-                 token_issued_at = ?
-             WHERE id = ?",
+        self.lock(id).await?;
+        let result = on_db!(self.conn(), c => sqlx::query(
+            "UPDATE workloads SET token_sha256 = $1, token_ttl_seconds = $2, token_expires_at = $3,
+                 token_issued_at = $4
+             WHERE id = $5",
         )
         .bind(token_sha256)
         .bind(ttl_seconds)
         .bind(expires_at)
         .bind(now)
         .bind(id)
-        .execute(self.conn())
-        .await?;
-        if result.rows_affected() != 1 {
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
+        if result != 1 {
             return Ok(false);
         }
-        sqlx::query(REVOKE_WORKLOAD_SESSIONS)
+        on_db!(self.conn(), c => sqlx::query(REVOKE_WORKLOAD_SESSIONS)
             .bind(now)
             .bind(id)
-            .execute(self.conn())
-            .await?;
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
         Ok(true)
     }
 
     /// Deletes a workload (its token with it) and revokes its live
     /// sessions, in one transaction. False when it is gone already.
     pub async fn delete_workload(&mut self, id: &str, now: &str) -> ApiResult<bool> {
-        sqlx::query(REVOKE_WORKLOAD_SESSIONS)
+        self.lock(id).await?;
+        on_db!(self.conn(), c => sqlx::query(REVOKE_WORKLOAD_SESSIONS)
             .bind(now)
             .bind(id)
-            .execute(self.conn())
-            .await?;
-        sqlx::query("DELETE FROM workload_sessions WHERE workload_id = ?")
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
+        on_db!(self.conn(), c => sqlx::query("DELETE FROM workload_sessions WHERE workload_id = $1")
             .bind(id)
-            .execute(self.conn())
-            .await?;
-        let result = sqlx::query("DELETE FROM workloads WHERE id = ?")
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
+        let result = on_db!(self.conn(), c => sqlx::query("DELETE FROM workloads WHERE id = $1")
             .bind(id)
-            .execute(self.conn())
-            .await?;
-        Ok(result.rows_affected() == 1)
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
+        Ok(result == 1)
     }
 
     /// Links a session to the workload that fetched it, forgets links of
@@ -223,45 +225,48 @@ impl AuditTx {
         now: &str,
         keep: i64,
     ) -> ApiResult<Option<u64>> {
-        let (exists,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM workloads WHERE id = ?")
+        // A delete or rotation of the workload waits for this link (and
+        // revokes its session) rather than missing it.
+        self.lock(workload_id).await?;
+        let (exists,): (i64,) = on_db!(self.conn_keeping_caches(), c => sqlx::query_as("SELECT COUNT(*) FROM workloads WHERE id = $1")
             .bind(workload_id)
-            .fetch_one(self.conn_keeping_caches())
-            .await?;
+            .fetch_one(c)
+            .await)?;
         if exists == 0 {
             return Ok(None);
         }
-        sqlx::query(
+        on_db!(self.conn_keeping_caches(), c => sqlx::query(
             "INSERT INTO workload_sessions (access_key_id, workload_id, issued_at, expires_at)
-             VALUES (?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4)",
         )
         .bind(access_key_id)
         .bind(workload_id)
         .bind(issued_at)
         .bind(expires_at)
-        .execute(self.conn_keeping_caches())
-        .await?;
-        sqlx::query("DELETE FROM workload_sessions WHERE workload_id = ? AND expires_at < ?")
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
+        on_db!(self.conn_keeping_caches(), c => sqlx::query("DELETE FROM workload_sessions WHERE workload_id = $1 AND expires_at < $2")
             .bind(workload_id)
             .bind(now)
-            .execute(self.conn_keeping_caches())
-            .await?;
-        let revoked = sqlx::query(
-            "UPDATE role_sessions SET revoked_at = ?1
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
+        let revoked = on_db!(self.conn_keeping_caches(), c => sqlx::query(
+            "UPDATE role_sessions SET revoked_at = $1
              WHERE revoked_at IS NULL
-               AND access_key_id IN (SELECT access_key_id FROM workload_sessions WHERE workload_id = ?2)
+               AND access_key_id IN (SELECT access_key_id FROM workload_sessions WHERE workload_id = $2)
                AND access_key_id NOT IN (
-                   SELECT access_key_id FROM workload_sessions WHERE workload_id = ?2
-                   ORDER BY issued_at DESC, access_key_id DESC LIMIT ?3)",
+                   SELECT access_key_id FROM workload_sessions WHERE workload_id = $2
+                   ORDER BY issued_at DESC, access_key_id DESC LIMIT $3)",
         )
         .bind(now)
         .bind(workload_id)
         .bind(keep)
-        .execute(self.conn_keeping_caches())
-        .await?;
-        if revoked.rows_affected() > 0 {
+        .execute(c)
+        .await.map(|r| r.rows_affected()))?;
+        if revoked > 0 {
             // Nodes may hold the revoked sessions resolved.
             self.touch();
         }
-        Ok(Some(revoked.rows_affected()))
+        Ok(Some(revoked))
     }
 }

@@ -418,14 +418,28 @@ async fn an_account_sees_its_own_events_and_the_management_account_all() {
 #[tokio::test]
 async fn a_failed_audit_write_rolls_back_its_mutation() {
     let app = spawn_app().await;
-    let db = app.open_db().await;
-    sqlx::query(
-        "CREATE TRIGGER audit_disk_full BEFORE INSERT ON audit_events
-         BEGIN SELECT RAISE(ABORT, 'audit storage unavailable'); END",
-    )
-    .execute(&db)
-    .await
-    .unwrap();
+    let db = app.database().await;
+    if db.is_postgres() {
+        db.execute(
+            "CREATE FUNCTION audit_disk_full() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN RAISE EXCEPTION 'audit storage unavailable'; END $$",
+        )
+        .await
+        .unwrap();
+        db.execute(
+            "CREATE TRIGGER audit_disk_full BEFORE INSERT ON audit_events
+             FOR EACH ROW EXECUTE FUNCTION audit_disk_full()",
+        )
+        .await
+        .unwrap();
+    } else {
+        db.execute(
+            "CREATE TRIGGER audit_disk_full BEFORE INSERT ON audit_events
+             BEGIN SELECT RAISE(ABORT, 'audit storage unavailable'); END",
+        )
+        .await
+        .unwrap();
+    }
     assert_error(
         app.post("/v1/users", &json!({"name": "bob"})).await,
         500,
@@ -434,10 +448,9 @@ async fn a_failed_audit_write_rolls_back_its_mutation() {
     .await;
     // The user was never created ...
     assert_error(app.get("/v1/users/bob").await, 404, "NoSuchEntity").await;
-    let (users,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users WHERE name = 'bob'")
-        .fetch_one(&db)
-        .await
-        .unwrap();
+    let users = db
+        .count("SELECT COUNT(*) FROM users WHERE name = 'bob'")
+        .await;
     assert_eq!(users, 0);
     // ... nor a role with its tags.
     assert_error(
@@ -453,15 +466,12 @@ async fn a_failed_audit_write_rolls_back_its_mutation() {
         "ServiceFailure",
     )
     .await;
-    let (tags,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM tags")
-        .fetch_one(&db)
-        .await
-        .unwrap();
+    let tags = db.count("SELECT COUNT(*) FROM tags").await;
     assert_eq!(tags, 0);
     // Once the audit can be written again, so can the user.
-    sqlx::query("DROP TRIGGER audit_disk_full")
-        .execute(&db)
+    db.execute("DROP TRIGGER audit_disk_full ON audit_events")
         .await
+        .or(db.execute("DROP TRIGGER audit_disk_full").await)
         .unwrap();
     json_with_status(app.post("/v1/users", &json!({"name": "bob"})).await, 201).await;
 }
@@ -487,13 +497,12 @@ async fn queued_decisions_are_written_at_graceful_shutdown() {
         app.client.get(app.url("/healthz")).send().await.is_err(),
         "the server is stopped"
     );
-    let db = app.open_db().await;
-    let (n,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM audit_events WHERE action = 's3:GetObject' AND resource LIKE 'arn:aws:s3:::bucket/object-%'",
-    )
-    .fetch_one(&db)
-    .await
-    .unwrap();
+    let db = app.database().await;
+    let n = db
+        .count(
+            "SELECT COUNT(*) FROM audit_events WHERE action = 's3:GetObject' AND resource LIKE 'arn:aws:s3:::bucket/object-%'",
+        )
+        .await;
     assert_eq!(n, 40);
 }
 
@@ -501,24 +510,21 @@ async fn queued_decisions_are_written_at_graceful_shutdown() {
 async fn the_table_is_append_only_and_retention_deletes_old_events() {
     let app = spawn_app().await;
     app.create_user("alice").await;
-    let db = app.open_db().await;
-    sqlx::query(
+    let db = app.database().await;
+    db.execute(
         "INSERT INTO audit_events (event_time, request_id, action, decision)
          VALUES ('2001-01-01T00:00:00.000Z', 'old', 'iam:CreateUser', 'allowed')",
     )
-    .execute(&db)
     .await
     .unwrap();
     for sql in [
         "UPDATE audit_events SET action = 'iam:Nothing'",
         "DELETE FROM audit_events",
     ] {
-        let err = sqlx::query(sql).execute(&db).await.unwrap_err();
+        let err = db.execute(sql).await.unwrap_err();
         assert!(err.to_string().contains("append-only"), "{sql}: {err}");
     }
-    let store = latchkey::store::Store::open(&app.data_dir.path().join("latchkey.db"))
-        .await
-        .unwrap();
+    let store = app.open_store().await;
     assert_eq!(
         latchkey::audit::retention::purge_once(&store, 90)
             .await
@@ -528,10 +534,7 @@ async fn the_table_is_append_only_and_retention_deletes_old_events() {
     let left = events(&app, &app.root, "action=iam:CreateUser").await;
     assert_eq!(left.len(), 1, "only the old event went: {left:?}");
     // The gate is closed again.
-    assert!(sqlx::query("DELETE FROM audit_events")
-        .execute(&db)
-        .await
-        .is_err());
+    assert!(db.execute("DELETE FROM audit_events").await.is_err());
 }
 
 #[tokio::test]

@@ -15,7 +15,7 @@ use latchkey::startup::Application;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{captured_logs, spawn_stoppable_app, Credentials, Running};
+use crate::helpers::{captured_logs, skip_on_postgres, spawn_stoppable_app, Credentials, Running};
 use crate::signing::{send, sign_request, Signing};
 
 fn latchkey(args: &[&str], envs: &[(&str, &str)]) -> Output {
@@ -164,6 +164,9 @@ fn header_of(check: &str) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_backup_taken_under_load_restores_every_acknowledged_write() {
+    if skip_on_postgres("backup, restore and these offline commands work on the SQLite file") {
+        return;
+    }
     let (app, running) = spawn_stoppable_app(|_| {}).await;
     let early = app.user_with_key("early-bird").await;
     let early_session = session_of(&app.client, &app.address, &early).await;
@@ -329,6 +332,9 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_write() {
 
 #[tokio::test]
 async fn restore_refuses_another_keys_copy_a_damaged_copy_and_a_live_database() {
+    if skip_on_postgres("backup, restore and these offline commands work on the SQLite file") {
+        return;
+    }
     let (app, running) = spawn_stoppable_app(|_| {}).await;
     app.user_with_key("alice").await;
     let backups = tempfile::tempdir().unwrap();
@@ -479,6 +485,9 @@ async fn restore_refuses_another_keys_copy_a_damaged_copy_and_a_live_database() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotation_killed_halfway_finishes_when_run_again_and_every_credential_still_works() {
+    if skip_on_postgres("backup, restore and these offline commands work on the SQLite file") {
+        return;
+    }
     let (app, running) = spawn_stoppable_app(|_| {}).await;
     let dir = app.data_dir.path().to_path_buf();
     let mut keys = vec![("root".to_string(), app.root.clone())];
@@ -673,6 +682,9 @@ async fn rotation_killed_halfway_finishes_when_run_again_and_every_credential_st
 
 #[tokio::test]
 async fn a_server_started_with_another_master_key_refuses_to_start() {
+    if skip_on_postgres("backup, restore and these offline commands work on the SQLite file") {
+        return;
+    }
     let (app, running) = spawn_stoppable_app(|_| {}).await;
     app.user_with_key("alice").await;
     stop(running).await;

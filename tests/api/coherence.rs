@@ -4,7 +4,6 @@
 //! something on node A, then asks B again and again until it refuses,
 //! failing after one second.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use latchkey::config::Config;
@@ -13,7 +12,8 @@ use reqwest::{Method, Response};
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    assert_error, json_with_status, policy, run, spawn_app, Credentials, TestApp,
+    assert_error, json_with_status, policy, serve, spawn_app, test_database_url, Credentials,
+    TestApp, TestDatabase,
 };
 use crate::sts::{assume_ok, caller_identity, role_trusting_user, As, Session};
 use crate::workloads::{fetch, fetch_ok, setup, whoami};
@@ -54,7 +54,7 @@ fn allowed(r: &Response) -> bool {
 /// Node A (from `spawn_app`) and node B on its database.
 async fn two_nodes() -> (TestApp, TestApp) {
     let a = spawn_app().await;
-    let (b, _running) = a.spawn_node(|_| {}).await;
+    let (b, _running) = a.spawn_node().await;
     (a, b)
 }
 
@@ -257,13 +257,10 @@ async fn login_failures_on_one_node_lock_the_name_on_the_other() {
 
 /// What the database says about the change counter.
 async fn counter(app: &TestApp) -> i64 {
-    let db = app.open_db().await;
-    let (generation,): (i64,) = sqlx::query_as("SELECT generation FROM coherence WHERE id = 1")
-        .fetch_one(&db)
+    app.database()
         .await
-        .expect("counter");
-    db.close().await;
-    generation
+        .count("SELECT generation FROM coherence WHERE id = 1")
+        .await
 }
 
 /// AssumeRole (thousands a second) leaves every node's caches alone;
@@ -298,27 +295,58 @@ async fn assume_role_keeps_the_counter_and_revocations_advance_it() {
 
 #[tokio::test]
 async fn nodes_starting_at_once_on_an_empty_database_create_one_management_account() {
-    let dir = Arc::new(tempfile::tempdir().expect("temp dir"));
-    let build = || Application::build(Config::for_data_dir(dir.path()));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let postgres = match test_database_url() {
+        Some(admin) => Some(TestDatabase::create(&admin).await),
+        None => None,
+    };
+    let build = || {
+        let mut config = Config::for_data_dir(dir.path());
+        config.database_url = postgres.as_ref().map(|db| db.url.as_str().into());
+        Application::build(config)
+    };
     let built = tokio::join!(build(), build(), build());
     let built = [built.0, built.1, built.2].map(|b| b.expect("every node starts"));
     // The nodes that lost the claim may be up before the winner renamed
     // the credentials file into place: read it once all are.
-    let [(one, _r1), (two, _r2), (three, _r3)] = built.map(|app| run(app, dir.clone()));
-    let db = one.open_db().await;
-    let (accounts, root_keys): (i64, i64) = sqlx::query_as(
-        "SELECT (SELECT COUNT(*) FROM accounts WHERE is_management = 1),
-                (SELECT COUNT(*) FROM access_keys WHERE user_id IS NULL)",
-    )
-    .fetch_one(&db)
-    .await
-    .expect("counts");
-    assert_eq!((accounts, root_keys), (1, 1));
-    // The one credentials file names the key that exists, on every node.
-    for node in [&one, &two, &three] {
-        let me = json_with_status(whoami_key(node, &one.root).await, 200).await;
-        assert_eq!(me["account"], one.account_id);
+    let ports = built.map(|app| serve(app).0);
+    let (root, account_id) = root_credentials(dir.path());
+    let client = reqwest::Client::new();
+    for port in ports {
+        let me: Value = client
+            .get(format!("http://127.0.0.1:{port}/v1/sts/caller-identity"))
+            .basic_auth(&root.access_key_id, Some(&root.secret_access_key))
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("JSON");
+        assert_eq!(
+            me["account"], account_id,
+            "the one file names the key that exists"
+        );
     }
+    let db = match &postgres {
+        Some(db) => crate::helpers::TestDb::Postgres(
+            sqlx::PgPool::connect(&db.url).await.expect("database"),
+        ),
+        None => crate::helpers::TestDb::Sqlite(
+            sqlx::SqlitePool::connect(&format!(
+                "sqlite://{}",
+                dir.path().join("latchkey.db").display()
+            ))
+            .await
+            .expect("database"),
+        ),
+    };
+    let accounts = db
+        .count("SELECT COUNT(*) FROM accounts WHERE name = 'management'")
+        .await;
+    let root_keys = db
+        .count("SELECT COUNT(*) FROM access_keys WHERE user_id IS NULL")
+        .await;
+    assert_eq!((accounts, root_keys), (1, 1));
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .expect("data dir")
         .filter_map(|e| e.ok())
@@ -326,4 +354,19 @@ async fn nodes_starting_at_once_on_an_empty_database_create_one_management_accou
         .filter(|name| name.ends_with(".pending") || name.ends_with(".new"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// The root credentials in the file the first start wrote.
+fn root_credentials(dir: &std::path::Path) -> (Credentials, String) {
+    let creds: Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("root-credentials.json")).expect("credentials file"),
+    )
+    .expect("credentials JSON");
+    (
+        Credentials {
+            access_key_id: creds["access_key_id"].as_str().expect("id").into(),
+            secret_access_key: creds["secret_access_key"].as_str().expect("secret").into(),
+        },
+        creds["account_id"].as_str().expect("account").into(),
+    )
 }

@@ -9,7 +9,7 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 
-use crate::helpers::{json_with_status, spawn_app_with, TestApp};
+use crate::helpers::{json_with_status, skip_on_postgres, spawn_app_with, TestApp};
 
 /// Unmounts the tmpfs when the test ends, however it ends.
 struct Mounted(PathBuf);
@@ -69,6 +69,9 @@ async fn create_user(app: &TestApp, name: &str) -> (u16, Value) {
 
 #[tokio::test]
 async fn a_full_disk_refuses_writes_clearly_and_they_resume_without_a_restart() {
+    if skip_on_postgres("the full disk is a tmpfs under the SQLite file") {
+        return;
+    }
     let mut mounted = None;
     let app = spawn_app_with(|config| match mount_small_tmpfs(&config.data_dir) {
         Ok(m) => mounted = Some(m),

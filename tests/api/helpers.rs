@@ -82,8 +82,151 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub root: Credentials,
     pub account_id: String,
-    /// Shared by the nodes of one database (`spawn_node`).
-    pub data_dir: Arc<tempfile::TempDir>,
+    pub data_dir: tempfile::TempDir,
+    /// The app's own PostgreSQL database, dropped with the app; None on
+    /// SQLite.
+    pub postgres: Option<TestDatabase>,
+}
+
+/// `LATCHKEY_TEST_DATABASE_URL`: a PostgreSQL cluster (its maintenance
+/// database, e.g. `postgres://postgres@127.0.0.1:54329/postgres`) on which
+/// every test server gets a fresh database. Unset: SQLite.
+pub fn test_database_url() -> Option<String> {
+    std::env::var("LATCHKEY_TEST_DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+}
+
+/// True on the PostgreSQL pass. `skip_on_postgres` returns true (and says
+/// why) for a test of something only SQLite has.
+pub fn on_postgres() -> bool {
+    test_database_url().is_some()
+}
+
+pub fn skip_on_postgres(why: &str) -> bool {
+    if on_postgres() {
+        println!("skipped on postgres: {why}");
+        return true;
+    }
+    false
+}
+
+/// The converse of `skip_on_postgres`: true (and why) on SQLite, for a
+/// test of what only PostgreSQL does.
+pub fn skip_on_postgres_only(why: &str) -> bool {
+    if !on_postgres() {
+        println!("skipped on sqlite: {why}");
+        return true;
+    }
+    false
+}
+
+/// A connection pool to a test server's database, on either backend; the
+/// SQL given must be valid on both.
+pub enum TestDb {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+impl TestDb {
+    pub async fn execute(&self, sql: &'static str) -> Result<u64, sqlx::Error> {
+        match self {
+            TestDb::Sqlite(pool) => sqlx::query(sql)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected()),
+            TestDb::Postgres(pool) => sqlx::query(sql)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected()),
+        }
+    }
+
+    /// The single BIGINT (a COUNT) the query returns.
+    pub async fn count(&self, sql: &'static str) -> i64 {
+        match self {
+            TestDb::Sqlite(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+            TestDb::Postgres(pool) => sqlx::query_scalar(sql).fetch_one(pool).await,
+        }
+        .expect("count")
+    }
+
+    /// The first column of every row, as optional text.
+    pub async fn texts(&self, sql: &'static str) -> Vec<Option<String>> {
+        match self {
+            TestDb::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(pool).await,
+            TestDb::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await,
+        }
+        .expect("rows")
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, TestDb::Postgres(_))
+    }
+}
+
+/// A database of its own on the test cluster, dropped (with its
+/// connections) when the test ends.
+pub struct TestDatabase {
+    pub url: String,
+    admin_url: String,
+    name: String,
+}
+
+impl TestDatabase {
+    pub async fn create(admin_url: &str) -> TestDatabase {
+        use sqlx::Connection as _;
+        let name = format!("lk_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = sqlx::PgConnection::connect(admin_url)
+            .await
+            .expect("connect to the test cluster");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut admin)
+            .await
+            .expect("create the test database");
+        let _ = admin.close().await;
+        // The cluster URL with the new database as its path.
+        let (base, query) = match admin_url.split_once('?') {
+            Some((base, query)) => (base, format!("?{query}")),
+            None => (admin_url, String::new()),
+        };
+        let authority_end = base
+            .find("://")
+            .map(|i| i + 3)
+            .and_then(|start| base[start..].find('/').map(|j| start + j))
+            .unwrap_or(base.len());
+        TestDatabase {
+            url: format!("{}/{name}{query}", &base[..authority_end]),
+            admin_url: admin_url.to_string(),
+            name,
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let admin_url = self.admin_url.clone();
+        let name = self.name.clone();
+        // Drop runs inside the test's runtime: the DROP gets a thread and
+        // a runtime of its own.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            runtime.block_on(async {
+                use sqlx::Connection as _;
+                let mut admin = sqlx::PgConnection::connect(&admin_url).await.ok()?;
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .execute(&mut admin)
+                .await
+                .ok()
+            })
+        });
+        let _ = dropped.join();
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -104,71 +247,110 @@ pub type Running = (
 
 /// Spawns the app and keeps what it takes to stop it gracefully.
 pub async fn spawn_stoppable_app(adjust: impl FnOnce(&mut Config)) -> (TestApp, Running) {
-    let data_dir = Arc::new(tempfile::tempdir().expect("temp dir"));
-    let mut config = Config::for_data_dir(data_dir.path());
-    adjust(&mut config);
-    start(config, data_dir).await
-}
-
-/// Builds and runs the application of `config`, whose data directory
-/// `data_dir` holds (or, for a second node, shares).
-pub async fn start(config: Config, data_dir: Arc<tempfile::TempDir>) -> (TestApp, Running) {
     LazyLock::force(&TRACING);
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let mut config = Config::for_data_dir(data_dir.path());
+    let postgres = match test_database_url() {
+        Some(admin) => Some(TestDatabase::create(&admin).await),
+        None => None,
+    };
+    config.database_url = postgres.as_ref().map(|db| db.url.as_str().into());
+    adjust(&mut config);
     let app = Application::build(config)
         .await
         .expect("application builds");
-    run(app, data_dir)
-}
-
-/// Runs a built application whose data directory `data_dir` holds.
-pub fn run(app: Application, data_dir: Arc<tempfile::TempDir>) -> (TestApp, Running) {
-    LazyLock::force(&TRACING);
     let port = app.port();
     let handle = app.server_handle();
     let running = tokio::spawn(app.run_until_stopped());
-    let (root, account_id) = root_credentials(data_dir.path());
+    let creds: Value = serde_json::from_str(
+        &std::fs::read_to_string(data_dir.path().join("root-credentials.json"))
+            .expect("credentials file"),
+    )
+    .expect("credentials JSON");
     let app = TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
         client: reqwest::Client::new(),
-        root,
-        account_id,
-        data_dir,
-    };
-    (app, (handle, running))
-}
-
-/// The management account's root credentials, from the file the first
-/// start wrote into `data_dir`.
-pub fn root_credentials(data_dir: &std::path::Path) -> (Credentials, String) {
-    let creds: Value = serde_json::from_str(
-        &std::fs::read_to_string(data_dir.join("root-credentials.json")).expect("credentials file"),
-    )
-    .expect("credentials JSON");
-    (
-        Credentials {
+        root: Credentials {
             access_key_id: creds["access_key_id"].as_str().expect("id").to_string(),
             secret_access_key: creds["secret_access_key"]
                 .as_str()
                 .expect("secret")
                 .to_string(),
         },
-        creds["account_id"].as_str().expect("account").to_string(),
-    )
+        account_id: creds["account_id"].as_str().expect("account").to_string(),
+        data_dir,
+        postgres,
+    };
+    (app, (handle, running))
+}
+
+/// Serves a built application (a node of a test's database) and returns
+/// its port and what stops it.
+pub fn serve(app: Application) -> (u16, Running) {
+    LazyLock::force(&TRACING);
+    let port = app.port();
+    let handle = app.server_handle();
+    let running = tokio::spawn(app.run_until_stopped());
+    (port, (handle, running))
 }
 
 impl TestApp {
     /// Another node on this app's database: its own server, state and
-    /// caches, sharing the data directory (the database, the master key,
-    /// the root credentials file), as nodes share one database.
-    pub async fn spawn_node(&self, adjust: impl FnOnce(&mut Config)) -> (TestApp, Running) {
-        let mut config = Config::for_data_dir(self.data_dir.path());
-        adjust(&mut config);
-        start(config, self.data_dir.clone()).await
+    /// caches, over the same data directory and database. The node's
+    /// `TestApp` is for requests: its data directory is an empty one of
+    /// its own, and the database is this app's (ask `self` for either).
+    pub async fn spawn_node(&self) -> (TestApp, Running) {
+        let built = Application::build(self.node_config())
+            .await
+            .expect("a second node builds");
+        let (port, running) = serve(built);
+        let node = TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            port,
+            client: reqwest::Client::new(),
+            root: self.root.clone(),
+            account_id: self.account_id.clone(),
+            data_dir: tempfile::tempdir().expect("temp dir"),
+            postgres: None,
+        };
+        (node, running)
     }
 }
 
 impl TestApp {
+    /// The app's store, opened beside it (to move expiries without
+    /// waiting, to run a background task's step), on either backend.
+    pub async fn open_store(&self) -> latchkey::store::Store {
+        match &self.postgres {
+            Some(db) => latchkey::store::Store::open_postgres(&db.url).await,
+            None => latchkey::store::Store::open(&self.data_dir.path().join("latchkey.db")).await,
+        }
+        .expect("open the store")
+    }
+
+    /// The configuration of another node over the same data directory and
+    /// database.
+    pub fn node_config(&self) -> Config {
+        let mut config = Config::for_data_dir(self.data_dir.path());
+        config.database_url = self.postgres.as_ref().map(|db| db.url.as_str().into());
+        config
+    }
+
+    /// A second connection to the app's database, SQLite or PostgreSQL,
+    /// for what only the database shows (the audit table, triggers that
+    /// make writes fail).
+    pub async fn database(&self) -> TestDb {
+        match &self.postgres {
+            Some(db) => TestDb::Postgres(
+                sqlx::PgPool::connect(&db.url)
+                    .await
+                    .expect("open the database"),
+            ),
+            None => TestDb::Sqlite(self.open_db().await),
+        }
+    }
+
     /// A second connection to the app's SQLite file, for what only the
     /// database shows (the audit table, triggers that make writes fail).
     pub async fn open_db(&self) -> sqlx::SqlitePool {

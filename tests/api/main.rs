@@ -1,6 +1,8 @@
 //! One integration-test binary (each extra binary is another slow link on
 //! two cores). Every test starts the real server on 127.0.0.1:0 with a
-//! fresh SQLite database in its own temporary directory.
+//! fresh SQLite database in its own temporary directory, or, with
+//! `LATCHKEY_TEST_DATABASE_URL` set (`scripts/with-postgres.sh`), a fresh
+//! database of its own on that PostgreSQL cluster.
 
 mod helpers;
 mod signing;
@@ -12,6 +14,7 @@ mod audit;
 mod authorize;
 mod authz;
 mod awsquery;
+mod backends;
 mod backup;
 mod coherence;
 mod conflicts;
@@ -20,6 +23,7 @@ mod evaluate;
 mod groups;
 mod lint_cli;
 mod lint_writes;
+mod master_key;
 mod metrics;
 mod openapi;
 mod policies;

@@ -5,7 +5,6 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{assert_error, json_with_status, policy, spawn_app, Credentials, TestApp};
-use latchkey::config::Config;
 use latchkey::startup::Application;
 
 pub fn store_service() -> Value {
@@ -244,7 +243,7 @@ async fn registered_services_are_loaded_again_at_start() {
     let app = spawn_app().await;
     json_with_status(app.post("/v1/services", &store_service()).await, 201).await;
     // A second server on the same data directory reads the catalog back.
-    let again = Application::build(Config::for_data_dir(app.data_dir.path()))
+    let again = Application::build(app.node_config())
         .await
         .expect("second server");
     let address = format!("http://127.0.0.1:{}", again.port());

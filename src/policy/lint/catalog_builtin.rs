@@ -217,7 +217,9 @@ W CreateWorkload workload
 W DeleteAccount account
 W DeleteServicePrincipal service-principal
 W DeleteWorkload workload
+W ForgetPreviousMasterKey -
 R GetAccount account
+R GetMasterKeyStatus -
 R GetServicePrincipal service-principal
 R GetWorkload workload
 L ListAccounts -
@@ -227,6 +229,7 @@ L ListWorkloads -
 W PutService service
 R ReadAudit -
 R ReadMetrics -
+W RotateMasterKey -
 W RotateWorkloadToken workload
 R ValidatePolicy -
 ";

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{json_with_status, spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{json_with_status, skip_on_postgres, spawn_app, spawn_app_with, TestApp};
 use crate::sts::{assume_ok, role_trusting_user, store, As};
 
 /// One sample of the text format, by its exact series name.
@@ -116,6 +116,9 @@ async fn wait_out_the_gauge() {
 /// database (SQLite's EXPLAIN QUERY PLAN; `latchkey::store::plans`).
 #[tokio::test]
 async fn every_list_and_audit_filter_reads_an_index() {
+    if skip_on_postgres("the query plans checked are SQLite's (EXPLAIN QUERY PLAN)") {
+        return;
+    }
     let app = spawn_app().await;
     let problems = latchkey::store::plans::violations(&app.open_db().await).await;
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -180,6 +183,9 @@ fn urlencode(s: &str) -> String {
 /// (5 MB in this test, 108 MB in the 50 s).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_wal_stays_under_its_bound_during_sustained_writes() {
+    if skip_on_postgres("the write-ahead log bounded here is SQLite's -wal file") {
+        return;
+    }
     const THRESHOLD: u64 = 256 * 1024;
     let app = Arc::new(spawn_app_with(|c| c.wal_checkpoint_bytes = THRESHOLD).await);
     let wal = app.data_dir.path().join("latchkey.db-wal");

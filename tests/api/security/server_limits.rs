@@ -10,7 +10,9 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, json_with_status, spawn_app, spawn_app_with, TestApp};
+use crate::helpers::{
+    assert_error, json_with_status, on_postgres, spawn_app, spawn_app_with, TestApp,
+};
 
 /// A login of a user that does not exist: the dummy-hash path, which an
 /// anonymous caller can drive with any name.
@@ -277,13 +279,17 @@ async fn the_database_files_are_private_to_the_server() {
     let app = spawn_app().await;
     app.create_user("writer").await;
     let dir = app.data_dir.path();
-    for file in [
-        "latchkey.db",
-        "latchkey.db-wal",
-        "latchkey.db-shm",
-        "master.key",
-        "root-credentials.json",
-    ] {
+    // On PostgreSQL the data directory holds only the key and the root's
+    // credentials; the database's files are the cluster's.
+    let database: &[&str] = if on_postgres() {
+        &[]
+    } else {
+        &["latchkey.db", "latchkey.db-wal", "latchkey.db-shm"]
+    };
+    for file in database
+        .iter()
+        .chain(&["master.key", "root-credentials.json"])
+    {
         assert_eq!(mode_of(&dir.join(file)), 0o600, "{file}");
     }
     assert_eq!(mode_of(dir), 0o700);

@@ -358,12 +358,9 @@ async fn a_secret_in_the_key_id_field_is_never_recorded() {
             .is_some_and(|id| id.starts_with("sha256:") && id.len() == 19)),
         "{text}"
     );
-    let db = app.open_db().await;
-    let ids: Vec<(Option<String>,)> = sqlx::query_as("SELECT access_key_id FROM audit_events")
-        .fetch_all(&db)
-        .await
-        .unwrap();
-    assert!(ids.iter().all(|(id,)| !id
+    let db = app.database().await;
+    let ids = db.texts("SELECT access_key_id FROM audit_events").await;
+    assert!(ids.iter().all(|id| !id
         .as_deref()
         .unwrap_or("")
         .contains(&alice.secret_access_key)));

@@ -186,7 +186,5 @@ pub(super) async fn message(r: Response, status: u16, code: &str) -> String {
 
 /// Opens the app's database beside it, to move a session's expiry.
 pub(super) async fn store(app: &TestApp) -> latchkey::store::Store {
-    latchkey::store::Store::open(&app.data_dir.path().join("latchkey.db"))
-        .await
-        .expect("store opens")
+    app.open_store().await
 }

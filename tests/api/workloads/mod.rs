@@ -144,7 +144,5 @@ pub async fn whoami(app: &TestApp, issued: &Issued) -> Response {
 /// The store of a running app, opened beside it (to move expiries without
 /// waiting).
 pub async fn store(app: &TestApp) -> latchkey::store::Store {
-    latchkey::store::Store::open(&app.data_dir.path().join("latchkey.db"))
-        .await
-        .expect("store")
+    app.open_store().await
 }

@@ -3,7 +3,6 @@
 //! the first two also stop its next refresh. A workload keeps a bounded
 //! number of live sessions, even across several latchkey nodes.
 
-use latchkey::config::Config;
 use latchkey::startup::Application;
 use reqwest::Method;
 use serde_json::json;
@@ -160,7 +159,7 @@ async fn live_sessions_per_workload_are_bounded_across_nodes() {
     let mut issued: Vec<Issued> = vec![fetch_ok(&app, &fixture.token).await];
     let mut nodes = Vec::new();
     for _ in 0..5 {
-        let node = Application::build(Config::for_data_dir(app.data_dir.path()))
+        let node = Application::build(app.node_config())
             .await
             .expect("a second node builds");
         let port = node.port();
