@@ -82,6 +82,11 @@ pub async fn status(state: &AppState, caller: &Caller) -> ApiResult<MasterKeySta
 async fn read_status(state: &AppState) -> ApiResult<MasterKeyStatus> {
     let ring = &state.master_key;
     let keys = ring.snapshot();
+    // The run before the database: a run seen completed has committed its
+    // stamp, so the stamp read next is the new one. Read the other way
+    // round, a run ending in between showed "completed" beside the old
+    // stamp.
+    let rotation = ring.last_run();
     Ok(MasterKeyStatus {
         current_key_check: keys.check(),
         previous_key_check: keys.previous_check(),
@@ -91,7 +96,7 @@ async fn read_status(state: &AppState) -> ApiResult<MasterKeyStatus> {
             KeySource::Given => "configuration",
         },
         sealed_elsewhere: sealed_elsewhere(&state.store, &keys).await?,
-        rotation: ring.last_run(),
+        rotation,
     })
 }
 

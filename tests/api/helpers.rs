@@ -151,6 +151,15 @@ impl TestDb {
         .expect("count")
     }
 
+    /// The first column of every row, as bytes.
+    pub async fn blobs(&self, sql: &'static str) -> Vec<Vec<u8>> {
+        match self {
+            TestDb::Sqlite(pool) => sqlx::query_scalar(sql).fetch_all(pool).await,
+            TestDb::Postgres(pool) => sqlx::query_scalar(sql).fetch_all(pool).await,
+        }
+        .expect("rows")
+    }
+
     /// The first column of every row, as optional text.
     pub async fn texts(&self, sql: &'static str) -> Vec<Option<String>> {
         match self {

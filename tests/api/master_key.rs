@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{
     assert_error, captured_logs, json_with_status, spawn_stoppable_app, Credentials, Running,
-    TestApp,
+    TestApp, TestDb,
 };
 use crate::signing::{send, sign_request, Signing};
 
@@ -28,9 +28,9 @@ async fn stop((handle, running): Running) {
     running.await.unwrap().unwrap();
 }
 
-/// A server on `dir` as `latchkey serve` would start it.
-async fn start(dir: &Path, adjust: impl FnOnce(&mut Config)) -> (String, Running) {
-    let mut config = Config::for_data_dir(dir);
+/// A server on the test server's data directory and database, as `latchkey
+/// serve` would start it.
+async fn start(mut config: Config, adjust: impl FnOnce(&mut Config)) -> (String, Running) {
     adjust(&mut config);
     let app = Application::build(config).await.expect("server starts");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -163,43 +163,27 @@ async fn until_run_ends(client: &reqwest::Client, address: &str, root: &Credenti
 }
 
 /// Every sealed value, and whether it names the key of `check`.
-async fn sealed_under(dir: &Path, check: &str) -> (usize, usize) {
-    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.join("latchkey.db").display()))
-        .await
-        .unwrap();
+async fn sealed_under(db: &TestDb, check: &str) -> (usize, usize) {
     let header = [&[1u8][..], &hex::decode(check).unwrap()].concat();
-    let mut total = 0;
-    let mut under = 0;
-    for table in ["access_keys", "role_sessions"] {
-        let rows: Vec<(Vec<u8>,)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT secret_ciphertext FROM {table}"
-        )))
-        .fetch_all(&db)
-        .await
-        .unwrap();
-        total += rows.len();
-        under += rows.iter().filter(|(v,)| v.starts_with(&header)).count();
-    }
-    db.close().await;
-    (total, under)
+    let mut rows = db.blobs("SELECT secret_ciphertext FROM access_keys").await;
+    rows.extend(
+        db.blobs("SELECT secret_ciphertext FROM role_sessions")
+            .await,
+    );
+    let under = rows.iter().filter(|v| v.starts_with(&header)).count();
+    (rows.len(), under)
 }
 
-/// Every audit record of the data directory, as one text.
-async fn audit_text(dir: &Path) -> String {
-    let db = sqlx::SqlitePool::connect(&format!("sqlite://{}", dir.join("latchkey.db").display()))
-        .await
-        .unwrap();
-    let rows: Vec<(String,)> = sqlx::query_as(
+/// Every audit record of the test server's database, as one text.
+async fn audit_text(db: &TestDb) -> String {
+    db.texts(
         "SELECT action || ' ' || coalesce(params, '') || coalesce(resource, '') || coalesce(error_code, '') FROM audit_events",
     )
-    .fetch_all(&db)
     .await
-    .unwrap();
-    db.close().await;
-    rows.into_iter()
-        .map(|(r,)| r)
-        .collect::<Vec<_>>()
-        .join("\n")
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join("\n")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -275,7 +259,10 @@ async fn online_rotation_keeps_every_credential_working_and_reseals_every_secret
     let during = signed.load(Ordering::SeqCst);
     assert_eq!(done["rotation"]["state"], "completed", "{done}");
     assert_eq!(done["secrets_under_previous_key"], 0, "{done}");
-    assert_eq!(done["database_key_check"], new_check.as_str());
+    if done["database_key_check"] != new_check.as_str() {
+        let audit = audit_text(&app.database().await).await;
+        panic!("the database is not stamped with the new key: {done}\n{audit}");
+    }
     // 1 root key + 5 users' keys, their 5 sessions and the root's.
     assert!(
         done["rotation"]["resealed"].as_u64().unwrap() >= 12,
@@ -287,7 +274,7 @@ async fn online_rotation_keeps_every_credential_working_and_reseals_every_secret
         signed.load(Ordering::SeqCst) > 0 && during > 0,
         "no request was signed during the rotation"
     );
-    let (total, under_new) = sealed_under(&dir, &new_check).await;
+    let (total, under_new) = sealed_under(&app.database().await, &new_check).await;
     assert_eq!(total, under_new, "every secret sealed under the new key");
     assert_eq!(total, 12 + 6);
     assert_all_sign(&app.client, &app.address, &signers).await;
@@ -319,7 +306,7 @@ async fn online_rotation_keeps_every_credential_working_and_reseals_every_secret
     stop(running).await;
 
     // The new key alone: every old key and session still signs.
-    let (address, running) = start(&dir, |_| {}).await;
+    let (address, running) = start(app.node_config(), |_| {}).await;
     let client = reqwest::Client::new();
     assert_all_sign(&client, &address, &signers).await;
     assert_all_sign(&client, &address, &late).await;
@@ -330,11 +317,11 @@ async fn online_rotation_keeps_every_credential_working_and_reseals_every_secret
     stop(running).await;
 
     // The old key alone is refused.
-    let mut config = Config::for_data_dir(&dir);
+    let mut config = app.node_config();
     config.master_key = Some(old_key.clone().into());
     assert!(Application::build(config).await.is_err());
 
-    let audit = audit_text(&dir).await;
+    let audit = audit_text(&app.database().await).await;
     assert!(audit.contains("latchkey:RotateMasterKey"), "{audit}");
     assert!(
         audit.contains("latchkey:ForgetPreviousMasterKey"),
@@ -411,14 +398,14 @@ async fn a_rotation_stopped_halfway_is_finished_at_the_next_start() {
     assert_eq!(halfway["database_key_check"], old_check.as_str());
     assert_all_sign(&app.client, &app.address, &signers).await;
     stop(running).await;
-    let (total, under_new) = sealed_under(&dir, &new_check).await;
+    let (total, under_new) = sealed_under(&app.database().await, &new_check).await;
     assert!(
         under_new >= 1 && under_new < total,
         "{under_new} of {total}"
     );
 
     // The next start picks the rotation up from the key files.
-    let (address, running) = start(&dir, |_| {}).await;
+    let (address, running) = start(app.node_config(), |_| {}).await;
     let client = reqwest::Client::new();
     assert_all_sign(&client, &address, &signers).await;
     let done = until_run_ends(&client, &address, &app.root).await;
@@ -426,9 +413,9 @@ async fn a_rotation_stopped_halfway_is_finished_at_the_next_start() {
     assert_eq!(done["rotation"]["resumed"], true);
     assert_eq!(done["current_key_check"], new_check.as_str());
     assert_eq!(done["previous_key_check"], old_check.as_str());
-    assert_eq!(done["database_key_check"], new_check.as_str());
+    assert_eq!(done["database_key_check"], new_check.as_str(), "{done}");
     assert_eq!(done["secrets_under_previous_key"], 0);
-    let (total, under_new) = sealed_under(&dir, &new_check).await;
+    let (total, under_new) = sealed_under(&app.database().await, &new_check).await;
     assert_eq!(total, under_new);
     assert_all_sign(&client, &address, &signers).await;
     stop(running).await;
@@ -534,7 +521,7 @@ async fn a_key_given_by_flag_rotates_by_rolling_restart_and_reseal_only() {
 
     // The rolling restart: both keys, the new one current.
     let (new, old) = (new_key.clone(), old_key.clone());
-    let (address, running) = start(&dir, move |c| {
+    let (address, running) = start(app.node_config(), move |c| {
         c.master_key = Some(new.into());
         c.previous_master_key = Some(old.into());
     })
@@ -572,7 +559,7 @@ async fn a_key_given_by_flag_rotates_by_rolling_restart_and_reseal_only() {
     assert_eq!(started["rotation"]["reseal_only"], true);
     let done = until_run_ends(&client, &address, &app.root).await;
     assert_eq!(done["rotation"]["state"], "completed", "{done}");
-    assert_eq!(done["database_key_check"], new_check.as_str());
+    assert_eq!(done["database_key_check"], new_check.as_str(), "{done}");
     assert_eq!(done["secrets_under_previous_key"], 0);
     let r = post(
         &client,
@@ -590,10 +577,11 @@ async fn a_key_given_by_flag_rotates_by_rolling_restart_and_reseal_only() {
     stop(running).await;
 
     let new = new_key.clone();
-    let (address, running) = start(&dir, move |c| c.master_key = Some(new.into())).await;
+    let (address, running) =
+        start(app.node_config(), move |c| c.master_key = Some(new.into())).await;
     assert_all_sign(&client, &address, &signers).await;
     stop(running).await;
     assert!(!dir.join("master.key").exists(), "no key file was written");
-    let audit = audit_text(&dir).await;
+    let audit = audit_text(&app.database().await).await;
     assert!(!audit.contains(&old_key) && !audit.contains(&new_key));
 }
