@@ -186,7 +186,20 @@ settings! {
     /// leaving the database to requests.
     #[arg(long)]
     rotate_batch_pause_ms: u64 = 0;
+    /// Milliseconds between two looks at the database's change counter
+    /// (1 to 1000): how long a write on another node (a deleted key, a
+    /// detached policy) may stay unseen by this one's caches.
+    #[arg(long)]
+    coherence_poll_ms: u64 = DEFAULT_COHERENCE_POLL_MS;
 }
+
+/// A change on another node reaches this one's caches within a quarter of
+/// a second, for one primary-key read per poll.
+pub const DEFAULT_COHERENCE_POLL_MS: u64 = 250;
+
+/// The longest poll period: a revocation anywhere holds everywhere within
+/// a second.
+pub const MAX_COHERENCE_POLL_MS: u64 = 1000;
 
 /// Often enough that a renewed certificate is served within seconds; a
 /// check is two `stat` calls.
@@ -360,5 +373,12 @@ impl Config {
 
     pub fn body_timeout(&self) -> Duration {
         Duration::from_secs(self.body_timeout_secs)
+    }
+
+    /// The coherence poll period, within 1 ms to [`MAX_COHERENCE_POLL_MS`]
+    /// (`resolve` refuses a value outside; a `Config` built in code is
+    /// held to it here).
+    pub fn coherence_poll(&self) -> Duration {
+        Duration::from_millis(self.coherence_poll_ms.clamp(1, MAX_COHERENCE_POLL_MS))
     }
 }

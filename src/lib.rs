@@ -8,6 +8,7 @@ pub mod auth;
 pub mod awsquery;
 pub mod bootstrap;
 pub mod cli;
+pub mod coherence;
 pub mod config;
 pub mod domain;
 pub mod error;

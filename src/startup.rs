@@ -54,7 +54,15 @@ impl Application {
         crate::bootstrap::bootstrap(&state, &config).await?;
         first_start.release().await;
         crate::iam::master_key::resume_at_start(&state).await?;
-        crate::iam::services::load_catalog(&state).await?;
+        // Reads the change counter before the first request (and so loads
+        // the action catalog): from here on the poller drops the caches
+        // for every write another node makes.
+        state.poll_coherence().await.map_err(|e| {
+            anyhow::anyhow!("reading the change counter and the action catalog: {e}")
+        })?;
+        // Drops this node's caches whenever another node's write advanced
+        // the change counter.
+        crate::state::spawn_coherence_poller(state.clone(), config.coherence_poll());
         crate::sts::purge::spawn_purge_task(
             state.clone(),
             std::time::Duration::from_secs(config.session_retention_hours.saturating_mul(3600)),

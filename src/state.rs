@@ -37,7 +37,9 @@ pub struct AppState {
     /// two cores, at least one, so that one tenant's simulations leave
     /// cores to everyone else's requests.
     pub simulations: Arc<tokio::sync::Semaphore>,
-    /// Counts cache invalidations (IAM writes); see [`CacheGuard`].
+    /// What this node knows of the database's change counter.
+    pub coherence: crate::coherence::Coherence,
+    /// Counts cache drops (writes here and elsewhere); see [`CacheGuard`].
     cache_generation: Arc<AtomicU64>,
 }
 
@@ -68,18 +70,23 @@ impl AppState {
             audit,
             workload_credentials: IssuedCache::default(),
             simulations: Arc::new(tokio::sync::Semaphore::new(simulation_slots())),
+            coherence: Default::default(),
             cache_generation,
         }
     }
 
-    /// Drops every cached credential and compiled policy set. Called after
-    /// every IAM write: writes are rare next to reads, and a whole-cache
-    /// drop cannot miss a dependency (a group's policy change affects all
-    /// its members, a deleted user's keys must stop working at once).
-    pub fn invalidate_caches(&self) {
+    /// Drops every cached credential, session, compiled policy set, role
+    /// and handed-out workload credential. Called by the write pipeline
+    /// after every write here and by the coherence poller after every write
+    /// elsewhere (`coherence`), never by an operation: writes are rare
+    /// next to reads, and a whole-cache drop cannot miss a dependency (a
+    /// group's policy change affects all its members, a deleted user's keys
+    /// must stop working at once).
+    pub(crate) fn invalidate_caches(&self) {
         drop_between_bumps(&self.cache_generation, || {
             self.policies.invalidate_all();
             self.credentials.invalidate_all();
+            self.workload_credentials.invalidate_all();
         });
     }
 
@@ -87,6 +94,84 @@ impl AppState {
     pub fn cache_guard(&self) -> CacheGuard {
         CacheGuard::at(self.cache_generation.clone())
     }
+}
+
+impl AppState {
+    /// After a write of this node committed: drops the caches now (the
+    /// writer's next request must see its own write), and rebuilds the
+    /// catalog when the write changed it. The poll that follows skips the
+    /// drop when no other node wrote in between (see `coherence`).
+    pub(crate) async fn changed_here(&self, advance: crate::store::coherence::Advance) {
+        self.invalidate_caches();
+        self.coherence.saw_own(advance.generation);
+        if advance.catalog.is_some() {
+            if let Err(e) = self.rebuild_catalog().await {
+                // The write stands; the poller retries the rebuild.
+                tracing::warn!(error = ?e, "rebuilding the action catalog after a write failed");
+            }
+        }
+    }
+
+    /// Rebuilds the action catalog from the store, after any rebuild under
+    /// way.
+    pub async fn rebuild_catalog(&self) -> crate::error::ApiResult<()> {
+        let _turn = self.coherence.catalog_turn().await;
+        // Read before the definitions: the catalog built holds at least
+        // what this value stands for.
+        let counter = self.store.coherence_counter().await?;
+        crate::iam::services::load_catalog(self).await?;
+        self.coherence.saw_catalog(counter.catalog);
+        Ok(())
+    }
+
+    /// One look at the change counter: drops the caches when another node
+    /// wrote, and rebuilds the catalog when a service definition changed.
+    /// True when it dropped them.
+    pub async fn poll_coherence(&self) -> crate::error::ApiResult<bool> {
+        let counter = self.store.coherence_counter().await?;
+        let moved = self.coherence.moved(counter.generation);
+        if moved {
+            // After the read: a loader guarded before this drop read
+            // before it, maybe before the write; its insert is refused.
+            self.invalidate_caches();
+            self.coherence.saw(counter.generation);
+        }
+        if self.coherence.catalog_moved(counter.catalog) {
+            self.rebuild_catalog().await?;
+        }
+        Ok(moved)
+    }
+}
+
+/// Polls the change counter every `period`, or at once when woken
+/// (`Coherence::wake`), for as long as the runtime lives. A failed read is
+/// logged once per streak of failures and retried at the next tick.
+pub fn spawn_coherence_poller(
+    state: AppState,
+    period: std::time::Duration,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut failing = false;
+        // An interval rather than a sleep after each poll: the period does
+        // not stretch by the time a poll takes.
+        let mut ticker = tokio::time::interval(period);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticker.tick().await;
+        loop {
+            tokio::select! {
+                _ = ticker.tick() => {}
+                () = state.coherence.woken() => {}
+            }
+            match state.poll_coherence().await {
+                Ok(_) => failing = false,
+                Err(e) if !failing => {
+                    failing = true;
+                    tracing::warn!(error = ?e, "reading the change counter failed; caches may lag other nodes until it succeeds");
+                }
+                Err(_) => {}
+            }
+        }
+    })
 }
 
 /// How a write drops the caches: the generation is bumped before the drop,

@@ -220,9 +220,14 @@ pub fn scrub(value: Value) -> Value {
     }
 }
 
-/// Runs one mutation's store writes in a transaction that commits with
-/// `event`. A mutation that fails is recorded too (through the queue, as
-/// failed or denied), since it wrote nothing to commit a record with.
+/// The write pipeline: runs one mutation's store writes in a transaction
+/// that commits with `event` and, when the writes changed cached state,
+/// advances the change counter (`Store::audited`); then drops this node's
+/// caches (`AppState::changed_here`; other nodes drop theirs when they
+/// poll the counter). A mutation that fails is recorded too (through the
+/// queue, as failed or denied), since it wrote nothing to commit a record
+/// with. Operations call this and nothing else to write: they neither
+/// invalidate caches nor advance the counter themselves.
 ///
 /// The recipe for a new mutation: make its store function a method of
 /// `AuditTx` (`self.conn()` instead of `self.pool()`), then call it as
@@ -233,14 +238,29 @@ pub async fn audited<T, E: Into<ApiError>>(
     write: impl AsyncFnOnce(&mut AuditTx) -> Result<T, E>,
 ) -> ApiResult<T> {
     let failed = event.clone();
-    let result = state
-        .store
-        .audited(event, async |tx| write(tx).await.map_err(Into::into))
-        .await;
+    let result = audited_unrecorded(state, event, write).await;
     if let Err(e) = &result {
         state.audit.record(failed.failed_with(e));
     }
     result
+}
+
+/// [`audited`], leaving the record of a failure to the caller: for an
+/// operation that records one outcome for its checks and its write
+/// together (AssumeRole, GetSessionToken, login).
+pub(crate) async fn audited_unrecorded<T, E: Into<ApiError>>(
+    state: &AppState,
+    event: AuditEvent,
+    write: impl AsyncFnOnce(&mut AuditTx) -> Result<T, E>,
+) -> ApiResult<T> {
+    let (out, advance) = state
+        .store
+        .audited_change(event, async |tx| write(tx).await.map_err(Into::into))
+        .await?;
+    if let Some(advance) = advance {
+        state.changed_here(advance).await;
+    }
+    Ok(out)
 }
 
 /// Records an access denied (through the queue).

@@ -1,5 +1,12 @@
 //! Audit events older than the retention are deleted by a background task,
 //! the one writer the append-only trigger lets through.
+//!
+//! Every node runs this task; that is safe without coordination. A purge
+//! opens the trigger's gate, deletes and closes it in one write
+//! transaction, so no other writer ever sees it open: SQLite runs one
+//! write transaction at a time, and on PostgreSQL the gate row stays
+//! locked by the UPDATE that opened it until the commit, so a second
+//! node's purge waits, then finds nothing left to delete.
 
 use std::time::Duration;
 

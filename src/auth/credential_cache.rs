@@ -1,5 +1,7 @@
 //! Resolved keys, long-term and session, kept in memory: a shared cache
-//! (bounded, five minutes, dropped on every IAM write) and, in front of it,
+//! (bounded, five minutes, dropped on every IAM write, on this node at
+//! once and on the others at their next poll of the change counter; see
+//! `coherence`) and, in front of it,
 //! each worker thread's copies of the few keys it used last. A session key
 //! carries its token's digest and its expiry, which every hit checks
 //! (`session_key::check_cached_session`); what revokes a session is an IAM

@@ -110,9 +110,23 @@ impl MasterKey {
         let key = if path.exists() {
             Self::read_file(&path)?
         } else {
+            // Servers started at once on a new data directory must agree
+            // on one key: each writes its own under a name of its own and
+            // links it into place, which only the first can do (a link
+            // never replaces a file, and never shows a half-written one);
+            // the others read the first's.
             let hex_key = Self::generate_hex();
-            write_private_file(&path, hex_key.as_bytes())?;
-            Self::from_hex(&hex_key)?
+            let own = data_dir.join(format!("{KEY_FILE}.{}.new", &Self::generate_hex()[..16]));
+            write_private_file(&own, hex_key.as_bytes())?;
+            let linked = std::fs::hard_link(&own, &path);
+            let _ = std::fs::remove_file(&own);
+            match linked {
+                Ok(()) => Self::from_hex(&hex_key)?,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Self::read_file(&path)?,
+                Err(e) => {
+                    return Err(e).with_context(|| format!("creating {}", path.display()));
+                }
+            }
         };
         let previous = data_dir.join(PREVIOUS_KEY_FILE);
         if previous.exists() {

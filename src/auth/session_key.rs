@@ -3,7 +3,8 @@
 //!
 //! A resolved session is cached beside long-term keys (in the
 //! [`CredentialCache`](crate::auth::credential_cache::CredentialCache), so
-//! it is dropped, with every worker thread's copy, on every IAM write), with
+//! it is dropped, with every worker thread's copy, on every IAM write of any
+//! node), with
 //! what must still be checked on each request: the digest of its token,
 //! compared in constant time with the presented token's, and its expiry,
 //! read from the clock. Whatever else can end a session (revoking it or all

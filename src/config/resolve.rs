@@ -39,6 +39,9 @@ pub enum ConfigError {
     /// Settings that only make sense together, given apart.
     #[error("{0}")]
     Incomplete(String),
+    /// A value outside the setting's range.
+    #[error("{0}")]
+    OutOfRange(String),
 }
 
 /// The configuration and where each of its values came from.
@@ -135,6 +138,13 @@ pub fn resolve(
         return Err(ConfigError::Incomplete(
             "tls_cert and tls_key (--tls-cert, --tls-key) must be set together".into(),
         ));
+    }
+    if !(1..=super::MAX_COHERENCE_POLL_MS).contains(&config.coherence_poll_ms) {
+        return Err(ConfigError::OutOfRange(format!(
+            "coherence_poll_ms (--coherence-poll-ms) must be between 1 and {}, not {}",
+            super::MAX_COHERENCE_POLL_MS,
+            config.coherence_poll_ms
+        )));
     }
     Ok(Resolved {
         config,
@@ -316,6 +326,18 @@ mod tests {
     }
 
     #[test]
+    fn a_coherence_poll_beyond_a_second_is_refused() {
+        for value in ["0", "1001"] {
+            let env = vars(&[("LATCHKEY_COHERENCE_POLL_MS", value)]);
+            let e = resolve(Settings::default(), None, &env).unwrap_err();
+            assert!(e.to_string().contains("coherence_poll_ms"), "{e}");
+        }
+        let env = vars(&[("LATCHKEY_COHERENCE_POLL_MS", "1000")]);
+        let r = resolve(Settings::default(), None, &env).unwrap();
+        assert_eq!(r.config.coherence_poll(), std::time::Duration::from_secs(1));
+    }
+
+    #[test]
     fn every_setting_is_read_from_the_file() {
         let (_dir, path) = file(
             r#"
@@ -345,6 +367,7 @@ tls_reload_secs = 30
 wal_checkpoint_bytes = 1048576
 rotate_batch_size = 50
 rotate_batch_pause_ms = 10
+coherence_poll_ms = 100
 "#,
         );
         let r = resolve(Settings::default(), Some(path), &HashMap::new()).unwrap();
@@ -356,6 +379,7 @@ rotate_batch_pause_ms = 10
         assert_eq!(c.database_url(), "postgres://latchkey@db.internal/latchkey");
         assert_eq!(c.wal_checkpoint_bytes, 1_048_576);
         assert_eq!((c.rotate_batch_size, c.rotate_batch_pause_ms), (50, 10));
+        assert_eq!(c.coherence_poll(), std::time::Duration::from_millis(100));
         let tls = c.tls().expect("both TLS files");
         assert_eq!(tls.key, PathBuf::from("/etc/latchkey/tls/key.pem"));
         assert_eq!(

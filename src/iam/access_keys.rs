@@ -149,7 +149,6 @@ pub async fn update_access_key(
             .await
     })
     .await?;
-    state.invalidate_caches();
     Ok(AccessKey {
         status: status.as_str().to_string(),
         ..key
@@ -170,7 +169,6 @@ pub async fn delete_access_key(
         tx.delete_access_key(&key.access_key_id).await
     })
     .await?;
-    state.invalidate_caches();
     Ok(())
 }
 

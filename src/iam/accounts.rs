@@ -132,6 +132,5 @@ pub async fn delete_account(state: &AppState, caller: &Caller, id: &str) -> ApiR
     let event = AuditEvent::by(caller, "latchkey:DeleteAccount", account_arn(id))
         .params(json!({"account_id": id}));
     audited(state, event, async |tx| tx.delete_account(id).await).await?;
-    state.invalidate_caches();
     Ok(())
 }

@@ -54,7 +54,6 @@ pub async fn attach_policy(
         tx.attach_policy(kind, &holder.id, &policy.id).await
     })
     .await?;
-    state.invalidate_caches();
     Ok(())
 }
 
@@ -88,7 +87,6 @@ pub async fn detach_policy(
         }
     })
     .await?;
-    state.invalidate_caches();
     Ok(())
 }
 

@@ -4,8 +4,8 @@
 //! boundary). A role session is authorized with its role's policies, its
 //! frozen session policies and the role's boundary; a user's own session
 //! with the user's policies. Compiled policy sets are cached per principal
-//! (and trust policies per role) and dropped on every IAM write, which is
-//! rare next to reads; session policies never change, so they are cached
+//! (and trust policies per role) and dropped on every IAM write (on every
+//! node: `coherence`), which is rare next to reads; session policies never change, so they are cached
 //! per session and only age out.
 //!
 //! The request context of a decision is built from two sides, as AWS does
@@ -92,7 +92,8 @@ impl PolicyCache {
         }
     }
 
-    /// Called after every IAM write. Session policies are frozen at issue
+    /// Called after every IAM write, here or on another node
+    /// (`AppState::invalidate_caches`). Session policies are frozen at issue
     /// time, so their cache stays.
     pub fn invalidate_all(&self) {
         self.inner.invalidate_all();

@@ -1,8 +1,8 @@
 //! Cached role lookups for assume-role, the hot STS path: dropped with the
-//! compiled policies on every IAM write (`PolicyCache::invalidate_all`) and
-//! living at most `ENTITY_TTL` anyway, which bounds how stale another
-//! node's write can leave them. Misses are not cached, so a new role is
-//! seen at once. (Access keys, accounts and users are cached by
+//! compiled policies on every write, this node's or, at its next poll of
+//! the change counter, another node's (`coherence`), and living at most
+//! `ENTITY_TTL` anyway. Misses are not cached, so a new role is seen at
+//! once. (Access keys, accounts and users are cached by
 //! authentication's own credential cache.)
 
 use std::time::Duration;

@@ -136,7 +136,6 @@ pub async fn delete_group(state: &AppState, caller: &Caller, name: &str) -> ApiR
     }
     let event = AuditEvent::by(caller, "iam:DeleteGroup", group.arn().to_string());
     audited(state, event, async |tx| tx.delete_group(&group.id).await).await?;
-    state.invalidate_caches();
     Ok(())
 }
 
@@ -167,7 +166,6 @@ pub async fn add_user_to_group(
         tx.add_group_member(&group.id, &user.id, &now()).await
     })
     .await?;
-    state.invalidate_caches();
     Ok(())
 }
 
@@ -192,6 +190,5 @@ pub async fn remove_user_from_group(
         }
     })
     .await?;
-    state.invalidate_caches();
     Ok(())
 }

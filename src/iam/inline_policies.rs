@@ -67,7 +67,6 @@ pub async fn put_inline_policy(
             .await
     })
     .await?;
-    state.invalidate_caches();
     Ok(findings)
 }
 
@@ -142,6 +141,5 @@ pub async fn delete_inline_policy(
         }
     })
     .await?;
-    state.invalidate_caches();
     Ok(())
 }

@@ -289,9 +289,6 @@ pub async fn remove_role(
         }
     })
     .await?;
-    // The workloads' sessions of that role were revoked, and resolved
-    // sessions are cached.
-    state.invalidate_caches();
     tracing::info!(profile = %profile.name, role = %role.name, by = %caller.arn, "role removed from instance profile");
     Ok(())
 }

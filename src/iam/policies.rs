@@ -278,9 +278,6 @@ pub async fn create_policy_version(
             .await
     })
     .await?;
-    if req.set_as_default {
-        state.invalidate_caches();
-    }
     Ok((version, req.set_as_default, findings))
 }
 
@@ -367,7 +364,6 @@ pub async fn set_default_policy_version(
             .await
     })
     .await?;
-    state.invalidate_caches();
     Ok(ManagedPolicy {
         default_version_id: version.version_id,
         updated_at: updated,

@@ -183,7 +183,6 @@ pub async fn create_role(
         tx.insert_role(&role, &req.tags).await
     })
     .await?;
-    state.invalidate_caches();
     let tags = state.store.list_tags(&role.id).await?;
     Ok((role, tags, findings))
 }
@@ -227,7 +226,6 @@ pub async fn update_role(
             .await
     })
     .await?;
-    state.invalidate_caches();
     Ok(Role {
         description,
         max_session_duration,
@@ -252,7 +250,6 @@ pub async fn update_trust_policy(
         tx.set_trust_policy(&role.id, &trust_policy).await
     })
     .await?;
-    state.invalidate_caches();
     Ok((
         Role {
             trust_policy,
@@ -282,7 +279,6 @@ pub async fn delete_role(state: &AppState, caller: &Caller, name: &str) -> ApiRe
     }
     let event = AuditEvent::by(caller, "iam:DeleteRole", role.arn().to_string());
     audited(state, event, async |tx| tx.delete_role(&role.id).await).await?;
-    state.invalidate_caches();
     Ok(())
 }
 
@@ -305,7 +301,6 @@ pub async fn put_role_boundary(
         tx.set_role_boundary(&role.id, Some(boundary_arn)).await
     })
     .await?;
-    state.invalidate_caches();
     Ok(())
 }
 
@@ -321,6 +316,5 @@ pub async fn delete_role_boundary(state: &AppState, caller: &Caller, name: &str)
         tx.set_role_boundary(&role.id, None).await
     })
     .await?;
-    state.invalidate_caches();
     Ok(())
 }

@@ -80,8 +80,10 @@ async fn build_catalog(state: &AppState) -> ApiResult<Catalog> {
     Ok(catalog)
 }
 
-/// Loads the stored services into the state's catalog (at start).
-pub async fn load_catalog(state: &AppState) -> ApiResult<()> {
+/// Loads the stored services into the state's catalog: at start and after
+/// a service changed, through `AppState::rebuild_catalog`, which orders
+/// the rebuilds.
+pub(crate) async fn load_catalog(state: &AppState) -> ApiResult<()> {
     let catalog = build_catalog(state).await?;
     state.catalog.replace(catalog);
     Ok(())
@@ -222,9 +224,10 @@ pub async fn put_service(
         tx.put_service(&prefix, &text, &now()).await
     })
     .await?;
-    // Rebuilt from the store rather than patched, so that concurrent writes
-    // on several nodes converge on what the database holds.
-    state.catalog.replace(build_catalog(state).await?);
+    // The write pipeline rebuilt the catalog from the store (rather than
+    // patching it), here at once and on other nodes at their next poll, so
+    // that concurrent writes on several nodes converge on what the
+    // database holds.
     Ok((definition, created))
 }
 

@@ -86,7 +86,6 @@ pub async fn tag(
         }
     })
     .await?;
-    state.invalidate_caches();
     Ok(())
 }
 
@@ -102,7 +101,6 @@ pub async fn untag(
     let (id, arn) = resolve(state, caller, kind, name, cx).await?;
     let event = AuditEvent::by(caller, &action, arn).params(json!({ "tag_keys": keys }));
     audited(state, event, async |tx| tx.untag_entity(&id, keys).await).await?;
-    state.invalidate_caches();
     Ok(())
 }
 

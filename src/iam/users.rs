@@ -129,7 +129,6 @@ pub async fn create_user(
         tx.insert_user(&user, &req.tags).await
     })
     .await?;
-    state.invalidate_caches();
     let tags = state.store.list_tags(&user.id).await?;
     Ok((user, tags))
 }
@@ -174,7 +173,6 @@ pub async fn update_user(
         tx.update_user(&user.id, &new_name, &new_path).await
     })
     .await?;
-    state.invalidate_caches();
     Ok(User {
         name: new_name,
         path: new_path,
@@ -203,7 +201,6 @@ pub async fn delete_user(state: &AppState, caller: &Caller, name: &str) -> ApiRe
     }
     let event = AuditEvent::by(caller, "iam:DeleteUser", user.arn().to_string());
     audited(state, event, async |tx| tx.delete_user(&user.id).await).await?;
-    state.invalidate_caches();
     Ok(())
 }
 
@@ -226,7 +223,6 @@ pub async fn put_user_boundary(
         tx.set_user_boundary(&user.id, Some(boundary_arn)).await
     })
     .await?;
-    state.invalidate_caches();
     Ok(())
 }
 
@@ -242,6 +238,5 @@ pub async fn delete_user_boundary(state: &AppState, caller: &Caller, name: &str)
         tx.set_user_boundary(&user.id, None).await
     })
     .await?;
-    state.invalidate_caches();
     Ok(())
 }

@@ -77,6 +77,21 @@ impl Store {
 }
 
 impl AuditTx {
+    /// Claims the first start for `account_id`, in the transaction that
+    /// creates it: false when another node claimed it first (its
+    /// transaction committed, or holds the row until it does), and this
+    /// one must create nothing.
+    pub async fn claim_bootstrap(&mut self, account_id: &str) -> StoreResult<bool> {
+        let claimed = on_db!(self.conn(), c => sqlx::query(
+            "INSERT INTO bootstrap (id, account_id) VALUES (1, $1) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(account_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(claimed == 1)
+    }
+
     pub async fn insert_account(&mut self, account: &Account) -> StoreResult<()> {
         on_db!(self.conn(), c => sqlx::query(
             "INSERT INTO accounts (id, name, is_management, created_at) VALUES ($1, $2, $3, $4)",

@@ -5,9 +5,17 @@
 //! written, nothing is: the transaction rolls back and the caller gets a
 //! 500. `AuditTx` cannot be built anywhere else, so a new mutation cannot
 //! skip its record without failing to compile.
+//!
+//! The same transaction advances the change counter (`store::coherence`)
+//! when the mutation changed anything a node may have cached, which every
+//! write does unless its store function says otherwise: `conn()` marks the
+//! transaction, `conn_keeping_caches()` does not and is kept for the few
+//! writes no cache can hold a stale copy of (see the test in
+//! `coherence.rs`).
 
 use std::sync::LazyLock;
 
+use super::coherence::{advance, Advance};
 use super::error::{CarriesStoreError, StoreError, StoreResult};
 use super::{Page, Store, WriteTx};
 use crate::domain::audit::AuditEvent;
@@ -17,12 +25,40 @@ use crate::domain::format_time_ms;
 pub struct AuditTx {
     tx: WriteTx,
     event: AuditEvent,
+    /// The write changed what some node may have cached.
+    changes_caches: bool,
+    /// The write changed the action catalog.
+    changes_catalog: bool,
 }
 
 impl AuditTx {
     /// The connection of the transaction, for the mutating store functions.
+    /// Writing through it advances the change counter at commit, so every
+    /// node drops its caches: the safe default for any new write.
     pub(crate) fn conn(&mut self) -> super::Conn<'_> {
+        self.changes_caches = true;
         self.tx.conn()
+    }
+
+    /// The connection, for a write that no cache can hold a stale copy of
+    /// (a new session: key lookups that miss are not cached). It spares
+    /// every node's caches on the hot paths (AssumeRole). Listed in
+    /// `store::coherence`'s `KEEP_CACHES`, with the reason.
+    pub(crate) fn conn_keeping_caches(&mut self) -> super::Conn<'_> {
+        self.tx.conn()
+    }
+
+    /// Marks the transaction as changing cached state, for a write through
+    /// [`Self::conn_keeping_caches`] that turned out to (a session link
+    /// that revoked older sessions).
+    pub(crate) fn touch(&mut self) {
+        self.changes_caches = true;
+    }
+
+    /// Marks the transaction as changing the action catalog too.
+    pub(crate) fn touch_catalog(&mut self) {
+        self.changes_caches = true;
+        self.changes_catalog = true;
     }
 
     /// The record that will be committed: an operation may fill in what it
@@ -39,7 +75,8 @@ impl AuditTx {
     /// lock on the key's hash (a collision only serializes two unrelated
     /// writes).
     pub(crate) async fn lock(&mut self, key: &str) -> StoreResult<()> {
-        if let super::Backend::Postgres(c) = self.conn() {
+        // Not `conn()`: a lock changes nothing cached.
+        if let super::Backend::Postgres(c) = self.tx.conn() {
             sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
                 .bind(key)
                 .execute(c)
@@ -254,21 +291,44 @@ impl Store {
         event: AuditEvent,
         write: impl AsyncFnOnce(&mut AuditTx) -> Result<T, E>,
     ) -> Result<T, E> {
+        Ok(self.audited_change(event, write).await?.0)
+    }
+
+    /// [`Store::audited`], also telling how the write advanced the change
+    /// counter (None: it changed nothing cached). `audit::audited`, the
+    /// pipeline of a serving node, drops its own caches by it.
+    pub(crate) async fn audited_change<T, E: CarriesStoreError>(
+        &self,
+        event: AuditEvent,
+        write: impl AsyncFnOnce(&mut AuditTx) -> Result<T, E>,
+    ) -> Result<(T, Option<Advance>), E> {
         self.wait_for_wal_room().await;
-        let result: Result<T, E> = async {
+        let result: Result<(T, Option<Advance>), E> = async {
             let mut tx = AuditTx {
                 tx: self.begin_write().await.map_err(StoreError::from)?,
                 event,
+                changes_caches: false,
+                changes_catalog: false,
             };
             let out = write(&mut tx).await?;
-            let AuditTx { mut tx, mut event } = tx;
+            let AuditTx {
+                mut tx,
+                mut event,
+                changes_caches,
+                changes_catalog,
+            } = tx;
             event.event_time = format_time_ms(time::OffsetDateTime::now_utc());
             insert_event(&mut tx, &event)
                 .await
                 .map_err(|e| StoreError::database(e, "writing the audit record of a mutation"))?;
+            let advanced = if changes_caches {
+                Some(advance(&mut tx, changes_catalog).await?)
+            } else {
+                None
+            };
             tx.commit().await.map_err(StoreError::from)?;
             self.count_commit();
-            Ok(out)
+            Ok((out, advanced))
         }
         .await;
         self.write_health().observe(&result);
@@ -360,6 +420,73 @@ impl Store {
         });
         tx.commit().await?;
         Ok(deleted)
+    }
+}
+
+/// Failed sign-ins, counted in the database so that every node sees the
+/// same count (`sts::login`). They live here, beside the audit queue's
+/// writes and exempt like them from the audited-write guard, because they
+/// are the same kind of record: attempts that failed, already written to
+/// the trail through the queue. They are no IAM mutation, and an attacker's
+/// every wrong password must not become an audited write that advances the
+/// change counter and drops the caches of every node.
+impl Store {
+    /// Counts one failure of `name` at `now_ms`; a count whose last failure
+    /// is at or before `window_start_ms` starts over. Returns the count.
+    pub async fn record_login_failure(
+        &self,
+        name: &str,
+        now_ms: i64,
+        window_start_ms: i64,
+    ) -> StoreResult<i64> {
+        let (failures,): (i64,) = on_db!(self.db(), c => sqlx::query_as(
+            "INSERT INTO login_failures (name, failures, last_failure_ms) VALUES ($1, 1, $2)
+             ON CONFLICT (name) DO UPDATE SET
+                 failures = CASE WHEN login_failures.last_failure_ms <= $3 THEN 1
+                                 ELSE login_failures.failures + 1 END,
+                 last_failure_ms = $2
+             RETURNING failures",
+        )
+        .bind(name)
+        .bind(now_ms)
+        .bind(window_start_ms)
+        .fetch_one(c)
+        .await)?;
+        Ok(failures)
+    }
+
+    /// Failures of `name` whose window is still open (last one after
+    /// `window_start_ms`).
+    pub async fn login_failures(&self, name: &str, window_start_ms: i64) -> StoreResult<i64> {
+        let row: Option<(i64,)> = on_db!(self.db(), c => sqlx::query_as(
+            "SELECT failures FROM login_failures WHERE name = $1 AND last_failure_ms > $2",
+        )
+        .bind(name)
+        .bind(window_start_ms)
+        .fetch_optional(c)
+        .await)?;
+        Ok(row.map_or(0, |(n,)| n))
+    }
+
+    /// Forgets the failures of `name` (a successful sign-in).
+    pub async fn clear_login_failures(&self, name: &str) -> StoreResult<()> {
+        on_db!(self.db(), c => sqlx::query("DELETE FROM login_failures WHERE name = $1")
+            .bind(name)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Deletes the counts whose window ended (the purge task).
+    pub async fn purge_login_failures(&self, window_start_ms: i64) -> StoreResult<u64> {
+        Ok(on_db!(self.db(), c => sqlx::query(
+            "DELETE FROM login_failures WHERE last_failure_ms <= $1"
+        )
+        .bind(window_start_ms)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?)
     }
 }
 

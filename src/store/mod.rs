@@ -29,6 +29,7 @@ pub mod accounts;
 pub mod attachments;
 pub mod audit;
 pub mod backup;
+pub mod coherence;
 pub mod error;
 pub mod groups;
 pub mod health;
@@ -198,10 +199,17 @@ impl Store {
             .connect_with(options)
             .await
             .with_context(|| format!("opening {}", path.display()))?;
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&pool)
-            .await
-            .context("running migrations")?;
+        {
+            // sqlx takes no lock to migrate SQLite (it does on PostgreSQL):
+            // nodes starting at once on a new database would each apply the
+            // first migration, and all but one fail. A lock file beside the
+            // database makes them take turns; the later ones find the
+            // migrations applied.
+            let lock = migration_lock(path).await?;
+            let migrated = sqlx::migrate!("./migrations/sqlite").run(&pool).await;
+            drop(lock);
+            migrated.context("running migrations")?;
+        }
         Ok(Store::assemble(
             Backend::Sqlite(pool),
             Some(path),
@@ -345,6 +353,36 @@ pub fn masked_url(url: &str) -> String {
             format!("{scheme}://{}********{}", &rest[..colon], &rest[at..])
         }
         _ => url.to_string(),
+    }
+}
+
+/// Holds `<database>-migrate.lock` exclusively, waiting for another node
+/// that holds it (without blocking the thread: nodes in one process, as in
+/// the tests, share the runtime).
+async fn migration_lock(path: &Path) -> anyhow::Result<std::fs::File> {
+    let mut name = path.as_os_str().to_owned();
+    name.push("-migrate.lock");
+    let lock_path = std::path::PathBuf::from(name);
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let file = options
+        .open(&lock_path)
+        .with_context(|| format!("opening {}", lock_path.display()))?;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(e).with_context(|| format!("locking {}", lock_path.display()));
+            }
+        }
     }
 }
 

@@ -142,10 +142,17 @@ impl Store {
         if self.get_policy_by_arn(&policy.arn).await?.is_none() {
             let event =
                 crate::audit::AuditEvent::system("latchkey:CreateBuiltinPolicy", &policy.arn);
-            self.audited(event, async |tx| {
-                tx.insert_policy(policy, document, &[]).await
-            })
-            .await?;
+            let inserted = self
+                .audited(event, async |tx| {
+                    tx.insert_policy(policy, document, &[]).await
+                })
+                .await;
+            match inserted {
+                // Another node starting at the same moment inserted it.
+                Err(StoreError::AlreadyExists(_))
+                    if self.get_policy_by_arn(&policy.arn).await?.is_some() => {}
+                other => other?,
+            }
         }
         Ok(())
     }

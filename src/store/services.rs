@@ -14,6 +14,7 @@ impl AuditTx {
         definition: &str,
         now: &str,
     ) -> StoreResult<bool> {
+        self.touch_catalog();
         self.lock(prefix).await?;
         let existed: Option<(String,)> = on_db!(self.conn(), c => sqlx::query_as("SELECT prefix FROM services WHERE prefix = $1")
             .bind(prefix)

@@ -179,7 +179,7 @@ impl AuditTx {
     /// the same transaction). The conflict is skipped, not raised: an error
     /// would abort a PostgreSQL transaction, and the next draw with it.
     pub async fn insert_session(&mut self, s: &RoleSession) -> StoreResult<bool> {
-        let inserted = on_db!(self.conn(), c => sqlx::query(
+        let inserted = on_db!(self.conn_keeping_caches(), c => sqlx::query(
             "INSERT INTO role_sessions (access_key_id, account_id, role_id, user_id, session_name,
                  issuer_arn, secret_ciphertext, token_sha256, session_policies, tags,
                  transitive_tag_keys, source_identity, chained, issued_at, expires_at)

@@ -20,6 +20,12 @@
 //! copying blocks no one; TRUNCATE then holds the write lock only while it
 //! waits for the readers still on the log, at most [`TRUNCATE_WAIT_MS`] an
 //! attempt, with writers let through between attempts.
+//!
+//! Several servers on one database file each run a checkpointer; that is
+//! safe, as SQLite serializes checkpoints with its own locks (a second
+//! one at the same moment answers busy and is retried at the next look),
+//! and a writer waiting for room watches the file's size, which any
+//! node's checkpoint shrinks. (On PostgreSQL there is no log to watch.)
 
 use std::path::PathBuf;
 use std::time::Duration;

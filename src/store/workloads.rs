@@ -228,14 +228,14 @@ impl AuditTx {
         // A delete or rotation of the workload waits for this link (and
         // revokes its session) rather than missing it.
         self.lock(workload_id).await?;
-        let (exists,): (i64,) = on_db!(self.conn(), c => sqlx::query_as("SELECT COUNT(*) FROM workloads WHERE id = $1")
+        let (exists,): (i64,) = on_db!(self.conn_keeping_caches(), c => sqlx::query_as("SELECT COUNT(*) FROM workloads WHERE id = $1")
             .bind(workload_id)
             .fetch_one(c)
             .await)?;
         if exists == 0 {
             return Ok(None);
         }
-        on_db!(self.conn(), c => sqlx::query(
+        on_db!(self.conn_keeping_caches(), c => sqlx::query(
             "INSERT INTO workload_sessions (access_key_id, workload_id, issued_at, expires_at)
              VALUES ($1, $2, $3, $4)",
         )
@@ -245,12 +245,12 @@ impl AuditTx {
         .bind(expires_at)
         .execute(c)
         .await.map(|r| r.rows_affected()))?;
-        on_db!(self.conn(), c => sqlx::query("DELETE FROM workload_sessions WHERE workload_id = $1 AND expires_at < $2")
+        on_db!(self.conn_keeping_caches(), c => sqlx::query("DELETE FROM workload_sessions WHERE workload_id = $1 AND expires_at < $2")
             .bind(workload_id)
             .bind(now)
             .execute(c)
             .await.map(|r| r.rows_affected()))?;
-        let revoked = on_db!(self.conn(), c => sqlx::query(
+        let revoked = on_db!(self.conn_keeping_caches(), c => sqlx::query(
             "UPDATE role_sessions SET revoked_at = $1
              WHERE revoked_at IS NULL
                AND access_key_id IN (SELECT access_key_id FROM workload_sessions WHERE workload_id = $2)
@@ -263,6 +263,10 @@ impl AuditTx {
         .bind(keep)
         .execute(c)
         .await.map(|r| r.rows_affected()))?;
+        if revoked > 0 {
+            // Nodes may hold the revoked sessions resolved.
+            self.touch();
+        }
         Ok(Some(revoked))
     }
 }

@@ -404,7 +404,12 @@ fn packed_percent(inline: Option<&str>, arns: &[PolicyArn], tags: &[Tag]) -> Api
 }
 
 /// AssumeRole, audited: the session and its record commit together; a
-/// refusal or a failure is recorded through the queue.
+/// refusal or a failure is recorded through the queue. The write goes
+/// through the write pipeline (`sts::issue`), which leaves the failure
+/// record to this function: the checks run before the write transaction
+/// (holding the write lock through a policy decision would queue every
+/// AssumeRole behind it), so one record covers checks and write, and
+/// another account's role gets its copy of it.
 pub async fn assume_role(
     state: &AppState,
     caller: &Caller,

@@ -17,19 +17,22 @@ use crate::auth::password::verify_password;
 use crate::domain::AccountId;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::store::Store;
 
 /// Failures within the lockout window that lock a name.
 pub const MAX_FAILURES: u32 = 5;
 /// How long a name stays locked after its last failure.
 pub const LOCKOUT: Duration = Duration::from_secs(15 * 60);
 
-/// Failed logins per account and user name, in memory. Each failure
-/// restarts the window, so a locked name stays locked while it is being
-/// hammered. (Several nodes each count their own.)
+/// Failed logins per account and user name, counted in the database
+/// (`Store::record_login_failure`), so that every node locks a name
+/// hammered on any of them. Each failure restarts the window, so a locked
+/// name stays locked while it is being hammered; counts whose window ended
+/// are deleted by the purge task.
 #[derive(Clone)]
 pub struct LoginThrottle {
-    failures: moka::sync::Cache<String, u32>,
     max_failures: u32,
+    lockout: Duration,
 }
 
 impl Default for LoginThrottle {
@@ -38,14 +41,15 @@ impl Default for LoginThrottle {
     }
 }
 
+fn unix_ms(at: time::OffsetDateTime) -> i64 {
+    i64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
 impl LoginThrottle {
     pub fn new(max_failures: u32, lockout: Duration) -> Self {
         LoginThrottle {
-            failures: moka::sync::Cache::builder()
-                .max_capacity(100_000)
-                .time_to_live(lockout)
-                .build(),
             max_failures,
+            lockout,
         }
     }
 
@@ -54,20 +58,61 @@ impl LoginThrottle {
         format!("{account_id}/{}", user_name.to_lowercase())
     }
 
-    pub fn is_locked(&self, account_id: &str, user_name: &str) -> bool {
-        self.failures
-            .get(&Self::key(account_id, user_name))
-            .is_some_and(|n| n >= self.max_failures)
+    /// The instant before which a failure no longer counts, for `now`.
+    fn window_start_ms(&self, now: time::OffsetDateTime) -> i64 {
+        unix_ms(now).saturating_sub(i64::try_from(self.lockout.as_millis()).unwrap_or(i64::MAX))
     }
 
-    pub fn record_failure(&self, account_id: &str, user_name: &str) {
-        self.failures
-            .entry(Self::key(account_id, user_name))
-            .and_upsert_with(|entry| entry.map(|e| e.into_value() + 1).unwrap_or(1));
+    /// Failures of the name within the window (0: sign-in may go on
+    /// without a reset afterwards).
+    pub async fn failures(
+        &self,
+        store: &Store,
+        account_id: &str,
+        user_name: &str,
+    ) -> ApiResult<i64> {
+        let now = time::OffsetDateTime::now_utc();
+        store
+            .login_failures(&Self::key(account_id, user_name), self.window_start_ms(now))
+            .await
+            .map_err(Into::into)
     }
 
-    pub fn reset(&self, account_id: &str, user_name: &str) {
-        self.failures.invalidate(&Self::key(account_id, user_name));
+    pub fn locks(&self, failures: i64) -> bool {
+        failures >= i64::from(self.max_failures)
+    }
+
+    pub async fn record_failure(
+        &self,
+        store: &Store,
+        account_id: &str,
+        user_name: &str,
+    ) -> ApiResult<i64> {
+        let now = time::OffsetDateTime::now_utc();
+        store
+            .record_login_failure(
+                &Self::key(account_id, user_name),
+                unix_ms(now),
+                self.window_start_ms(now),
+            )
+            .await
+            .map_err(Into::into)
+    }
+
+    pub async fn reset(&self, store: &Store, account_id: &str, user_name: &str) -> ApiResult<()> {
+        store
+            .clear_login_failures(&Self::key(account_id, user_name))
+            .await
+            .map_err(Into::into)
+    }
+
+    /// Deletes the counts whose window ended; the purge task calls it.
+    pub async fn purge(&self, store: &Store) -> ApiResult<u64> {
+        let now = time::OffsetDateTime::now_utc();
+        store
+            .purge_login_failures(self.window_start_ms(now))
+            .await
+            .map_err(Into::into)
     }
 }
 
@@ -121,7 +166,10 @@ pub async fn login(state: &AppState, req: LoginRequest) -> ApiResult<LoginRespon
     let duration = req.duration_seconds.unwrap_or(DEFAULT_DURATION);
     check_duration_range(duration, MIN_DURATION, MAX_DURATION)?;
     let throttle = &state.login_throttle;
-    if throttle.is_locked(&req.account_id, &req.user_name) {
+    let failures = throttle
+        .failures(&state.store, &req.account_id, &req.user_name)
+        .await?;
+    if throttle.locks(failures) {
         return Err(ApiError::Throttling(format!(
             "Too many failed sign-in attempts for this user; sign-in is locked for up to {} minutes after the last failure.",
             LOCKOUT.as_secs() / 60
@@ -143,7 +191,16 @@ pub async fn login(state: &AppState, req: LoginRequest) -> ApiResult<LoginRespon
     let stored_hash = profile.as_ref().map(|p| p.password_hash.clone());
     let verified = verify_password(&state.password_hashing, req.password, stored_hash).await?;
     let (Some(user), Some(profile), true) = (user, profile, verified) else {
-        throttle.record_failure(&req.account_id, &req.user_name);
+        // Only a name that could exist is counted: the table then holds
+        // no attacker-sized keys, and a name no user can have needs no lock.
+        let countable = AccountId::parse(&req.account_id).is_ok()
+            && crate::domain::EntityName::parse(crate::domain::EntityKind::User, &req.user_name)
+                .is_ok();
+        if countable {
+            throttle
+                .record_failure(&state.store, &req.account_id, &req.user_name)
+                .await?;
+        }
         state.metrics.auth_failure("bad_password");
         let mut event = AuditEvent::anonymous(
             "sts:Login",
@@ -159,7 +216,11 @@ pub async fn login(state: &AppState, req: LoginRequest) -> ApiResult<LoginRespon
         tracing::info!(account_id = %req.account_id, user_name = %req.user_name, "login failed");
         return Err(bad_credentials());
     };
-    throttle.reset(&req.account_id, &req.user_name);
+    if failures > 0 {
+        throttle
+            .reset(&state.store, &req.account_id, &req.user_name)
+            .await?;
+    }
     let arn = user.arn().to_string();
     let mut event = AuditEvent::anonymous("sts:Login", arn.clone())
         .params(json!({"account_id": req.account_id, "user_name": req.user_name, "duration_seconds": duration}));
@@ -190,18 +251,53 @@ pub async fn login(state: &AppState, req: LoginRequest) -> ApiResult<LoginRespon
 mod tests {
     use super::*;
 
-    #[test]
-    fn throttle_locks_after_max_failures_ignoring_case() {
+    #[tokio::test]
+    async fn throttle_locks_after_max_failures_ignoring_case() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).await.unwrap();
         let t = LoginThrottle::new(3, Duration::from_secs(60));
+        let failures =
+            async |account: &str, name: &str| t.failures(&store, account, name).await.unwrap();
         for _ in 0..2 {
-            t.record_failure("111122223333", "Alice");
+            t.record_failure(&store, "111122223333", "Alice")
+                .await
+                .unwrap();
         }
-        assert!(!t.is_locked("111122223333", "alice"));
-        t.record_failure("111122223333", "ALICE");
-        assert!(t.is_locked("111122223333", "alice"));
-        assert!(!t.is_locked("111122223333", "bob"));
-        assert!(!t.is_locked("999999999999", "alice"));
-        t.reset("111122223333", "alice");
-        assert!(!t.is_locked("111122223333", "Alice"));
+        assert!(!t.locks(failures("111122223333", "alice").await));
+        t.record_failure(&store, "111122223333", "ALICE")
+            .await
+            .unwrap();
+        assert!(t.locks(failures("111122223333", "alice").await));
+        assert_eq!(failures("111122223333", "bob").await, 0);
+        assert_eq!(failures("999999999999", "alice").await, 0);
+        t.reset(&store, "111122223333", "alice").await.unwrap();
+        assert!(!t.locks(failures("111122223333", "Alice").await));
+    }
+
+    #[tokio::test]
+    async fn a_count_past_its_window_starts_over_and_is_purged() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).await.unwrap();
+        let t = LoginThrottle::new(2, Duration::from_secs(60));
+        let old = unix_ms(time::OffsetDateTime::now_utc()) - 120_000;
+        for _ in 0..3 {
+            store
+                .record_login_failure("111122223333/alice", old, old - 60_000)
+                .await
+                .unwrap();
+        }
+        // Three failures, all before the window: they do not count.
+        assert_eq!(
+            t.failures(&store, "111122223333", "alice").await.unwrap(),
+            0
+        );
+        assert_eq!(t.purge(&store).await.unwrap(), 1);
+        assert_eq!(
+            t.record_failure(&store, "111122223333", "alice")
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(t.purge(&store).await.unwrap(), 0);
     }
 }

@@ -102,36 +102,34 @@ pub(crate) async fn issue_then(
     };
     // 80 random bits of key id make a collision all but impossible; a
     // second draw makes it impossible in practice.
-    state
-        .store
-        .audited(event, async |tx| {
-            let mut drawn = None;
-            for _ in 0..3 {
-                let NewCredentials {
-                    access_key_id,
-                    secret,
-                    token,
-                } = NewCredentials::generate();
-                row.access_key_id = access_key_id.to_string();
-                row.secret_ciphertext = state
-                    .master_key
-                    .seal(access_key_id.as_str(), secret.expose())
-                    .map_err(ApiError::Unexpected)?;
-                row.token_sha256 = token_digest(token.expose());
-                if tx.insert_session(&row).await? {
-                    drawn = Some((secret, token));
-                    break;
-                }
+    crate::audit::audited_unrecorded(state, event, async |tx| {
+        let mut drawn = None;
+        for _ in 0..3 {
+            let NewCredentials {
+                access_key_id,
+                secret,
+                token,
+            } = NewCredentials::generate();
+            row.access_key_id = access_key_id.to_string();
+            row.secret_ciphertext = state
+                .master_key
+                .seal(access_key_id.as_str(), secret.expose())
+                .map_err(ApiError::Unexpected)?;
+            row.token_sha256 = token_digest(token.expose());
+            if tx.insert_session(&row).await? {
+                drawn = Some((secret, token));
+                break;
             }
-            let (secret, token) = drawn.ok_or_else(|| {
-                ApiError::Unexpected(anyhow::anyhow!("could not draw an unused session key id"))
-            })?;
-            tx.event()
-                .set_param("session_access_key_id", row.access_key_id.clone().into());
-            then(tx, &row).await?;
-            Ok(reply(row.access_key_id, secret, token, expires))
-        })
-        .await
+        }
+        let (secret, token) = drawn.ok_or_else(|| {
+            ApiError::Unexpected(anyhow::anyhow!("could not draw an unused session key id"))
+        })?;
+        tx.event()
+            .set_param("session_access_key_id", row.access_key_id.clone().into());
+        then(tx, &row).await?;
+        Ok::<_, ApiError>(reply(row.access_key_id, secret, token, expires))
+    })
+    .await
 }
 
 fn reply(

@@ -1,5 +1,13 @@
 //! Expired sessions are kept for a retention (so that an operator can still
-//! see them), then deleted by a background task.
+//! see them), then deleted by a background task, with the sign-in failure
+//! counts whose lockout window ended.
+//!
+//! Every node runs this task; that is safe without coordination. Each
+//! purge is one DELETE of rows past a cutoff, so two nodes purging at once
+//! delete each row once (the second finds it gone). The rows are expired
+//! sessions, refused on their expiry already (cached or not), and links
+//! of those sessions: deleting them changes nothing a cache holds, so the
+//! purge does not advance the change counter.
 
 use std::time::Duration;
 
@@ -17,6 +25,7 @@ pub async fn purge_once(state: &AppState, retention: Duration) -> crate::error::
     let purged = state.store.purge_expired_sessions(&cutoff).await?;
     // Their links to the workloads that fetched them go too.
     state.store.purge_workload_session_links(&cutoff).await?;
+    state.login_throttle.purge(&state.store).await?;
     Ok(purged)
 }
 

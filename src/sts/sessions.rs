@@ -131,8 +131,6 @@ pub async fn revoke_session(
         }
     })
     .await?;
-    // Resolved sessions are cached: the revocation takes effect now.
-    state.invalidate_caches();
     tracing::info!(role = %role.name, access_key_id, by = %caller.arn, "session revoked");
     Ok(())
 }
@@ -161,7 +159,6 @@ pub async fn revoke_all_sessions(
         Ok::<_, ApiError>(revoked)
     })
     .await?;
-    state.invalidate_caches();
     tracing::info!(role = %role.name, revoked, by = %caller.arn, "role sessions revoked");
     Ok(RevokedSessions {
         revoked_before: at,

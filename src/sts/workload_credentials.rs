@@ -86,8 +86,12 @@ impl Default for IssuedCache {
 }
 
 impl IssuedCache {
-    pub fn forget(&self, workload_id: &str) {
-        self.inner.invalidate(workload_id);
+    /// Dropped with the other caches on every change (`AppState::
+    /// invalidate_caches`): a reused session is checked in the store
+    /// anyway, but a deleted workload's or rotated token's credentials
+    /// should not outlive the change in memory.
+    pub fn invalidate_all(&self) {
+        self.inner.invalidate_all();
     }
 }
 
@@ -253,7 +257,6 @@ async fn mint(
         .params(serde_json::json!({"workload": workload.id, "service": workload.service}));
     event.account_id = Some(role.account_id.clone());
     event.principal_arn = Some(workload.service.clone());
-    let mut revoked = 0;
     let issued = issue_then(
         state,
         SessionSpec {
@@ -283,15 +286,13 @@ async fn mint(
                     MAX_LIVE_SESSIONS,
                 )
                 .await?;
-            revoked = linked.ok_or_else(invalid_token)?;
+            // Older sessions it revoked are dropped from every node's
+            // caches by the write pipeline (the link marks the change).
+            linked.ok_or_else(invalid_token)?;
             Ok(())
         },
     )
     .await?;
-    if revoked > 0 {
-        // Resolved sessions are cached: the revoked ones end now.
-        state.invalidate_caches();
-    }
     let credentials = ContainerCredentials {
         access_key_id: issued.access_key_id.clone(),
         secret_access_key: issued.secret_access_key.clone(),

@@ -478,9 +478,6 @@ pub async fn delete_workload(state: &AppState, caller: &Caller, id: &str) -> Api
         }
     })
     .await?;
-    state.workload_credentials.forget(&w.id);
-    // Its sessions were revoked, and resolved sessions are cached.
-    state.invalidate_caches();
     tracing::info!(workload = %w.id, by = %caller.arn, "workload deleted");
     Ok(())
 }
@@ -512,8 +509,6 @@ pub async fn rotate_token(
         }
     })
     .await?;
-    state.workload_credentials.forget(&w.id);
-    state.invalidate_caches();
     w.token_sha256 = digest;
     w.token_ttl_seconds = ttl;
     w.token_expires_at = expires;

@@ -294,6 +294,39 @@ pub async fn spawn_stoppable_app(adjust: impl FnOnce(&mut Config)) -> (TestApp, 
     (app, (handle, running))
 }
 
+/// Serves a built application (a node of a test's database) and returns
+/// its port and what stops it.
+pub fn serve(app: Application) -> (u16, Running) {
+    LazyLock::force(&TRACING);
+    let port = app.port();
+    let handle = app.server_handle();
+    let running = tokio::spawn(app.run_until_stopped());
+    (port, (handle, running))
+}
+
+impl TestApp {
+    /// Another node on this app's database: its own server, state and
+    /// caches, over the same data directory and database. The node's
+    /// `TestApp` is for requests: its data directory is an empty one of
+    /// its own, and the database is this app's (ask `self` for either).
+    pub async fn spawn_node(&self) -> (TestApp, Running) {
+        let built = Application::build(self.node_config())
+            .await
+            .expect("a second node builds");
+        let (port, running) = serve(built);
+        let node = TestApp {
+            address: format!("http://127.0.0.1:{port}"),
+            port,
+            client: reqwest::Client::new(),
+            root: self.root.clone(),
+            account_id: self.account_id.clone(),
+            data_dir: tempfile::tempdir().expect("temp dir"),
+            postgres: None,
+        };
+        (node, running)
+    }
+}
+
 impl TestApp {
     /// The app's store, opened beside it (to move expiries without
     /// waiting, to run a background task's step), on either backend.

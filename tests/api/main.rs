@@ -16,6 +16,7 @@ mod authz;
 mod awsquery;
 mod backends;
 mod backup;
+mod coherence;
 mod conflicts;
 mod disk_full;
 mod evaluate;

@@ -1,0 +1,94 @@
+//! The change counter that keeps the caches of several nodes on one
+//! database coherent (`src/coherence.rs` polls it). One row: `generation`
+//! advances in the transaction of every write that changes cached state,
+//! `catalog` in that of every write to the service definitions. Advancing
+//! it in the writing transaction means a node that reads the new value
+//! reads after the write committed, so what it loads after dropping its
+//! caches is the new state.
+
+use super::error::StoreResult;
+use super::{Store, WriteTx};
+
+/// The counter after a write advanced it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Advance {
+    pub generation: i64,
+    /// The catalog's value, when this write advanced it.
+    pub catalog: Option<i64>,
+}
+
+/// The counter's values as a node reads them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct Counter {
+    pub generation: i64,
+    pub catalog: i64,
+}
+
+/// Advances the counter inside a write transaction (`Store::audited`). Only
+/// called there, so that no write commits without it.
+pub(super) async fn advance(tx: &mut WriteTx, catalog: bool) -> StoreResult<Advance> {
+    let counter: Counter = on_db!(tx.conn(), c => sqlx::query_as(
+        "UPDATE coherence SET generation = generation + 1, catalog = catalog + $1
+         WHERE id = 1 RETURNING generation, catalog",
+    )
+    .bind(i64::from(catalog))
+    .fetch_one(c)
+    .await)?;
+    Ok(Advance {
+        generation: counter.generation,
+        catalog: catalog.then_some(counter.catalog),
+    })
+}
+
+impl Store {
+    /// The counter now: one primary-key read, what every node runs every
+    /// poll.
+    pub async fn coherence_counter(&self) -> StoreResult<Counter> {
+        Ok(on_db!(self.db(), c => sqlx::query_as(
+            "SELECT generation, catalog FROM coherence WHERE id = 1"
+        )
+        .fetch_one(c)
+        .await)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The writes that leave every node's caches as they are, and why
+    /// none of them can leave a stale entry: a new session's key was never
+    /// cached (misses are not), and a workload session link revokes older
+    /// sessions only with `touch()`.
+    const KEEP_CACHES: &[&str] = &["insert_session", "link_workload_session"];
+
+    /// Guards "a write that changes cached state advances the counter":
+    /// only the functions above write through `conn_keeping_caches()`.
+    /// A new one fails here until it is added with its reason (and the
+    /// caches it could leave stale are checked).
+    #[test]
+    fn only_reviewed_writes_keep_the_caches() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store");
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "rs") || path.ends_with("audit.rs") {
+                continue;
+            }
+            let mut function = String::new();
+            let text = std::fs::read_to_string(&path).unwrap();
+            // Unit tests (this one included) write no rows.
+            for line in text.lines().take_while(|l| l.trim() != "#[cfg(test)]") {
+                if let Some(rest) = line.split("fn ").nth(1) {
+                    function = rest.split(['(', '<']).next().unwrap_or("").to_string();
+                }
+                let code = !line.trim_start().starts_with("//");
+                if code && line.contains("conn_keeping_caches()") && !found.contains(&function) {
+                    found.push(function.clone());
+                }
+            }
+        }
+        found.sort();
+        let mut expected: Vec<String> = KEEP_CACHES.iter().map(|s| s.to_string()).collect();
+        expected.sort();
+        assert_eq!(found, expected, "writes that keep the caches");
+    }
+}
