@@ -1,9 +1,11 @@
-//! Keeping a data directory: online backup, verified restore, and the
-//! master key (its check value at start, offline rotation). The `latchkey
-//! backup`, `restore` and `master-key` commands are defined here; the SQL
-//! they need is in `store::backup` and `store::master_key`.
+//! Keeping a data directory: online backup, verified restore, the
+//! master key (its check value at start, offline rotation), and the move
+//! from SQLite to PostgreSQL. The `latchkey backup`, `restore`,
+//! `master-key` and `store` commands are defined here; the SQL they need
+//! is in `store::backup`, `store::master_key` and `store::copy`.
 
 pub mod backup;
+pub mod copy;
 pub mod rotation;
 
 use std::fs::File;
@@ -169,6 +171,15 @@ pub fn run_restore(args: RestoreArgs) -> ExitCode {
             report.master_key_check.unwrap_or_default()
         ))
     })
+}
+
+pub fn run_store(command: copy::StoreCommand) -> ExitCode {
+    match command {
+        copy::StoreCommand::Copy(args) => run(async move {
+            let report = copy::copy(&args).await?;
+            Ok(report.render(&args.from, &args.to))
+        }),
+    }
 }
 
 pub fn run_master_key(command: MasterKeyCommand) -> ExitCode {

@@ -29,6 +29,7 @@ pub mod accounts;
 pub mod attachments;
 pub mod audit;
 pub mod backup;
+pub mod copy;
 pub mod groups;
 pub mod health;
 pub mod inline_policies;
