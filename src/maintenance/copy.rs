@@ -53,12 +53,18 @@ impl CopyReport {
         let mut out = format!("{:<26} {:>10} {:>10}\n", "table", "source", "target");
         for c in &self.counts {
             let note = match c.handling {
-                Handling::Derived { .. } => "  (rebuilt by triggers, checked)",
+                Handling::Derived { .. } => {
+                    "  (rebuilt by triggers and checked; minutes at 0 not kept)"
+                }
                 Handling::Fixed => "  (written by the migrations)",
                 Handling::Migrations => "  (the target's own migrations)",
                 _ => "",
             };
-            let _ = writeln!(out, "{:<26} {:>10} {:>10}{note}", c.table, c.source, c.target);
+            let _ = writeln!(
+                out,
+                "{:<26} {:>10} {:>10}{note}",
+                c.table, c.source, c.target
+            );
         }
         let _ = write!(
             out,
@@ -75,7 +81,9 @@ impl CopyReport {
 /// The SQLite file a `--from` names.
 fn sqlite_path(from: &str) -> anyhow::Result<PathBuf> {
     if is_postgres_url(from) {
-        bail!("--from must be a SQLite database (sqlite://PATH): the copy moves SQLite to PostgreSQL");
+        bail!(
+            "--from must be a SQLite database (sqlite://PATH): the copy moves SQLite to PostgreSQL"
+        );
     }
     let path = from
         .strip_prefix("sqlite://")
@@ -177,7 +185,11 @@ async fn copy_from(source: &mut Source, args: &CopyArgs) -> anyhow::Result<CopyR
 
 /// Compares every table: copied ones and the migrations' fixed rows row
 /// for row in number, derived ones by their check, the key check by value.
-async fn verify(source: &mut Source, target: &Store, check: &str) -> anyhow::Result<Vec<TableCount>> {
+async fn verify(
+    source: &mut Source,
+    target: &Store,
+    check: &str,
+) -> anyhow::Result<Vec<TableCount>> {
     let mut counts = Vec::new();
     for t in TABLES {
         let count = TableCount {

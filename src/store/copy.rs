@@ -91,7 +91,12 @@ const fn table(
 pub const TABLES: &[Table] = &[
     table(
         "accounts",
-        &[("id", Text), ("name", Text), ("is_management", Bool), ("created_at", Text)],
+        &[
+            ("id", Text),
+            ("name", Text),
+            ("is_management", Bool),
+            ("created_at", Text),
+        ],
         Handling::Copy,
     ),
     table(
@@ -162,7 +167,12 @@ pub const TABLES: &[Table] = &[
     ),
     table(
         "policy_versions",
-        &[("policy_id", Text), ("version_id", Text), ("document", Text), ("created_at", Text)],
+        &[
+            ("policy_id", Text),
+            ("version_id", Text),
+            ("document", Text),
+            ("created_at", Text),
+        ],
         Handling::Copy,
     ),
     table(
@@ -197,7 +207,12 @@ pub const TABLES: &[Table] = &[
     ),
     table(
         "tags",
-        &[("entity_id", Text), ("key", Text), ("key_lower", Text), ("value", Text)],
+        &[
+            ("entity_id", Text),
+            ("key", Text),
+            ("key_lower", Text),
+            ("value", Text),
+        ],
         Handling::Copy,
     ),
     table(
@@ -288,7 +303,12 @@ pub const TABLES: &[Table] = &[
     table("audit_retention_gate", &[("open", Int)], Handling::Fixed),
     table(
         "services",
-        &[("prefix", Text), ("definition", Text), ("created_at", Text), ("updated_at", Text)],
+        &[
+            ("prefix", Text),
+            ("definition", Text),
+            ("created_at", Text),
+            ("updated_at", Text),
+        ],
         Handling::Copy,
     ),
     table(
@@ -337,7 +357,11 @@ pub const TABLES: &[Table] = &[
         ],
         Handling::Copy,
     ),
-    table("write_probe", &[("id", Int), ("probed_at", Text)], Handling::Fixed),
+    table(
+        "write_probe",
+        &[("id", Int), ("probed_at", Text)],
+        Handling::Fixed,
+    ),
     table(
         "master_key",
         &[("id", Int), ("key_check", Text), ("updated_at", Text)],
@@ -383,7 +407,10 @@ pub fn check_schema(source: &BTreeMap<String, Vec<String>>) -> anyhow::Result<()
     }
     for t in TABLES {
         let Some(columns) = source.get(t.name) else {
-            bail!("the source has no table `{}`: not a latchkey database of this version", t.name);
+            bail!(
+                "the source has no table `{}`: not a latchkey database of this version",
+                t.name
+            );
         };
         let known: Vec<&str> = t.columns.iter().map(|(c, _)| *c).collect();
         for c in columns {

@@ -129,7 +129,11 @@ async fn populate(app: &TestApp) -> Populated {
     )
     .await;
     json_with_status(app.post("/v1/groups", &json!({"name": "devs"})).await, 201).await;
-    json_with_status(app.put("/v1/groups/devs/members/bob", &json!({})).await, 204).await;
+    json_with_status(
+        app.put("/v1/groups/devs/members/bob", &json!({})).await,
+        204,
+    )
+    .await;
     let arn = app
         .create_policy("readers", policy("Allow", "iam:GetUser", "*"))
         .await;
@@ -160,8 +164,11 @@ async fn populate(app: &TestApp) -> Populated {
         policy("Allow", "sts:AssumeRole", "*"),
     )
     .await;
-    app.put_inline("/v1/roles/deployer/policies/read", policy("Allow", "iam:Get*", "*"))
-        .await;
+    app.put_inline(
+        "/v1/roles/deployer/policies/read",
+        policy("Allow", "iam:Get*", "*"),
+    )
+    .await;
     let own = json_with_status(
         app.request_as(&alice, Method::POST, "/v1/sts/session-token")
             .send()
@@ -179,6 +186,31 @@ async fn populate(app: &TestApp) -> Populated {
             .await
             .unwrap(),
         200,
+    )
+    .await;
+    // A revoked session: its minute's count goes back to 0 on the source.
+    let gone = json_with_status(
+        app.request_as(&alice, Method::POST, "/v1/sts/assume-role")
+            .json(&json!({
+                "role_arn": format!("arn:aws:iam::{}:role/deployer", app.account_id),
+                "role_session_name": "gone", "duration_seconds": 1800}))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    let gone_key = gone["credentials"]["access_key_id"].as_str().unwrap();
+    json_with_status(
+        app.delete(&format!("/v1/roles/deployer/sessions/{gone_key}"))
+            .await,
+        204,
+    )
+    .await;
+    json_with_status(
+        app.post("/v1/services", &crate::services::store_service())
+            .await,
+        201,
     )
     .await;
     let workload = workload_setup(app).await;
@@ -243,7 +275,9 @@ async fn audit_events(app: &TestApp) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sqlite_server_moves_to_postgres_with_its_keys_sessions_and_audit_trail() {
     if !on_postgres() {
-        println!("skipped: LATCHKEY_TEST_DATABASE_URL is unset (run it with scripts/with-postgres.sh)");
+        println!(
+            "skipped: LATCHKEY_TEST_DATABASE_URL is unset (run it with scripts/with-postgres.sh)"
+        );
         return;
     }
     let (app, running) = sqlite_app().await;
@@ -276,6 +310,7 @@ async fn a_sqlite_server_moves_to_postgres_with_its_keys_sessions_and_audit_trai
     let out = latchkey_async(args.clone()).await;
     let stdout = text(&out.stdout);
     assert!(out.status.success(), "{stdout}{}", text(&out.stderr));
+    println!("{stdout}");
     assert_eq!(sha256_of(&db), digest, "the source is never written");
     for secret in [
         &app.root.secret_access_key,
@@ -312,6 +347,12 @@ async fn a_sqlite_server_moves_to_postgres_with_its_keys_sessions_and_audit_trai
             assert_eq!(source, copied, "{table}: {stdout}");
         }
     }
+    // The revoked session's minute is a row of 0 on the source only.
+    let minutes = counts
+        .iter()
+        .find(|c| c.0 == "session_expiry_minutes")
+        .unwrap();
+    assert!(minutes.1 > minutes.2, "{stdout}");
     let events = counts.iter().find(|c| c.0 == "audit_events").unwrap();
     assert_eq!(events.1 as usize, events_before.len(), "{stdout}");
     sqlite.close().await;
@@ -319,7 +360,9 @@ async fn a_sqlite_server_moves_to_postgres_with_its_keys_sessions_and_audit_trai
     // A server on PostgreSQL with the same data directory (master.key).
     let mut config = app.node_config();
     config.database_url = Some(target_url.as_str().into());
-    let moved = Application::build(config).await.expect("starts on PostgreSQL");
+    let moved = Application::build(config)
+        .await
+        .expect("starts on PostgreSQL");
     let port = moved.port();
     let handle = moved.server_handle();
     let running = tokio::spawn(moved.run_until_stopped());
@@ -330,7 +373,10 @@ async fn a_sqlite_server_moves_to_postgres_with_its_keys_sessions_and_audit_trai
     };
     assert_eq!(view(&app).await, before);
     let events_after = audit_events(&app).await;
-    assert_eq!(&events_after[events_after.len() - events_before.len()..], &events_before[..]);
+    assert_eq!(
+        &events_after[events_after.len() - events_before.len()..],
+        &events_before[..]
+    );
     assert_eq!(
         gauge(&scrape(&app).await, "latchkey_active_sessions"),
         active_before,
@@ -359,7 +405,10 @@ async fn a_sqlite_server_moves_to_postgres_with_its_keys_sessions_and_audit_trai
     app.create_user("carol").await;
     let newest = &audit_events(&app).await[0];
     assert_eq!(newest["action"], "iam:CreateUser", "{newest}");
-    assert!(newest["id"].as_i64() > last_id, "{newest} after {last_id:?}");
+    assert!(
+        newest["id"].as_i64() > last_id,
+        "{newest} after {last_id:?}"
+    );
     handle.stop(true).await;
     running.await.unwrap().unwrap();
 
@@ -386,7 +435,9 @@ async fn an_unknown_table_or_column_or_another_master_key_is_refused_before_any_
     // Nothing listens on port 1: a refusal that connected would say so.
     let nowhere = "postgres://latchkey@127.0.0.1:1/none";
     let copy_with = |sql: &'static str| {
-        let db = work.path().join(format!("{}.db", uuid::Uuid::new_v4().simple()));
+        let db = work
+            .path()
+            .join(format!("{}.db", uuid::Uuid::new_v4().simple()));
         std::fs::copy(dir.join("latchkey.db"), &db).unwrap();
         // The stopped server's last writes may still be in its log.
         let wal = dir.join("latchkey.db-wal");
@@ -406,21 +457,42 @@ async fn an_unknown_table_or_column_or_another_master_key_is_refused_before_any_
     };
 
     let db = copy_with("CREATE TABLE change_counter (n INTEGER)").await;
-    let out = latchkey(&["store", "copy", "--from", &db.display().to_string(), "--to", nowhere]);
+    let out = latchkey(&[
+        "store",
+        "copy",
+        "--from",
+        &db.display().to_string(),
+        "--to",
+        nowhere,
+    ]);
     let stderr = text(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("table `change_counter`"), "{stderr}");
 
     let db = copy_with("ALTER TABLE users ADD COLUMN nickname TEXT").await;
-    let out = latchkey(&["store", "copy", "--from", &db.display().to_string(), "--to", nowhere]);
+    let out = latchkey(&[
+        "store",
+        "copy",
+        "--from",
+        &db.display().to_string(),
+        "--to",
+        nowhere,
+    ]);
     let stderr = text(&out.stderr);
     assert!(!out.status.success());
-    assert!(stderr.contains("`users` has a column `nickname`"), "{stderr}");
+    assert!(
+        stderr.contains("`users` has a column `nickname`"),
+        "{stderr}"
+    );
 
     // A data directory with another master.key.
     let db = copy_with("").await;
     let other = tempfile::tempdir().unwrap();
-    std::fs::write(other.path().join("master.key"), format!("{}\n", "ab".repeat(32))).unwrap();
+    std::fs::write(
+        other.path().join("master.key"),
+        format!("{}\n", "ab".repeat(32)),
+    )
+    .unwrap();
     let digest = sha256_of(&db);
     let out = latchkey(&[
         "store",
@@ -440,6 +512,13 @@ async fn an_unknown_table_or_column_or_another_master_key_is_refused_before_any_
     // Only SQLite to PostgreSQL.
     let out = latchkey(&["store", "copy", "--from", nowhere, "--to", nowhere]);
     assert!(text(&out.stderr).contains("--from must be a SQLite database"));
-    let out = latchkey(&["store", "copy", "--from", &db.display().to_string(), "--to", "x.db"]);
+    let out = latchkey(&[
+        "store",
+        "copy",
+        "--from",
+        &db.display().to_string(),
+        "--to",
+        "x.db",
+    ]);
     assert!(text(&out.stderr).contains("--to must be a PostgreSQL database"));
 }
