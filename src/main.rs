@@ -96,7 +96,7 @@ fn main() -> ExitCode {
         Command::Backup(args) => latchkey::maintenance::run_backup(args),
         Command::Restore(args) => latchkey::maintenance::run_restore(args),
         Command::MasterKey(command) => latchkey::maintenance::run_master_key(command),
-        Command::Store(command) => latchkey::maintenance::run_store(command),
+        Command::Store(command) => latchkey::maintenance::copy::run_store(command),
     }
 }
 

@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
 
-use super::{lock_data_dir, resolve_keys, KeyArgs};
+use super::{lock_data_dir, resolve_keys, run, KeyArgs};
 use crate::store::backup::latest_schema_version;
 use crate::store::copy::{check_schema, Handling, Source, TableCount, TABLES};
 use crate::store::{is_postgres_url, masked_url, wal, Store};
@@ -37,6 +37,17 @@ pub struct CopyArgs {
     /// held during the copy (without it, the source's directory's is).
     #[arg(long, env = "LATCHKEY_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+}
+
+// Here rather than in mod.rs, which never names this file: the folder's
+// files must not import each other in a cycle (tests/layering.rs).
+pub fn run_store(command: StoreCommand) -> std::process::ExitCode {
+    match command {
+        StoreCommand::Copy(args) => run(async move {
+            let report = copy(&args).await?;
+            Ok(report.render(&args.from, &args.to))
+        }),
+    }
 }
 
 /// What a copy did.

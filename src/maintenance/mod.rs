@@ -128,7 +128,7 @@ pub enum MasterKeyCommand {
 
 /// Runs `future` on a small runtime of its own and maps the outcome to an
 /// exit code: 0, or 1 with the reason on stderr.
-fn run(future: impl std::future::Future<Output = anyhow::Result<String>>) -> ExitCode {
+pub(crate) fn run(future: impl std::future::Future<Output = anyhow::Result<String>>) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -171,15 +171,6 @@ pub fn run_restore(args: RestoreArgs) -> ExitCode {
             report.master_key_check.unwrap_or_default()
         ))
     })
-}
-
-pub fn run_store(command: copy::StoreCommand) -> ExitCode {
-    match command {
-        copy::StoreCommand::Copy(args) => run(async move {
-            let report = copy::copy(&args).await?;
-            Ok(report.render(&args.from, &args.to))
-        }),
-    }
 }
 
 pub fn run_master_key(command: MasterKeyCommand) -> ExitCode {

@@ -30,6 +30,7 @@ pub mod attachments;
 pub mod audit;
 pub mod backup;
 pub mod copy;
+pub mod copy_tables;
 pub mod groups;
 pub mod health;
 pub mod inline_policies;
