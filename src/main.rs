@@ -1,6 +1,6 @@
 //! The latchkey binary: `serve`, `config check`, `openapi`, the offline
-//! `policy` tools, and `backup`, `restore` and `master-key` for the data
-//! directory.
+//! `policy` tools, `backup`, `restore` and `master-key` for the data
+//! directory, and `store copy` from SQLite to PostgreSQL.
 
 use std::process::ExitCode;
 
@@ -47,6 +47,9 @@ enum Command {
     /// The master key: rotate it, forget the previous one, show its check.
     #[command(subcommand)]
     MasterKey(latchkey::maintenance::MasterKeyCommand),
+    /// Move the database: copy a SQLite database into PostgreSQL.
+    #[command(subcommand)]
+    Store(latchkey::maintenance::copy::StoreCommand),
 }
 
 #[derive(Subcommand)]
@@ -93,6 +96,7 @@ fn main() -> ExitCode {
         Command::Backup(args) => latchkey::maintenance::run_backup(args),
         Command::Restore(args) => latchkey::maintenance::run_restore(args),
         Command::MasterKey(command) => latchkey::maintenance::run_master_key(command),
+        Command::Store(command) => latchkey::maintenance::copy::run_store(command),
     }
 }
 

@@ -1,9 +1,11 @@
-//! Keeping a data directory: online backup, verified restore, and the
-//! master key (its check value at start, offline rotation). The `latchkey
-//! backup`, `restore` and `master-key` commands are defined here; the SQL
-//! they need is in `store::backup` and `store::master_key`.
+//! Keeping a data directory: online backup, verified restore, the
+//! master key (its check value at start, offline rotation), and the move
+//! from SQLite to PostgreSQL. The `latchkey backup`, `restore`,
+//! `master-key` and `store` commands are defined here; the SQL they need
+//! is in `store::backup`, `store::master_key` and `store::copy`.
 
 pub mod backup;
+pub mod copy;
 pub mod rotation;
 
 use std::fs::File;
@@ -126,7 +128,7 @@ pub enum MasterKeyCommand {
 
 /// Runs `future` on a small runtime of its own and maps the outcome to an
 /// exit code: 0, or 1 with the reason on stderr.
-fn run(future: impl std::future::Future<Output = anyhow::Result<String>>) -> ExitCode {
+pub(crate) fn run(future: impl std::future::Future<Output = anyhow::Result<String>>) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -539,8 +539,9 @@ mod tests {
     }
     /// Store functions of `impl Store` that write without an audit record,
     /// on purpose: bookkeeping of reads (last used), background purges,
-    /// the audit queue itself, and a test-only expiry switch that no
-    /// operation calls.
+    /// the audit queue itself, a test-only expiry switch that no
+    /// operation calls, and `latchkey store copy`'s bulk insert into an
+    /// empty database (it carries the source's audit trail as it is).
     const UNAUDITED_WRITERS: &[&str] = &[
         "record_access_key_use",
         "record_role_use",
@@ -551,6 +552,7 @@ mod tests {
         "purge_workload_session_links",
         "set_workload_token_expires_at",
         "probe_write",
+        "copy_table_from",
     ];
 
     /// Guards "no mutation goes unaudited": every INSERT, UPDATE or DELETE

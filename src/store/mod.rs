@@ -30,6 +30,8 @@ pub mod attachments;
 pub mod audit;
 pub mod backup;
 pub mod coherence;
+pub mod copy;
+pub mod copy_tables;
 pub mod error;
 pub mod groups;
 pub mod health;

@@ -35,6 +35,7 @@ mod services;
 mod sigv4;
 mod smoke;
 mod source_ip;
+mod store_copy;
 mod sts;
 mod tls;
 mod users;
