@@ -9,7 +9,9 @@
 //! B, so that the deletes do not fall at one phase of B's polling. Prints
 //! p50, p99 and the maximum.
 //!
-//! `cargo run --release --example coherence_delay -- [TRIALS] [POLL_MS]`
+//! `cargo run --release --example coherence_delay -- [TRIALS] [POLL_MS]`;
+//! with `LATCHKEY_DATABASE_URL=postgres://...` the nodes share that
+//! database instead (e.g. under `scripts/with-postgres.sh`).
 //! (defaults: 100 trials, the default `coherence_poll_ms`).
 
 use std::time::{Duration, Instant};
@@ -31,6 +33,11 @@ struct Node {
 async fn start(dir: &std::path::Path, poll_ms: u64) -> anyhow::Result<Node> {
     let mut config = Config::for_data_dir(dir);
     config.coherence_poll_ms = poll_ms;
+    // Nodes on PostgreSQL (`LATCHKEY_DATABASE_URL`), where a notification
+    // wakes the poller, or else on the SQLite file of `dir`.
+    config.database_url = std::env::var("LATCHKEY_DATABASE_URL")
+        .ok()
+        .map(|url| url.as_str().into());
     let app = Application::build(config).await?;
     let url = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());

@@ -63,6 +63,13 @@ impl Application {
         // Drops this node's caches whenever another node's write advanced
         // the change counter.
         crate::state::spawn_coherence_poller(state.clone(), config.coherence_poll());
+        let listening = state.clone();
+        tokio::spawn(async move {
+            listening
+                .store
+                .follow_change_notifications(|| listening.coherence.wake())
+                .await
+        });
         crate::sts::purge::spawn_purge_task(
             state.clone(),
             std::time::Duration::from_secs(config.session_retention_hours.saturating_mul(3600)),

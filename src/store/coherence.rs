@@ -9,6 +9,9 @@
 use super::error::StoreResult;
 use super::{Store, WriteTx};
 
+/// The PostgreSQL channel a write that advanced the counter notifies.
+const CHANNEL: &str = "latchkey_coherence";
+
 /// The counter after a write advanced it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Advance {
@@ -34,6 +37,14 @@ pub(super) async fn advance(tx: &mut WriteTx, catalog: bool) -> StoreResult<Adva
     .bind(i64::from(catalog))
     .fetch_one(c)
     .await)?;
+    if let super::Backend::Postgres(c) = tx.conn() {
+        // Delivered when (and only if) the transaction commits: the other
+        // nodes poll at once instead of at their next tick.
+        sqlx::query("SELECT pg_notify($1, '')")
+            .bind(CHANNEL)
+            .execute(c)
+            .await?;
+    }
     Ok(Advance {
         generation: counter.generation,
         catalog: catalog.then_some(counter.catalog),
@@ -41,6 +52,35 @@ pub(super) async fn advance(tx: &mut WriteTx, catalog: bool) -> StoreResult<Adva
 }
 
 impl Store {
+    /// On PostgreSQL, calls `notified` for every notification that the
+    /// counter moved, for as long as the server runs, reconnecting after a
+    /// lost connection (and calling it then too: a notification sent while
+    /// not listening is lost, the poll catches it anyway). On SQLite there
+    /// is nothing to listen to and it returns at once: polling is all.
+    pub async fn follow_change_notifications(&self, notified: impl Fn()) {
+        let super::Backend::Postgres(pool) = self.db() else {
+            return;
+        };
+        loop {
+            match sqlx::postgres::PgListener::connect_with(pool).await {
+                Ok(mut listener) => {
+                    if listener.listen(CHANNEL).await.is_ok() {
+                        notified();
+                        // recv reconnects by itself; an error means it
+                        // could not, and the outer loop tries again.
+                        while listener.recv().await.is_ok() {
+                            notified();
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::debug!(error = ?e, "listening for change notifications failed; polling only until it succeeds");
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    }
+
     /// The counter now: one primary-key read, what every node runs every
     /// poll.
     pub async fn coherence_counter(&self) -> StoreResult<Counter> {
