@@ -6,19 +6,28 @@
 # the target is at least 50%.
 #
 #   scripts/load-assume-role.sh [SECONDS] [CONCURRENCY]
+#
+# PROFILE=release for a quicker build than dist. With LATCHKEY_DATABASE_URL
+# set (e.g. under scripts/with-postgres.sh, from $LATCHKEY_TEST_DATABASE_URL)
+# the server runs on that database and the SQLite ceiling is skipped.
 set -euo pipefail
 
 SECONDS_PER_RUN="${1:-10}"
 CONCURRENCY="${2:-32}"
 cd "$(dirname "$0")/.."
 
-cargo build --profile dist --bin latchkey --example assume_role_load --example sqlite_insert_rate
+PROFILE="${PROFILE:-dist}"
+cargo build --profile "$PROFILE" --bin latchkey --example assume_role_load --example sqlite_insert_rate
+BIN="target/$PROFILE"
+[ "$PROFILE" = dev ] && BIN=target/debug
+DATABASE_ARGS=()
+[ -n "${LATCHKEY_DATABASE_URL:-}" ] && DATABASE_ARGS=(--database-url "$LATCHKEY_DATABASE_URL")
 
 DATA="$(mktemp -d)"
 PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 URL="http://127.0.0.1:${PORT}"
 # Log only warnings: one info line per assume-role would measure the logger.
-RUST_LOG=warn target/dist/latchkey serve --bind "127.0.0.1:${PORT}" --data-dir "$DATA" \
+RUST_LOG=warn "$BIN/latchkey" serve --bind "127.0.0.1:${PORT}" --data-dir "$DATA" "${DATABASE_ARGS[@]}" \
   >"$DATA/server.log" 2>&1 &
 SERVER=$!
 cleanup() { kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; rm -rf "$DATA"; }
@@ -29,11 +38,12 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
-LOAD="$(target/dist/examples/assume_role_load "$URL" "$DATA/root-credentials.json" "$SECONDS_PER_RUN" "$CONCURRENCY")"
+LOAD="$("$BIN/examples/assume_role_load" "$URL" "$DATA/root-credentials.json" "$SECONDS_PER_RUN" "$CONCURRENCY")"
 echo "$LOAD"
 # Stop the server before measuring the ceiling, so the two runs do not share the CPU.
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true
-INSERTS="$(target/dist/examples/sqlite_insert_rate "$SECONDS_PER_RUN" "$CONCURRENCY")"
+[ -n "${LATCHKEY_DATABASE_URL:-}" ] && exit 0
+INSERTS="$("$BIN/examples/sqlite_insert_rate" "$SECONDS_PER_RUN" "$CONCURRENCY")"
 echo "$INSERTS"
 
 ASSUME_RATE="$(sed -E 's/.* = ([0-9]+) assume-role\/s.*/\1/' <<<"$LOAD")"
