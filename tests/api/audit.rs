@@ -7,8 +7,8 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    assert_error, json_with_status, spawn_app, spawn_app_with, spawn_stoppable_app, Credentials,
-    TestApp,
+    assert_error, json_with_status, spawn_app, spawn_app_with, spawn_stoppable_app, stop_app,
+    Credentials, TestApp,
 };
 
 const UA: &str = "audit-test/1.0";
@@ -478,7 +478,7 @@ async fn a_failed_audit_write_rolls_back_its_mutation() {
 
 #[tokio::test]
 async fn queued_decisions_are_written_at_graceful_shutdown() {
-    let (app, (handle, running)) =
+    let (app, running) =
         spawn_stoppable_app(|c| c.audit_authorize = latchkey::config::AuditAuthorize::All).await;
     let alice = app.user_with_key("alice").await;
     let storage = app.authorizing_service("storage").await;
@@ -491,8 +491,7 @@ async fn queued_decisions_are_written_at_graceful_shutdown() {
         )
         .await;
     }
-    handle.stop(true).await;
-    running.await.unwrap().unwrap();
+    stop_app(running).await;
     assert!(
         app.client.get(app.url("/healthz")).send().await.is_err(),
         "the server is stopped"

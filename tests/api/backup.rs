@@ -11,11 +11,13 @@ use std::sync::{Arc, Mutex};
 
 use latchkey::auth::crypto::MasterKey;
 use latchkey::config::Config;
-use latchkey::startup::Application;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{captured_logs, skip_on_postgres, spawn_stoppable_app, Credentials, Running};
+use crate::helpers::{
+    captured_logs, serve_config, skip_on_postgres, spawn_stoppable_app, stop_app, Credentials,
+    Running,
+};
 use crate::signing::{send, sign_request, Signing};
 
 fn latchkey(args: &[&str], envs: &[(&str, &str)]) -> Output {
@@ -61,19 +63,11 @@ fn s(path: &Path) -> String {
     path.display().to_string()
 }
 
-async fn stop((handle, running): Running) {
-    handle.stop(true).await;
-    running.await.unwrap().unwrap();
-}
-
 /// A server on `dir` as `latchkey serve` would start it.
 async fn start(dir: &Path, adjust: impl FnOnce(&mut Config)) -> anyhow::Result<(String, Running)> {
     let mut config = Config::for_data_dir(dir);
     adjust(&mut config);
-    let app = Application::build(config).await?;
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let handle = app.server_handle();
-    Ok((address, (handle, tokio::spawn(app.run_until_stopped()))))
+    serve_config(config).await
 }
 
 /// Temporary credentials of `creds`' owner (GetSessionToken).
@@ -298,7 +292,7 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_write() {
     .await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(mode(&restored.path().join("latchkey.db")), 0o600);
-    stop(running).await;
+    stop_app(running).await;
 
     let (address, running) = start(restored.path(), |_| {}).await.unwrap();
     let client = reqwest::Client::new();
@@ -327,7 +321,7 @@ async fn a_backup_taken_under_load_restores_every_acknowledged_write() {
             .ends_with(&format!(":user/{name}")));
         who(&client, &address, &session.creds, Some(&session.token)).await;
     }
-    stop(running).await;
+    stop_app(running).await;
 }
 
 #[tokio::test]
@@ -367,7 +361,7 @@ async fn restore_refuses_another_keys_copy_a_damaged_copy_and_a_live_database() 
         "{}",
         text(&again.stderr)
     );
-    stop(running).await;
+    stop_app(running).await;
     let key = key_hex(app.data_dir.path());
 
     // Another master key: refused with both check values.
@@ -508,7 +502,7 @@ async fn rotation_killed_halfway_finishes_when_run_again_and_every_credential_st
         "{}",
         text(&out.stderr)
     );
-    stop(running).await;
+    stop_app(running).await;
 
     let old_key = key_hex(&dir);
     let old_check = check_of(&old_key);
@@ -648,7 +642,7 @@ async fn rotation_killed_halfway_finishes_when_run_again_and_every_credential_st
     for session in &sessions {
         who(&client, &address, &session.creds, Some(&session.token)).await;
     }
-    stop(running).await;
+    stop_app(running).await;
 
     let out = latchkey(
         &["master-key", "forget-previous", "--data-dir", &s(&dir)],
@@ -677,7 +671,7 @@ async fn rotation_killed_halfway_finishes_when_run_again_and_every_credential_st
     // The new key alone is enough now.
     let (address, running) = start(&dir, |_| {}).await.unwrap();
     who(&reqwest::Client::new(), &address, &keys[1].1, None).await;
-    stop(running).await;
+    stop_app(running).await;
 }
 
 #[tokio::test]
@@ -687,7 +681,7 @@ async fn a_server_started_with_another_master_key_refuses_to_start() {
     }
     let (app, running) = spawn_stoppable_app(|_| {}).await;
     app.user_with_key("alice").await;
-    stop(running).await;
+    stop_app(running).await;
     let dir: PathBuf = app.data_dir.path().to_path_buf();
     let right = check_of(&key_hex(&dir));
     let wrong_key = MasterKey::generate_hex();

@@ -254,6 +254,20 @@ pub type Running = (
     tokio::task::JoinHandle<std::io::Result<()>>,
 );
 
+/// Stops a server started with [`spawn_stoppable_app`] or [`serve`]
+/// gracefully and waits until it has ended.
+pub async fn stop_app((handle, running): Running) {
+    handle.stop(true).await;
+    running.await.unwrap().unwrap();
+}
+
+/// A server built from `config` as `latchkey serve` would start it: its
+/// address and what it takes to stop it.
+pub async fn serve_config(config: Config) -> anyhow::Result<(String, Running)> {
+    let (port, running) = serve(Application::build(config).await?);
+    Ok((format!("http://127.0.0.1:{port}"), running))
+}
+
 /// Spawns the app and keeps what it takes to stop it gracefully.
 pub async fn spawn_stoppable_app(adjust: impl FnOnce(&mut Config)) -> (TestApp, Running) {
     LazyLock::force(&TRACING);
@@ -265,12 +279,11 @@ pub async fn spawn_stoppable_app(adjust: impl FnOnce(&mut Config)) -> (TestApp, 
     };
     config.database_url = postgres.as_ref().map(|db| db.url.as_str().into());
     adjust(&mut config);
-    let app = Application::build(config)
-        .await
-        .expect("application builds");
-    let port = app.port();
-    let handle = app.server_handle();
-    let running = tokio::spawn(app.run_until_stopped());
+    let (port, running) = serve(
+        Application::build(config)
+            .await
+            .expect("application builds"),
+    );
     let creds: Value = serde_json::from_str(
         &std::fs::read_to_string(data_dir.path().join("root-credentials.json"))
             .expect("credentials file"),
@@ -291,7 +304,7 @@ pub async fn spawn_stoppable_app(adjust: impl FnOnce(&mut Config)) -> (TestApp, 
         data_dir,
         postgres,
     };
-    (app, (handle, running))
+    (app, running)
 }
 
 /// Serves a built application (a node of a test's database) and returns

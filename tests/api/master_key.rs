@@ -18,24 +18,16 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    assert_error, captured_logs, json_with_status, spawn_stoppable_app, Credentials, Running,
-    TestApp, TestDb,
+    assert_error, captured_logs, json_with_status, serve_config, spawn_stoppable_app, stop_app,
+    Credentials, Running, TestApp, TestDb,
 };
 use crate::signing::{send, sign_request, Signing};
-
-async fn stop((handle, running): Running) {
-    handle.stop(true).await;
-    running.await.unwrap().unwrap();
-}
 
 /// A server on the test server's data directory and database, as `latchkey
 /// serve` would start it.
 async fn start(mut config: Config, adjust: impl FnOnce(&mut Config)) -> (String, Running) {
     adjust(&mut config);
-    let app = Application::build(config).await.expect("server starts");
-    let address = format!("http://127.0.0.1:{}", app.port());
-    let handle = app.server_handle();
-    (address, (handle, tokio::spawn(app.run_until_stopped())))
+    serve_config(config).await.expect("server starts")
 }
 
 fn key_hex(dir: &Path, file: &str) -> String {
@@ -303,7 +295,7 @@ async fn online_rotation_keeps_every_credential_working_and_reseals_every_secret
     assert_eq!(forgotten["previous_key_check"], Value::Null);
     assert!(!dir.join("master.key.previous").exists());
     assert_all_sign(&app.client, &app.address, &signers).await;
-    stop(running).await;
+    stop_app(running).await;
 
     // The new key alone: every old key and session still signs.
     let (address, running) = start(app.node_config(), |_| {}).await;
@@ -314,7 +306,7 @@ async fn online_rotation_keeps_every_credential_working_and_reseals_every_secret
     assert_eq!(after["previous_key_check"], Value::Null);
     assert_eq!(after["database_key_check"], new_check.as_str());
     bodies.push(after.to_string());
-    stop(running).await;
+    stop_app(running).await;
 
     // The old key alone is refused.
     let mut config = app.node_config();
@@ -397,7 +389,7 @@ async fn a_rotation_stopped_halfway_is_finished_at_the_next_start() {
     assert!(halfway["secrets_under_previous_key"].as_i64().unwrap() > 0);
     assert_eq!(halfway["database_key_check"], old_check.as_str());
     assert_all_sign(&app.client, &app.address, &signers).await;
-    stop(running).await;
+    stop_app(running).await;
     let (total, under_new) = sealed_under(&app.database().await, &new_check).await;
     assert!(
         under_new >= 1 && under_new < total,
@@ -418,7 +410,7 @@ async fn a_rotation_stopped_halfway_is_finished_at_the_next_start() {
     let (total, under_new) = sealed_under(&app.database().await, &new_check).await;
     assert_eq!(total, under_new);
     assert_all_sign(&client, &address, &signers).await;
-    stop(running).await;
+    stop_app(running).await;
 }
 
 #[tokio::test]
@@ -517,7 +509,7 @@ async fn a_key_given_by_flag_rotates_by_rolling_restart_and_reseal_only() {
         message.contains("--previous-master-key OLD") && message.contains("reseal_only"),
         "{message}"
     );
-    stop(running).await;
+    stop_app(running).await;
 
     // The rolling restart: both keys, the new one current.
     let (new, old) = (new_key.clone(), old_key.clone());
@@ -574,13 +566,13 @@ async fn a_key_given_by_flag_rotates_by_rolling_restart_and_reseal_only() {
         Value::Null
     );
     assert_all_sign(&client, &address, &signers).await;
-    stop(running).await;
+    stop_app(running).await;
 
     let new = new_key.clone();
     let (address, running) =
         start(app.node_config(), move |c| c.master_key = Some(new.into())).await;
     assert_all_sign(&client, &address, &signers).await;
-    stop(running).await;
+    stop_app(running).await;
     assert!(!dir.join("master.key").exists(), "no key file was written");
     let audit = audit_text(&app.database().await).await;
     assert!(!audit.contains(&old_key) && !audit.contains(&new_key));

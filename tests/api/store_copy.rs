@@ -13,7 +13,8 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    json_with_status, on_postgres, policy, spawn_stoppable_app, Credentials, Running, TestApp,
+    json_with_status, on_postgres, policy, serve, spawn_stoppable_app, stop_app, Credentials,
+    Running, TestApp,
 };
 use crate::signing::{send, sign_request, Signing};
 use crate::workloads::{fetch_ok, setup as workload_setup, whoami};
@@ -38,11 +39,6 @@ async fn latchkey_async(args: Vec<String>) -> Output {
 
 fn text(out: &[u8]) -> String {
     String::from_utf8_lossy(out).into_owned()
-}
-
-async fn stop((handle, running): Running) {
-    handle.stop(true).await;
-    running.await.unwrap().unwrap();
 }
 
 /// A server on SQLite (whatever the test pass), kept to be stopped.
@@ -286,7 +282,7 @@ async fn a_sqlite_server_moves_to_postgres_with_its_keys_sessions_and_audit_trai
     let events_before = audit_events(&app).await;
     let active_before = gauge(&scrape(&app).await, "latchkey_active_sessions");
     assert!(active_before >= 3.0, "{active_before}");
-    stop(running).await;
+    stop_app(running).await;
 
     let dir = app.data_dir.path().to_path_buf();
     let db = dir.join("latchkey.db");
@@ -360,12 +356,11 @@ async fn a_sqlite_server_moves_to_postgres_with_its_keys_sessions_and_audit_trai
     // A server on PostgreSQL with the same data directory (master.key).
     let mut config = app.node_config();
     config.database_url = Some(target_url.as_str().into());
-    let moved = Application::build(config)
-        .await
-        .expect("starts on PostgreSQL");
-    let port = moved.port();
-    let handle = moved.server_handle();
-    let running = tokio::spawn(moved.run_until_stopped());
+    let (port, running) = serve(
+        Application::build(config)
+            .await
+            .expect("starts on PostgreSQL"),
+    );
     let app = TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
@@ -409,8 +404,7 @@ async fn a_sqlite_server_moves_to_postgres_with_its_keys_sessions_and_audit_trai
         newest["id"].as_i64() > last_id,
         "{newest} after {last_id:?}"
     );
-    handle.stop(true).await;
-    running.await.unwrap().unwrap();
+    stop_app(running).await;
 
     // Copying into it again is refused, and changes nothing.
     let again = latchkey_async(args).await;
@@ -429,7 +423,7 @@ async fn a_sqlite_server_moves_to_postgres_with_its_keys_sessions_and_audit_trai
 async fn an_unknown_table_or_column_or_another_master_key_is_refused_before_any_write() {
     let (app, running) = sqlite_app().await;
     app.create_user("alice").await;
-    stop(running).await;
+    stop_app(running).await;
     let dir = app.data_dir.path();
     let work = tempfile::tempdir().unwrap();
     // Nothing listens on port 1: a refusal that connected would say so.
