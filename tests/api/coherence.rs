@@ -23,7 +23,7 @@ const DEADLINE: Duration = Duration::from_secs(1);
 
 /// Asks node B (`ask`) until `holds` says its answer shows the change;
 /// fails when it still does not after [`DEADLINE`]. Returns that answer.
-async fn within_a_second(
+pub(crate) async fn within_a_second(
     what: &str,
     mut ask: impl AsyncFnMut() -> Response,
     holds: impl Fn(&Response) -> bool,
@@ -43,7 +43,7 @@ async fn within_a_second(
     }
 }
 
-fn refused(r: &Response) -> bool {
+pub(crate) fn refused(r: &Response) -> bool {
     r.status().is_client_error()
 }
 
