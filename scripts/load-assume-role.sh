@@ -17,7 +17,7 @@ CONCURRENCY="${2:-32}"
 cd "$(dirname "$0")/.."
 
 PROFILE="${PROFILE:-dist}"
-cargo build --profile "$PROFILE" --bin latchkey --example assume_role_load --example sqlite_insert_rate
+cargo build --quiet --profile "$PROFILE" --bin latchkey --example assume_role_load --example sqlite_insert_rate
 BIN="target/$PROFILE"
 [ "$PROFILE" = dev ] && BIN=target/debug
 DATABASE_ARGS=()

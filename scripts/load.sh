@@ -18,6 +18,8 @@
 # percentage of healthz's.
 # AUDIT_AUTHORIZE=all audits every /v1/authorize decision (default: denies,
 # the server's default, which for this allowed decision writes nothing).
+# LATCHKEY_DATABASE_URL=postgres://... runs the server on that (empty)
+# database instead of the SQLite file of a temporary data directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-10}
@@ -35,11 +37,13 @@ if [ -z "${LATCHKEY_BIN:-}" ]; then
 fi
 cp "$LATCHKEY_BIN" "$BIN"
 DATA=$(mktemp -d)
+DATABASE_ARGS=()
+[ -n "${LATCHKEY_DATABASE_URL:-}" ] && DATABASE_ARGS=(--database-url "$LATCHKEY_DATABASE_URL")
 AK=AKIALOADTESTROOT0001
 SK=loadtest/secret/0000000000000000000000000
 LATCHKEY_AUDIT_AUTHORIZE=${AUDIT_AUTHORIZE:-denies} \
 LATCHKEY_ROOT_ACCESS_KEY_ID=$AK LATCHKEY_ROOT_SECRET_ACCESS_KEY=$SK RUST_LOG=warn \
-  "$BIN" serve --bind 127.0.0.1:$PORT --data-dir "$DATA" &
+  "$BIN" serve --bind 127.0.0.1:$PORT --data-dir "$DATA" "${DATABASE_ARGS[@]}" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; rm -rf "$DATA" "$WORK"' EXIT
 U=http://127.0.0.1:$PORT
@@ -136,7 +140,7 @@ run() { # name, extra wrk args...
   if awk -v a="$us" -v b="${P99_MAX[$name]:-0}" 'BEGIN {exit !(a > b)}'; then P99_MAX[$name]=$us; fi
 }
 rate() { awk -v n="${REQUESTS[$1]}" -v s="${ELAPSED[$1]}" 'BEGIN {printf "%.2f", n / s}'; }
-echo "latchkey load test: ${DURATION}s per endpoint and round, $ROUNDS round(s), $CONNECTIONS connections, dist build, $(nproc) cores, audit of authorize: ${AUDIT_AUTHORIZE:-denies}"
+echo "latchkey load test: ${DURATION}s per endpoint and round, $ROUNDS round(s), $CONNECTIONS connections, $(basename "$(dirname "$LATCHKEY_BIN")") build, ${LATCHKEY_DATABASE_URL:+PostgreSQL, }$(nproc) cores, audit of authorize: ${AUDIT_AUTHORIZE:-denies}"
 ORDER=("GET /healthz" "GET /v1/users/alice" "POST /v1/users" "POST /v1/authorize" "POST /v1/authorize-session")
 for _ in $(seq "$ROUNDS"); do
   run "GET /healthz" $U/healthz
