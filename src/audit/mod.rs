@@ -13,7 +13,7 @@
 //! their SHA-256.
 
 pub mod query;
-mod queue;
+pub mod queue;
 pub mod retention;
 
 use std::borrow::Cow;

@@ -14,23 +14,22 @@
 //! revokes a session is an IAM write.
 
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use crate::audit::{AuditDecision, AuditEvent};
 use crate::auth::basic::{parse_basic, with_basic};
 use crate::auth::caller::CallerIdentity;
 use crate::auth::crypto::secrets_equal;
-use crate::auth::session_key::{check_cached_session, resolve_session_key, SessionCheck};
-use crate::auth::sigv4::{
-    derive_signing_key, parse_claim, verify_with_key, SigV4Error, SignatureClaim, SignedRequest,
-    SigningKey,
-};
+use crate::auth::session_key::{check_cached_session, resolve_session_key};
+use crate::auth::sigv4::{parse_claim, SigV4Error, SignatureClaim, SignedRequest};
 use crate::auth::{Caller, CallerKind};
 use crate::domain::workloads::WORKLOAD_TOKEN_PREFIX;
 use crate::domain::{now, AccessKey, AccessKeyId, Arn, SecretAccessKey};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+
+pub use crate::runtime::resolved_key::ResolvedKey;
 
 /// Where the request came from, as the front end saw it.
 #[derive(Debug, Clone, Default)]
@@ -62,98 +61,6 @@ impl RequestParts<'_> {
     /// Whether the request carries a SigV4 signature (and so needs its body).
     pub fn is_sigv4(authorization: Option<&str>, query: &str) -> bool {
         authorization.is_some_and(|a| a.starts_with("AWS4-")) || query.contains("X-Amz-Signature=")
-    }
-}
-
-/// An access key resolved to its secret and owner.
-pub struct ResolvedKey {
-    pub secret: SecretAccessKey,
-    /// The caller, with an empty origin; filled per request.
-    pub caller: Caller,
-    /// The signing key last derived from `secret`, with its scope (date,
-    /// region, service). A client signs under one scope all day, so a
-    /// cached key's SigV4 check is one HMAC instead of five.
-    signing: Mutex<Option<(SigningScope, SigningKey)>>,
-    /// Unix second of this key's last recorded use, as this entry saw it:
-    /// within the minute, `record_use` needs no lookup at all.
-    recorded_at: AtomicI64,
-    /// A session key's token digest and expiry, checked on every request.
-    pub(crate) session: Option<SessionCheck>,
-}
-
-#[derive(PartialEq, Eq)]
-struct SigningScope {
-    date: String,
-    region: String,
-    service: String,
-}
-
-impl ResolvedKey {
-    pub fn new(secret: SecretAccessKey, caller: Caller) -> Self {
-        ResolvedKey {
-            secret,
-            caller,
-            signing: Mutex::new(None),
-            recorded_at: AtomicI64::new(i64::MIN),
-            session: None,
-        }
-    }
-
-    /// A session key, to be checked against its token and the clock on
-    /// every use.
-    pub(crate) fn for_session(
-        secret: SecretAccessKey,
-        caller: Caller,
-        check: SessionCheck,
-    ) -> Self {
-        ResolvedKey {
-            session: Some(check),
-            ..ResolvedKey::new(secret, caller)
-        }
-    }
-
-    fn signing_key(&self, claim: &SignatureClaim) -> SigningKey {
-        let same = |s: &SigningScope| {
-            s.date == claim.date && s.region == claim.region && s.service == claim.service
-        };
-        // A poisoned lock only means another thread panicked while holding
-        // a plain value: deriving again is always correct.
-        if let Ok(cached) = self.signing.lock() {
-            if let Some((_, key)) = cached.as_ref().filter(|(s, _)| same(s)) {
-                return key.clone();
-            }
-        }
-        let key = derive_signing_key(
-            self.secret.expose(),
-            &claim.date,
-            &claim.region,
-            &claim.service,
-        );
-        if let Ok(mut cached) = self.signing.lock() {
-            let scope = SigningScope {
-                date: claim.date.to_string(),
-                region: claim.region.to_string(),
-                service: claim.service.to_string(),
-            };
-            *cached = Some((scope, key.clone()));
-        }
-        key
-    }
-
-    /// Whether this key's last use was recorded in the minute before the
-    /// unix second `now` (uses are recorded once a minute).
-    fn use_recorded_since(&self, now: i64) -> bool {
-        (0..60).contains(&now.saturating_sub(self.recorded_at.load(Ordering::Relaxed)))
-    }
-
-    /// Verifies a SigV4 request made with this key.
-    pub fn verify(
-        &self,
-        req: &SignedRequest<'_>,
-        claim: &SignatureClaim,
-        now: time::OffsetDateTime,
-    ) -> Result<(), SigV4Error> {
-        verify_with_key(req, claim, &self.signing_key(claim), now)
     }
 }
 

@@ -2,7 +2,7 @@
 //! copy's per-request checks.
 //!
 //! A resolved session is cached beside long-term keys (in the
-//! [`CredentialCache`](crate::auth::credential_cache::CredentialCache), so
+//! [`CredentialCache`](crate::runtime::credential_cache::CredentialCache), so
 //! it is dropped, with every worker thread's copy, on every IAM write of any
 //! node), with
 //! what must still be checked on each request: the digest of its token,
@@ -13,10 +13,9 @@
 //! IAM write, which drops the cache; a role's policies are the authorizer's
 //! and are dropped by the same writes.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::auth::authenticate::{expired_token, invalid_key, Origin, ResolvedKey};
@@ -25,31 +24,9 @@ use crate::auth::crypto::{secrets_equal, token_digest};
 use crate::auth::{Caller, CallerKind};
 use crate::domain::{format_time_ms, now, Arn, SecretAccessKey};
 use crate::error::{ApiError, ApiResult};
+use crate::runtime::resolved_key::SessionCheck;
 use crate::state::AppState;
 use crate::store::sessions::SessionRecord;
-
-/// What a cached session key is checked against on every request.
-pub struct SessionCheck {
-    /// Hex SHA-256 of the session's token.
-    token_sha256: String,
-    expires_at: OffsetDateTime,
-    /// Unix second of the last RoleLastUsed write for this session's role,
-    /// as this entry saw it: within the minute, no lookup at all.
-    role_use_recorded_at: AtomicI64,
-}
-
-impl SessionCheck {
-    /// The token (already verified against the stored digest) and the
-    /// stored expiry; None when the expiry does not parse, and the session
-    /// is then not cached.
-    fn new(token: &str, expires_at: &str) -> Option<Self> {
-        Some(SessionCheck {
-            token_sha256: token_digest(token),
-            expires_at: OffsetDateTime::parse(expires_at, &Rfc3339).ok()?,
-            role_use_recorded_at: AtomicI64::new(i64::MIN),
-        })
-    }
-}
 
 /// Checks a cached session key against the presented token and the clock,
 /// as the store-backed path does: a wrong token first (`InvalidClientTokenId`,

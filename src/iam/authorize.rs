@@ -30,13 +30,12 @@
 //! before 404, `iam::authorize_found`) has no tags and no boundary.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::action_context::{ActionContext, TargetTags};
 use super::caller_context::add_caller_context;
 use crate::auth::caller::SessionInfo;
 use crate::auth::{Caller, CallerKind};
-use crate::domain::{FrozenPolicy, PolicyHolder, Tag};
+use crate::domain::{FrozenPolicy, PolicyHolder};
 use crate::error::{ApiError, ApiResult};
 use crate::policy::budget::check_decision_work;
 use crate::policy::limits::MAX_AUTHORIZE_WORK;
@@ -44,67 +43,8 @@ use crate::policy::{
     evaluate, is_allowed, CompiledPolicy, Evaluation, EvaluationRequest, GlobalKey, GlobalKeys,
     PolicySource, RequestContext, ResourcePolicy, SourceKind,
 };
-use crate::state::{AppState, CacheHasher};
-
-/// A principal's compiled identity policies (merged into one set, so a
-/// decision probes one index however many policies there are), boundary and
-/// tags.
-#[derive(Debug)]
-pub struct PrincipalPolicies {
-    pub identity: CompiledPolicy,
-    pub boundary: Option<CompiledPolicy>,
-    pub tags: Vec<Tag>,
-}
-
-#[derive(Clone)]
-pub struct PolicyCache {
-    inner: moka::sync::Cache<String, Arc<PrincipalPolicies>, CacheHasher>,
-    /// Compiled trust policies by role id, with the text they were
-    /// compiled from: a hit counts only for the same text, so a role read
-    /// before an UpdateAssumeRolePolicy cannot leave its old policy cached.
-    trust: moka::sync::Cache<String, (Arc<str>, Arc<CompiledPolicy>), CacheHasher>,
-    /// Compiled session policies by session access key id.
-    sessions: moka::sync::Cache<String, Arc<Vec<CompiledPolicy>>, CacheHasher>,
-    /// Keys, accounts, users and roles as authentication and assume-role
-    /// read them.
-    pub(crate) entities: super::cached::EntityCache,
-}
-
-impl Default for PolicyCache {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl PolicyCache {
-    pub fn new() -> Self {
-        fn build<V: Clone + Send + Sync + 'static>() -> moka::sync::Cache<String, V, CacheHasher> {
-            moka::sync::Cache::builder()
-                .max_capacity(10_000)
-                .time_to_live(Duration::from_secs(300))
-                .build_with_hasher(CacheHasher::default())
-        }
-        PolicyCache {
-            inner: build(),
-            trust: build(),
-            sessions: build(),
-            entities: super::cached::EntityCache::default(),
-        }
-    }
-
-    /// Called after every IAM write, here or on another node
-    /// (`AppState::invalidate_caches`). Session policies are frozen at issue
-    /// time, so their cache stays.
-    pub fn invalidate_all(&self) {
-        self.inner.invalidate_all();
-        self.trust.invalidate_all();
-        self.entities.invalidate_all();
-    }
-
-    pub fn get(&self, principal_id: &str) -> Option<Arc<PrincipalPolicies>> {
-        self.inner.get(principal_id)
-    }
-}
+use crate::runtime::policy_cache::PrincipalPolicies;
+use crate::state::AppState;
 
 /// Compiles a stored document; a stored document that no longer compiles
 /// is a server fault, not the caller's.

@@ -21,6 +21,7 @@ pub mod instance_profiles;
 pub mod login_profiles;
 pub mod master_key;
 pub mod policies;
+pub mod read_metrics;
 pub mod roles;
 pub mod service_authorize;
 pub mod service_principals;

@@ -96,7 +96,7 @@ pub async fn backup(data_dir: &Path, to: &Path) -> anyhow::Result<Manifest> {
 /// database. Writes a temporary file, syncs it, checks it again, and links
 /// it into place (a link, unlike a rename, never replaces a file).
 pub async fn restore(from: &Path, data_dir: &Path, keys: &KeyArgs) -> anyhow::Result<CopyReport> {
-    crate::startup::create_data_dir(data_dir)?;
+    super::create_data_dir(data_dir)?;
     let _lock = lock_data_dir(data_dir, true)?;
     let db = data_dir.join(DATABASE_FILE);
     for suffix in ["", "-wal", "-shm"] {

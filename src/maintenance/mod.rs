@@ -308,3 +308,15 @@ pub fn lock_data_dir(data_dir: &Path, exclusive: bool) -> anyhow::Result<File> {
         }
     }
 }
+
+/// The data directory, private to the server's user.
+pub(crate) fn create_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("restricting {}", dir.display()))?;
+    }
+    Ok(())
+}
