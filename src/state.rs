@@ -1,5 +1,7 @@
-//! What every operation shares: the store, the master key, the settings,
-//! the compiled-policy cache, the login throttle and the hashing bound.
+//! What every operation shares (`OpContext`: the store, the master key, the
+//! settings, the caches, the catalog, the metrics, the audit queue) and the
+//! whole state of a server around it (`AppState`), with the steps of the
+//! coherence poller.
 
 use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
@@ -17,17 +19,20 @@ use crate::runtime::metrics::Metrics;
 use crate::runtime::policy_cache::PolicyCache;
 use crate::store::Store;
 
+/// What the operations share, and all that authorization and the write
+/// pipeline use: the store, the master key, the settings, the caches they
+/// fill and drop, the action catalog, the metrics and the audit queue.
+/// An operation that needs nothing else takes `&OpContext`; an `&AppState`
+/// is one (`Deref`), so a caller holding the whole state passes it as is,
+/// and a test builds a context alone (`OpContext::new`), with no server.
 #[derive(Clone)]
-pub struct AppState {
+pub struct OpContext {
     pub store: Store,
     /// The master key, swapped by an online rotation.
     pub master_key: KeyRing,
     pub config: Arc<Config>,
     pub policies: PolicyCache,
     pub credentials: CredentialCache,
-    pub login_throttle: LoginThrottle,
-    /// Bounds argon2 work; every password hash and check goes through it.
-    pub password_hashing: HashingBound,
     /// The action catalog (built-in plus registered services).
     pub catalog: ServiceCatalog,
     pub metrics: Arc<Metrics>,
@@ -35,14 +40,32 @@ pub struct AppState {
     pub audit: AuditLog,
     /// Workload credentials handed out, for reuse by the next refresh.
     pub workload_credentials: IssuedCache,
-    /// Simulations (`/v1/evaluate`, Simulate*) running at once: one per
-    /// two cores, at least one, so that one tenant's simulations leave
-    /// cores to everyone else's requests.
-    pub simulations: Arc<tokio::sync::Semaphore>,
     /// What this node knows of the database's change counter.
     pub coherence: crate::coherence::Coherence,
     /// Counts cache drops (writes here and elsewhere); see [`CacheGuard`].
     cache_generation: Arc<AtomicU64>,
+}
+
+/// The whole state of a server: the operations' context and what only
+/// some operations need (sign-in, password hashing, simulations).
+#[derive(Clone)]
+pub struct AppState {
+    context: OpContext,
+    pub login_throttle: LoginThrottle,
+    /// Bounds argon2 work; every password hash and check goes through it.
+    pub password_hashing: HashingBound,
+    /// Simulations (`/v1/evaluate`, Simulate*) running at once: one per
+    /// two cores, at least one, so that one tenant's simulations leave
+    /// cores to everyone else's requests.
+    pub simulations: Arc<tokio::sync::Semaphore>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = OpContext;
+
+    fn deref(&self) -> &OpContext {
+        &self.context
+    }
 }
 
 fn simulation_slots() -> usize {
@@ -52,26 +75,35 @@ fn simulation_slots() -> usize {
 impl AppState {
     /// Starts the audit writer, so it must run inside the tokio runtime.
     pub fn new(store: Store, master_key: KeyRing, config: Config) -> Self {
-        let metrics = Arc::new(Metrics::new());
-        let audit = AuditLog::start(store.clone(), config.audit_queue_capacity, metrics.clone());
-        let cache_generation = Arc::new(AtomicU64::new(0));
         let password_hashing = HashingBound::from_settings(
             config.password_hash_concurrency,
             config.password_hash_queue,
         );
         AppState {
+            context: OpContext::new(store, master_key, config),
+            login_throttle: LoginThrottle::default(),
+            password_hashing,
+            simulations: Arc::new(tokio::sync::Semaphore::new(simulation_slots())),
+        }
+    }
+}
+
+impl OpContext {
+    /// Starts the audit writer, so it must run inside the tokio runtime.
+    pub fn new(store: Store, master_key: KeyRing, config: Config) -> Self {
+        let metrics = Arc::new(Metrics::new());
+        let audit = AuditLog::start(store.clone(), config.audit_queue_capacity, metrics.clone());
+        let cache_generation = Arc::new(AtomicU64::new(0));
+        OpContext {
             store,
             master_key,
             config: Arc::new(config),
             policies: PolicyCache::new(),
             credentials: CredentialCache::new(cache_generation.clone()),
-            login_throttle: LoginThrottle::default(),
-            password_hashing,
             catalog: Default::default(),
             metrics,
             audit,
             workload_credentials: IssuedCache::default(),
-            simulations: Arc::new(tokio::sync::Semaphore::new(simulation_slots())),
             coherence: Default::default(),
             cache_generation,
         }
@@ -98,7 +130,7 @@ impl AppState {
     }
 }
 
-impl AppState {
+impl OpContext {
     /// After a write of this node committed: drops the caches now (the
     /// writer's next request must see its own write), and rebuilds the
     /// catalog when the write changed it. The poll that follows skips the

@@ -44,7 +44,7 @@ use crate::policy::{
     PolicySource, RequestContext, ResourcePolicy, SourceKind,
 };
 use crate::runtime::policy_cache::PrincipalPolicies;
-use crate::state::AppState;
+use crate::state::OpContext;
 
 /// Compiles a stored document; a stored document that no longer compiles
 /// is a server fault, not the caller's.
@@ -60,7 +60,7 @@ pub(crate) fn compile_stored(text: &str, source: PolicySource) -> ApiResult<Comp
 /// Loads and compiles the identity side of a policy holder: its inline and
 /// attached policies (and, for users, those of its groups) and its boundary.
 pub async fn load_holder_policies(
-    state: &AppState,
+    state: &OpContext,
     holder: PolicyHolder,
     holder_id: &str,
     boundary_arn: Option<&str>,
@@ -129,7 +129,7 @@ fn empty_policies() -> Arc<PrincipalPolicies> {
     })
 }
 
-async fn role_policies(state: &AppState, role_id: &str) -> ApiResult<Arc<PrincipalPolicies>> {
+async fn role_policies(state: &OpContext, role_id: &str) -> ApiResult<Arc<PrincipalPolicies>> {
     if let Some(hit) = state.policies.get(role_id) {
         return Ok(hit);
     }
@@ -152,7 +152,7 @@ async fn role_policies(state: &AppState, role_id: &str) -> ApiResult<Arc<Princip
 
 /// A role's trust policy, compiled as the resource side of `sts:AssumeRole`.
 pub fn trust_policy(
-    state: &AppState,
+    state: &OpContext,
     role: &crate::domain::Role,
 ) -> ApiResult<Arc<CompiledPolicy>> {
     if let Some((text, compiled)) = state.policies.trust.get(&role.id) {
@@ -173,7 +173,7 @@ pub fn trust_policy(
 
 /// Compiles a session's frozen session policies (None: none were passed).
 fn session_policies(
-    state: &AppState,
+    state: &OpContext,
     access_key_id: &str,
     session: &SessionInfo,
 ) -> ApiResult<Option<Arc<Vec<CompiledPolicy>>>> {
@@ -233,7 +233,7 @@ fn session_refs(session: &Option<Arc<Vec<CompiledPolicy>>>) -> Option<Vec<&Compi
 /// plus its session policies; a root has none (its implicit allow is the
 /// engine's rule).
 pub async fn identity_side(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     mut context: RequestContext,
 ) -> ApiResult<IdentitySide> {
@@ -259,7 +259,7 @@ type CallerPolicies<'c> = (&'c Arc<PrincipalPolicies>, Option<Arc<Vec<CompiledPo
 /// The identity's are borrowed from the caller, which keeps them: a clone
 /// of their `Arc` would bounce its count between the worker threads.
 async fn caller_policies<'c>(
-    state: &AppState,
+    state: &OpContext,
     caller: &'c Caller,
 ) -> ApiResult<CallerPolicies<'c>> {
     let identity = match caller.policies.get() {
@@ -292,7 +292,7 @@ async fn caller_policies<'c>(
     Ok((identity, session))
 }
 
-async fn user_policies(state: &AppState, user_id: &str) -> ApiResult<Arc<PrincipalPolicies>> {
+async fn user_policies(state: &OpContext, user_id: &str) -> ApiResult<Arc<PrincipalPolicies>> {
     if let Some(hit) = state.policies.get(user_id) {
         return Ok(hit);
     }
@@ -332,7 +332,7 @@ pub struct Question<'a> {
 /// built request to `judge` (the full explanation, or the fast verdict).
 /// Root gets the engine's root rules.
 async fn with_request<R>(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     question: Question<'_>,
     judge: impl FnOnce(&EvaluationRequest) -> R,
@@ -390,7 +390,7 @@ async fn with_request<R>(
 
 /// The full decision, with the statements that matched and the deciding layer.
 pub async fn decide(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     question: Question<'_>,
 ) -> ApiResult<Evaluation> {
@@ -407,7 +407,7 @@ pub async fn decide(
 /// Decides `action` on `resource` for the caller, with no request keys
 /// but the caller's: for actions that carry none (see [`authorize_with`]).
 pub async fn authorize(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     action: &str,
     resource: &str,
@@ -424,7 +424,7 @@ pub async fn authorize(
 /// the engine's fast path; only a denial computes the explanation its
 /// message needs.
 pub async fn authorize_with(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     resource: &str,
     cx: ActionContext<'_>,
@@ -435,7 +435,7 @@ pub async fn authorize_with(
 }
 
 async fn authorize_question(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     action: &str,
     resource: &str,

@@ -7,10 +7,10 @@
 
 use crate::domain::Role;
 use crate::error::ApiResult;
-use crate::state::AppState;
+use crate::state::OpContext;
 
 pub async fn role_by_name(
-    state: &AppState,
+    state: &OpContext,
     account_id: &str,
     name: &str,
 ) -> ApiResult<Option<Role>> {
