@@ -27,7 +27,7 @@ use crate::auth::{Caller, CallerKind};
 use crate::domain::workloads::WORKLOAD_TOKEN_PREFIX;
 use crate::domain::{now, AccessKey, AccessKeyId, Arn, SecretAccessKey};
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::state::OpContext;
 
 pub use crate::runtime::resolved_key::ResolvedKey;
 
@@ -88,7 +88,7 @@ impl From<SigV4Error> for ApiError {
 /// Authenticates a request: SigV4 when signed, else `Authorization: Basic`.
 /// A refusal is counted by reason and audited.
 pub async fn authenticate_request(
-    state: &AppState,
+    state: &OpContext,
     parts: &RequestParts<'_>,
     origin: Origin,
 ) -> ApiResult<Caller> {
@@ -125,7 +125,7 @@ fn failure_reason(code: &str, message: &str) -> &'static str {
 /// Counts and audits a refused credential presented to `/v1/authorize`
 /// (the subject of a service's question).
 pub async fn record_subject_failure(
-    state: &AppState,
+    state: &OpContext,
     code: &str,
     message: &str,
     access_key_id: Option<String>,
@@ -143,7 +143,7 @@ pub async fn record_subject_failure(
 /// The presented id is recorded only when it has a key id's shape (see
 /// [`AccessKeyId::recordable`]): it may be a secret typed in the wrong field.
 async fn record_auth_failure_event(
-    state: &AppState,
+    state: &OpContext,
     mut event: AuditEvent,
     access_key_id: Option<String>,
 ) {
@@ -157,7 +157,7 @@ async fn record_auth_failure_event(
 }
 
 /// The account of a session or long-term key, if it exists.
-async fn account_of_key(state: &AppState, id: &str) -> Option<String> {
+async fn account_of_key(state: &OpContext, id: &str) -> Option<String> {
     if id.starts_with("ASIA") {
         state
             .store
@@ -178,7 +178,7 @@ async fn account_of_key(state: &AppState, id: &str) -> Option<String> {
 }
 
 async fn authenticate(
-    state: &AppState,
+    state: &OpContext,
     parts: &RequestParts<'_>,
     origin: Origin,
     presented: &mut Option<String>,
@@ -273,7 +273,7 @@ fn refuse_unsigned_payload(claim: &SignatureClaim<'_>) -> Result<(), SigV4Error>
 /// gives every other case (a miss, a session key, a wrong secret) its
 /// answer, metrics and audit record.
 pub fn cached_basic_caller(
-    state: &AppState,
+    state: &OpContext,
     authorization: &str,
     origin: &Origin,
 ) -> Option<Caller> {
@@ -304,7 +304,7 @@ fn with_origin(caller: &Caller, origin: Origin) -> Caller {
 /// session key's token checked), the signature verified now, the key's use
 /// recorded.
 pub async fn verify_claim(
-    state: &AppState,
+    state: &OpContext,
     signed: &SignedRequest<'_>,
     claim: &SignatureClaim<'_>,
 ) -> ApiResult<Arc<ResolvedKey>> {
@@ -315,7 +315,7 @@ pub async fn verify_claim(
 /// another account is refused before its signature is checked or its use
 /// recorded, with the answer of a key that does not exist.
 pub async fn verify_claim_in(
-    state: &AppState,
+    state: &OpContext,
     signed: &SignedRequest<'_>,
     claim: &SignatureClaim<'_>,
     account: Option<&str>,
@@ -342,7 +342,7 @@ pub async fn verify_claim_in(
 /// Finds the secret and owner of an access key: a session's (its token
 /// checked), or a long-term key's from the cache or the store.
 pub async fn resolve_access_key(
-    state: &AppState,
+    state: &OpContext,
     access_key_id: &str,
     token: Option<&str>,
 ) -> ApiResult<Arc<ResolvedKey>> {
@@ -374,7 +374,7 @@ pub async fn resolve_access_key(
 /// of another account answers exactly as one that does not exist, so that
 /// its existence is not revealed.
 pub async fn resolve_access_key_in(
-    state: &AppState,
+    state: &OpContext,
     access_key_id: &str,
     token: Option<&str>,
     account: Option<&str>,
@@ -386,7 +386,7 @@ pub async fn resolve_access_key_in(
     }
 }
 
-async fn load_long_term_key(state: &AppState, access_key_id: &str) -> ApiResult<Arc<ResolvedKey>> {
+async fn load_long_term_key(state: &OpContext, access_key_id: &str) -> ApiResult<Arc<ResolvedKey>> {
     let guard = state.cache_guard();
     let (key, secret) = long_term_secret(state, access_key_id).await?;
     let caller = caller_for_key(state, key, Origin::default()).await?;
@@ -400,7 +400,7 @@ async fn load_long_term_key(state: &AppState, access_key_id: &str) -> ApiResult<
 /// The active long-term key and its decrypted secret; unknown and inactive
 /// keys fail alike, as in AWS.
 pub async fn long_term_secret(
-    state: &AppState,
+    state: &OpContext,
     access_key_id: &str,
 ) -> ApiResult<(AccessKey, SecretAccessKey)> {
     let key = state
@@ -425,7 +425,7 @@ pub async fn long_term_secret(
 /// which spares the shared cache's lookup on the other requests of that
 /// minute.
 async fn record_use(
-    state: &AppState,
+    state: &OpContext,
     resolved: &ResolvedKey,
     access_key_id: &str,
     service: &str,
@@ -459,7 +459,11 @@ async fn record_use(
 }
 
 /// Builds the caller behind a verified long-term key.
-pub async fn caller_for_key(state: &AppState, key: AccessKey, origin: Origin) -> ApiResult<Caller> {
+pub async fn caller_for_key(
+    state: &OpContext,
+    key: AccessKey,
+    origin: Origin,
+) -> ApiResult<Caller> {
     let account = state
         .store
         .get_account(&key.account_id)

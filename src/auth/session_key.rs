@@ -25,7 +25,7 @@ use crate::auth::{Caller, CallerKind};
 use crate::domain::{format_time_ms, now, Arn, SecretAccessKey};
 use crate::error::{ApiError, ApiResult};
 use crate::runtime::resolved_key::SessionCheck;
-use crate::state::AppState;
+use crate::state::OpContext;
 use crate::store::sessions::SessionRecord;
 
 /// Checks a cached session key against the presented token and the clock,
@@ -34,7 +34,7 @@ use crate::store::sessions::SessionRecord;
 /// cached long-term key (no session check) is refused: its id cannot be
 /// a session's.
 pub(crate) async fn check_cached_session(
-    state: &AppState,
+    state: &OpContext,
     resolved: &ResolvedKey,
     token: &str,
 ) -> ApiResult<()> {
@@ -60,7 +60,7 @@ pub(crate) async fn check_cached_session(
 /// Resolves a session key from the store (its token, expiry and revocation
 /// checked) and caches it, unless an IAM write raced the read.
 pub(crate) async fn resolve_session_key(
-    state: &AppState,
+    state: &OpContext,
     access_key_id: &str,
     token: &str,
 ) -> ApiResult<Arc<ResolvedKey>> {
@@ -106,7 +106,7 @@ impl std::fmt::Debug for SessionCredentials {
 /// digest compared in constant time), the session not expired
 /// (`ExpiredToken`), not revoked, and its role or user must still exist.
 pub async fn session_credentials(
-    state: &AppState,
+    state: &OpContext,
     access_key_id: &str,
     token: &str,
     origin: Origin,
@@ -221,7 +221,7 @@ fn session_caller(record: SessionRecord, origin: Origin) -> ApiResult<Caller> {
 
 /// Records a role's last use (IAM's RoleLastUsed): a session of the role
 /// authenticated a request. At most once a minute per role, like keys.
-async fn record_role_use(state: &AppState, role_id: &str, region: &str) {
+async fn record_role_use(state: &OpContext, role_id: &str, region: &str) {
     let key = format!("role:{role_id}");
     if state.credentials.recently_recorded.get(&key).is_some() {
         return;

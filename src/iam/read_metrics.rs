@@ -6,11 +6,11 @@ use std::time::Instant;
 use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::runtime::metrics::GAUGE_MAX_AGE;
-use crate::state::AppState;
+use crate::state::OpContext;
 
 /// Refreshes the scrape-time gauges and encodes every metric. `caller` is
 /// Some when the server requires credentials for metrics.
-pub async fn scrape(state: &AppState, caller: Option<&Caller>) -> ApiResult<String> {
+pub async fn scrape(state: &OpContext, caller: Option<&Caller>) -> ApiResult<String> {
     if let Some(caller) = caller {
         super::authorize(state, caller, "latchkey:ReadMetrics", "*").await?;
     }

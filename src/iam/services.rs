@@ -25,7 +25,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::policy::lint::{
     AccessLevel, ActionDefinition, Catalog, ConditionKeyDefinition, KeyType, ServiceDefinition,
 };
-use crate::state::AppState;
+use crate::state::OpContext;
 
 /// Most actions one service may declare; the body limit caps it too.
 pub const MAX_ACTIONS: usize = 2000;
@@ -128,7 +128,7 @@ const BUILTIN_PREFIXES: [&str; 3] = ["iam", "sts", "latchkey"];
 /// Registers or replaces a service; returns it (as stored) and whether it
 /// was new. The catalog of every later lint includes it at once.
 pub async fn put_service(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     req: RegisterServiceRequest,
 ) -> ApiResult<(ServiceDefinition, bool)> {
@@ -175,7 +175,7 @@ pub async fn put_service(
 /// The whole catalog: built-in services first, then the registered ones,
 /// each marked.
 pub async fn list_services(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
 ) -> ApiResult<Vec<(ServiceDefinition, bool)>> {
     authorize(

@@ -24,7 +24,7 @@ use crate::audit::AuditEvent;
 use crate::auth::crypto::{secrets_equal, token_digest};
 use crate::domain::{format_time, format_time_ms, Role, Workload};
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::state::OpContext;
 
 pub use crate::runtime::issued_credentials::ContainerCredentials;
 use crate::runtime::issued_credentials::Issued;
@@ -62,7 +62,7 @@ fn presented_token(authorization: Option<&str>) -> ApiResult<&str> {
 /// digest compared in constant time; not expired; used from an allowed
 /// network.
 async fn workload_for(
-    state: &AppState,
+    state: &OpContext,
     token: &str,
     source_ip: Option<IpAddr>,
 ) -> ApiResult<Workload> {
@@ -107,7 +107,7 @@ async fn workload_for(
 }
 
 /// The role the workload's profile holds now.
-async fn current_role(state: &AppState, workload: &Workload) -> ApiResult<Role> {
+async fn current_role(state: &OpContext, workload: &Workload) -> ApiResult<Role> {
     let profile = state
         .store
         .get_instance_profile_by_id(&workload.instance_profile_id)
@@ -131,7 +131,7 @@ async fn current_role(state: &AppState, workload: &Workload) -> ApiResult<Role> 
 /// generation, half its lifetime left, and still live in the store (not
 /// revoked one by one, by revoke-sessions, or with the workload's token).
 async fn reusable(
-    state: &AppState,
+    state: &OpContext,
     workload: &Workload,
     role: &Role,
 ) -> ApiResult<Option<ContainerCredentials>> {
@@ -160,7 +160,7 @@ async fn reusable(
 }
 
 pub async fn workload_credentials(
-    state: &AppState,
+    state: &OpContext,
     authorization: Option<&str>,
     source_ip: Option<IpAddr>,
 ) -> ApiResult<ContainerCredentials> {
@@ -182,7 +182,7 @@ pub async fn workload_credentials(
 }
 
 async fn mint(
-    state: &AppState,
+    state: &OpContext,
     workload: &Workload,
     role: &Role,
 ) -> ApiResult<ContainerCredentials> {
