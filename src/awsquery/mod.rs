@@ -6,6 +6,7 @@
 
 mod action;
 mod iam_access;
+mod iam_account_details;
 mod iam_instance_profiles;
 mod iam_policies;
 mod iam_principals;
@@ -88,6 +89,7 @@ const IAM_TABLES: &[&[(&str, Handler)]] = &[
     iam_policies::ACTIONS,
     iam_simulate::ACTIONS,
     iam_instance_profiles::ACTIONS,
+    iam_account_details::ACTIONS,
 ];
 const STS_TABLES: &[&[(&str, Handler)]] = &[sts_actions::ACTIONS];
 

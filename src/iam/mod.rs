@@ -6,6 +6,7 @@
 
 pub mod access_analysis;
 pub mod access_keys;
+pub mod account_details;
 pub mod accounts;
 pub mod action_context;
 pub mod attachments;
