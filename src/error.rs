@@ -66,6 +66,14 @@ pub enum ApiError {
     ServiceUnavailable(String),
     #[error("{0}")]
     NotFound(String),
+    /// A credential report that is not there to read: AWS's
+    /// `ReportNotPresent` and `ReportExpired` (410), `ReportInProgress` (404).
+    #[error("{message}")]
+    Report {
+        code: &'static str,
+        status: u16,
+        message: String,
+    },
     /// A policy write refused in strict lint mode: its lint has an ERROR or
     /// SECURITY_WARNING finding (the message names the finding codes).
     #[error("{0}")]
@@ -105,7 +113,8 @@ impl ApiError {
             ApiError::Unauthenticated { code, .. }
             | ApiError::SubjectNotAuthenticated { code, .. }
             | ApiError::BadRequest { code, .. }
-            | ApiError::Conflict { code, .. } => code,
+            | ApiError::Conflict { code, .. }
+            | ApiError::Report { code, .. } => code,
             ApiError::PayloadTooLarge(_) => "PayloadTooLarge",
             ApiError::RequestTimeout(_) => "RequestTimeout",
             ApiError::ServiceUnavailable(_) => "ServiceUnavailable",
@@ -138,6 +147,7 @@ impl ApiError {
             ApiError::RequestTimeout(_) => 408,
             ApiError::ServiceUnavailable(_) | ApiError::StorageUnavailable => 503,
             ApiError::Unexpected(_) => 500,
+            ApiError::Report { status, .. } => *status,
         }
     }
 

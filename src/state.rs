@@ -40,6 +40,8 @@ pub struct OpContext {
     pub audit: AuditLog,
     /// Workload credentials handed out, for reuse by the next refresh.
     pub workload_credentials: IssuedCache,
+    /// Credential reports generated, per account (`iam::credential_report`).
+    pub credential_reports: crate::runtime::reports::CredentialReports,
     /// What this node knows of the database's change counter.
     pub coherence: crate::coherence::Coherence,
     /// Counts cache drops (writes here and elsewhere); see [`CacheGuard`].
@@ -104,6 +106,7 @@ impl OpContext {
             metrics,
             audit,
             workload_credentials: IssuedCache::default(),
+            credential_reports: Default::default(),
             coherence: Default::default(),
             cache_generation,
         }

@@ -19,6 +19,7 @@ pub mod metrics;
 mod openapi_doc;
 pub mod policies;
 pub mod principal_policies;
+pub mod reports;
 pub mod roles;
 pub mod service_principals;
 pub mod services;
@@ -113,6 +114,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     sts::configure(cfg);
     services::configure(cfg);
     access_analysis::configure(cfg);
+    reports::configure(cfg);
     audit::configure(cfg);
     master_key::configure(cfg);
     instance_profiles::configure(cfg);

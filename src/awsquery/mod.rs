@@ -10,6 +10,7 @@ mod iam_account_details;
 mod iam_instance_profiles;
 mod iam_policies;
 mod iam_principals;
+mod iam_reports;
 mod iam_roles;
 mod iam_simulate;
 pub mod params;
@@ -90,6 +91,7 @@ const IAM_TABLES: &[&[(&str, Handler)]] = &[
     iam_simulate::ACTIONS,
     iam_instance_profiles::ACTIONS,
     iam_account_details::ACTIONS,
+    iam_reports::ACTIONS,
 ];
 const STS_TABLES: &[&[(&str, Handler)]] = &[sts_actions::ACTIONS];
 

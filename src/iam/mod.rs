@@ -16,6 +16,7 @@ pub mod cached;
 mod caller_context;
 #[cfg(test)]
 mod context_tests;
+pub mod credential_report;
 pub mod documents;
 pub mod groups;
 pub mod holders;

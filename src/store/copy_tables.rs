@@ -278,6 +278,31 @@ pub const TABLES: &[Table] = &[
         Handling::CopyWithIdentity("id"),
     ),
     table("audit_retention_gate", &[("open", Int)], Handling::Fixed),
+    // Rebuilt by audit_events' insert trigger (migration 0012) as the
+    // copy inserts the trail; each row must name its principal's newest
+    // allowed event of that action.
+    table(
+        "last_accessed",
+        &[
+            ("principal", Text),
+            ("action", Text),
+            ("event_id", Int),
+            ("event_time", Text),
+            ("principal_arn", Text),
+        ],
+        Handling::Derived {
+            check: "SELECT COUNT(*) FROM (
+                        SELECT last_accessed_principal(principal_arn) AS principal,
+                               lower(action) AS action, MAX(id) AS event_id
+                        FROM audit_events
+                        WHERE decision = 'allowed' AND principal_arn IS NOT NULL
+                        GROUP BY 1, 2
+                    ) e
+                    FULL JOIN last_accessed l
+                    ON e.principal = l.principal AND e.action = l.action
+                    WHERE e.event_id IS DISTINCT FROM l.event_id",
+        },
+    ),
     table(
         "services",
         &[

@@ -71,6 +71,14 @@ fn list_queries() -> Vec<(&'static str, &'static str)> {
             "list a role's sessions",
             super::sessions::LIST_ROLE_SESSIONS_SQL,
         ),
+        (
+            "a principal's last accessed actions",
+            super::last_accessed::LAST_ACCESSED_SQL,
+        ),
+        (
+            "a user's last password change",
+            super::last_accessed::LAST_PASSWORD_CHANGE_SQL,
+        ),
     ]
 }
 

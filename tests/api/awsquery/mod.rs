@@ -8,6 +8,7 @@ mod corpus;
 mod entities;
 mod policies;
 mod protocol;
+mod reports;
 mod sts;
 
 use aws_sdk_iam::config::http::HttpResponse;

@@ -1,0 +1,49 @@
+-- Last accessed (issue 19): per principal and action, the newest allowed
+-- event of the audit trail, kept by a trigger on its inserts. The
+-- principal is the event's principal ARN, except that a role session's
+-- (arn:aws:sts::ACCT:assumed-role/ROLE/SESSION) is cut after the role
+-- name: every session of a role is the role. A report then reads one row
+-- per action the principal used, never the trail itself, and the rows
+-- outlive the trail's retention as AWS's tracking period does.
+CREATE TABLE last_accessed (
+    principal  TEXT NOT NULL,
+    action     TEXT NOT NULL,   -- lower-cased, as the audit filters match it
+    event_id   INTEGER NOT NULL,
+    event_time TEXT NOT NULL,
+    -- the full principal ARN of that event (the session, for a role)
+    principal_arn TEXT NOT NULL,
+    PRIMARY KEY (principal, action)
+) WITHOUT ROWID;
+
+CREATE TRIGGER last_accessed_insert AFTER INSERT ON audit_events
+WHEN NEW.decision = 'allowed' AND NEW.principal_arn IS NOT NULL
+BEGIN
+    INSERT INTO last_accessed (principal, action, event_id, event_time, principal_arn)
+        VALUES (
+            CASE WHEN NEW.principal_arn LIKE 'arn:aws:sts::%:assumed-role/%/%'
+                 THEN substr(NEW.principal_arn, 1,
+                             39 + instr(substr(NEW.principal_arn, 40), '/') - 1)
+                 ELSE NEW.principal_arn END,
+            lower(NEW.action), NEW.id, NEW.event_time, NEW.principal_arn)
+        ON CONFLICT (principal, action) DO UPDATE SET
+            event_id = excluded.event_id,
+            event_time = excluded.event_time,
+            principal_arn = excluded.principal_arn
+        WHERE excluded.event_id > last_accessed.event_id;
+END;
+
+INSERT INTO last_accessed (principal, action, event_id, event_time, principal_arn)
+    SELECT principal, action, id, event_time, principal_arn FROM (
+        SELECT CASE WHEN principal_arn LIKE 'arn:aws:sts::%:assumed-role/%/%'
+                    THEN substr(principal_arn, 1,
+                                39 + instr(substr(principal_arn, 40), '/') - 1)
+                    ELSE principal_arn END AS principal,
+               lower(action) AS action, id, event_time, principal_arn,
+               ROW_NUMBER() OVER (PARTITION BY principal_arn, lower(action) ORDER BY id DESC) AS n
+        FROM audit_events WHERE decision = 'allowed' AND principal_arn IS NOT NULL
+    ) WHERE n = 1
+    ON CONFLICT (principal, action) DO UPDATE SET
+        event_id = excluded.event_id,
+        event_time = excluded.event_time,
+        principal_arn = excluded.principal_arn
+    WHERE excluded.event_id > last_accessed.event_id;
