@@ -42,6 +42,8 @@ pub struct OpContext {
     pub workload_credentials: IssuedCache,
     /// Credential reports generated, per account (`iam::credential_report`).
     pub credential_reports: crate::runtime::reports::CredentialReports,
+    /// Last-accessed jobs generated (`iam::last_accessed`).
+    pub last_accessed_jobs: crate::runtime::reports::Jobs<crate::runtime::reports::LastAccessedJob>,
     /// What this node knows of the database's change counter.
     pub coherence: crate::coherence::Coherence,
     /// Counts cache drops (writes here and elsewhere); see [`CacheGuard`].
@@ -107,6 +109,7 @@ impl OpContext {
             audit,
             workload_credentials: IssuedCache::default(),
             credential_reports: Default::default(),
+            last_accessed_jobs: Default::default(),
             coherence: Default::default(),
             cache_generation,
         }

@@ -1,22 +1,27 @@
-//! The scanners' reports under /v1: the credential report (CSV or JSON).
+//! The scanners' reports under /v1: the credential report (CSV or JSON)
+//! and the unused-access views of users and roles.
 
 use std::collections::BTreeMap;
 
 use actix_web::http::header::{ACCEPT, CONTENT_TYPE};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::auth::Caller;
+use crate::domain::PolicyHolder;
 use crate::error::{ApiResult, ErrorResponse};
 use crate::iam;
 use crate::iam::credential_report::{to_csv, COLUMNS};
+use crate::iam::last_accessed::UnusedAccess;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(generate_credential_report)
-        .service(get_credential_report);
+        .service(get_credential_report)
+        .service(user_unused_access)
+        .service(role_unused_access);
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -99,4 +104,128 @@ async fn get_credential_report(
             })
             .collect(),
     }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UnusedQuery {
+    /// The window: what was not used in this many days is unused
+    /// (1..=3650, default 90).
+    pub days: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UsedAction {
+    pub action: String,
+    pub last_accessed: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyUse {
+    pub access_key_id: String,
+    /// Absent: never used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_used: Option<String>,
+    pub unused: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LastAssumed {
+    /// Absent: never assumed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_used: Option<String>,
+    pub unused: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnusedAccessResponse {
+    pub principal_arn: String,
+    pub days: u32,
+    /// Uses before this time count as unused.
+    pub since: String,
+    /// Catalog actions the policies grant and that were not used in the
+    /// window (never used ones included).
+    pub unused_actions: Vec<String>,
+    /// Granted actions used in the window, with their newest use.
+    pub used_actions: Vec<UsedAction>,
+    /// A user's access keys.
+    pub access_keys: Vec<KeyUse>,
+    /// A role's last assumption.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_assumed: Option<LastAssumed>,
+}
+
+impl From<UnusedAccess> for UnusedAccessResponse {
+    fn from(u: UnusedAccess) -> Self {
+        UnusedAccessResponse {
+            principal_arn: u.principal_arn,
+            days: u.days,
+            since: u.since,
+            unused_actions: u.unused_actions,
+            used_actions: u
+                .used_actions
+                .into_iter()
+                .map(|(action, last_accessed)| UsedAction {
+                    action,
+                    last_accessed,
+                })
+                .collect(),
+            access_keys: u
+                .access_keys
+                .into_iter()
+                .map(|(access_key_id, last_used, unused)| KeyUse {
+                    access_key_id,
+                    last_used,
+                    unused,
+                })
+                .collect(),
+            last_assumed: u
+                .last_assumed
+                .map(|(last_used, unused)| LastAssumed { last_used, unused }),
+        }
+    }
+}
+
+const DEFAULT_DAYS: u32 = 90;
+
+/// What a user is granted and has not used in `days` days: the catalog
+/// actions its policies (and its groups') allow with no allowed use in the
+/// audit trail in the window, and its access keys unused as long. What the
+/// trail does not record (reads of latchkey's own API) shows no use.
+///
+/// Permissions: `iam:GenerateServiceLastAccessedDetails` on the user's ARN.
+#[utoipa::path(tag = "access-analysis", params(("user" = String, Path), UnusedQuery), responses(
+    (status = 200, body = UnusedAccessResponse), (status = 401, body = ErrorResponse),
+    (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+#[get("/users/{user}/unused-access")]
+async fn user_unused_access(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    query: web::Query<UnusedQuery>,
+) -> ApiResult<HttpResponse> {
+    let days = query.days.unwrap_or(DEFAULT_DAYS);
+    let u =
+        iam::last_accessed::unused_access(&state, &caller, PolicyHolder::User, &path, days).await?;
+    Ok(HttpResponse::Ok().json(UnusedAccessResponse::from(u)))
+}
+
+/// As for users, for a role's sessions, with when the role was last
+/// assumed.
+///
+/// Permissions: `iam:GenerateServiceLastAccessedDetails` on the role's ARN.
+#[utoipa::path(tag = "access-analysis", params(("role" = String, Path), UnusedQuery), responses(
+    (status = 200, body = UnusedAccessResponse), (status = 401, body = ErrorResponse),
+    (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+#[get("/roles/{role}/unused-access")]
+async fn role_unused_access(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    query: web::Query<UnusedQuery>,
+) -> ApiResult<HttpResponse> {
+    let days = query.days.unwrap_or(DEFAULT_DAYS);
+    let u =
+        iam::last_accessed::unused_access(&state, &caller, PolicyHolder::Role, &path, days).await?;
+    Ok(HttpResponse::Ok().json(UnusedAccessResponse::from(u)))
 }

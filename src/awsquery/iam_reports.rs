@@ -1,5 +1,6 @@
 //! The scanners' reports over the query protocol: the credential report
-//! (its CSV base64-encoded in `Content`, as AWS sends it).
+//! (its CSV base64-encoded in `Content`, as AWS sends it), last-accessed
+//! jobs, and the condition keys of policies.
 
 use base64::Engine as _;
 
@@ -7,10 +8,16 @@ use super::action::{actions, Ctx, Handler, Outcome};
 use super::xml::Xml;
 use crate::iam;
 use crate::iam::credential_report::to_csv;
+use crate::runtime::reports::ServiceLastAccessed;
+use crate::store::{decode_marker, encode_marker, DEFAULT_MAX_ITEMS};
 
 pub const ACTIONS: &[(&str, Handler)] = actions![
     "GenerateCredentialReport" => generate_credential_report,
     "GetCredentialReport" => get_credential_report,
+    "GenerateServiceLastAccessedDetails" => generate_service_last_accessed_details,
+    "GetServiceLastAccessedDetails" => get_service_last_accessed_details,
+    "GetContextKeysForCustomPolicy" => get_context_keys_for_custom_policy,
+    "GetContextKeysForPrincipalPolicy" => get_context_keys_for_principal_policy,
 ];
 
 async fn generate_credential_report(c: &Ctx<'_>) -> Outcome {
@@ -31,5 +38,97 @@ async fn get_credential_report(c: &Ctx<'_>) -> Outcome {
     )
     .text("ReportFormat", "text/csv")
     .text("GeneratedTime", &report.generated_time);
+    Ok(Some(x))
+}
+
+async fn generate_service_last_accessed_details(c: &Ctx<'_>) -> Outcome {
+    let p = c.params;
+    let id = iam::last_accessed::generate_service_last_accessed_details(
+        c.state,
+        c.caller,
+        p.required("Arn")?,
+        p.get("Granularity"),
+    )
+    .await?;
+    let mut x = Xml::new();
+    x.text("JobId", id);
+    Ok(Some(x))
+}
+
+fn service(x: &mut Xml, s: &ServiceLastAccessed, action_level: bool) {
+    x.text("ServiceName", &s.service_name)
+        .text("ServiceNamespace", &s.namespace)
+        .opt("LastAuthenticated", s.last_authenticated.as_deref())
+        .opt("LastAuthenticatedEntity", s.last_entity.as_deref())
+        .text("TotalAuthenticatedEntities", s.total_entities);
+    if action_level {
+        x.members("TrackedActionsLastAccessed", &s.actions, |m, a| {
+            m.text("ActionName", &a.action_name)
+                .opt("LastAccessedEntity", a.last_entity.as_deref())
+                .opt("LastAccessedTime", a.last_accessed.as_deref());
+        });
+    }
+}
+
+/// The services are paged by position: a job does not change once made.
+async fn get_service_last_accessed_details(c: &Ctx<'_>) -> Outcome {
+    let p = c.params;
+    let job = iam::last_accessed::get_service_last_accessed_details(
+        c.state,
+        c.caller,
+        p.required("JobId")?,
+    )
+    .await?;
+    let max = p.int("MaxItems")?.unwrap_or(DEFAULT_MAX_ITEMS);
+    if !(1..=1000).contains(&max) {
+        return Err(crate::error::ApiError::ValidationError(format!(
+            "1 validation error detected: Value '{max}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 1000"
+        )));
+    }
+    let start = match p.get("Marker") {
+        None | Some("") => 0,
+        Some(m) => decode_marker(m)?
+            .parse::<usize>()
+            .map_err(|_| crate::store::StoreError::InvalidMarker)?,
+    };
+    let end = start.saturating_add(max as usize).min(job.services.len());
+    let page = job.services.get(start..end).unwrap_or_default();
+    let action_level = job.granularity == "ACTION_LEVEL";
+    let mut x = Xml::new();
+    x.text("JobStatus", "COMPLETED")
+        .text("JobType", job.granularity)
+        .text("JobCreationDate", &job.created)
+        .members("ServicesLastAccessed", page, |m, s| {
+            service(m, s, action_level)
+        })
+        .text("JobCompletionDate", &job.created)
+        .text("IsTruncated", end < job.services.len());
+    if end < job.services.len() {
+        x.text("Marker", encode_marker(&end.to_string()));
+    }
+    Ok(Some(x))
+}
+
+async fn get_context_keys_for_custom_policy(c: &Ctx<'_>) -> Outcome {
+    let inputs = c.params.list("PolicyInputList");
+    let keys =
+        iam::last_accessed::get_context_keys_for_custom_policy(c.state, c.caller, &inputs).await?;
+    let mut x = Xml::new();
+    x.strings("ContextKeyNames", &keys);
+    Ok(Some(x))
+}
+
+async fn get_context_keys_for_principal_policy(c: &Ctx<'_>) -> Outcome {
+    let p = c.params;
+    let inputs = p.list("PolicyInputList");
+    let keys = iam::last_accessed::get_context_keys_for_principal_policy(
+        c.state,
+        c.caller,
+        p.required("PolicySourceArn")?,
+        &inputs,
+    )
+    .await?;
+    let mut x = Xml::new();
+    x.strings("ContextKeyNames", &keys);
     Ok(Some(x))
 }

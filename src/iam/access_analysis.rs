@@ -30,7 +30,7 @@ use crate::policy::{PolicyDocument, Principal, PrincipalKind, RequestContext};
 use crate::state::OpContext;
 use crate::store::ListParams;
 
-fn parse_stored(text: &str) -> ApiResult<PolicyDocument> {
+pub(crate) fn parse_stored(text: &str) -> ApiResult<PolicyDocument> {
     PolicyDocument::parse(text).map_err(|e| {
         ApiError::Unexpected(anyhow::anyhow!(
             "stored policy does not parse: {}",
@@ -40,7 +40,7 @@ fn parse_stored(text: &str) -> ApiResult<PolicyDocument> {
 }
 
 /// The identity documents of a user (with its groups') or a role.
-async fn identity_documents(
+pub(crate) async fn identity_documents(
     state: &OpContext,
     holder: PolicyHolder,
     holder_id: &str,
@@ -86,7 +86,7 @@ async fn identity_documents(
 }
 
 /// A boundary's document; a boundary that no longer exists allows nothing.
-async fn boundary_document(
+pub(crate) async fn boundary_document(
     state: &OpContext,
     arn: Option<&str>,
 ) -> ApiResult<Option<NamedDocument>> {

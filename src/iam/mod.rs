@@ -22,6 +22,7 @@ pub mod groups;
 pub mod holders;
 pub mod inline_policies;
 pub mod instance_profiles;
+pub mod last_accessed;
 pub mod login_profiles;
 pub mod master_key;
 pub mod policies;

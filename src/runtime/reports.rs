@@ -71,6 +71,84 @@ impl CredentialReports {
     }
 }
 
+/// A finished GenerateServiceLastAccessedDetails job.
+#[derive(Debug)]
+pub struct LastAccessedJob {
+    pub account_id: String,
+    /// `SERVICE_LEVEL` or `ACTION_LEVEL`.
+    pub granularity: &'static str,
+    pub created: String,
+    pub services: Vec<ServiceLastAccessed>,
+}
+
+/// One service the entity's policies grant, with its last use.
+#[derive(Debug, Clone)]
+pub struct ServiceLastAccessed {
+    pub service_name: String,
+    pub namespace: String,
+    pub last_authenticated: Option<String>,
+    /// The user or role (ARN) of that last use.
+    pub last_entity: Option<String>,
+    /// How many of the entity's principals used the service.
+    pub total_entities: i64,
+    /// ACTION_LEVEL only: each granted action of the service.
+    pub actions: Vec<ActionLastAccessed>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ActionLastAccessed {
+    /// As the catalog spells it, without the prefix: `CreateUser`.
+    pub action_name: String,
+    pub last_accessed: Option<String>,
+    pub last_entity: Option<String>,
+}
+
+/// Last-accessed jobs kept at most, over all accounts: the oldest goes
+/// first (AWS keeps a job's result for some hours; a caller reads it soon
+/// after generating it).
+const MAX_JOBS: usize = 4096;
+
+/// Finished last-accessed jobs by id (`iam::last_accessed`), generic so
+/// that the floor does not know the operation's types.
+pub struct Jobs<T> {
+    inner: Arc<Mutex<(HashMap<String, Arc<T>>, std::collections::VecDeque<String>)>>,
+}
+
+impl<T> Clone for Jobs<T> {
+    fn clone(&self) -> Self {
+        Jobs {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<T> Default for Jobs<T> {
+    fn default() -> Self {
+        Jobs {
+            inner: Default::default(),
+        }
+    }
+}
+
+impl<T> Jobs<T> {
+    pub fn insert(&self, id: String, job: T) {
+        let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let (jobs, order) = &mut *guard;
+        if jobs.len() >= MAX_JOBS {
+            if let Some(oldest) = order.pop_front() {
+                jobs.remove(&oldest);
+            }
+        }
+        order.push_back(id.clone());
+        jobs.insert(id, Arc::new(job));
+    }
+
+    pub fn get(&self, id: &str) -> Option<Arc<T>> {
+        let guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        guard.0.get(id).cloned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,5 +171,16 @@ mod tests {
         assert!(reports.start("b").is_none());
         reports.finish("b", None);
         assert!(reports.get("b").is_none());
+    }
+
+    #[test]
+    fn jobs_are_bounded_oldest_first() {
+        let jobs: Jobs<u32> = Jobs::default();
+        for i in 0..=MAX_JOBS {
+            jobs.insert(i.to_string(), 1);
+        }
+        assert!(jobs.get("0").is_none());
+        assert!(jobs.get("1").is_some());
+        assert!(jobs.get(&MAX_JOBS.to_string()).is_some());
     }
 }

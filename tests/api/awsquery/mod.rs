@@ -6,6 +6,7 @@
 mod account_details;
 mod corpus;
 mod entities;
+mod last_accessed;
 mod policies;
 mod protocol;
 mod reports;
