@@ -111,8 +111,11 @@ const MAX_JOBS: usize = 4096;
 /// Finished last-accessed jobs by id (`iam::last_accessed`), generic so
 /// that the floor does not know the operation's types.
 pub struct Jobs<T> {
-    inner: Arc<Mutex<(HashMap<String, Arc<T>>, std::collections::VecDeque<String>)>>,
+    inner: Arc<Mutex<JobMap<T>>>,
 }
+
+/// The jobs by id, and their ids oldest first.
+type JobMap<T> = (HashMap<String, Arc<T>>, std::collections::VecDeque<String>);
 
 impl<T> Clone for Jobs<T> {
     fn clone(&self) -> Self {
