@@ -22,16 +22,27 @@ LANGUAGE sql IMMUTABLE AS $$
                 ELSE arn END
 $$;
 
+-- Concurrent writers (nodes, audit batches, mutations) may record the
+-- same principal and action in different orders: a plain upsert would
+-- wait on the other's row lock, and two such transactions could deadlock.
+-- A row another transaction holds is left to it (its use is as recent,
+-- give or take the moment); only a first use ever inserts, and waits.
 CREATE FUNCTION last_accessed_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    p TEXT := last_accessed_principal(NEW.principal_arn);
+    a TEXT := lower(NEW.action);
 BEGIN
-    INSERT INTO last_accessed (principal, action, event_id, event_time, principal_arn)
-        VALUES (last_accessed_principal(NEW.principal_arn), lower(NEW.action),
-                NEW.id, NEW.event_time, NEW.principal_arn)
-        ON CONFLICT (principal, action) DO UPDATE SET
-            event_id = excluded.event_id,
-            event_time = excluded.event_time,
-            principal_arn = excluded.principal_arn
-        WHERE excluded.event_id > last_accessed.event_id;
+    PERFORM 1 FROM last_accessed WHERE principal = p AND action = a
+        FOR UPDATE SKIP LOCKED;
+    IF FOUND THEN
+        UPDATE last_accessed SET event_id = NEW.id, event_time = NEW.event_time,
+                                 principal_arn = NEW.principal_arn
+            WHERE principal = p AND action = a AND event_id < NEW.id;
+    ELSIF NOT EXISTS (SELECT 1 FROM last_accessed WHERE principal = p AND action = a) THEN
+        INSERT INTO last_accessed (principal, action, event_id, event_time, principal_arn)
+            VALUES (p, a, NEW.id, NEW.event_time, NEW.principal_arn)
+            ON CONFLICT (principal, action) DO NOTHING;
+    END IF;
     RETURN NULL;
 END
 $$;
