@@ -59,6 +59,22 @@ async fn the_credential_report_in_aws_columns_with_a_key_used_through_sigv4() {
         .await
         .unwrap();
     app.create_user("bob").await;
+    // carol: a password never used to sign in.
+    app.create_user("carol").await;
+    iam.create_login_profile()
+        .user_name("carol")
+        .password("Correct-Horse-9")
+        .send()
+        .await
+        .unwrap();
+    let login = app
+        .client
+        .post(app.url("/v1/sts/login"))
+        .json(&json!({"account_id": app.account_id, "user_name": "alice", "password": "Correct-Horse-9"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), 200);
     let as_alice = iam_client(&app, &alice);
     // Denied (alice has no policy), yet the key was used: AWS records it.
     let _ = as_alice.list_users().send().await;
@@ -70,7 +86,7 @@ async fn the_credential_report_in_aws_columns_with_a_key_used_through_sigv4() {
     let csv = String::from_utf8(got.content().unwrap().as_ref().to_vec()).unwrap();
     let rows = parse(&csv);
     let users: Vec<&str> = rows.iter().map(|r| r["user"].as_str()).collect();
-    assert_eq!(users, ["<root_account>", "alice", "bob"]);
+    assert_eq!(users, ["<root_account>", "alice", "bob", "carol"]);
 
     let root = &rows[0];
     assert_eq!(root["arn"], format!("arn:aws:iam::{}:root", app.account_id));
@@ -86,7 +102,9 @@ async fn the_credential_report_in_aws_columns_with_a_key_used_through_sigv4() {
         format!("arn:aws:iam::{}:user/alice", app.account_id)
     );
     assert_eq!(a["password_enabled"], "true");
-    assert_eq!(a["password_last_used"], "no_information");
+    assert!(a["password_last_used"].ends_with("+00:00"), "{a:?}");
+    assert_eq!(rows[3]["password_enabled"], "true");
+    assert_eq!(rows[3]["password_last_used"], "no_information");
     assert!(a["password_last_changed"].ends_with("+00:00"), "{a:?}");
     assert_eq!(a["password_next_rotation"], "N/A");
     assert_eq!(a["mfa_active"], "false");
@@ -144,7 +162,7 @@ async fn the_credential_report_in_aws_columns_with_a_key_used_through_sigv4() {
         .to_str()
         .unwrap()
         .starts_with("text/csv"));
-    assert_eq!(parse(&as_csv.text().await.unwrap()).len(), 3);
+    assert_eq!(parse(&as_csv.text().await.unwrap()).len(), 4);
     let json: Value = app.get("/v1/credential-report").await.json().await.unwrap();
     assert_eq!(json["columns"].as_array().unwrap().len(), 22);
     assert_eq!(json["rows"][1]["user"], "alice");
