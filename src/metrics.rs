@@ -79,6 +79,8 @@ pub struct Metrics {
     decision_counters: [(&'static str, Counter); 3],
     pub auth_failures: Family<ReasonLabels, Counter>,
     pub access_denied: Counter,
+    /// AssumeRoleWithWebIdentity refusals by the step that failed.
+    pub web_identity_refusals: Family<ReasonLabels, Counter>,
     pub audit_written: Counter,
     pub audit_dropped: Counter,
     pub audit_queue_depth: Gauge,
@@ -106,6 +108,15 @@ impl Metrics {
         let decisions = Family::<DecisionLabels, Counter>::default();
         let auth_failures = Family::<ReasonLabels, Counter>::default();
         let access_denied = Counter::default();
+        let web_identity_refusals = Family::<ReasonLabels, Counter>::default();
+        for reason in crate::sts::web_identity::refusal::Refusal::LABELS {
+            let _ = web_identity_refusals.get_or_create(&ReasonLabels { reason });
+        }
+        registry.register(
+            "web_identity_refusals",
+            "AssumeRoleWithWebIdentity refusals by failing step",
+            web_identity_refusals.clone(),
+        );
         let audit_written = Counter::default();
         let audit_dropped = Counter::default();
         let audit_queue_depth = Gauge::default();
@@ -191,6 +202,7 @@ impl Metrics {
             decision_counters,
             auth_failures,
             access_denied,
+            web_identity_refusals,
             audit_written,
             audit_dropped,
             audit_queue_depth,

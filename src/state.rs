@@ -33,6 +33,8 @@ pub struct AppState {
     pub audit: AuditLog,
     /// Workload credentials handed out, for reuse by the next refresh.
     pub workload_credentials: IssuedCache,
+    /// OIDC providers' signing keys (`sts::web_identity::keys`).
+    pub web_identity_keys: crate::sts::web_identity::KeyCache,
     /// Simulations (`/v1/evaluate`, Simulate*) running at once: one per
     /// two cores, at least one, so that one tenant's simulations leave
     /// cores to everyone else's requests.
@@ -69,6 +71,7 @@ impl AppState {
             metrics,
             audit,
             workload_credentials: IssuedCache::default(),
+            web_identity_keys: Default::default(),
             simulations: Arc::new(tokio::sync::Semaphore::new(simulation_slots())),
             coherence: Default::default(),
             cache_generation,

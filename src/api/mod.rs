@@ -13,6 +13,7 @@ pub mod extract;
 pub mod groups;
 pub mod health;
 pub mod instance_profiles;
+pub mod oidc_providers;
 pub mod listing;
 pub mod master_key;
 pub mod metrics;
@@ -65,6 +66,7 @@ use utoipa_actix_web::AppExt as _;
         (name = "audit", description = "The audit trail"),
         (name = "master-key", description = "The master key that seals secrets at rest: status, online rotation (management account only)"),
         (name = "instance-profiles", description = "Instance profiles: the one role a workload gets"),
+        (name = "oidc-providers", description = "OpenID Connect identity providers trusted by AssumeRoleWithWebIdentity"),
         (name = "workloads", description = "Service principals, workloads and their credentials endpoint, identity proofs"),
         (name = "health", description = "Probes and metrics")
     )
@@ -116,6 +118,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     audit::configure(cfg);
     master_key::configure(cfg);
     instance_profiles::configure(cfg);
+    oidc_providers::configure(cfg);
     service_principals::configure(cfg);
     workloads::configure(cfg);
 }
