@@ -111,6 +111,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     roles::configure(cfg);
     policies::configure(cfg);
     principal_policies::configure(cfg);
+    // Before tags: its `/{kind}/{name}/tags` would take the providers' tags.
+    oidc_providers::configure(cfg);
     tags::configure(cfg);
     sts::configure(cfg);
     services::configure(cfg);
@@ -118,7 +120,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
     audit::configure(cfg);
     master_key::configure(cfg);
     instance_profiles::configure(cfg);
-    oidc_providers::configure(cfg);
     service_principals::configure(cfg);
     workloads::configure(cfg);
 }

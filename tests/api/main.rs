@@ -25,6 +25,7 @@ mod lint_cli;
 mod lint_writes;
 mod master_key;
 mod metrics;
+mod oidc;
 mod openapi;
 mod policies;
 mod principal_policies;

@@ -26,8 +26,13 @@ use super::jwt::{parse_jwks, Alg, Jwk};
 use super::refusal::Refusal;
 use crate::domain::oidc::{KeySource, OidcProvider};
 
-/// An unknown `kid` refetches the keys at most this often per provider.
+/// An unknown `kid` refetches the keys at most this often per provider
+/// (the first load, and the reload of keys older than [`KEYS_MAX_AGE`],
+/// do not count: a rotated-in key works on first use).
 pub const REFETCH_INTERVAL: Duration = Duration::from_secs(60);
+/// Keys older than this are reloaded on next use, so that a key the
+/// issuer withdrew stops verifying.
+pub const KEYS_MAX_AGE: Duration = Duration::from_secs(15 * 60);
 /// After a failed fetch, tokens of that provider are refused without
 /// another attempt for this long, so that a down issuer is not hammered.
 pub const FAILURE_BACKOFF: Duration = Duration::from_secs(5);
@@ -39,6 +44,8 @@ pub const TOTAL_TIMEOUT: Duration = Duration::from_secs(5);
 struct Snapshot {
     keys: Arc<Vec<Jwk>>,
     fetched_at: Option<Instant>,
+    /// The last refetch an unknown kid caused.
+    refetched_at: Option<Instant>,
     failed: Option<(Instant, Refusal)>,
 }
 
@@ -116,14 +123,17 @@ impl KeyCache {
         let entry = self.entry(p);
         let read = |e: &ProviderKeys| e.snapshot.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let seen = read(&entry);
-        let found = find(&seen.keys, kid, alg);
-        if !found.is_empty() {
-            return Ok(found);
+        let fresh = |s: &Snapshot| s.fetched_at.is_some_and(|at| at.elapsed() < KEYS_MAX_AGE);
+        if fresh(&seen) {
+            let found = find(&seen.keys, kid, alg);
+            if !found.is_empty() {
+                return Ok(found);
+            }
         }
         let _turn = entry.fetching.lock().await;
         // Another token may have fetched while this one waited.
         let now = read(&entry);
-        if now.fetched_at != seen.fetched_at {
+        if fresh(&now) {
             let found = find(&now.keys, kid, alg);
             if !found.is_empty() {
                 return Ok(found);
@@ -134,7 +144,13 @@ impl KeyCache {
                 return Err(refusal.clone());
             }
         }
-        if now.fetched_at.is_some_and(|at| at.elapsed() < REFETCH_INTERVAL) {
+        // Fresh keys without this kid: one refetch a minute at most.
+        let refetch = fresh(&now);
+        if refetch
+            && now
+                .refetched_at
+                .is_some_and(|at| at.elapsed() < REFETCH_INTERVAL)
+        {
             return Err(Refusal::KidUnknownAfterRefresh);
         }
         let fetched = self.load(p).await;
@@ -143,6 +159,9 @@ impl KeyCache {
             Ok(keys) => {
                 snap.keys = Arc::new(keys);
                 snap.fetched_at = Some(Instant::now());
+                if refetch {
+                    snap.refetched_at = snap.fetched_at;
+                }
                 snap.failed = None;
                 let found = find(&snap.keys, kid, alg);
                 if found.is_empty() {
@@ -152,6 +171,9 @@ impl KeyCache {
                 }
             }
             Err(refusal) => {
+                if refetch {
+                    snap.refetched_at = Some(Instant::now());
+                }
                 snap.failed = Some((Instant::now(), refusal.clone()));
                 Err(refusal)
             }
