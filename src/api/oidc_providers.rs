@@ -37,7 +37,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ProviderResponse {
-    #[schema(example = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com")]
+    #[schema(
+        example = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
+    )]
     pub arn: String,
     /// Host and path, no scheme: the prefix of the condition keys.
     #[schema(example = "token.actions.githubusercontent.com")]

@@ -93,13 +93,11 @@ pub fn provider_arn(account_id: &str, url: &str) -> String {
 /// accepted), no trailing slash, host lower-cased. None when it is not an
 /// https URL with a host, or has a query, fragment or user info.
 pub fn normalize_url(url: &str) -> Option<String> {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| {
-            url.get(..8)
-                .filter(|p| p.eq_ignore_ascii_case("https://"))
-                .map(|_| &url[8..])
-        })?;
+    let rest = url.strip_prefix("https://").or_else(|| {
+        url.get(..8)
+            .filter(|p| p.eq_ignore_ascii_case("https://"))
+            .map(|_| &url[8..])
+    })?;
     let rest = rest.trim_end_matches('/');
     if rest.is_empty() || rest.contains(['?', '#', '@', ' ']) || rest.contains("//") {
         return None;

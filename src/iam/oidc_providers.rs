@@ -142,7 +142,8 @@ fn url_of(caller: &Caller, reference: &str) -> ApiResult<String> {
     } else {
         format!("https://{reference}")
     };
-    normalize_url(&with_scheme).ok_or_else(|| invalid(format!("{reference} is not a provider URL.")))
+    normalize_url(&with_scheme)
+        .ok_or_else(|| invalid(format!("{reference} is not a provider URL.")))
 }
 
 /// Finds a provider and authorizes `cx.action` on it (with its tags as
@@ -245,7 +246,10 @@ pub async fn create(
         client_ids: to_json(&dedup(&req.client_ids)),
         thumbprints: to_json(&dedup(&req.thumbprints)),
         key_source: source.as_str().to_string(),
-        jwks_uri: req.jwks_uri.clone().filter(|_| source == KeySource::JwksUri),
+        jwks_uri: req
+            .jwks_uri
+            .clone()
+            .filter(|_| source == KeySource::JwksUri),
         jwks_json: req.jwks.clone().filter(|_| source == KeySource::Static),
         ca_bundle_pem: req.ca_bundle_pem.clone(),
         extra_claims: to_json(&dedup(&req.extra_claims)),

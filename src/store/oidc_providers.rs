@@ -41,10 +41,12 @@ impl Store {
     }
 
     pub async fn list_oidc_providers(&self, account_id: &str) -> StoreResult<Vec<OidcProvider>> {
-        Ok(on_db!(self.db(), c => sqlx::query_as(LIST_OIDC_PROVIDERS_SQL)
+        Ok(
+            on_db!(self.db(), c => sqlx::query_as(LIST_OIDC_PROVIDERS_SQL)
             .bind(account_id)
             .fetch_all(c)
-            .await)?)
+            .await)?,
+        )
     }
 }
 

@@ -380,7 +380,11 @@ pub(crate) async fn freeze_policies(
 }
 
 /// The packed size as a percentage of `PACKED_BUDGET`; over 100 fails.
-pub(crate) fn packed_percent(inline: Option<&str>, arns: &[PolicyArn], tags: &[Tag]) -> ApiResult<u32> {
+pub(crate) fn packed_percent(
+    inline: Option<&str>,
+    arns: &[PolicyArn],
+    tags: &[Tag],
+) -> ApiResult<u32> {
     let inline_bytes = match inline {
         // Compact JSON, so that formatting does not count.
         Some(text) => serde_json::from_str::<Value>(text)

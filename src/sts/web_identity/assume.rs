@@ -292,8 +292,8 @@ async fn run(
     .await
     .map_err(Err)?;
     let passed_any = frozen.is_some() || !tags.is_empty();
-    let packed = packed_percent(checked.inline_policy.as_deref(), &req.policy_arns, &tags)
-        .map_err(Err)?;
+    let packed =
+        packed_percent(checked.inline_policy.as_deref(), &req.policy_arns, &tags).map_err(Err)?;
     let subject = v.token.claim_str("sub").unwrap_or_default().to_string();
     event.set_param("subject", subject.clone().into());
     let credentials = issue(
@@ -397,7 +397,13 @@ pub async fn trust_test(
         context: Map::new(),
         evaluation: None,
     };
-    let verified = verify(state, &role.account_id, &req.web_identity_token, &mut provider).await;
+    let verified = verify(
+        state,
+        &role.account_id,
+        &req.web_identity_token,
+        &mut provider,
+    )
+    .await;
     out.provider_arn = provider.as_ref().map(OidcProvider::arn);
     let outcome = match verified {
         Err(e) => Err(e),

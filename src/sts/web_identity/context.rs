@@ -89,9 +89,7 @@ pub fn session_tags(claims: &Map<String, Value>) -> Result<(Vec<Tag>, Vec<String
         for (key, v) in map {
             let value = match v {
                 Value::String(s) => s.clone(),
-                Value::Array(a) if a.len() == 1 => {
-                    a[0].as_str().ok_or(bad.clone())?.to_string()
-                }
+                Value::Array(a) if a.len() == 1 => a[0].as_str().ok_or(bad.clone())?.to_string(),
                 _ => return Err(bad.clone()),
             };
             tags.push(Tag {

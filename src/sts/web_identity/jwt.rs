@@ -82,7 +82,11 @@ impl Jwk {
             (PublicKey::Ec { p384, .. }, Alg::Es384) => *p384,
             _ => false,
         };
-        kind_ok && self.alg.as_deref().is_none_or(|a| Alg::parse(a) == Some(alg))
+        kind_ok
+            && self
+                .alg
+                .as_deref()
+                .is_none_or(|a| Alg::parse(a) == Some(alg))
     }
 }
 
@@ -163,7 +167,8 @@ pub fn decode(token: &str) -> Result<Token, Refusal> {
         return Err(Refusal::Malformed("longer than 20000 characters"));
     }
     let mut parts = token.split('.');
-    let (Some(h), Some(c), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(h), Some(c), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(Refusal::Malformed("not a compact JWS of three parts"));
     };
@@ -290,7 +295,12 @@ mod tests {
     }
 
     fn token(header: Value, claims: Value) -> String {
-        format!("{}.{}.{}", enc(&header), enc(&claims), URL_SAFE_NO_PAD.encode(b"sig"))
+        format!(
+            "{}.{}.{}",
+            enc(&header),
+            enc(&claims),
+            URL_SAFE_NO_PAD.encode(b"sig")
+        )
     }
 
     #[test]
@@ -313,13 +323,19 @@ mod tests {
     fn times_and_audiences() {
         let now = 1_700_000_000;
         let t = |claims: Value| decode(&token(json!({"alg": "RS256"}), claims)).unwrap();
-        assert_eq!(t(json!({"exp": now - 61})).check_times(now), Err(Refusal::Expired));
+        assert_eq!(
+            t(json!({"exp": now - 61})).check_times(now),
+            Err(Refusal::Expired)
+        );
         assert!(t(json!({"exp": now - 30})).check_times(now).is_ok());
         assert_eq!(
             t(json!({"exp": now + 600, "nbf": now + 120})).check_times(now),
             Err(Refusal::NotYetValid)
         );
-        assert!(matches!(t(json!({})).check_times(now), Err(Refusal::Malformed(_))));
+        assert!(matches!(
+            t(json!({})).check_times(now),
+            Err(Refusal::Malformed(_))
+        ));
         let clients = vec!["sts.amazonaws.com".to_string()];
         assert_eq!(
             t(json!({"aud": ["x", "sts.amazonaws.com"]})).matched_client(&clients),

@@ -80,9 +80,8 @@ impl Refusal {
 
     /// AWS's code and a message that says which step failed.
     pub fn to_error(&self, role_arn: &str) -> ApiError {
-        let denied = || {
-            format!("Not authorized to perform sts:AssumeRoleWithWebIdentity on {role_arn}")
-        };
+        let denied =
+            || format!("Not authorized to perform sts:AssumeRoleWithWebIdentity on {role_arn}");
         match self {
             Refusal::Malformed(what) => {
                 ApiError::InvalidIdentityToken(format!("The web identity token is malformed: {what}."))

@@ -35,7 +35,13 @@ async fn the_sdk_assumes_a_role_with_a_github_token_then_calls_sts_with_it() {
     let rsa = Signer::rsa(1);
     let issuer = Issuer::start(&[(&rsa, "rsa-1")]).await;
     let provider = provider_for(&app, &issuer).await;
-    let role_arn = federated_role(&app, "deployer", &provider, github_conditions(&issuer.host())).await;
+    let role_arn = federated_role(
+        &app,
+        "deployer",
+        &provider,
+        github_conditions(&issuer.host()),
+    )
+    .await;
     let token = rsa.mint("rsa-1", &github_claims(&issuer.url));
 
     let reply = anonymous_sts(&app)
@@ -52,7 +58,10 @@ async fn the_sdk_assumes_a_role_with_a_github_token_then_calls_sts_with_it() {
     let user = reply.assumed_role_user().unwrap();
     assert_eq!(
         user.arn(),
-        format!("arn:aws:sts::{}:assumed-role/deployer/gha-run-42", app.account_id)
+        format!(
+            "arn:aws:sts::{}:assumed-role/deployer/gha-run-42",
+            app.account_id
+        )
     );
     let creds = reply.credentials().unwrap();
     let key = Credentials {
@@ -73,8 +82,11 @@ async fn the_sdk_assumes_a_role_with_a_github_token_then_calls_sts_with_it() {
     assert_eq!(items.len(), 1, "{sessions}");
     assert_eq!(items[0]["issuer_arn"], provider.as_str());
     json_with_status(
-        app.delete(&format!("/v1/roles/deployer/sessions/{}", key.access_key_id))
-            .await,
+        app.delete(&format!(
+            "/v1/roles/deployer/sessions/{}",
+            key.access_key_id
+        ))
+        .await,
         204,
     )
     .await;
@@ -173,13 +185,19 @@ async fn extra_claims_are_condition_keys_only_when_opted_in() {
     claims["groups"] = json!(["readers", "deployers"]);
     let token = rsa.mint("k", &claims);
     let test = json_with_status(
-        app.post("/v1/roles/extra/trust-test", &json!({"web_identity_token": token}))
-            .await,
+        app.post(
+            "/v1/roles/extra/trust-test",
+            &json!({"web_identity_token": token}),
+        )
+        .await,
         200,
     )
     .await;
     assert_eq!(test["allowed"], true, "{test}");
-    assert_eq!(test["context"][format!("{host}:groups")], json!(["readers", "deployers"]));
+    assert_eq!(
+        test["context"][format!("{host}:groups")],
+        json!(["readers", "deployers"])
+    );
 
     // The same claims, not opted in: the keys are missing, so the
     // condition fails, and the trust test says which key.
@@ -191,8 +209,11 @@ async fn extra_claims_are_condition_keys_only_when_opted_in() {
     )
     .await;
     let test = json_with_status(
-        app.post("/v1/roles/extra/trust-test", &json!({"web_identity_token": token}))
-            .await,
+        app.post(
+            "/v1/roles/extra/trust-test",
+            &json!({"web_identity_token": token}),
+        )
+        .await,
         200,
     )
     .await;
@@ -202,9 +223,15 @@ async fn extra_claims_are_condition_keys_only_when_opted_in() {
         format!("condition_failed:{host}:repository"),
         "{test}"
     );
-    assert!(test["context"].get(format!("{host}:repository")).is_none(), "{test}");
+    assert!(
+        test["context"].get(format!("{host}:repository")).is_none(),
+        "{test}"
+    );
     let missing = test["evaluation"].to_string();
-    assert!(test["claims"]["repository"] == "octo-org/octo-repo", "{test}");
+    assert!(
+        test["claims"]["repository"] == "octo-org/octo-repo",
+        "{test}"
+    );
     assert!(test["provider_arn"].as_str().is_some(), "{test}{missing}");
 }
 
@@ -220,8 +247,11 @@ async fn the_trust_test_explains_without_issuing_and_is_authorized_like_a_read()
     claims["sub"] = json!("repo:evil-org/fork:ref:refs/heads/main");
     let token = rsa.mint("k", &claims);
     let test = json_with_status(
-        app.post("/v1/roles/explained/trust-test", &json!({"web_identity_token": token}))
-            .await,
+        app.post(
+            "/v1/roles/explained/trust-test",
+            &json!({"web_identity_token": token}),
+        )
+        .await,
         200,
     )
     .await;
@@ -229,7 +259,10 @@ async fn the_trust_test_explains_without_issuing_and_is_authorized_like_a_read()
     assert_eq!(test["refusal"], format!("condition_failed:{host}:sub"));
     assert_eq!(test["error_code"], "AccessDenied");
     assert_eq!(test["provider_arn"], provider.as_str());
-    assert_eq!(test["claims"]["sub"], "repo:evil-org/fork:ref:refs/heads/main");
+    assert_eq!(
+        test["claims"]["sub"],
+        "repo:evil-org/fork:ref:refs/heads/main"
+    );
     let sessions = json_with_status(app.get("/v1/roles/explained/sessions").await, 200).await;
     assert!(sessions["items"].as_array().unwrap().is_empty());
     // A user without iam:GetRole cannot use it.

@@ -35,7 +35,13 @@ async fn the_sdk_default_chain_assumes_a_role_from_a_token_file() {
     let output = tokio::task::spawn_blocking(move || {
         let mut command = Command::new(exe);
         command
-            .args([CHILD_TEST, "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+            .args([
+                CHILD_TEST,
+                "--exact",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
             .env("AWS_WEB_IDENTITY_TOKEN_FILE", &token_file)
             .env("AWS_ROLE_ARN", role)
             .env("AWS_ROLE_SESSION_NAME", "e2e-session")

@@ -18,21 +18,36 @@ async fn a_rotated_in_key_works_on_first_use() {
     let provider = provider_for(&app, &issuer).await;
     let role = federated_role(&app, "rotating", &provider, serde_json::Value::Null).await;
     json_with_status(
-        assume(&app, &role, &old.mint("2024-01", &github_claims(&issuer.url))).await,
+        assume(
+            &app,
+            &role,
+            &old.mint("2024-01", &github_claims(&issuer.url)),
+        )
+        .await,
         200,
     )
     .await;
     assert_eq!(issuer.jwks_fetches(), 1);
     // Warm: no fetch.
     json_with_status(
-        assume(&app, &role, &old.mint("2024-01", &github_claims(&issuer.url))).await,
+        assume(
+            &app,
+            &role,
+            &old.mint("2024-01", &github_claims(&issuer.url)),
+        )
+        .await,
         200,
     )
     .await;
     assert_eq!(issuer.jwks_fetches(), 1);
     issuer.set_keys(&[(&old, "2024-01"), (&new, "2024-02")]);
     json_with_status(
-        assume(&app, &role, &new.mint("2024-02", &github_claims(&issuer.url))).await,
+        assume(
+            &app,
+            &role,
+            &new.mint("2024-02", &github_claims(&issuer.url)),
+        )
+        .await,
         200,
     )
     .await;
@@ -53,7 +68,12 @@ async fn fifty_unknown_kids_cause_at_most_one_fetch() {
     .await;
     let before = issuer.jwks_fetches();
     let tokens: Vec<String> = (0..50)
-        .map(|_| rsa.mint(&uuid::Uuid::new_v4().to_string(), &github_claims(&issuer.url)))
+        .map(|_| {
+            rsa.mint(
+                &uuid::Uuid::new_v4().to_string(),
+                &github_claims(&issuer.url),
+            )
+        })
         .collect();
     let calls = tokens.iter().map(|t| assume(&app, &role, t));
     for response in futures_util::future::join_all(calls).await {

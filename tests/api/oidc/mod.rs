@@ -91,11 +91,20 @@ impl Signer {
         let sig = match self {
             Signer::Rsa(k) => {
                 let mut sig = vec![0; k.public().modulus_len()];
-                k.sign(&signature::RSA_PKCS1_SHA256, &rng, input.as_bytes(), &mut sig)
-                    .expect("sign");
+                k.sign(
+                    &signature::RSA_PKCS1_SHA256,
+                    &rng,
+                    input.as_bytes(),
+                    &mut sig,
+                )
+                .expect("sign");
                 sig
             }
-            Signer::Ec(k) => k.sign(&rng, input.as_bytes()).expect("sign").as_ref().to_vec(),
+            Signer::Ec(k) => k
+                .sign(&rng, input.as_bytes())
+                .expect("sign")
+                .as_ref()
+                .to_vec(),
         };
         format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
     }
@@ -171,19 +180,24 @@ impl Issuer {
         let ca = TestCa::new();
         let cert = ca.server_cert("oidc issuer", &[]);
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let url = format!("https://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let url = format!(
+            "https://127.0.0.1:{}",
+            listener.local_addr().unwrap().port()
+        );
         let state = Arc::new(IssuerState {
             real_url: url.clone(),
             issuer: Mutex::new(url.clone()),
-            jwks: Mutex::new(json!({"keys": keys.iter().map(|(s, kid)| s.jwk(kid)).collect::<Vec<_>>()})),
+            jwks: Mutex::new(
+                json!({"keys": keys.iter().map(|(s, kid)| s.jwk(kid)).collect::<Vec<_>>()}),
+            ),
             jwks_fetches: AtomicU64::new(0),
         });
         let certs: Vec<_> =
             rustls::pki_types::CertificateDer::pem_slice_iter(cert.cert_pem.as_bytes())
                 .collect::<Result<_, _>>()
                 .expect("cert");
-        let key = rustls::pki_types::PrivateKeyDer::from_pem_slice(cert.key_pem.as_bytes())
-            .expect("key");
+        let key =
+            rustls::pki_types::PrivateKeyDer::from_pem_slice(cert.key_pem.as_bytes()).expect("key");
         let config = rustls::ServerConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
         ))
@@ -278,7 +292,12 @@ pub async fn provider_for(app: &TestApp, issuer: &Issuer) -> String {
 
 /// A role trusting `provider_arn` for AssumeRoleWithWebIdentity under
 /// `conditions`; returns the role ARN.
-pub async fn federated_role(app: &TestApp, name: &str, provider_arn: &str, conditions: Value) -> String {
+pub async fn federated_role(
+    app: &TestApp,
+    name: &str,
+    provider_arn: &str,
+    conditions: Value,
+) -> String {
     let mut statement = json!({
         "Effect": "Allow",
         "Principal": {"Federated": provider_arn},

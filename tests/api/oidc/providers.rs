@@ -32,7 +32,10 @@ async fn the_provider_lifecycle_round_trips_on_v1() {
     assert_eq!(created["arn"], arn.as_str(), "{created}");
     assert_eq!(created["url"], "gitlab.example.com/group");
     assert_eq!(created["key_source"], "discovery");
-    assert_eq!(created["extra_claims"], json!(["project_path", "ref_protected"]));
+    assert_eq!(
+        created["extra_claims"],
+        json!(["project_path", "ref_protected"])
+    );
     assert_eq!(created["tags"], json!([{"key": "team", "value": "ci"}]));
 
     // Named by ARN or by URL, `/` escaped.
@@ -45,29 +48,41 @@ async fn the_provider_lifecycle_round_trips_on_v1() {
     assert_eq!(by_url["arn"], arn.as_str());
     let path = format!("/v1/oidc-providers/{}", arn.replace('/', "%2F"));
     assert_error(
-        app.post("/v1/oidc-providers", &json!({"url": "https://gitlab.example.com/group"}))
-            .await,
+        app.post(
+            "/v1/oidc-providers",
+            &json!({"url": "https://gitlab.example.com/group"}),
+        )
+        .await,
         409,
         "EntityAlreadyExists",
     )
     .await;
 
     json_with_status(
-        app.post(&format!("{path}/client-ids"), &json!({"client_id": AUDIENCE}))
-            .await,
+        app.post(
+            &format!("{path}/client-ids"),
+            &json!({"client_id": AUDIENCE}),
+        )
+        .await,
         204,
     )
     .await;
     json_with_status(app.delete(&format!("{path}/client-ids/gitlab")).await, 204).await;
     json_with_status(
-        app.put(&format!("{path}/thumbprints"), &json!({"thumbprints": [THUMB_B]}))
-            .await,
+        app.put(
+            &format!("{path}/thumbprints"),
+            &json!({"thumbprints": [THUMB_B]}),
+        )
+        .await,
         204,
     )
     .await;
     json_with_status(
-        app.post(&format!("{path}/tags"), &json!({"tags": [{"key": "env", "value": "prod"}]}))
-            .await,
+        app.post(
+            &format!("{path}/tags"),
+            &json!({"tags": [{"key": "env", "value": "prod"}]}),
+        )
+        .await,
         204,
     )
     .await;
@@ -91,8 +106,16 @@ async fn the_provider_lifecycle_round_trips_on_v1() {
 async fn aws_limits_and_input_checks() {
     let app = spawn_app().await;
     for (body, status, code) in [
-        (json!({"url": "http://insecure.example"}), 400, "InvalidInput"),
-        (json!({"url": "https://a.example", "thumbprints": ["abc"]}), 400, "ValidationError"),
+        (
+            json!({"url": "http://insecure.example"}),
+            400,
+            "InvalidInput",
+        ),
+        (
+            json!({"url": "https://a.example", "thumbprints": ["abc"]}),
+            400,
+            "ValidationError",
+        ),
         (
             json!({"url": "https://a.example", "thumbprints": [THUMB_A, THUMB_B, THUMB_A.replace('6', "7"),
                 THUMB_A.replace('6', "8"), THUMB_A.replace('6', "9"), THUMB_A.replace('6', "0")]}),
@@ -104,24 +127,42 @@ async fn aws_limits_and_input_checks() {
             409,
             "LimitExceeded",
         ),
-        (json!({"url": "https://a.example", "key_source": "static", "jwks": "{\"keys\": []}"}), 400, "InvalidInput"),
-        (json!({"url": "https://a.example", "key_source": "jwks_uri", "jwks_uri": "http://a.example/keys"}), 400, "InvalidInput"),
-        (json!({"url": "https://a.example", "ca_bundle_pem": "not a certificate"}), 400, "InvalidInput"),
+        (
+            json!({"url": "https://a.example", "key_source": "static", "jwks": "{\"keys\": []}"}),
+            400,
+            "InvalidInput",
+        ),
+        (
+            json!({"url": "https://a.example", "key_source": "jwks_uri", "jwks_uri": "http://a.example/keys"}),
+            400,
+            "InvalidInput",
+        ),
+        (
+            json!({"url": "https://a.example", "ca_bundle_pem": "not a certificate"}),
+            400,
+            "InvalidInput",
+        ),
     ] {
         assert_error(app.post("/v1/oidc-providers", &body).await, status, code).await;
     }
     // 100 per account.
     for i in 0..100 {
         json_with_status(
-            app.post("/v1/oidc-providers", &json!({"url": format!("https://issuer{i}.example")}))
-                .await,
+            app.post(
+                "/v1/oidc-providers",
+                &json!({"url": format!("https://issuer{i}.example")}),
+            )
+            .await,
             201,
         )
         .await;
     }
     assert_error(
-        app.post("/v1/oidc-providers", &json!({"url": "https://one-too-many.example"}))
-            .await,
+        app.post(
+            "/v1/oidc-providers",
+            &json!({"url": "https://one-too-many.example"}),
+        )
+        .await,
         409,
         "LimitExceeded",
     )
@@ -138,7 +179,13 @@ async fn the_provider_lifecycle_round_trips_with_the_aws_sdk() {
         .url("https://token.actions.githubusercontent.com")
         .client_id_list(AUDIENCE)
         .thumbprint_list(THUMB_A)
-        .tags(Tag::builder().key("owner").value("platform").build().unwrap())
+        .tags(
+            Tag::builder()
+                .key("owner")
+                .value("platform")
+                .build()
+                .unwrap(),
+        )
         .send()
         .await
         .expect("create");
@@ -252,7 +299,10 @@ async fn provider_calls_are_authorized_by_policy() {
         "/v1/users/alice/policies/oidc",
         crate::helpers::policy(
             "Allow",
-            json!(["iam:CreateOpenIDConnectProvider", "iam:GetOpenIDConnectProvider"]),
+            json!([
+                "iam:CreateOpenIDConnectProvider",
+                "iam:GetOpenIDConnectProvider"
+            ]),
             "*",
         ),
     )
@@ -271,4 +321,64 @@ async fn provider_calls_are_authorized_by_policy() {
             .await,
     );
     assert_eq!((code.as_str(), status), ("AccessDenied", 403));
+}
+
+/// The classic CI misconfiguration, said at write time; and trust
+/// analysis names the provider as external with the claims it requires.
+#[tokio::test]
+async fn lint_warns_on_open_oidc_trust_and_analysis_lists_the_provider() {
+    let app = spawn_app().await;
+    let provider = format!(
+        "arn:aws:iam::{}:oidc-provider/gitlab.example.com",
+        app.account_id
+    );
+    let created = json_with_status(
+        app.post(
+            "/v1/roles",
+            &json!({"name": "any-project", "trust_policy": {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"Federated": provider},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {"StringLike": {"gitlab.example.com:sub": "*"}}}]}}),
+        )
+        .await,
+        201,
+    )
+    .await;
+    let findings: Vec<(String, String)> = created["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap_or_default().to_string(),
+                f["severity"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    for code in [
+        "MISSING_OIDC_AUDIENCE_CONDITION",
+        "OIDC_SUBJECT_UNRESTRICTED",
+    ] {
+        assert!(
+            findings
+                .iter()
+                .any(|(c, s)| c == code && s == "SECURITY_WARNING"),
+            "{code}: {findings:?}"
+        );
+    }
+    let analysis =
+        json_with_status(app.get("/v1/roles/any-project/trust-analysis").await, 200).await;
+    let text = analysis.to_string();
+    let listed = analysis["principals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["principal"] == provider.as_str())
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(listed["external"], true, "{listed}");
+    assert_eq!(listed["principal_type"], "federated", "{listed}");
+    assert!(
+        listed["reason"].as_str().unwrap().contains("claims: sub"),
+        "{listed}"
+    );
 }

@@ -49,7 +49,10 @@ async fn every_refusal_has_its_code_and_its_audited_step() {
     let cases: Vec<(&str, String, u16, &str, String)> = vec![
         (
             "wrong sub",
-            rsa.mint("k", &with("sub", json!("repo:evil/repo:ref:refs/heads/main"))),
+            rsa.mint(
+                "k",
+                &with("sub", json!("repo:evil/repo:ref:refs/heads/main")),
+            ),
             403,
             "AccessDenied",
             format!("condition_failed:{host}:sub"),
@@ -126,7 +129,11 @@ async fn every_refusal_has_its_code_and_its_audited_step() {
         .text()
         .await
         .unwrap();
-    for (reason, n) in [("alg_not_allowed", 2), ("aud_mismatch", 1), ("condition_failed", 1)] {
+    for (reason, n) in [
+        ("alg_not_allowed", 2),
+        ("aud_mismatch", 1),
+        ("condition_failed", 1),
+    ] {
         let line = format!("latchkey_web_identity_refusals_total{{reason=\"{reason}\"}} {n}");
         assert!(metrics.contains(&line), "{line} in\n{metrics}");
     }
@@ -162,7 +169,12 @@ async fn an_unreachable_issuer_is_idp_communication_error_and_a_lying_discovery_
     let role = federated_role(&app, "down", &provider, serde_json::Value::Null).await;
     let token = rsa.mint("k", &github_claims(&issuer.url));
     issuer.stop().await;
-    assert_error(assume(&app, &role, &token).await, 400, "IDPCommunicationError").await;
+    assert_error(
+        assume(&app, &role, &token).await,
+        400,
+        "IDPCommunicationError",
+    )
+    .await;
     let events = web_identity_events(&app, 1).await;
     assert_eq!(params(&events[0])["refusal"], "idp_unreachable");
 
@@ -171,10 +183,19 @@ async fn an_unreachable_issuer_is_idp_communication_error_and_a_lying_discovery_
     let provider = provider_for(&app, &liar).await;
     let role = federated_role(&app, "lied-to", &provider, serde_json::Value::Null).await;
     let token = rsa.mint("k", &github_claims(&liar.url));
-    assert_error(assume(&app, &role, &token).await, 400, "InvalidIdentityToken").await;
+    assert_error(
+        assume(&app, &role, &token).await,
+        400,
+        "InvalidIdentityToken",
+    )
+    .await;
     let events = web_identity_events(&app, 2).await;
     assert_eq!(params(&events[0])["refusal"], "discovery_issuer_mismatch");
-    assert_eq!(liar.jwks_fetches(), 0, "keys of a lying issuer are never fetched");
+    assert_eq!(
+        liar.jwks_fetches(),
+        0,
+        "keys of a lying issuer are never fetched"
+    );
 }
 
 /// `/` takes AssumeRoleWithWebIdentity unsigned and nothing else.
@@ -208,7 +229,10 @@ async fn the_unsigned_route_lets_exactly_one_action_through() {
     .unwrap();
     let text = response.text().await.unwrap();
     assert!(!text.contains("MissingAuthenticationToken"), "{text}");
-    assert!(text.contains("AccessDenied") || text.contains("InvalidIdentityToken"), "{text}");
+    assert!(
+        text.contains("AccessDenied") || text.contains("InvalidIdentityToken"),
+        "{text}"
+    );
 }
 
 /// A provider of another account does not vouch for this account's role.
@@ -218,10 +242,19 @@ async fn the_provider_must_be_in_the_roles_account() {
     let rsa = Signer::rsa(1);
     let issuer = Issuer::start(&[(&rsa, "k")]).await;
     // A role naming a provider ARN that was never created here.
-    let phantom = format!("arn:aws:iam::{}:oidc-provider/{}", app.account_id, issuer.host());
+    let phantom = format!(
+        "arn:aws:iam::{}:oidc-provider/{}",
+        app.account_id,
+        issuer.host()
+    );
     let role = federated_role(&app, "phantom", &phantom, serde_json::Value::Null).await;
     let token = rsa.mint("k", &github_claims(&issuer.url));
-    assert_error(assume(&app, &role, &token).await, 400, "InvalidIdentityToken").await;
+    assert_error(
+        assume(&app, &role, &token).await,
+        400,
+        "InvalidIdentityToken",
+    )
+    .await;
     // Created now: accepted.
     create_provider(
         &app,
