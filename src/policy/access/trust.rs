@@ -351,11 +351,8 @@ fn required_claims(provider: &str, keys: &[String]) -> String {
     let prefix = format!("{}:", host.to_ascii_lowercase());
     let claims: Vec<&str> = keys
         .iter()
-        .filter_map(|k| {
-            k.to_ascii_lowercase()
-                .starts_with(&prefix)
-                .then(|| &k[prefix.len()..])
-        })
+        .filter(|k| k.to_ascii_lowercase().starts_with(&prefix))
+        .map(|k| &k[prefix.len()..])
         .collect();
     if claims.is_empty() {
         " Any token of this provider for any of its client ids will do: no claim is required."

@@ -218,7 +218,7 @@ fn check_oidc(cx: &mut Ctx<'_, '_>, s: &Stmt<'_>, p: &PrincipalView<'_>) {
                      naming the one that should."
                 ),
             );
-        } else if !registered && !(tests("aud") || tests("sub") || tests("amr")) {
+        } else if !(registered || tests("aud") || tests("sub") || tests("amr")) {
             cx.push(
                 MISSING_OIDC_CONDITION_KEY,
                 Some(s.index),
