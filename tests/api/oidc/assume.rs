@@ -75,6 +75,20 @@ async fn the_sdk_assumes_a_role_with_a_github_token_then_calls_sts_with_it() {
         .expect("GetCallerIdentity with the session");
     assert_eq!(me.arn(), Some(user.arn()));
 
+    // The session's requests carry aws:FederatedProvider.
+    app.put_inline(
+        "/v1/roles/deployer/policies/from-ci-only",
+        json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Action": "iam:ListUsers", "Resource": "*",
+            "Condition": {"StringEquals": {"aws:FederatedProvider": provider}}}]}),
+    )
+    .await;
+    crate::awsquery::iam_client_with_token(&app, &key, Some(creds.session_token().to_string()))
+        .list_users()
+        .send()
+        .await
+        .expect("ListUsers allowed for sessions of this provider");
+
     // Stored like every session: listed with the provider as issuer, and
     // revocable.
     let sessions = json_with_status(app.get("/v1/roles/deployer/sessions").await, 200).await;
