@@ -143,17 +143,19 @@ pub async fn verify(
 }
 
 /// The trust policy's decision on the verified token, for each action the
-/// call needs; a denial explained down to the condition key.
+/// call needs; a denial explained down to the condition key. `seen` gets
+/// the engine's evaluation of the action that decided (the denying one,
+/// or the last allowed).
 pub fn decide_trust(
     state: &AppState,
     role: &Role,
     v: &Verified,
     actions: &[&str],
-) -> Result<crate::policy::Evaluation, Result<Refusal, ApiError>> {
+    seen: &mut Option<crate::policy::Evaluation>,
+) -> Result<(), Result<Refusal, ApiError>> {
     let trust = trust_policy(state, role).map_err(Err)?;
     let principal = federated(&v.provider);
     let role_arn = role.arn().to_string();
-    let mut last = None;
     for action in actions {
         let evaluation = evaluate(&EvaluationRequest {
             principal: &principal,
@@ -168,7 +170,9 @@ pub fn decide_trust(
                 owner_account: &role.account_id,
             }),
         });
-        if let Some(reason) = evaluation.denial_reason(action) {
+        let denial = evaluation.denial_reason(action);
+        *seen = Some(evaluation);
+        if let Some(reason) = denial {
             return Err(Ok(explain_denial(
                 &role.trust_policy,
                 &role_arn,
@@ -179,9 +183,8 @@ pub fn decide_trust(
                 reason,
             )));
         }
-        last = Some(evaluation);
     }
-    last.ok_or_else(|| Err(ApiError::Unexpected(anyhow::anyhow!("no action decided"))))
+    Ok(())
 }
 
 fn refused(state: &AppState, refusal: &Refusal, event: &AuditEvent, role_arn: &str) -> ApiError {
@@ -280,7 +283,7 @@ async fn run(
             .insert_many("aws:TagKeys", tags.iter().map(|t| t.key.clone()));
         actions.push("sts:TagSession");
     }
-    decide_trust(state, &role, &v, &actions)?;
+    decide_trust(state, &role, &v, &actions, &mut None)?;
 
     check_duration(checked.duration, false, &role).map_err(Err)?;
     let frozen = freeze_policies(
@@ -422,9 +425,12 @@ pub async fn trust_test(
             }
             match tags {
                 Err(r) => Err(Ok(r)),
-                Ok(_) => decide_trust(state, &role, &v, &actions).map(|e| {
-                    out.evaluation = serde_json::to_value(&e).ok();
-                }),
+                Ok(_) => {
+                    let mut seen = None;
+                    let decided = decide_trust(state, &role, &v, &actions, &mut seen);
+                    out.evaluation = seen.and_then(|e| serde_json::to_value(&e).ok());
+                    decided
+                }
             }
         }
     };

@@ -241,12 +241,16 @@ async fn extra_claims_are_condition_keys_only_when_opted_in() {
         test["context"].get(format!("{host}:repository")).is_none(),
         "{test}"
     );
-    let missing = test["evaluation"].to_string();
-    assert!(
-        test["claims"]["repository"] == "octo-org/octo-repo",
-        "{test}"
-    );
-    assert!(test["provider_arn"].as_str().is_some(), "{test}{missing}");
+    // The engine says which key the request lacked.
+    let missing = test["evaluation"]["missing_context_keys"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{test}"))
+        .iter()
+        .map(|k| k.as_str().unwrap().to_ascii_lowercase())
+        .collect::<Vec<_>>();
+    assert!(missing.contains(&format!("{host}:repository")), "{test}");
+    assert_eq!(test["claims"]["repository"], "octo-org/octo-repo", "{test}");
+    assert!(test["provider_arn"].as_str().is_some(), "{test}");
 }
 
 #[tokio::test]
