@@ -40,6 +40,8 @@ pub struct OpContext {
     pub audit: AuditLog,
     /// Workload credentials handed out, for reuse by the next refresh.
     pub workload_credentials: IssuedCache,
+    /// OIDC providers' signing keys (`sts::web_identity::keys`).
+    pub web_identity_keys: crate::sts::web_identity::keys::KeyCache,
     /// What this node knows of the database's change counter.
     pub coherence: crate::coherence::Coherence,
     /// Counts cache drops (writes here and elsewhere); see [`CacheGuard`].
@@ -104,6 +106,7 @@ impl OpContext {
             metrics,
             audit,
             workload_credentials: IssuedCache::default(),
+            web_identity_keys: Default::default(),
             coherence: Default::default(),
             cache_generation,
         }

@@ -16,6 +16,7 @@ pub mod instance_profiles;
 pub mod listing;
 pub mod master_key;
 pub mod metrics;
+pub mod oidc_providers;
 mod openapi_doc;
 pub mod policies;
 pub mod principal_policies;
@@ -65,6 +66,7 @@ use utoipa_actix_web::AppExt as _;
         (name = "audit", description = "The audit trail"),
         (name = "master-key", description = "The master key that seals secrets at rest: status, online rotation (management account only)"),
         (name = "instance-profiles", description = "Instance profiles: the one role a workload gets"),
+        (name = "oidc-providers", description = "OpenID Connect identity providers trusted by AssumeRoleWithWebIdentity"),
         (name = "workloads", description = "Service principals, workloads and their credentials endpoint, identity proofs"),
         (name = "health", description = "Probes and metrics")
     )
@@ -109,6 +111,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     roles::configure(cfg);
     policies::configure(cfg);
     principal_policies::configure(cfg);
+    // Before tags: its `/{kind}/{name}/tags` would take the providers' tags.
+    oidc_providers::configure(cfg);
     tags::configure(cfg);
     sts::configure(cfg);
     services::configure(cfg);

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod entities;
 pub mod ids;
 pub mod names;
+pub mod oidc;
 pub mod session;
 pub mod tags;
 pub mod workloads;

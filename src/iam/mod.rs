@@ -22,6 +22,7 @@ pub mod inline_policies;
 pub mod instance_profiles;
 pub mod login_profiles;
 pub mod master_key;
+pub mod oidc_providers;
 pub mod policies;
 pub mod read_metrics;
 pub mod roles;

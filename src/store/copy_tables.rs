@@ -362,6 +362,24 @@ pub const TABLES: &[Table] = &[
         &[("id", Int), ("key_check", Text), ("updated_at", Text)],
         Handling::KeyCheck,
     ),
+    // Migration 0010: OpenID Connect providers (their tags are in `tags`).
+    table(
+        "oidc_providers",
+        &[
+            ("id", Text),
+            ("account_id", Text),
+            ("url", Text),
+            ("client_ids", Text),
+            ("thumbprints", Text),
+            ("key_source", Text),
+            ("jwks_uri", Text),
+            ("jwks_json", Text),
+            ("ca_bundle_pem", Text),
+            ("extra_claims", Text),
+            ("created_at", Text),
+        ],
+        Handling::Copy,
+    ),
     table(
         "_sqlx_migrations",
         &[

@@ -39,6 +39,7 @@ pub mod inline_policies;
 pub mod instance_profiles;
 pub mod login_profiles;
 pub mod master_key;
+pub mod oidc_providers;
 pub mod plans;
 pub mod policies;
 pub mod roles;

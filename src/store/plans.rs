@@ -71,6 +71,10 @@ fn list_queries() -> Vec<(&'static str, &'static str)> {
             "list a role's sessions",
             super::sessions::LIST_ROLE_SESSIONS_SQL,
         ),
+        (
+            "list OIDC providers",
+            super::oidc_providers::LIST_OIDC_PROVIDERS_SQL,
+        ),
     ]
 }
 

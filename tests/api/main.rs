@@ -26,6 +26,7 @@ mod lint_writes;
 mod master_key;
 mod metrics;
 mod multinode;
+mod oidc;
 mod openapi;
 mod policies;
 mod principal_policies;
