@@ -100,8 +100,11 @@ impl Batch {
         std::mem::replace(&mut self.outcome, next).send_replace(Some(outcome));
     }
 
+    // Members and cleanups only run on an open transaction: `join` opens
+    // it before it hands out a member, and `AuditTx::conn` has no error
+    // to return.
+    #[allow(clippy::expect_used)]
     fn conn(&mut self) -> &mut SqliteConnection {
-        // Members and cleanups only run on an open transaction.
         self.tx.as_mut().expect("the batch's transaction is open")
     }
 
@@ -205,6 +208,8 @@ impl Group {
 
     /// Holds the turn for a write of its own (not an audited one),
     /// committing the open batch first.
+    // `turn` always hands out a member that holds the batch.
+    #[allow(clippy::expect_used)]
     pub(crate) async fn exclusive(self: &Arc<Self>) -> OwnedMutexGuard<Batch> {
         let mut member = self.turn().await;
         let batch = member.batch.take().expect("a turn holds the batch");
@@ -258,6 +263,9 @@ pub(crate) struct Member {
 }
 
 impl Member {
+    // Only `settle` and `Drop` take the turn from a member, and neither
+    // uses it after.
+    #[allow(clippy::expect_used)]
     fn batch(&mut self) -> &mut Batch {
         self.batch.as_mut().expect("a member holds the turn")
     }
