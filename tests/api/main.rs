@@ -19,6 +19,7 @@ mod backup;
 mod coherence;
 mod conflicts;
 mod disk_full;
+mod durability;
 mod evaluate;
 mod groups;
 mod lint_cli;
