@@ -5,6 +5,7 @@
 //! renders IAM's XML. No rule of IAM lives here.
 
 mod action;
+mod iam_absent;
 mod iam_access;
 mod iam_instance_profiles;
 mod iam_policies;
@@ -88,6 +89,7 @@ const IAM_TABLES: &[&[(&str, Handler)]] = &[
     iam_policies::ACTIONS,
     iam_simulate::ACTIONS,
     iam_instance_profiles::ACTIONS,
+    iam_absent::ACTIONS,
 ];
 const STS_TABLES: &[&[(&str, Handler)]] = &[sts_actions::ACTIONS];
 

@@ -4,6 +4,7 @@
 //! ends (REST and the AWS query protocol) call these, so neither can forget
 //! a check.
 
+pub mod absent_credentials;
 pub mod access_analysis;
 pub mod access_keys;
 pub mod accounts;

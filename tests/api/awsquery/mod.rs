@@ -8,6 +8,7 @@ mod entities;
 mod policies;
 mod protocol;
 mod sts;
+mod terraform;
 
 use aws_sdk_iam::config::http::HttpResponse;
 use aws_sdk_iam::config::{BehaviorVersion, Credentials as SdkCredentials, Region};
