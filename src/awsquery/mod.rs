@@ -7,6 +7,7 @@
 mod action;
 mod iam_absent;
 mod iam_access;
+mod iam_account;
 mod iam_instance_profiles;
 mod iam_policies;
 mod iam_principals;
@@ -90,6 +91,7 @@ const IAM_TABLES: &[&[(&str, Handler)]] = &[
     iam_simulate::ACTIONS,
     iam_instance_profiles::ACTIONS,
     iam_absent::ACTIONS,
+    iam_account::ACTIONS,
 ];
 const STS_TABLES: &[&[(&str, Handler)]] = &[sts_actions::ACTIONS];
 

@@ -3,6 +3,7 @@
 //! that round-trip; raw requests for the protocol's own errors; botocore's
 //! output cases read back from our envelopes.
 
+mod account_settings;
 mod corpus;
 mod entities;
 mod policies;
