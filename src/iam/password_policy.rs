@@ -113,6 +113,10 @@ fn violation(message: String) -> ApiError {
     }
 }
 
+/// A character class the policy may require: whether it does, the class,
+/// and IAM's message when the password has none of it.
+type CharacterRule = (bool, fn(char) -> bool, &'static str);
+
 /// What the policy finds wrong with `password`, in IAM's words; empty when
 /// it complies. Reuse is checked apart (it needs the stored hashes).
 pub fn composition_failures(policy: Option<&PasswordPolicy>, password: &str) -> Vec<String> {
@@ -132,7 +136,7 @@ pub fn composition_failures(policy: Option<&PasswordPolicy>, password: &str) -> 
     let Some(p) = policy else {
         return out;
     };
-    let rules: [(bool, fn(char) -> bool, &str); 4] = [
+    let rules: [CharacterRule; 4] = [
         (
             p.require_uppercase_characters,
             |c| c.is_ascii_uppercase(),
