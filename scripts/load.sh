@@ -18,6 +18,9 @@
 # percentage of healthz's.
 # AUDIT_AUTHORIZE=all audits every /v1/authorize decision (default: denies,
 # the server's default, which for this allowed decision writes nothing).
+# AUDIT_INDEXES=off drops the audit filters' indexes (migration 0007) from
+# the SQLite database once the server runs: with AUDIT_AUTHORIZE=all, the
+# difference is what those indexes cost the audit writer.
 # LATCHKEY_DATABASE_URL=postgres://... runs the server on that (empty)
 # database instead of the SQLite file of a temporary data directory.
 set -euo pipefail
@@ -49,38 +52,16 @@ trap 'kill $SERVER 2>/dev/null; rm -rf "$DATA" "$WORK"' EXIT
 U=http://127.0.0.1:$PORT
 # Up to 30 s: a loaded machine, or a server under valgrind, starts slowly.
 for _ in $(seq 300); do curl -sf $U/readyz >/dev/null && break; sleep 0.1; done
+if [ "${AUDIT_INDEXES:-on}" = off ]; then
+  sqlite3 "$DATA/latchkey.db" "DROP INDEX audit_events_by_principal; DROP INDEX audit_events_by_action;
+    DROP INDEX audit_events_by_account_action; DROP INDEX audit_events_by_decision;
+    DROP INDEX audit_events_by_account_decision; DROP INDEX audit_events_by_account_time;
+    DROP INDEX audit_events_by_resource;"
+fi
 BASIC="Basic $(printf '%s:%s' $AK $SK | base64 -w0)"
-json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 curl -sf -u "$AK:$SK" -H 'content-type: application/json' -d '{"name":"alice"}' $U/v1/users >/dev/null
-# A platform service allowed latchkey:Authorize, and a subject that may read reports/*.
-curl -sf -u "$AK:$SK" -H 'content-type: application/json' -d '{"name":"storage"}' $U/v1/users >/dev/null
-curl -sf -o /dev/null -u "$AK:$SK" -X PUT -H 'content-type: application/json' $U/v1/users/storage/policies/authz \
-  -d '{"document":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"latchkey:Authorize","Resource":"*"}]}}'
-SVC=$(curl -sf -u "$AK:$SK" -X POST $U/v1/users/storage/access-keys)
-SVC_BASIC="Basic $(printf '%s:%s' "$(echo "$SVC" | json "['access_key_id']")" "$(echo "$SVC" | json "['secret_access_key']")" | base64 -w0)"
-curl -sf -u "$AK:$SK" -H 'content-type: application/json' -d '{"name":"reader"}' $U/v1/users >/dev/null
-curl -sf -o /dev/null -u "$AK:$SK" -X PUT -H 'content-type: application/json' $U/v1/users/reader/policies/read \
-  -d '{"document":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::reports/*","Condition":{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}}]}}'
-SUB=$(curl -sf -u "$AK:$SK" -X POST $U/v1/users/reader/access-keys)
-python3 scripts/sign_forwarded.py --access-key "$(echo "$SUB" | json "['access_key_id']")" \
-  --secret "$(echo "$SUB" | json "['secret_access_key']")" > "$WORK/authorize.json"
-curl -sf -H "authorization: $SVC_BASIC" -H 'content-type: application/json' -d @"$WORK/authorize.json" $U/v1/authorize \
-  | grep -q '"allowed":true' || { echo "authorize smoke check failed"; exit 1; }
-# The same question about a role session's request: a role the reader may
-# assume, with the reader's policy, and a session of it.
-ACCOUNT=$(curl -sf -u "$AK:$SK" $U/v1/sts/caller-identity | json "['account']")
-curl -sf -o /dev/null -u "$AK:$SK" -H 'content-type: application/json' $U/v1/roles \
-  -d '{"name":"report-reader","trust_policy":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::'"$ACCOUNT"':user/reader"},"Action":"sts:AssumeRole"}]}}'
-curl -sf -o /dev/null -u "$AK:$SK" -X PUT -H 'content-type: application/json' $U/v1/roles/report-reader/policies/read \
-  -d '{"document":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::reports/*","Condition":{"IpAddress":{"aws:SourceIp":"203.0.113.0/24"}}}]}}'
-SESSION=$(curl -sf -u "$(echo "$SUB" | json "['access_key_id']"):$(echo "$SUB" | json "['secret_access_key']")" \
-  -H 'content-type: application/json' $U/v1/sts/assume-role \
-  -d '{"role_arn":"arn:aws:iam::'"$ACCOUNT"':role/report-reader","role_session_name":"load"}')
-python3 scripts/sign_forwarded.py --access-key "$(echo "$SESSION" | json "['credentials']['access_key_id']")" \
-  --secret "$(echo "$SESSION" | json "['credentials']['secret_access_key']")" \
-  --session-token "$(echo "$SESSION" | json "['credentials']['session_token']")" > "$WORK/authorize-session.json"
-curl -sf -H "authorization: $SVC_BASIC" -H 'content-type: application/json' -d @"$WORK/authorize-session.json" $U/v1/authorize \
-  | grep -q '"allowed":true' || { echo "session authorize smoke check failed"; exit 1; }
+. scripts/lib/authorize-fixture.sh
+authorize_fixture "$U" "$AK" "$SK" "$WORK"
 
 cat > "$WORK/post.lua" <<LUA
 -- Each wrk thread has its own Lua state: number the threads so that
@@ -100,14 +81,6 @@ request = function()
   return wrk.format(nil, "/v1/users", nil, '{"name":"load-' .. run .. '-' .. tid .. '-' .. n .. '"}')
 end
 LUA
-for body in authorize authorize-session; do
-  cat > "$WORK/$body.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Authorization"] = "$SVC_BASIC"
-wrk.headers["Content-Type"] = "application/json"
-local f = io.open("$WORK/$body.json"); wrk.body = f:read("*a"); f:close()
-LUA
-done
 # The server's CPU time (user + system, in clock ticks) so far.
 server_ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
 # wrk's latency ("812.00us", "2.61ms", "1.02s") in microseconds.
@@ -140,7 +113,7 @@ run() { # name, extra wrk args...
   if awk -v a="$us" -v b="${P99_MAX[$name]:-0}" 'BEGIN {exit !(a > b)}'; then P99_MAX[$name]=$us; fi
 }
 rate() { awk -v n="${REQUESTS[$1]}" -v s="${ELAPSED[$1]}" 'BEGIN {printf "%.2f", n / s}'; }
-echo "latchkey load test: ${DURATION}s per endpoint and round, $ROUNDS round(s), $CONNECTIONS connections, $(basename "$(dirname "$LATCHKEY_BIN")") build, ${LATCHKEY_DATABASE_URL:+PostgreSQL, }$(nproc) cores, audit of authorize: ${AUDIT_AUTHORIZE:-denies}"
+echo "latchkey load test: ${DURATION}s per endpoint and round, $ROUNDS round(s), $CONNECTIONS connections, $(basename "$(dirname "$LATCHKEY_BIN")") build, ${LATCHKEY_DATABASE_URL:+PostgreSQL, }$(nproc) cores, audit of authorize: ${AUDIT_AUTHORIZE:-denies}, audit indexes: ${AUDIT_INDEXES:-on}"
 ORDER=("GET /healthz" "GET /v1/users/alice" "POST /v1/users" "POST /v1/authorize" "POST /v1/authorize-session")
 for _ in $(seq "$ROUNDS"); do
   run "GET /healthz" $U/healthz

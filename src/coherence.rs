@@ -14,7 +14,7 @@
 //! so that this file stays out of the state's import cycle.
 //!
 //! A cache entry is only good for the counter it was read under. A node
-//! drops its caches under the generation scheme (`state::CacheGuard`): a
+//! drops its caches under the generation scheme (`runtime::cache::CacheGuard`): a
 //! loader takes its guard before it reads the store, and the drop bumps
 //! the generation after the poll read the new counter, so a loader that
 //! read before the remote write committed cannot insert after the drop,

@@ -16,6 +16,7 @@ pub mod iam;
 pub mod maintenance;
 pub mod metrics;
 pub mod policy;
+pub mod runtime;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -32,7 +32,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        create_data_dir(&config.data_dir)?;
+        maintenance::create_data_dir(&config.data_dir)?;
         let data_dir_lock = maintenance::lock_data_dir(&config.data_dir, false)?;
         let store = Store::open_url(&config.database_url(), config.wal_checkpoint_bytes).await?;
         let keys = maintenance::KeyArgs {
@@ -243,17 +243,6 @@ impl StopSignals {
             "Ctrl-C"
         }
     }
-}
-
-pub(crate) fn create_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-            .with_context(|| format!("restricting {}", dir.display()))?;
-    }
-    Ok(())
 }
 
 async fn redirect_to_swagger() -> HttpResponse {

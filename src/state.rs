@@ -1,46 +1,71 @@
-//! What every operation shares: the store, the master key, the settings,
-//! the compiled-policy cache, the login throttle and the hashing bound.
+//! What every operation shares (`OpContext`: the store, the master key, the
+//! settings, the caches, the catalog, the metrics, the audit queue) and the
+//! whole state of a server around it (`AppState`), with the steps of the
+//! coherence poller.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
-use crate::audit::AuditLog;
-use crate::auth::credential_cache::CredentialCache;
+use crate::audit::queue::AuditLog;
 use crate::auth::key_ring::KeyRing;
 use crate::auth::password::HashingBound;
 use crate::config::Config;
-use crate::iam::authorize::PolicyCache;
-use crate::metrics::Metrics;
+use crate::runtime::cache::{drop_between_bumps, CacheGuard};
+use crate::runtime::catalog::ServiceCatalog;
+use crate::runtime::credential_cache::CredentialCache;
+use crate::runtime::issued_credentials::IssuedCache;
+use crate::runtime::login_throttle::LoginThrottle;
+use crate::runtime::metrics::Metrics;
+use crate::runtime::policy_cache::PolicyCache;
 use crate::store::Store;
-use crate::sts::login::LoginThrottle;
-use crate::sts::workload_credentials::IssuedCache;
 
+/// What the operations share, and all that authorization and the write
+/// pipeline use: the store, the master key, the settings, the caches they
+/// fill and drop, the action catalog, the metrics and the audit queue.
+/// An operation that needs nothing else takes `&OpContext`; an `&AppState`
+/// is one (`Deref`), so a caller holding the whole state passes it as is,
+/// and a test builds a context alone (`OpContext::new`), with no server.
 #[derive(Clone)]
-pub struct AppState {
+pub struct OpContext {
     pub store: Store,
     /// The master key, swapped by an online rotation.
     pub master_key: KeyRing,
     pub config: Arc<Config>,
     pub policies: PolicyCache,
     pub credentials: CredentialCache,
-    pub login_throttle: LoginThrottle,
-    /// Bounds argon2 work; every password hash and check goes through it.
-    pub password_hashing: HashingBound,
     /// The action catalog (built-in plus registered services).
-    pub catalog: crate::iam::services::ServiceCatalog,
+    pub catalog: ServiceCatalog,
     pub metrics: Arc<Metrics>,
     /// The queue of audit events that are not part of a mutation.
     pub audit: AuditLog,
     /// Workload credentials handed out, for reuse by the next refresh.
     pub workload_credentials: IssuedCache,
-    /// Simulations (`/v1/evaluate`, Simulate*) running at once: one per
-    /// two cores, at least one, so that one tenant's simulations leave
-    /// cores to everyone else's requests.
-    pub simulations: Arc<tokio::sync::Semaphore>,
     /// What this node knows of the database's change counter.
     pub coherence: crate::coherence::Coherence,
     /// Counts cache drops (writes here and elsewhere); see [`CacheGuard`].
     cache_generation: Arc<AtomicU64>,
+}
+
+/// The whole state of a server: the operations' context and what only
+/// some operations need (sign-in, password hashing, simulations).
+#[derive(Clone)]
+pub struct AppState {
+    context: OpContext,
+    pub login_throttle: LoginThrottle,
+    /// Bounds argon2 work; every password hash and check goes through it.
+    pub password_hashing: HashingBound,
+    /// Simulations (`/v1/evaluate`, Simulate*) running at once: one per
+    /// two cores, at least one, so that one tenant's simulations leave
+    /// cores to everyone else's requests.
+    pub simulations: Arc<tokio::sync::Semaphore>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = OpContext;
+
+    fn deref(&self) -> &OpContext {
+        &self.context
+    }
 }
 
 fn simulation_slots() -> usize {
@@ -50,26 +75,35 @@ fn simulation_slots() -> usize {
 impl AppState {
     /// Starts the audit writer, so it must run inside the tokio runtime.
     pub fn new(store: Store, master_key: KeyRing, config: Config) -> Self {
-        let metrics = Arc::new(Metrics::new());
-        let audit = AuditLog::start(store.clone(), config.audit_queue_capacity, metrics.clone());
-        let cache_generation = Arc::new(AtomicU64::new(0));
         let password_hashing = HashingBound::from_settings(
             config.password_hash_concurrency,
             config.password_hash_queue,
         );
         AppState {
+            context: OpContext::new(store, master_key, config),
+            login_throttle: LoginThrottle::default(),
+            password_hashing,
+            simulations: Arc::new(tokio::sync::Semaphore::new(simulation_slots())),
+        }
+    }
+}
+
+impl OpContext {
+    /// Starts the audit writer, so it must run inside the tokio runtime.
+    pub fn new(store: Store, master_key: KeyRing, config: Config) -> Self {
+        let metrics = Arc::new(Metrics::new());
+        let audit = AuditLog::start(store.clone(), config.audit_queue_capacity, metrics.clone());
+        let cache_generation = Arc::new(AtomicU64::new(0));
+        OpContext {
             store,
             master_key,
             config: Arc::new(config),
             policies: PolicyCache::new(),
             credentials: CredentialCache::new(cache_generation.clone()),
-            login_throttle: LoginThrottle::default(),
-            password_hashing,
             catalog: Default::default(),
             metrics,
             audit,
             workload_credentials: IssuedCache::default(),
-            simulations: Arc::new(tokio::sync::Semaphore::new(simulation_slots())),
             coherence: Default::default(),
             cache_generation,
         }
@@ -96,7 +130,7 @@ impl AppState {
     }
 }
 
-impl AppState {
+impl OpContext {
     /// After a write of this node committed: drops the caches now (the
     /// writer's next request must see its own write), and rebuilds the
     /// catalog when the write changed it. The poll that follows skips the
@@ -119,7 +153,7 @@ impl AppState {
         // Read before the definitions: the catalog built holds at least
         // what this value stands for.
         let counter = self.store.coherence_counter().await?;
-        crate::iam::services::load_catalog(self).await?;
+        self.catalog.load(&self.store).await?;
         self.coherence.saw_catalog(counter.catalog);
         Ok(())
     }
@@ -172,82 +206,4 @@ pub fn spawn_coherence_poller(
             }
         }
     })
-}
-
-/// How a write drops the caches: the generation is bumped before the drop,
-/// for the loaders (`CacheGuard`), and after it, for the worker threads'
-/// copies of keys, which are stamped with the generation read before the
-/// shared cache (`CredentialCache`).
-pub(crate) fn drop_between_bumps(generation: &AtomicU64, drop: impl FnOnce()) {
-    generation.fetch_add(1, Ordering::SeqCst);
-    drop();
-    generation.fetch_add(1, Ordering::SeqCst);
-}
-
-/// The hasher of the caches that requests read: their keys are short ids,
-/// SipHash was a visible share of a hit, and foldhash is seeded per process.
-pub type CacheHasher = foldhash::fast::RandomState;
-
-/// Keeps a cache loader from resurrecting what a write just invalidated.
-///
-/// A loader that read the store before a write committed, and inserts
-/// after the write dropped the caches, would otherwise leave the old value
-/// cached for the whole time-to-live. The write bumps the generation before
-/// it drops the caches; the loader inserts only under the generation it
-/// started with, and checks again after inserting, so that one of the two
-/// (the write's drop, or the loader's own check) always removes the value.
-pub struct CacheGuard {
-    generation: Arc<AtomicU64>,
-    at: u64,
-}
-
-impl CacheGuard {
-    /// A guard at the current generation of `generation`.
-    pub(crate) fn at(generation: Arc<AtomicU64>) -> Self {
-        let at = generation.load(Ordering::SeqCst);
-        CacheGuard { generation, at }
-    }
-
-    fn current(&self) -> bool {
-        self.generation.load(Ordering::SeqCst) == self.at
-    }
-
-    pub fn insert<V, S>(&self, cache: &moka::sync::Cache<String, V, S>, key: String, value: V)
-    where
-        V: Clone + Send + Sync + 'static,
-        S: std::hash::BuildHasher + Clone + Send + Sync + 'static,
-    {
-        if !self.current() {
-            return;
-        }
-        cache.insert(key.clone(), value);
-        if !self.current() {
-            cache.invalidate(&key);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_loader_that_raced_a_write_caches_nothing() {
-        let generation = Arc::new(AtomicU64::new(7));
-        let cache = moka::sync::Cache::<String, u32>::new(10);
-        let guard_at = |at| CacheGuard {
-            generation: generation.clone(),
-            at,
-        };
-        let fresh = guard_at(7);
-        let stale = guard_at(7);
-        fresh.insert(&cache, "fresh".into(), 1);
-        assert_eq!(cache.get("fresh"), Some(1));
-        // A write commits while `stale` is still loading.
-        generation.fetch_add(1, Ordering::SeqCst);
-        stale.insert(&cache, "stale".into(), 2);
-        assert_eq!(cache.get("stale"), None);
-        guard_at(8).insert(&cache, "after".into(), 3);
-        assert_eq!(cache.get("after"), Some(3));
-    }
 }

@@ -23,7 +23,7 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> ApiResult<
     } else {
         None
     };
-    let text = crate::metrics::scrape(&state, caller.as_ref()).await?;
+    let text = crate::iam::read_metrics::scrape(&state, caller.as_ref()).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
         .body(text))

@@ -13,7 +13,7 @@
 //! their SHA-256.
 
 pub mod query;
-mod queue;
+pub mod queue;
 pub mod retention;
 
 use std::borrow::Cow;
@@ -28,7 +28,7 @@ pub use queue::AuditLog;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::policy::context::ip_text;
-use crate::state::AppState;
+use crate::state::OpContext;
 use crate::store::audit::AuditTx;
 
 /// What the request middleware knows that the operations do not.
@@ -223,7 +223,7 @@ pub fn scrub(value: Value) -> Value {
 /// The write pipeline: runs one mutation's store writes in a transaction
 /// that commits with `event` and, when the writes changed cached state,
 /// advances the change counter (`Store::audited`); then drops this node's
-/// caches (`AppState::changed_here`; other nodes drop theirs when they
+/// caches (`OpContext::changed_here`; other nodes drop theirs when they
 /// poll the counter). A mutation that fails is recorded too (through the
 /// queue, as failed or denied), since it wrote nothing to commit a record
 /// with. Operations call this and nothing else to write: they neither
@@ -233,7 +233,7 @@ pub fn scrub(value: Value) -> Value {
 /// `AuditTx` (`self.conn()` instead of `self.pool()`), then call it as
 /// `audited(state, AuditEvent::by(caller, "svc:Action", arn), async |tx| tx.f(..).await)`.
 pub async fn audited<T, E: Into<ApiError>>(
-    state: &AppState,
+    state: &OpContext,
     event: AuditEvent,
     write: impl AsyncFnOnce(&mut AuditTx) -> Result<T, E>,
 ) -> ApiResult<T> {
@@ -249,7 +249,7 @@ pub async fn audited<T, E: Into<ApiError>>(
 /// operation that records one outcome for its checks and its write
 /// together (AssumeRole, GetSessionToken, login).
 pub(crate) async fn audited_unrecorded<T, E: Into<ApiError>>(
-    state: &AppState,
+    state: &OpContext,
     event: AuditEvent,
     write: impl AsyncFnOnce(&mut AuditTx) -> Result<T, E>,
 ) -> ApiResult<T> {
@@ -264,7 +264,7 @@ pub(crate) async fn audited_unrecorded<T, E: Into<ApiError>>(
 }
 
 /// Records an access denied (through the queue).
-pub fn denied(state: &AppState, caller: &Caller, action: &str, resource: &str) {
+pub fn denied(state: &OpContext, caller: &Caller, action: &str, resource: &str) {
     state.metrics.access_denied.inc();
     state.audit.record(
         AuditEvent::by(caller, action, resource)

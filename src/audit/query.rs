@@ -12,7 +12,7 @@ use super::{AuditDecision, AuditEvent};
 use crate::auth::Caller;
 use crate::domain::format_time_ms;
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::state::OpContext;
 use crate::store::audit::AuditQuery;
 use crate::store::{decode_marker, Page, DEFAULT_MAX_ITEMS};
 
@@ -50,7 +50,7 @@ fn parse_time(name: &str, value: &str) -> ApiResult<String> {
 }
 
 pub async fn list_events(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     q: AuditEventsQuery,
 ) -> ApiResult<Page<AuditEvent>> {

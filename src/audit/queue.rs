@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 
 use super::AuditEvent;
 use crate::domain::format_time_ms;
-use crate::metrics::Metrics;
+use crate::runtime::metrics::Metrics;
 use crate::store::{Store, StoreError};
 
 /// Most events written in one transaction.

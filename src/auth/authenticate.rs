@@ -14,23 +14,22 @@
 //! revokes a session is an IAM write.
 
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use crate::audit::{AuditDecision, AuditEvent};
 use crate::auth::basic::{parse_basic, with_basic};
 use crate::auth::caller::CallerIdentity;
 use crate::auth::crypto::secrets_equal;
-use crate::auth::session_key::{check_cached_session, resolve_session_key, SessionCheck};
-use crate::auth::sigv4::{
-    derive_signing_key, parse_claim, verify_with_key, SigV4Error, SignatureClaim, SignedRequest,
-    SigningKey,
-};
+use crate::auth::session_key::{check_cached_session, resolve_session_key};
+use crate::auth::sigv4::{parse_claim, SigV4Error, SignatureClaim, SignedRequest};
 use crate::auth::{Caller, CallerKind};
 use crate::domain::workloads::WORKLOAD_TOKEN_PREFIX;
 use crate::domain::{now, AccessKey, AccessKeyId, Arn, SecretAccessKey};
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::state::OpContext;
+
+pub use crate::runtime::resolved_key::ResolvedKey;
 
 /// Where the request came from, as the front end saw it.
 #[derive(Debug, Clone, Default)]
@@ -65,98 +64,6 @@ impl RequestParts<'_> {
     }
 }
 
-/// An access key resolved to its secret and owner.
-pub struct ResolvedKey {
-    pub secret: SecretAccessKey,
-    /// The caller, with an empty origin; filled per request.
-    pub caller: Caller,
-    /// The signing key last derived from `secret`, with its scope (date,
-    /// region, service). A client signs under one scope all day, so a
-    /// cached key's SigV4 check is one HMAC instead of five.
-    signing: Mutex<Option<(SigningScope, SigningKey)>>,
-    /// Unix second of this key's last recorded use, as this entry saw it:
-    /// within the minute, `record_use` needs no lookup at all.
-    recorded_at: AtomicI64,
-    /// A session key's token digest and expiry, checked on every request.
-    pub(crate) session: Option<SessionCheck>,
-}
-
-#[derive(PartialEq, Eq)]
-struct SigningScope {
-    date: String,
-    region: String,
-    service: String,
-}
-
-impl ResolvedKey {
-    pub fn new(secret: SecretAccessKey, caller: Caller) -> Self {
-        ResolvedKey {
-            secret,
-            caller,
-            signing: Mutex::new(None),
-            recorded_at: AtomicI64::new(i64::MIN),
-            session: None,
-        }
-    }
-
-    /// A session key, to be checked against its token and the clock on
-    /// every use.
-    pub(crate) fn for_session(
-        secret: SecretAccessKey,
-        caller: Caller,
-        check: SessionCheck,
-    ) -> Self {
-        ResolvedKey {
-            session: Some(check),
-            ..ResolvedKey::new(secret, caller)
-        }
-    }
-
-    fn signing_key(&self, claim: &SignatureClaim) -> SigningKey {
-        let same = |s: &SigningScope| {
-            s.date == claim.date && s.region == claim.region && s.service == claim.service
-        };
-        // A poisoned lock only means another thread panicked while holding
-        // a plain value: deriving again is always correct.
-        if let Ok(cached) = self.signing.lock() {
-            if let Some((_, key)) = cached.as_ref().filter(|(s, _)| same(s)) {
-                return key.clone();
-            }
-        }
-        let key = derive_signing_key(
-            self.secret.expose(),
-            &claim.date,
-            &claim.region,
-            &claim.service,
-        );
-        if let Ok(mut cached) = self.signing.lock() {
-            let scope = SigningScope {
-                date: claim.date.to_string(),
-                region: claim.region.to_string(),
-                service: claim.service.to_string(),
-            };
-            *cached = Some((scope, key.clone()));
-        }
-        key
-    }
-
-    /// Whether this key's last use was recorded in the minute before the
-    /// unix second `now` (uses are recorded once a minute).
-    fn use_recorded_since(&self, now: i64) -> bool {
-        (0..60).contains(&now.saturating_sub(self.recorded_at.load(Ordering::Relaxed)))
-    }
-
-    /// Verifies a SigV4 request made with this key.
-    pub fn verify(
-        &self,
-        req: &SignedRequest<'_>,
-        claim: &SignatureClaim,
-        now: time::OffsetDateTime,
-    ) -> Result<(), SigV4Error> {
-        verify_with_key(req, claim, &self.signing_key(claim), now)
-    }
-}
-
 pub(crate) fn invalid_key() -> ApiError {
     ApiError::unauthenticated(
         "InvalidClientTokenId",
@@ -181,7 +88,7 @@ impl From<SigV4Error> for ApiError {
 /// Authenticates a request: SigV4 when signed, else `Authorization: Basic`.
 /// A refusal is counted by reason and audited.
 pub async fn authenticate_request(
-    state: &AppState,
+    state: &OpContext,
     parts: &RequestParts<'_>,
     origin: Origin,
 ) -> ApiResult<Caller> {
@@ -218,7 +125,7 @@ fn failure_reason(code: &str, message: &str) -> &'static str {
 /// Counts and audits a refused credential presented to `/v1/authorize`
 /// (the subject of a service's question).
 pub async fn record_subject_failure(
-    state: &AppState,
+    state: &OpContext,
     code: &str,
     message: &str,
     access_key_id: Option<String>,
@@ -236,7 +143,7 @@ pub async fn record_subject_failure(
 /// The presented id is recorded only when it has a key id's shape (see
 /// [`AccessKeyId::recordable`]): it may be a secret typed in the wrong field.
 async fn record_auth_failure_event(
-    state: &AppState,
+    state: &OpContext,
     mut event: AuditEvent,
     access_key_id: Option<String>,
 ) {
@@ -250,7 +157,7 @@ async fn record_auth_failure_event(
 }
 
 /// The account of a session or long-term key, if it exists.
-async fn account_of_key(state: &AppState, id: &str) -> Option<String> {
+async fn account_of_key(state: &OpContext, id: &str) -> Option<String> {
     if id.starts_with("ASIA") {
         state
             .store
@@ -271,7 +178,7 @@ async fn account_of_key(state: &AppState, id: &str) -> Option<String> {
 }
 
 async fn authenticate(
-    state: &AppState,
+    state: &OpContext,
     parts: &RequestParts<'_>,
     origin: Origin,
     presented: &mut Option<String>,
@@ -366,7 +273,7 @@ fn refuse_unsigned_payload(claim: &SignatureClaim<'_>) -> Result<(), SigV4Error>
 /// gives every other case (a miss, a session key, a wrong secret) its
 /// answer, metrics and audit record.
 pub fn cached_basic_caller(
-    state: &AppState,
+    state: &OpContext,
     authorization: &str,
     origin: &Origin,
 ) -> Option<Caller> {
@@ -397,7 +304,7 @@ fn with_origin(caller: &Caller, origin: Origin) -> Caller {
 /// session key's token checked), the signature verified now, the key's use
 /// recorded.
 pub async fn verify_claim(
-    state: &AppState,
+    state: &OpContext,
     signed: &SignedRequest<'_>,
     claim: &SignatureClaim<'_>,
 ) -> ApiResult<Arc<ResolvedKey>> {
@@ -408,7 +315,7 @@ pub async fn verify_claim(
 /// another account is refused before its signature is checked or its use
 /// recorded, with the answer of a key that does not exist.
 pub async fn verify_claim_in(
-    state: &AppState,
+    state: &OpContext,
     signed: &SignedRequest<'_>,
     claim: &SignatureClaim<'_>,
     account: Option<&str>,
@@ -435,7 +342,7 @@ pub async fn verify_claim_in(
 /// Finds the secret and owner of an access key: a session's (its token
 /// checked), or a long-term key's from the cache or the store.
 pub async fn resolve_access_key(
-    state: &AppState,
+    state: &OpContext,
     access_key_id: &str,
     token: Option<&str>,
 ) -> ApiResult<Arc<ResolvedKey>> {
@@ -467,7 +374,7 @@ pub async fn resolve_access_key(
 /// of another account answers exactly as one that does not exist, so that
 /// its existence is not revealed.
 pub async fn resolve_access_key_in(
-    state: &AppState,
+    state: &OpContext,
     access_key_id: &str,
     token: Option<&str>,
     account: Option<&str>,
@@ -479,7 +386,7 @@ pub async fn resolve_access_key_in(
     }
 }
 
-async fn load_long_term_key(state: &AppState, access_key_id: &str) -> ApiResult<Arc<ResolvedKey>> {
+async fn load_long_term_key(state: &OpContext, access_key_id: &str) -> ApiResult<Arc<ResolvedKey>> {
     let guard = state.cache_guard();
     let (key, secret) = long_term_secret(state, access_key_id).await?;
     let caller = caller_for_key(state, key, Origin::default()).await?;
@@ -493,7 +400,7 @@ async fn load_long_term_key(state: &AppState, access_key_id: &str) -> ApiResult<
 /// The active long-term key and its decrypted secret; unknown and inactive
 /// keys fail alike, as in AWS.
 pub async fn long_term_secret(
-    state: &AppState,
+    state: &OpContext,
     access_key_id: &str,
 ) -> ApiResult<(AccessKey, SecretAccessKey)> {
     let key = state
@@ -518,7 +425,7 @@ pub async fn long_term_secret(
 /// which spares the shared cache's lookup on the other requests of that
 /// minute.
 async fn record_use(
-    state: &AppState,
+    state: &OpContext,
     resolved: &ResolvedKey,
     access_key_id: &str,
     service: &str,
@@ -552,7 +459,11 @@ async fn record_use(
 }
 
 /// Builds the caller behind a verified long-term key.
-pub async fn caller_for_key(state: &AppState, key: AccessKey, origin: Origin) -> ApiResult<Caller> {
+pub async fn caller_for_key(
+    state: &OpContext,
+    key: AccessKey,
+    origin: Origin,
+) -> ApiResult<Caller> {
     let account = state
         .store
         .get_account(&key.account_id)

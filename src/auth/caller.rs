@@ -4,8 +4,8 @@ use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 
 use crate::domain::Tag;
-use crate::iam::authorize::PrincipalPolicies;
 use crate::policy::{Principal, PrincipalKind};
+use crate::runtime::policy_cache::PrincipalPolicies;
 
 /// What a request made with temporary credentials carries besides the
 /// identity: the session's own facts, frozen when it was issued.

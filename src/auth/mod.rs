@@ -4,7 +4,6 @@
 pub mod authenticate;
 pub mod basic;
 pub mod caller;
-pub mod credential_cache;
 pub mod crypto;
 pub mod key_ring;
 pub mod key_rotation;

@@ -2,7 +2,7 @@
 //! copy's per-request checks.
 //!
 //! A resolved session is cached beside long-term keys (in the
-//! [`CredentialCache`](crate::auth::credential_cache::CredentialCache), so
+//! [`CredentialCache`](crate::runtime::credential_cache::CredentialCache), so
 //! it is dropped, with every worker thread's copy, on every IAM write of any
 //! node), with
 //! what must still be checked on each request: the digest of its token,
@@ -13,10 +13,9 @@
 //! IAM write, which drops the cache; a role's policies are the authorizer's
 //! and are dropped by the same writes.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::auth::authenticate::{expired_token, invalid_key, Origin, ResolvedKey};
@@ -25,31 +24,9 @@ use crate::auth::crypto::{secrets_equal, token_digest};
 use crate::auth::{Caller, CallerKind};
 use crate::domain::{format_time_ms, now, Arn, SecretAccessKey};
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::runtime::resolved_key::SessionCheck;
+use crate::state::OpContext;
 use crate::store::sessions::SessionRecord;
-
-/// What a cached session key is checked against on every request.
-pub struct SessionCheck {
-    /// Hex SHA-256 of the session's token.
-    token_sha256: String,
-    expires_at: OffsetDateTime,
-    /// Unix second of the last RoleLastUsed write for this session's role,
-    /// as this entry saw it: within the minute, no lookup at all.
-    role_use_recorded_at: AtomicI64,
-}
-
-impl SessionCheck {
-    /// The token (already verified against the stored digest) and the
-    /// stored expiry; None when the expiry does not parse, and the session
-    /// is then not cached.
-    fn new(token: &str, expires_at: &str) -> Option<Self> {
-        Some(SessionCheck {
-            token_sha256: token_digest(token),
-            expires_at: OffsetDateTime::parse(expires_at, &Rfc3339).ok()?,
-            role_use_recorded_at: AtomicI64::new(i64::MIN),
-        })
-    }
-}
 
 /// Checks a cached session key against the presented token and the clock,
 /// as the store-backed path does: a wrong token first (`InvalidClientTokenId`,
@@ -57,7 +34,7 @@ impl SessionCheck {
 /// cached long-term key (no session check) is refused: its id cannot be
 /// a session's.
 pub(crate) async fn check_cached_session(
-    state: &AppState,
+    state: &OpContext,
     resolved: &ResolvedKey,
     token: &str,
 ) -> ApiResult<()> {
@@ -83,7 +60,7 @@ pub(crate) async fn check_cached_session(
 /// Resolves a session key from the store (its token, expiry and revocation
 /// checked) and caches it, unless an IAM write raced the read.
 pub(crate) async fn resolve_session_key(
-    state: &AppState,
+    state: &OpContext,
     access_key_id: &str,
     token: &str,
 ) -> ApiResult<Arc<ResolvedKey>> {
@@ -129,7 +106,7 @@ impl std::fmt::Debug for SessionCredentials {
 /// digest compared in constant time), the session not expired
 /// (`ExpiredToken`), not revoked, and its role or user must still exist.
 pub async fn session_credentials(
-    state: &AppState,
+    state: &OpContext,
     access_key_id: &str,
     token: &str,
     origin: Origin,
@@ -244,7 +221,7 @@ fn session_caller(record: SessionRecord, origin: Origin) -> ApiResult<Caller> {
 
 /// Records a role's last use (IAM's RoleLastUsed): a session of the role
 /// authenticated a request. At most once a minute per role, like keys.
-async fn record_role_use(state: &AppState, role_id: &str, region: &str) {
+async fn record_role_use(state: &OpContext, role_id: &str, region: &str) {
     let key = format!("role:{role_id}");
     if state.credentials.recently_recorded.get(&key).is_some() {
         return;

@@ -8,7 +8,7 @@
 use super::users::find_user_authorized;
 use crate::auth::Caller;
 use crate::error::ApiResult;
-use crate::state::AppState;
+use crate::state::OpContext;
 
 /// A list action of a credential kind latchkey never holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,7 +31,7 @@ impl AbsentCredential {
 /// Authorizes the list on the user and confirms the user exists; the list
 /// itself is always empty.
 pub async fn list(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     kind: AbsentCredential,
     user_name: &str,

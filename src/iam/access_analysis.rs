@@ -27,7 +27,7 @@ use crate::policy::access::trust::{
 };
 use crate::policy::access::{DocumentKind, DocumentSource, NamedDocument};
 use crate::policy::{PolicyDocument, Principal, PrincipalKind, RequestContext};
-use crate::state::AppState;
+use crate::state::OpContext;
 use crate::store::ListParams;
 
 fn parse_stored(text: &str) -> ApiResult<PolicyDocument> {
@@ -41,7 +41,7 @@ fn parse_stored(text: &str) -> ApiResult<PolicyDocument> {
 
 /// The identity documents of a user (with its groups') or a role.
 async fn identity_documents(
-    state: &AppState,
+    state: &OpContext,
     holder: PolicyHolder,
     holder_id: &str,
     label: String,
@@ -87,7 +87,7 @@ async fn identity_documents(
 
 /// A boundary's document; a boundary that no longer exists allows nothing.
 async fn boundary_document(
-    state: &AppState,
+    state: &OpContext,
     arn: Option<&str>,
 ) -> ApiResult<Option<NamedDocument>> {
     let Some(arn) = arn else {
@@ -131,7 +131,7 @@ fn principal_context(
     context
 }
 
-async fn user_candidate(state: &AppState, user: &User) -> ApiResult<Candidate> {
+async fn user_candidate(state: &OpContext, user: &User) -> ApiResult<Candidate> {
     let arn = user.arn().to_string();
     let tags = state.store.list_tags(&user.id).await?;
     let mut context = principal_context(&arn, &user.account_id, "User", &tags);
@@ -160,7 +160,7 @@ async fn user_candidate(state: &AppState, user: &User) -> ApiResult<Candidate> {
 
 /// A session of `role` (role chaining). The session name is unknown, so
 /// conditions on it or on `aws:userid` make a grant conditional.
-async fn role_session_candidate(state: &AppState, role: &Role) -> ApiResult<Candidate> {
+async fn role_session_candidate(state: &OpContext, role: &Role) -> ApiResult<Candidate> {
     let role_arn = role.arn().to_string();
     let tags = state.store.list_tags(&role.id).await?;
     Ok(Candidate {
@@ -211,7 +211,7 @@ where
 
 /// GET /v1/roles/{role}/trust-analysis: who can assume the role.
 pub async fn trust_analysis(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     role_name: &str,
 ) -> ApiResult<(Role, Vec<TrustedPrincipal>)> {
@@ -280,7 +280,7 @@ pub async fn trust_analysis(
 
 /// GET /v1/users/{user}/effective-permissions.
 pub async fn user_effective_permissions(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     name: &str,
 ) -> ApiResult<(String, EffectivePermissions)> {
@@ -305,7 +305,7 @@ pub async fn user_effective_permissions(
 /// GET /v1/roles/{role}/effective-permissions: what the role's sessions may
 /// do (before any session policy).
 pub async fn role_effective_permissions(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     name: &str,
 ) -> ApiResult<(String, EffectivePermissions)> {

@@ -10,7 +10,7 @@ use crate::auth::Caller;
 use crate::domain::ids::KeyKind;
 use crate::domain::{now, AccessKey, AccessKeyId, SecretAccessKey, User};
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::state::OpContext;
 
 pub const MAX_KEYS_PER_USER: i64 = 2;
 
@@ -53,7 +53,7 @@ pub(crate) fn generate_key() -> (AccessKeyId, SecretAccessKey) {
 /// the transaction that inserts the key, so that a master-key rotation,
 /// whose last transaction re-seals what is left, cannot miss it.
 pub(crate) fn seal_new_key(
-    state: &AppState,
+    state: &OpContext,
     account_id: &str,
     user_id: Option<String>,
     preset: Option<(AccessKeyId, SecretAccessKey)>,
@@ -80,7 +80,7 @@ pub(crate) fn seal_new_key(
 }
 
 pub async fn create_access_key(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     user_name: &str,
 ) -> ApiResult<(User, NewAccessKey)> {
@@ -112,7 +112,7 @@ pub async fn create_access_key(
 }
 
 pub async fn list_access_keys(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     user_name: &str,
 ) -> ApiResult<(User, Vec<AccessKey>)> {
@@ -121,7 +121,7 @@ pub async fn list_access_keys(
     Ok((user, keys))
 }
 
-async fn find_key(state: &AppState, user: &User, key_id: &str) -> ApiResult<AccessKey> {
+async fn find_key(state: &OpContext, user: &User, key_id: &str) -> ApiResult<AccessKey> {
     state
         .store
         .get_access_key(key_id)
@@ -133,7 +133,7 @@ async fn find_key(state: &AppState, user: &User, key_id: &str) -> ApiResult<Acce
 }
 
 pub async fn update_access_key(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     user_name: &str,
     key_id: &str,
@@ -156,7 +156,7 @@ pub async fn update_access_key(
 }
 
 pub async fn delete_access_key(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     user_name: &str,
     key_id: &str,
@@ -175,7 +175,7 @@ pub async fn delete_access_key(
 /// IAM's GetAccessKeyLastUsed: any key of the caller's account, by id.
 /// Returns the owner (None for a root key) and the key with its last use.
 pub async fn get_access_key_last_used(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     key_id: &str,
 ) -> ApiResult<(Option<User>, AccessKey)> {

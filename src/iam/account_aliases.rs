@@ -8,7 +8,7 @@ use crate::audit::{audited, AuditEvent};
 use crate::auth::Caller;
 use crate::domain::now;
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::state::OpContext;
 
 /// IAM's grammar: 3 to 63 of `[a-z0-9-]`, starting and ending with a
 /// letter or digit, no two hyphens in a row; and not an account id, which
@@ -35,7 +35,11 @@ fn root_arn(caller: &Caller) -> String {
     format!("arn:aws:iam::{}:root", caller.account_id)
 }
 
-pub async fn create_account_alias(state: &AppState, caller: &Caller, alias: &str) -> ApiResult<()> {
+pub async fn create_account_alias(
+    state: &OpContext,
+    caller: &Caller,
+    alias: &str,
+) -> ApiResult<()> {
     authorize(state, caller, "iam:CreateAccountAlias", "*").await?;
     validate_alias(alias)?;
     if let Some(current) = state.store.account_alias(&caller.account_id).await? {
@@ -57,7 +61,11 @@ pub async fn create_account_alias(state: &AppState, caller: &Caller, alias: &str
     Ok(())
 }
 
-pub async fn delete_account_alias(state: &AppState, caller: &Caller, alias: &str) -> ApiResult<()> {
+pub async fn delete_account_alias(
+    state: &OpContext,
+    caller: &Caller,
+    alias: &str,
+) -> ApiResult<()> {
     authorize(state, caller, "iam:DeleteAccountAlias", "*").await?;
     let event = AuditEvent::by(caller, "iam:DeleteAccountAlias", root_arn(caller))
         .params(json!({ "alias": alias }));
@@ -75,7 +83,7 @@ pub async fn delete_account_alias(state: &AppState, caller: &Caller, alias: &str
 }
 
 /// The account's aliases: none or one.
-pub async fn list_account_aliases(state: &AppState, caller: &Caller) -> ApiResult<Vec<String>> {
+pub async fn list_account_aliases(state: &OpContext, caller: &Caller) -> ApiResult<Vec<String>> {
     authorize(state, caller, "iam:ListAccountAliases", "*").await?;
     Ok(state
         .store

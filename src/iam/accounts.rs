@@ -10,7 +10,7 @@ use crate::audit::{audited, AuditEvent};
 use crate::auth::Caller;
 use crate::domain::{now, Account, AccountId};
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::state::OpContext;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -23,7 +23,7 @@ pub struct CreateAccountRequest {
 /// Account operations are for the management account's root and its users
 /// allowed `latchkey:*Account` actions.
 async fn authorize_management(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     action: &str,
     resource: &str,
@@ -44,7 +44,7 @@ fn account_arn(id: &str) -> String {
 
 /// Creates an account with its root key (the caller sees the secret once).
 pub async fn create_account(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     req: CreateAccountRequest,
 ) -> ApiResult<(Account, NewAccessKey)> {
@@ -81,7 +81,7 @@ pub async fn create_account(
     Ok((account, key))
 }
 
-pub async fn list_accounts(state: &AppState, caller: &Caller) -> ApiResult<Vec<Account>> {
+pub async fn list_accounts(state: &OpContext, caller: &Caller) -> ApiResult<Vec<Account>> {
     authorize_management(
         state,
         caller,
@@ -92,7 +92,7 @@ pub async fn list_accounts(state: &AppState, caller: &Caller) -> ApiResult<Vec<A
     Ok(state.store.list_accounts().await?)
 }
 
-pub async fn get_account(state: &AppState, caller: &Caller, id: &str) -> ApiResult<Account> {
+pub async fn get_account(state: &OpContext, caller: &Caller, id: &str) -> ApiResult<Account> {
     authorize_management(state, caller, "latchkey:GetAccount", &account_arn(id)).await?;
     state
         .store
@@ -103,7 +103,7 @@ pub async fn get_account(state: &AppState, caller: &Caller, id: &str) -> ApiResu
 
 /// The caller's own account, which every caller may read (GetUser of the
 /// root user shows it).
-pub async fn own_account(state: &AppState, caller: &Caller) -> ApiResult<Account> {
+pub async fn own_account(state: &OpContext, caller: &Caller) -> ApiResult<Account> {
     state
         .store
         .get_account(&caller.account_id)
@@ -116,7 +116,7 @@ pub async fn own_account(state: &AppState, caller: &Caller) -> ApiResult<Account
         })
 }
 
-pub async fn delete_account(state: &AppState, caller: &Caller, id: &str) -> ApiResult<()> {
+pub async fn delete_account(state: &OpContext, caller: &Caller, id: &str) -> ApiResult<()> {
     let account = get_account(state, caller, id).await?;
     authorize_management(state, caller, "latchkey:DeleteAccount", &account_arn(id)).await?;
     if account.is_management {

@@ -9,12 +9,12 @@ use crate::audit::{audited, AuditEvent};
 use crate::auth::Caller;
 use crate::domain::{ManagedPolicy, PolicyHolder};
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::state::OpContext;
 
 pub const MAX_ATTACHED_POLICIES: i64 = 10;
 
 pub async fn attach_policy(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     kind: PolicyHolder,
     holder_name: &str,
@@ -58,7 +58,7 @@ pub async fn attach_policy(
 }
 
 pub async fn detach_policy(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     kind: PolicyHolder,
     holder_name: &str,
@@ -91,7 +91,7 @@ pub async fn detach_policy(
 }
 
 pub async fn list_attached_policies(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     kind: PolicyHolder,
     holder_name: &str,

@@ -30,13 +30,12 @@
 //! before 404, `iam::authorize_found`) has no tags and no boundary.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::action_context::{ActionContext, TargetTags};
 use super::caller_context::add_caller_context;
 use crate::auth::caller::SessionInfo;
 use crate::auth::{Caller, CallerKind};
-use crate::domain::{FrozenPolicy, PolicyHolder, Tag};
+use crate::domain::{FrozenPolicy, PolicyHolder};
 use crate::error::{ApiError, ApiResult};
 use crate::policy::budget::check_decision_work;
 use crate::policy::limits::MAX_AUTHORIZE_WORK;
@@ -44,67 +43,8 @@ use crate::policy::{
     evaluate, is_allowed, CompiledPolicy, Evaluation, EvaluationRequest, GlobalKey, GlobalKeys,
     PolicySource, RequestContext, ResourcePolicy, SourceKind,
 };
-use crate::state::{AppState, CacheHasher};
-
-/// A principal's compiled identity policies (merged into one set, so a
-/// decision probes one index however many policies there are), boundary and
-/// tags.
-#[derive(Debug)]
-pub struct PrincipalPolicies {
-    pub identity: CompiledPolicy,
-    pub boundary: Option<CompiledPolicy>,
-    pub tags: Vec<Tag>,
-}
-
-#[derive(Clone)]
-pub struct PolicyCache {
-    inner: moka::sync::Cache<String, Arc<PrincipalPolicies>, CacheHasher>,
-    /// Compiled trust policies by role id, with the text they were
-    /// compiled from: a hit counts only for the same text, so a role read
-    /// before an UpdateAssumeRolePolicy cannot leave its old policy cached.
-    trust: moka::sync::Cache<String, (Arc<str>, Arc<CompiledPolicy>), CacheHasher>,
-    /// Compiled session policies by session access key id.
-    sessions: moka::sync::Cache<String, Arc<Vec<CompiledPolicy>>, CacheHasher>,
-    /// Keys, accounts, users and roles as authentication and assume-role
-    /// read them.
-    pub(crate) entities: super::cached::EntityCache,
-}
-
-impl Default for PolicyCache {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl PolicyCache {
-    pub fn new() -> Self {
-        fn build<V: Clone + Send + Sync + 'static>() -> moka::sync::Cache<String, V, CacheHasher> {
-            moka::sync::Cache::builder()
-                .max_capacity(10_000)
-                .time_to_live(Duration::from_secs(300))
-                .build_with_hasher(CacheHasher::default())
-        }
-        PolicyCache {
-            inner: build(),
-            trust: build(),
-            sessions: build(),
-            entities: super::cached::EntityCache::default(),
-        }
-    }
-
-    /// Called after every IAM write, here or on another node
-    /// (`AppState::invalidate_caches`). Session policies are frozen at issue
-    /// time, so their cache stays.
-    pub fn invalidate_all(&self) {
-        self.inner.invalidate_all();
-        self.trust.invalidate_all();
-        self.entities.invalidate_all();
-    }
-
-    pub fn get(&self, principal_id: &str) -> Option<Arc<PrincipalPolicies>> {
-        self.inner.get(principal_id)
-    }
-}
+use crate::runtime::policy_cache::PrincipalPolicies;
+use crate::state::OpContext;
 
 /// Compiles a stored document; a stored document that no longer compiles
 /// is a server fault, not the caller's.
@@ -120,7 +60,7 @@ pub(crate) fn compile_stored(text: &str, source: PolicySource) -> ApiResult<Comp
 /// Loads and compiles the identity side of a policy holder: its inline and
 /// attached policies (and, for users, those of its groups) and its boundary.
 pub async fn load_holder_policies(
-    state: &AppState,
+    state: &OpContext,
     holder: PolicyHolder,
     holder_id: &str,
     boundary_arn: Option<&str>,
@@ -189,7 +129,7 @@ fn empty_policies() -> Arc<PrincipalPolicies> {
     })
 }
 
-async fn role_policies(state: &AppState, role_id: &str) -> ApiResult<Arc<PrincipalPolicies>> {
+async fn role_policies(state: &OpContext, role_id: &str) -> ApiResult<Arc<PrincipalPolicies>> {
     if let Some(hit) = state.policies.get(role_id) {
         return Ok(hit);
     }
@@ -212,7 +152,7 @@ async fn role_policies(state: &AppState, role_id: &str) -> ApiResult<Arc<Princip
 
 /// A role's trust policy, compiled as the resource side of `sts:AssumeRole`.
 pub fn trust_policy(
-    state: &AppState,
+    state: &OpContext,
     role: &crate::domain::Role,
 ) -> ApiResult<Arc<CompiledPolicy>> {
     if let Some((text, compiled)) = state.policies.trust.get(&role.id) {
@@ -233,7 +173,7 @@ pub fn trust_policy(
 
 /// Compiles a session's frozen session policies (None: none were passed).
 fn session_policies(
-    state: &AppState,
+    state: &OpContext,
     access_key_id: &str,
     session: &SessionInfo,
 ) -> ApiResult<Option<Arc<Vec<CompiledPolicy>>>> {
@@ -293,7 +233,7 @@ fn session_refs(session: &Option<Arc<Vec<CompiledPolicy>>>) -> Option<Vec<&Compi
 /// plus its session policies; a root has none (its implicit allow is the
 /// engine's rule).
 pub async fn identity_side(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     mut context: RequestContext,
 ) -> ApiResult<IdentitySide> {
@@ -319,7 +259,7 @@ type CallerPolicies<'c> = (&'c Arc<PrincipalPolicies>, Option<Arc<Vec<CompiledPo
 /// The identity's are borrowed from the caller, which keeps them: a clone
 /// of their `Arc` would bounce its count between the worker threads.
 async fn caller_policies<'c>(
-    state: &AppState,
+    state: &OpContext,
     caller: &'c Caller,
 ) -> ApiResult<CallerPolicies<'c>> {
     let identity = match caller.policies.get() {
@@ -352,7 +292,7 @@ async fn caller_policies<'c>(
     Ok((identity, session))
 }
 
-async fn user_policies(state: &AppState, user_id: &str) -> ApiResult<Arc<PrincipalPolicies>> {
+async fn user_policies(state: &OpContext, user_id: &str) -> ApiResult<Arc<PrincipalPolicies>> {
     if let Some(hit) = state.policies.get(user_id) {
         return Ok(hit);
     }
@@ -392,7 +332,7 @@ pub struct Question<'a> {
 /// built request to `judge` (the full explanation, or the fast verdict).
 /// Root gets the engine's root rules.
 async fn with_request<R>(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     question: Question<'_>,
     judge: impl FnOnce(&EvaluationRequest) -> R,
@@ -450,7 +390,7 @@ async fn with_request<R>(
 
 /// The full decision, with the statements that matched and the deciding layer.
 pub async fn decide(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     question: Question<'_>,
 ) -> ApiResult<Evaluation> {
@@ -467,7 +407,7 @@ pub async fn decide(
 /// Decides `action` on `resource` for the caller, with no request keys
 /// but the caller's: for actions that carry none (see [`authorize_with`]).
 pub async fn authorize(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     action: &str,
     resource: &str,
@@ -484,7 +424,7 @@ pub async fn authorize(
 /// the engine's fast path; only a denial computes the explanation its
 /// message needs.
 pub async fn authorize_with(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     resource: &str,
     cx: ActionContext<'_>,
@@ -495,7 +435,7 @@ pub async fn authorize_with(
 }
 
 async fn authorize_question(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     action: &str,
     resource: &str,

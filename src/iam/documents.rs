@@ -8,7 +8,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::policy::lint::{lint_with, Finding, LintOptions, Severity};
 use crate::policy::validate::{has_only_policy_characters, policy_size, validate};
 use crate::policy::PolicyType;
-use crate::state::AppState;
+use crate::state::OpContext;
 
 /// Validates a document for its type and returns the text to store.
 /// REST bodies carry documents as JSON objects; a JSON string holding the
@@ -43,7 +43,7 @@ pub fn size(text: &str) -> usize {
 /// that trust checks can tell cross-account principals apart) against the
 /// server's catalog (built-in plus registered services).
 pub fn findings(
-    state: &AppState,
+    state: &OpContext,
     document: &Value,
     policy_type: PolicyType,
     account_id: &str,
@@ -62,7 +62,7 @@ pub fn findings(
 /// setting, or `strict` asked by the request) a finding of ERROR or
 /// SECURITY_WARNING refuses the write before anything is stored.
 pub fn lint_for_write(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     document: &Value,
     policy_type: PolicyType,
@@ -100,7 +100,7 @@ pub fn refuse_blocking(found: &[Finding]) -> ApiResult<()> {
 /// Analyzer's `access-analyzer:ValidatePolicy`) keeps latchkey's own
 /// permissions under one prefix the catalog knows.
 pub async fn validate_policy(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     document: &Value,
     policy_type: Option<&str>,

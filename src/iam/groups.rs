@@ -11,7 +11,7 @@ use crate::auth::Caller;
 use crate::domain::ids::{new_unique_id, UniqueIdPrefix};
 use crate::domain::{now, EntityKind, Group, User};
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::state::OpContext;
 use crate::store::{ListParams, Page};
 
 /// A user may belong to at most this many groups.
@@ -26,7 +26,7 @@ pub struct CreateGroupRequest {
     pub path: Option<String>,
 }
 
-pub async fn find_group(state: &AppState, caller: &Caller, name: &str) -> ApiResult<Group> {
+pub async fn find_group(state: &OpContext, caller: &Caller, name: &str) -> ApiResult<Group> {
     state
         .store
         .get_group(&caller.account_id, name)
@@ -36,7 +36,7 @@ pub async fn find_group(state: &AppState, caller: &Caller, name: &str) -> ApiRes
 
 /// Finds a group and authorizes `action` on it (see `find_user_authorized`).
 pub async fn find_group_authorized(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     name: &str,
     action: &str,
@@ -47,7 +47,7 @@ pub async fn find_group_authorized(
 /// [`find_group_authorized`] with the keys the operation supplies. Groups
 /// carry no tags and no boundary.
 pub async fn find_group_authorized_with(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     name: &str,
     cx: super::ActionContext<'_>,
@@ -65,7 +65,7 @@ pub async fn find_group_authorized_with(
 }
 
 pub async fn create_group(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     req: CreateGroupRequest,
 ) -> ApiResult<Group> {
@@ -92,7 +92,7 @@ pub async fn create_group(
 }
 
 pub async fn get_group(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     name: &str,
 ) -> ApiResult<(Group, Vec<User>)> {
@@ -102,7 +102,7 @@ pub async fn get_group(
 }
 
 pub async fn list_groups(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     params: &ListParams,
 ) -> ApiResult<Page<Group>> {
@@ -111,7 +111,7 @@ pub async fn list_groups(
 }
 
 pub async fn list_groups_for_user(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     user_name: &str,
 ) -> ApiResult<Vec<Group>> {
@@ -123,7 +123,7 @@ pub async fn list_groups_for_user(
 /// members and policies stay. AWS asks `iam:UpdateGroup` on both the
 /// group and the group it becomes.
 pub async fn update_group(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     name: &str,
     new_name: Option<&str>,
@@ -156,7 +156,7 @@ pub async fn update_group(
     Ok(renamed)
 }
 
-pub async fn delete_group(state: &AppState, caller: &Caller, name: &str) -> ApiResult<()> {
+pub async fn delete_group(state: &OpContext, caller: &Caller, name: &str) -> ApiResult<()> {
     let group = find_group_authorized(state, caller, name, "iam:DeleteGroup").await?;
     let deps = state.store.group_dependents(&group.id).await?;
     let blocker = if deps.members > 0 {
@@ -177,7 +177,7 @@ pub async fn delete_group(state: &AppState, caller: &Caller, name: &str) -> ApiR
 }
 
 pub async fn add_user_to_group(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     group_name: &str,
     user_name: &str,
@@ -207,7 +207,7 @@ pub async fn add_user_to_group(
 }
 
 pub async fn remove_user_from_group(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     group_name: &str,
     user_name: &str,

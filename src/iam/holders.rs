@@ -8,7 +8,7 @@ use super::ActionContext;
 use crate::auth::Caller;
 use crate::domain::PolicyHolder;
 use crate::error::ApiResult;
-use crate::state::AppState;
+use crate::state::OpContext;
 
 pub struct Holder {
     pub kind: PolicyHolder,
@@ -21,7 +21,7 @@ pub struct Holder {
 /// `find_user_authorized`), with the keys the operation supplies and the
 /// holder's own (tags, current boundary).
 pub async fn find_holder_authorized(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     kind: PolicyHolder,
     name: &str,

@@ -15,7 +15,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::policy::lint::Finding;
 use crate::policy::validate::{check_inline_policies_size, InlinePolicyOwner};
 use crate::policy::PolicyType;
-use crate::state::AppState;
+use crate::state::OpContext;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -37,7 +37,7 @@ fn owner(kind: PolicyHolder) -> InlinePolicyOwner {
 /// Creates or replaces an inline policy; returns the lint findings of its
 /// document (`strict`: refuse ERROR and SECURITY_WARNING findings).
 pub async fn put_inline_policy(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     kind: PolicyHolder,
     holder_name: &str,
@@ -71,7 +71,7 @@ pub async fn put_inline_policy(
 }
 
 pub async fn get_inline_policy(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     kind: PolicyHolder,
     holder_name: &str,
@@ -94,7 +94,7 @@ pub async fn get_inline_policy(
 }
 
 pub async fn list_inline_policies(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     kind: PolicyHolder,
     holder_name: &str,
@@ -112,7 +112,7 @@ pub async fn list_inline_policies(
 }
 
 pub async fn delete_inline_policy(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     kind: PolicyHolder,
     holder_name: &str,

@@ -11,7 +11,7 @@ use crate::domain::ids::{new_unique_id, UniqueIdPrefix};
 use crate::domain::tags::validate_tags;
 use crate::domain::{format_time_ms, now, EntityKind, InstanceProfile, Role, Tag};
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::state::OpContext;
 use crate::store::{ListParams, Page};
 
 /// AWS's default quota of instance profiles per account (§2.2).
@@ -31,7 +31,11 @@ fn no_such_profile(name: &str) -> ApiError {
     ApiError::NoSuchEntity(format!("Instance Profile {name} cannot be found."))
 }
 
-async fn find_profile(state: &AppState, caller: &Caller, name: &str) -> ApiResult<InstanceProfile> {
+async fn find_profile(
+    state: &OpContext,
+    caller: &Caller,
+    name: &str,
+) -> ApiResult<InstanceProfile> {
     state
         .store
         .get_instance_profile(&caller.account_id, name)
@@ -42,7 +46,7 @@ async fn find_profile(state: &AppState, caller: &Caller, name: &str) -> ApiResul
 /// Finds a profile of the caller's account and authorizes `action` on it
 /// (403 before 404, as `authorize_found` explains).
 pub async fn find_profile_authorized(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     name: &str,
     action: &str,
@@ -53,7 +57,7 @@ pub async fn find_profile_authorized(
 /// [`find_profile_authorized`] with the keys the operation supplies; the
 /// profile's tags are added.
 pub async fn find_profile_authorized_with(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     name: &str,
     cx: ActionContext<'_>,
@@ -73,7 +77,7 @@ pub async fn find_profile_authorized_with(
     .await
 }
 
-pub async fn view(state: &AppState, profile: InstanceProfile) -> ApiResult<ProfileView> {
+pub async fn view(state: &OpContext, profile: InstanceProfile) -> ApiResult<ProfileView> {
     let role = match &profile.role_id {
         Some(id) => state.store.get_role_by_id(id).await?,
         None => None,
@@ -85,7 +89,7 @@ pub async fn view(state: &AppState, profile: InstanceProfile) -> ApiResult<Profi
     })
 }
 
-async fn views(state: &AppState, page: Page<InstanceProfile>) -> ApiResult<Page<ProfileView>> {
+async fn views(state: &OpContext, page: Page<InstanceProfile>) -> ApiResult<Page<ProfileView>> {
     let mut items = Vec::with_capacity(page.items.len());
     for profile in page.items {
         items.push(view(state, profile).await?);
@@ -98,7 +102,7 @@ async fn views(state: &AppState, page: Page<InstanceProfile>) -> ApiResult<Page<
 }
 
 pub async fn create_instance_profile(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     name: &str,
     path: Option<&str>,
@@ -152,7 +156,7 @@ pub async fn create_instance_profile(
 }
 
 pub async fn get_instance_profile(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     name: &str,
 ) -> ApiResult<ProfileView> {
@@ -165,7 +169,7 @@ pub async fn get_instance_profile(
 }
 
 pub async fn list_instance_profiles(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     params: &ListParams,
 ) -> ApiResult<Page<ProfileView>> {
@@ -184,7 +188,7 @@ pub async fn list_instance_profiles(
 }
 
 pub async fn list_instance_profiles_for_role(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     role_name: &str,
     params: &ListParams,
@@ -199,7 +203,7 @@ pub async fn list_instance_profiles_for_role(
 }
 
 pub async fn delete_instance_profile(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     name: &str,
 ) -> ApiResult<()> {
@@ -238,7 +242,7 @@ pub async fn delete_instance_profile(
 /// AddRoleToInstanceProfile: `iam:AddRoleToInstanceProfile` on the
 /// profile and `iam:PassRole` on the role. One role per profile.
 pub async fn add_role(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     profile_name: &str,
     role_name: &str,
@@ -287,7 +291,7 @@ fn limit_exceeded() -> ApiError {
 /// RemoveRoleFromInstanceProfile. The profile's workloads can no longer
 /// refresh, and the sessions they fetched are revoked at once.
 pub async fn remove_role(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     profile_name: &str,
     role_name: &str,

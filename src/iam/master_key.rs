@@ -24,7 +24,7 @@ use crate::auth::key_rotation::{
 use crate::auth::Caller;
 use crate::domain::now;
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::state::OpContext;
 use crate::store::master_key::SealedTable;
 
 pub const STATUS_ACTION: &str = "latchkey:GetMasterKeyStatus";
@@ -56,7 +56,7 @@ const GIVEN_KEY: &str = "This server's master key was given by --master-key (LAT
 
 /// Only the management account's principals manage the master key; among
 /// them, those its policies allow `action` (its root always).
-async fn authorize_management(state: &AppState, caller: &Caller, action: &str) -> ApiResult<()> {
+async fn authorize_management(state: &OpContext, caller: &Caller, action: &str) -> ApiResult<()> {
     if !caller.is_management_account {
         crate::audit::denied(state, caller, action, RESOURCE);
         return Err(ApiError::AccessDenied(format!(
@@ -74,12 +74,12 @@ fn running() -> ApiError {
     )
 }
 
-pub async fn status(state: &AppState, caller: &Caller) -> ApiResult<MasterKeyStatus> {
+pub async fn status(state: &OpContext, caller: &Caller) -> ApiResult<MasterKeyStatus> {
     authorize_management(state, caller, STATUS_ACTION).await?;
     read_status(state).await
 }
 
-async fn read_status(state: &AppState) -> ApiResult<MasterKeyStatus> {
+async fn read_status(state: &OpContext) -> ApiResult<MasterKeyStatus> {
     let ring = &state.master_key;
     let keys = ring.snapshot();
     // The run before the database: a run seen completed has committed its
@@ -103,7 +103,7 @@ async fn read_status(state: &AppState) -> ApiResult<MasterKeyStatus> {
 /// Starts a rotation (or a re-seal, or resumes an unfinished one) and
 /// returns at once; the re-seal runs in the background.
 pub async fn rotate(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     req: RotateRequest,
 ) -> ApiResult<MasterKeyStatus> {
@@ -171,7 +171,7 @@ pub async fn rotate(
 /// Refuses to rotate files that no longer hold the key this server runs
 /// on (changed by hand, or by an offline command run without the lock).
 async fn check_key_files(
-    state: &AppState,
+    state: &OpContext,
     dir: &std::path::Path,
     held: &MasterKey,
 ) -> ApiResult<()> {
@@ -194,7 +194,7 @@ async fn check_key_files(
 /// Writes the new key files (as the offline command does) and swaps the
 /// server's keys: from here on every seal uses the new key, and both open.
 fn start_file_rotation(
-    state: &AppState,
+    state: &OpContext,
     dir: &std::path::Path,
     held: &MasterKey,
 ) -> ApiResult<MasterKey> {
@@ -210,7 +210,7 @@ fn start_file_rotation(
 
 /// Re-seals in the background, holding the rotation lock until done.
 fn spawn_run(
-    state: &AppState,
+    state: &OpContext,
     busy: OwnedMutexGuard<()>,
     keys: Arc<MasterKey>,
     base: AuditEvent,
@@ -265,7 +265,7 @@ fn spawn_run(
 /// At start, on keys from the data directory: finishes a rotation that a
 /// stop, a crash or a failed batch left unfinished. Keys given by flag are
 /// left alone: other nodes may not hold the new key yet.
-pub async fn resume_at_start(state: &AppState) -> anyhow::Result<()> {
+pub async fn resume_at_start(state: &OpContext) -> anyhow::Result<()> {
     let ring = &state.master_key;
     let keys = ring.snapshot();
     if !matches!(ring.source(), KeySource::DataDir(_)) || keys.previous_check().is_none() {
@@ -303,7 +303,7 @@ pub async fn resume_at_start(state: &AppState) -> anyhow::Result<()> {
 
 /// Drops the previous key (and `master.key.previous`) once the database
 /// is stamped with the current key and nothing is sealed under another.
-pub async fn forget_previous(state: &AppState, caller: &Caller) -> ApiResult<MasterKeyStatus> {
+pub async fn forget_previous(state: &OpContext, caller: &Caller) -> ApiResult<MasterKeyStatus> {
     authorize_management(state, caller, FORGET_ACTION).await?;
     let ring = &state.master_key;
     let _busy = ring.try_busy().ok_or_else(running)?;

@@ -16,6 +16,8 @@ pub mod builtin;
 pub mod cached;
 mod caller_context;
 pub mod change_password;
+#[cfg(test)]
+mod context_tests;
 pub mod documents;
 pub mod groups;
 pub mod holders;
@@ -25,6 +27,7 @@ pub mod login_profiles;
 pub mod master_key;
 pub mod password_policy;
 pub mod policies;
+pub mod read_metrics;
 pub mod roles;
 pub mod service_authorize;
 pub mod service_principals;
@@ -38,7 +41,7 @@ pub mod users;
 use crate::auth::Caller;
 use crate::domain::{EntityKind, EntityName, IamPath};
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::state::OpContext;
 
 pub use action_context::ActionContext;
 pub use authorize::{authorize, authorize_with};
@@ -72,7 +75,7 @@ pub(crate) fn parse_path(path: Option<&str>) -> ApiResult<IamPath> {
 /// rather than a 404 telling which names exist: IAM decides access before
 /// existence.
 pub(crate) async fn authorize_found<T>(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     mut cx: ActionContext<'_>,
     found: ApiResult<T>,

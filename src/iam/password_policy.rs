@@ -14,7 +14,7 @@ use crate::auth::Caller;
 use crate::domain::account_settings::{PasswordPolicy, PASSWORD_SYMBOLS};
 use crate::domain::{now, User};
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::state::{AppState, OpContext};
 
 /// IAM's bound on any password.
 pub const MAX_PASSWORD_LENGTH: usize = 128;
@@ -56,7 +56,7 @@ pub fn validate(p: &PasswordPolicy) -> ApiResult<()> {
     Ok(())
 }
 
-pub async fn get_password_policy(state: &AppState, caller: &Caller) -> ApiResult<PasswordPolicy> {
+pub async fn get_password_policy(state: &OpContext, caller: &Caller) -> ApiResult<PasswordPolicy> {
     authorize(state, caller, "iam:GetAccountPasswordPolicy", "*").await?;
     state
         .store
@@ -68,7 +68,7 @@ pub async fn get_password_policy(state: &AppState, caller: &Caller) -> ApiResult
 /// Sets the whole policy: a field left out takes IAM's default, as in
 /// UpdateAccountPasswordPolicy.
 pub async fn update_password_policy(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     policy: PasswordPolicy,
 ) -> ApiResult<PasswordPolicy> {
@@ -88,7 +88,7 @@ pub async fn update_password_policy(
     Ok(policy)
 }
 
-pub async fn delete_password_policy(state: &AppState, caller: &Caller) -> ApiResult<()> {
+pub async fn delete_password_policy(state: &OpContext, caller: &Caller) -> ApiResult<()> {
     authorize(state, caller, "iam:DeleteAccountPasswordPolicy", "*").await?;
     let event = AuditEvent::by(
         caller,

@@ -18,7 +18,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::policy::lint::Finding;
 use crate::policy::validate::check_managed_policy_size;
 use crate::policy::PolicyType;
-use crate::state::AppState;
+use crate::state::OpContext;
 use crate::store::policies::PolicyScope;
 use crate::store::{ListParams, Page};
 
@@ -68,7 +68,7 @@ fn not_found(arn: &str) -> ApiError {
 
 /// A policy the caller's account can see: its own or a built-in one.
 pub async fn find_policy_by_arn(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     arn: &str,
 ) -> ApiResult<ManagedPolicy> {
@@ -81,7 +81,7 @@ pub async fn find_policy_by_arn(
 /// The REST path names a policy by ARN, or by name within the account (then
 /// a built-in policy of that name).
 pub async fn resolve_policy(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     arn_or_name: &str,
 ) -> ApiResult<ManagedPolicy> {
@@ -98,7 +98,7 @@ pub async fn resolve_policy(
 /// Resolves a policy and authorizes `action` on it (see
 /// `find_user_authorized`).
 pub async fn resolve_policy_authorized(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     arn_or_name: &str,
     action: &str,
@@ -110,7 +110,7 @@ pub async fn resolve_policy_authorized(
 /// [`resolve_policy_authorized`] with the keys the operation supplies; the
 /// policy's tags are added.
 pub async fn resolve_policy_authorized_with(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     arn_or_name: &str,
     cx: super::ActionContext<'_>,
@@ -137,7 +137,7 @@ pub async fn resolve_policy_authorized_with(
 }
 
 fn refuse_aws_managed(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     policy: &ManagedPolicy,
     action: &str,
@@ -162,7 +162,7 @@ fn managed_text(document: &Value) -> ApiResult<String> {
 /// of its document (`strict`: refuse ERROR and SECURITY_WARNING findings,
 /// as the server setting does for every write).
 pub async fn create_policy(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     req: CreatePolicyRequest,
     strict: bool,
@@ -216,7 +216,7 @@ pub async fn create_policy(
 }
 
 pub async fn get_policy(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     arn_or_name: &str,
 ) -> ApiResult<(ManagedPolicy, i64, Vec<Tag>)> {
@@ -227,7 +227,7 @@ pub async fn get_policy(
 }
 
 pub async fn list_policies(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     scope: PolicyScope,
     params: &ListParams,
@@ -239,7 +239,7 @@ pub async fn list_policies(
         .await?)
 }
 
-pub async fn delete_policy(state: &AppState, caller: &Caller, arn_or_name: &str) -> ApiResult<()> {
+pub async fn delete_policy(state: &OpContext, caller: &Caller, arn_or_name: &str) -> ApiResult<()> {
     let policy = resolve_policy_authorized(state, caller, arn_or_name, "iam:DeletePolicy").await?;
     refuse_aws_managed(state, caller, &policy, "iam:DeletePolicy")?;
     let (attachments, boundaries) = state.store.policy_usage(&policy).await?;
@@ -260,7 +260,7 @@ pub async fn delete_policy(state: &AppState, caller: &Caller, arn_or_name: &str)
 /// Adds a version; returns it, whether it is the default, and the lint
 /// findings of its document (`strict` as for [`create_policy`]).
 pub async fn create_policy_version(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     arn_or_name: &str,
     req: CreatePolicyVersionRequest,
@@ -282,7 +282,7 @@ pub async fn create_policy_version(
 }
 
 pub async fn list_policy_versions(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     arn_or_name: &str,
 ) -> ApiResult<(ManagedPolicy, Vec<PolicyVersion>)> {
@@ -293,7 +293,7 @@ pub async fn list_policy_versions(
 }
 
 async fn find_version(
-    state: &AppState,
+    state: &OpContext,
     policy: &ManagedPolicy,
     version_id: &str,
 ) -> ApiResult<PolicyVersion> {
@@ -310,7 +310,7 @@ async fn find_version(
 }
 
 pub async fn get_policy_version(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     arn_or_name: &str,
     version_id: &str,
@@ -322,7 +322,7 @@ pub async fn get_policy_version(
 }
 
 pub async fn delete_policy_version(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     arn_or_name: &str,
     version_id: &str,
@@ -346,7 +346,7 @@ pub async fn delete_policy_version(
 }
 
 pub async fn set_default_policy_version(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     arn_or_name: &str,
     version_id: &str,
@@ -372,7 +372,7 @@ pub async fn set_default_policy_version(
 }
 
 pub async fn list_entities_for_policy(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     arn_or_name: &str,
 ) -> ApiResult<PolicyEntities> {

@@ -18,7 +18,7 @@ use crate::iam::documents::{lint_for_write, validated_text};
 use crate::policy::lint::Finding;
 use crate::policy::validate::check_trust_policy_size;
 use crate::policy::PolicyType;
-use crate::state::AppState;
+use crate::state::OpContext;
 use crate::store::{ListParams, Page};
 
 pub const MIN_SESSION_DURATION: i64 = 3600;
@@ -78,7 +78,7 @@ fn check_description(description: &Option<String>) -> ApiResult<()> {
 /// (refusing it in strict mode) and pins its principals. Returns the text
 /// to store and the findings.
 async fn trust_text(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     document: &Value,
     strict: bool,
@@ -89,7 +89,7 @@ async fn trust_text(
     Ok((trust::pin(state, &text).await?, findings))
 }
 
-pub async fn find_role(state: &AppState, caller: &Caller, name: &str) -> ApiResult<Role> {
+pub async fn find_role(state: &OpContext, caller: &Caller, name: &str) -> ApiResult<Role> {
     state
         .store
         .get_role(&caller.account_id, name)
@@ -99,7 +99,7 @@ pub async fn find_role(state: &AppState, caller: &Caller, name: &str) -> ApiResu
 
 /// Finds a role and authorizes `action` on it (see `find_user_authorized`).
 pub async fn find_role_authorized(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     name: &str,
     action: &str,
@@ -110,7 +110,7 @@ pub async fn find_role_authorized(
 /// [`find_role_authorized`] with the keys the operation supplies; the
 /// role's tags and current boundary are added.
 pub async fn find_role_authorized_with(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     name: &str,
     cx: ActionContext<'_>,
@@ -133,7 +133,7 @@ pub async fn find_role_authorized_with(
 /// Creates a role; returns it with its tags and the lint findings of its
 /// trust policy (`strict`: refuse ERROR and SECURITY_WARNING findings).
 pub async fn create_role(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     req: CreateRoleRequest,
     strict: bool,
@@ -188,7 +188,7 @@ pub async fn create_role(
 }
 
 pub async fn get_role(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     name: &str,
 ) -> ApiResult<(Role, Vec<Tag>)> {
@@ -198,7 +198,7 @@ pub async fn get_role(
 }
 
 pub async fn list_roles(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     params: &ListParams,
 ) -> ApiResult<Page<Role>> {
@@ -207,7 +207,7 @@ pub async fn list_roles(
 }
 
 pub async fn update_role(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     name: &str,
     req: UpdateRoleRequest,
@@ -236,7 +236,7 @@ pub async fn update_role(
 /// UpdateRoleDescription: only the description changes; returns the role
 /// (with its tags), as IAM's reply carries it.
 pub async fn update_role_description(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     name: &str,
     description: &str,
@@ -264,7 +264,7 @@ pub async fn update_role_description(
 /// Replaces a role's trust policy; returns the role and the findings of
 /// the new policy (`strict` as for [`create_role`]).
 pub async fn update_trust_policy(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     name: &str,
     document: &Value,
@@ -287,7 +287,7 @@ pub async fn update_trust_policy(
     ))
 }
 
-pub async fn delete_role(state: &AppState, caller: &Caller, name: &str) -> ApiResult<()> {
+pub async fn delete_role(state: &OpContext, caller: &Caller, name: &str) -> ApiResult<()> {
     let role = find_role_authorized(state, caller, name, "iam:DeleteRole").await?;
     let deps = state.store.role_dependents(&role.id).await?;
     if deps.instance_profiles > 0 {
@@ -311,7 +311,7 @@ pub async fn delete_role(state: &AppState, caller: &Caller, name: &str) -> ApiRe
 }
 
 pub async fn put_role_boundary(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     name: &str,
     boundary_arn: &str,
@@ -332,7 +332,7 @@ pub async fn put_role_boundary(
     Ok(())
 }
 
-pub async fn delete_role_boundary(state: &AppState, caller: &Caller, name: &str) -> ApiResult<()> {
+pub async fn delete_role_boundary(state: &OpContext, caller: &Caller, name: &str) -> ApiResult<()> {
     let role =
         find_role_authorized(state, caller, name, "iam:DeleteRolePermissionsBoundary").await?;
     let event = AuditEvent::by(

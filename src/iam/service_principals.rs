@@ -13,7 +13,7 @@ use crate::audit::{audited, AuditEvent};
 use crate::auth::Caller;
 use crate::domain::{now, ServiceName, ServicePrincipal};
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::state::OpContext;
 use crate::store::{encode_marker, ListParams, Page};
 
 /// `arn:aws:iam::aws:service-principal/NAME`: global, like AWS managed
@@ -31,7 +31,7 @@ pub fn no_such(name: &str) -> ApiError {
 }
 
 async fn authorize_management(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     action: &str,
     resource: &str,
@@ -58,7 +58,7 @@ fn check_description(description: &Option<String>) -> ApiResult<()> {
 }
 
 pub async fn create_service_principal(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     name: &str,
     description: Option<String>,
@@ -92,7 +92,7 @@ pub async fn create_service_principal(
 }
 
 pub async fn get_service_principal(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     name: &str,
 ) -> ApiResult<ServicePrincipal> {
@@ -111,7 +111,7 @@ pub async fn get_service_principal(
 }
 
 pub async fn list_service_principals(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     params: &ListParams,
 ) -> ApiResult<Page<ServicePrincipal>> {
@@ -139,7 +139,7 @@ pub async fn list_service_principals(
 }
 
 pub async fn delete_service_principal(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     name: &str,
 ) -> ApiResult<()> {

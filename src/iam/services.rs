@@ -14,8 +14,6 @@
 //! a policy could not name them), and per prefix, so that a platform team
 //! can be allowed to maintain only its own service.
 
-use std::sync::{Arc, RwLock};
-
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -27,67 +25,10 @@ use crate::error::{ApiError, ApiResult};
 use crate::policy::lint::{
     AccessLevel, ActionDefinition, Catalog, ConditionKeyDefinition, KeyType, ServiceDefinition,
 };
-use crate::state::AppState;
+use crate::state::OpContext;
 
 /// Most actions one service may declare; the body limit caps it too.
 pub const MAX_ACTIONS: usize = 2000;
-
-/// The catalog shared by all requests: replaced whole on every write (a
-/// new `Arc`), so a reader keeps a consistent catalog for its whole lint.
-#[derive(Clone)]
-pub struct ServiceCatalog {
-    current: Arc<RwLock<Arc<Catalog>>>,
-}
-
-impl Default for ServiceCatalog {
-    fn default() -> Self {
-        ServiceCatalog {
-            current: Arc::new(RwLock::new(Arc::new(Catalog::builtin()))),
-        }
-    }
-}
-
-impl ServiceCatalog {
-    pub fn current(&self) -> Arc<Catalog> {
-        // A poisoned lock still holds a whole catalog: it is only ever
-        // replaced, never edited in place.
-        match self.current.read() {
-            Ok(guard) => guard.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
-    }
-
-    fn replace(&self, catalog: Catalog) {
-        let mut guard = match self.current.write() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        *guard = Arc::new(catalog);
-    }
-}
-
-/// Builds the catalog from the built-in services and the stored ones.
-async fn build_catalog(state: &AppState) -> ApiResult<Catalog> {
-    let mut catalog = Catalog::builtin();
-    for text in state.store.list_services().await? {
-        let definition: ServiceDefinition = serde_json::from_str(&text).map_err(|e| {
-            ApiError::Unexpected(anyhow::anyhow!("stored service is not a definition: {e}"))
-        })?;
-        catalog
-            .register(definition)
-            .map_err(|e| ApiError::Unexpected(anyhow::anyhow!("stored service is refused: {e}")))?;
-    }
-    Ok(catalog)
-}
-
-/// Loads the stored services into the state's catalog: at start and after
-/// a service changed, through `AppState::rebuild_catalog`, which orders
-/// the rebuilds.
-pub(crate) async fn load_catalog(state: &AppState) -> ApiResult<()> {
-    let catalog = build_catalog(state).await?;
-    state.catalog.replace(catalog);
-    Ok(())
-}
 
 /// Access level as the wire names it.
 #[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, ToSchema)]
@@ -187,7 +128,7 @@ const BUILTIN_PREFIXES: [&str; 3] = ["iam", "sts", "latchkey"];
 /// Registers or replaces a service; returns it (as stored) and whether it
 /// was new. The catalog of every later lint includes it at once.
 pub async fn put_service(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     req: RegisterServiceRequest,
 ) -> ApiResult<(ServiceDefinition, bool)> {
@@ -234,7 +175,7 @@ pub async fn put_service(
 /// The whole catalog: built-in services first, then the registered ones,
 /// each marked.
 pub async fn list_services(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
 ) -> ApiResult<Vec<(ServiceDefinition, bool)>> {
     authorize(

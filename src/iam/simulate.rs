@@ -9,7 +9,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::authorize as authz;
-use super::authorize::{compile_stored, load_holder_policies, PrincipalPolicies};
+use super::authorize::{compile_stored, load_holder_policies};
 use crate::auth::Caller;
 use crate::domain::{Arn, FrozenPolicy, PolicyHolder};
 use crate::error::{ApiError, ApiResult};
@@ -28,6 +28,7 @@ use crate::policy::{
     evaluate, CompiledPolicy, EvaluationRequest, PolicyDocument, PolicySource, Principal,
     PrincipalKind, RequestContext, ResourcePolicy, SourceKind,
 };
+use crate::runtime::policy_cache::PrincipalPolicies;
 use crate::state::AppState;
 use crate::store::{decode_marker, encode_marker};
 

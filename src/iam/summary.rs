@@ -10,7 +10,7 @@ use crate::error::ApiResult;
 use crate::policy::validate::{
     GROUP_INLINE_MAX, MANAGED_POLICY_MAX_SIZE, ROLE_INLINE_MAX, TRUST_POLICY_MAX, USER_INLINE_MAX,
 };
-use crate::state::AppState;
+use crate::state::OpContext;
 use crate::store::policies::MAX_POLICY_VERSIONS;
 
 /// Quotas latchkey does not enforce are reported at AWS's defaults, so
@@ -22,7 +22,7 @@ const POLICIES_QUOTA: i64 = 1500;
 const POLICY_VERSIONS_IN_USE_QUOTA: i64 = 10000;
 
 pub async fn account_summary(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
 ) -> ApiResult<Vec<(&'static str, i64)>> {
     authorize(state, caller, "iam:GetAccountSummary", "*").await?;

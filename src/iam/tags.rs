@@ -13,7 +13,7 @@ use crate::auth::Caller;
 use crate::domain::tags::{validate_tags, MAX_TAGS};
 use crate::domain::Tag;
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::state::OpContext;
 
 /// What can carry tags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +39,7 @@ impl Taggable {
 /// Finds the tagged entity and authorizes `cx.action` on it (with its
 /// current tags as resource tags); returns its unique id and ARN.
 async fn resolve(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     kind: Taggable,
     name: &str,
@@ -71,7 +71,7 @@ async fn resolve(
 }
 
 pub async fn tag(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     kind: Taggable,
     name: &str,
@@ -97,7 +97,7 @@ pub async fn tag(
 }
 
 pub async fn untag(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     kind: Taggable,
     name: &str,
@@ -112,7 +112,7 @@ pub async fn untag(
 }
 
 pub async fn list(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     kind: Taggable,
     name: &str,

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use crate::domain::Arn;
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::state::OpContext;
 
 /// Applies `f` to every string under `Principal.AWS` of every statement.
 fn for_each_aws_principal(doc: &mut Value, f: &mut dyn FnMut(&mut String)) {
@@ -37,7 +37,7 @@ fn for_each_aws_principal(doc: &mut Value, f: &mut dyn FnMut(&mut String)) {
 
 /// Resolves user and role ARNs to unique ids. Fails with AWS's
 /// "Invalid principal in policy" when one does not exist.
-pub async fn pin(state: &AppState, text: &str) -> ApiResult<String> {
+pub async fn pin(state: &OpContext, text: &str) -> ApiResult<String> {
     let mut doc: Value = serde_json::from_str(text)
         .map_err(|_| ApiError::MalformedPolicyDocument("Syntax errors in policy.".into()))?;
     let mut arns = Vec::new();
@@ -90,7 +90,7 @@ fn looks_like_unique_id(s: &str) -> bool {
 
 /// Turns pinned ids back into ARNs for display; an id whose entity is gone
 /// stays as the raw id, as in AWS.
-pub async fn unpin(state: &AppState, stored: &str) -> ApiResult<Value> {
+pub async fn unpin(state: &OpContext, stored: &str) -> ApiResult<Value> {
     let mut doc: Value = crate::iam::documents::stored_value(stored)?;
     let mut ids = Vec::new();
     for_each_aws_principal(&mut doc, &mut |s| {

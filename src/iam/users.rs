@@ -11,7 +11,7 @@ use crate::domain::ids::{new_unique_id, UniqueIdPrefix};
 use crate::domain::tags::validate_tags;
 use crate::domain::{now, EntityKind, Tag, User};
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::state::OpContext;
 use crate::store::{ListParams, Page};
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -38,7 +38,7 @@ pub struct UpdateUserRequest {
 }
 
 /// Finds a user of the caller's account or answers NoSuchEntity.
-pub async fn find_user(state: &AppState, caller: &Caller, name: &str) -> ApiResult<User> {
+pub async fn find_user(state: &OpContext, caller: &Caller, name: &str) -> ApiResult<User> {
     state
         .store
         .get_user(&caller.account_id, name)
@@ -49,7 +49,7 @@ pub async fn find_user(state: &AppState, caller: &Caller, name: &str) -> ApiResu
 /// Finds a user and authorizes `action` on it (on its would-be ARN when
 /// missing, so that only callers allowed to act learn that it is missing).
 pub async fn find_user_authorized(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     name: &str,
     action: &str,
@@ -60,7 +60,7 @@ pub async fn find_user_authorized(
 /// [`find_user_authorized`] with the keys the operation supplies; the
 /// user's tags and current boundary are added.
 pub async fn find_user_authorized_with(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     name: &str,
     cx: ActionContext<'_>,
@@ -81,7 +81,7 @@ pub async fn find_user_authorized_with(
 }
 
 /// Checks that a boundary ARN names an existing managed policy.
-pub(crate) async fn check_boundary(state: &AppState, caller: &Caller, arn: &str) -> ApiResult<()> {
+pub(crate) async fn check_boundary(state: &OpContext, caller: &Caller, arn: &str) -> ApiResult<()> {
     let policy = state.store.get_policy_by_arn(arn).await?;
     match policy {
         Some(p) if p.is_aws_managed() || p.account_id == caller.account_id => Ok(()),
@@ -92,7 +92,7 @@ pub(crate) async fn check_boundary(state: &AppState, caller: &Caller, arn: &str)
 }
 
 pub async fn create_user(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     req: CreateUserRequest,
 ) -> ApiResult<(User, Vec<Tag>)> {
@@ -134,7 +134,7 @@ pub async fn create_user(
 }
 
 pub async fn get_user(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     name: &str,
 ) -> ApiResult<(User, Vec<Tag>)> {
@@ -144,7 +144,7 @@ pub async fn get_user(
 }
 
 pub async fn list_users(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     params: &ListParams,
 ) -> ApiResult<Page<User>> {
@@ -153,7 +153,7 @@ pub async fn list_users(
 }
 
 pub async fn update_user(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     name: &str,
     req: UpdateUserRequest,
@@ -180,7 +180,7 @@ pub async fn update_user(
     })
 }
 
-pub async fn delete_user(state: &AppState, caller: &Caller, name: &str) -> ApiResult<()> {
+pub async fn delete_user(state: &OpContext, caller: &Caller, name: &str) -> ApiResult<()> {
     let user = find_user_authorized(state, caller, name, "iam:DeleteUser").await?;
     let deps = state.store.user_dependents(&user.id).await?;
     let blocker = if deps.access_keys > 0 {
@@ -205,7 +205,7 @@ pub async fn delete_user(state: &AppState, caller: &Caller, name: &str) -> ApiRe
 }
 
 pub async fn put_user_boundary(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     name: &str,
     boundary_arn: &str,
@@ -226,7 +226,7 @@ pub async fn put_user_boundary(
     Ok(())
 }
 
-pub async fn delete_user_boundary(state: &AppState, caller: &Caller, name: &str) -> ApiResult<()> {
+pub async fn delete_user_boundary(state: &OpContext, caller: &Caller, name: &str) -> ApiResult<()> {
     let user =
         find_user_authorized(state, caller, name, "iam:DeleteUserPermissionsBoundary").await?;
     let event = AuditEvent::by(

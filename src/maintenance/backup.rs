@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
-use super::{lock_data_dir, resolve_keys, KeyArgs, DATABASE_FILE};
+use super::data_dir::{create_data_dir, lock_data_dir, resolve_keys, KeyArgs, DATABASE_FILE};
 use crate::auth::crypto::{replace_private_file, sync_parent, write_private_file};
 use crate::store::backup::{inspect_copy, latest_schema_version, CopyReport};
 use crate::store::Store;
@@ -96,7 +96,7 @@ pub async fn backup(data_dir: &Path, to: &Path) -> anyhow::Result<Manifest> {
 /// database. Writes a temporary file, syncs it, checks it again, and links
 /// it into place (a link, unlike a rename, never replaces a file).
 pub async fn restore(from: &Path, data_dir: &Path, keys: &KeyArgs) -> anyhow::Result<CopyReport> {
-    crate::startup::create_data_dir(data_dir)?;
+    create_data_dir(data_dir)?;
     let _lock = lock_data_dir(data_dir, true)?;
     let db = data_dir.join(DATABASE_FILE);
     for suffix in ["", "-wal", "-shm"] {

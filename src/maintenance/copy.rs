@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand};
 
-use super::{lock_data_dir, resolve_keys, run, KeyArgs};
+use super::data_dir::{api, lock_data_dir, resolve_keys, run, KeyArgs};
 use crate::store::backup::latest_schema_version;
 use crate::store::copy::{check_schema, Handling, Source, TableCount, TABLES};
 use crate::store::{is_postgres_url, masked_url, wal, Store};
@@ -151,7 +151,7 @@ async fn copy_from(source: &mut Source, args: &CopyArgs) -> anyhow::Result<CopyR
 
     let target = Store::open_url(&args.to, wal::DEFAULT_CHECKPOINT_BYTES).await?;
     let result = async {
-        let target_check = target.master_key_check().await.map_err(super::api)?;
+        let target_check = target.master_key_check().await.map_err(api)?;
         if let Some(theirs) = target_check.filter(|t| *t != check) {
             bail!("the target is sealed under master key {theirs} and the source under {check}: refusing to mix them");
         }
@@ -227,7 +227,7 @@ async fn verify(
         }
         counts.push(count);
     }
-    let copied = target.master_key_check().await.map_err(super::api)?;
+    let copied = target.master_key_check().await.map_err(api)?;
     if copied.as_deref() != Some(check) {
         bail!("the target's master-key check value is not the source's");
     }

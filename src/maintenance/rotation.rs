@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use super::{api, lock_data_dir, verify_master_key, DATABASE_FILE};
+use super::data_dir::{api, lock_data_dir, verify_master_key, DATABASE_FILE};
 use crate::audit::AuditEvent;
 use crate::auth::crypto::PREVIOUS_KEY_FILE;
 use crate::auth::key_rotation::{

@@ -27,7 +27,7 @@ use crate::policy::{
     evaluate, CompiledPolicy, EvaluationRequest, PolicyType, Principal, RequestContext,
     ResourcePolicy,
 };
-use crate::state::AppState;
+use crate::state::OpContext;
 
 pub const DEFAULT_DURATION: i64 = 3600;
 pub const MIN_DURATION: i64 = 900;
@@ -261,7 +261,7 @@ fn not_authorized(caller: &Caller, role_arn: &str) -> ApiError {
 /// The role an ARN names: same account, name and path. A role that does
 /// not exist answers like a refusal, so that other accounts cannot probe
 /// which roles exist.
-async fn find_role(state: &AppState, caller: &Caller, arn: &Arn) -> ApiResult<Role> {
+async fn find_role(state: &OpContext, caller: &Caller, arn: &Arn) -> ApiResult<Role> {
     let wanted = arn.to_string();
     crate::iam::cached::role_by_name(state, &arn.account, arn.resource_name())
         .await?
@@ -339,7 +339,7 @@ fn check_duration(duration: i64, chained: bool, role: &Role) -> ApiResult<()> {
 /// version of each managed one, which must be AWS managed or belong to the
 /// role's account.
 async fn freeze_policies(
-    state: &AppState,
+    state: &OpContext,
     role: &Role,
     inline: Option<&str>,
     arns: &[PolicyArn],
@@ -411,7 +411,7 @@ fn packed_percent(inline: Option<&str>, arns: &[PolicyArn], tags: &[Tag]) -> Api
 /// AssumeRole behind it), so one record covers checks and write, and
 /// another account's role gets its copy of it.
 pub async fn assume_role(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     req: AssumeRoleRequest,
 ) -> ApiResult<AssumeRoleResponse> {
@@ -452,7 +452,7 @@ pub async fn assume_role(
 /// attempt too (a copy in its account), as CloudTrail shows it to both; but
 /// only for a role it has: a caller must not write its parameters into the
 /// trail of any account id it cares to name.
-async fn other_owner(state: &AppState, caller: &Caller, role_arn: &str) -> Option<String> {
+async fn other_owner(state: &OpContext, caller: &Caller, role_arn: &str) -> Option<String> {
     let arn = role_arn.parse::<Arn>().ok()?;
     if arn.account == caller.account_id || arn.service != "iam" || arn.resource_type() != "role" {
         return None;
@@ -465,7 +465,7 @@ async fn other_owner(state: &AppState, caller: &Caller, role_arn: &str) -> Optio
 }
 
 async fn assume_role_audited(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     req: AssumeRoleRequest,
     event: AuditEvent,

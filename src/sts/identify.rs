@@ -25,7 +25,7 @@ use crate::auth::authenticate::resolve_access_key;
 use crate::auth::sigv4::{parse_claim, verify, MAX_CLOCK_SKEW};
 use crate::error::{ApiError, ApiResult};
 use crate::iam::service_authorize::ForwardedRequest;
-use crate::state::AppState;
+use crate::state::OpContext;
 
 /// The signed header that names the verifying party.
 pub const AUDIENCE_HEADER: &str = "x-latchkey-audience";
@@ -94,7 +94,7 @@ fn action_of(query: &str, headers: &[(&str, &str)], body: &[u8]) -> Option<Strin
     from_body.or(from_query)
 }
 
-pub async fn identify(state: &AppState, req: IdentifyRequest<'_>) -> ApiResult<IdentifyResponse> {
+pub async fn identify(state: &OpContext, req: IdentifyRequest<'_>) -> ApiResult<IdentifyResponse> {
     let audience = req.audience.trim();
     if audience.is_empty() || audience.len() > MAX_AUDIENCE_LEN {
         return Err(ApiError::ValidationError(format!(

@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 use crate::auth::crypto::token_digest;
 use crate::domain::{format_time, format_time_ms, RoleSession, SecretAccessKey, Tag};
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::state::OpContext;
 use crate::store::audit::AuditTx;
 use credentials::{NewCredentials, SessionToken};
 
@@ -65,7 +65,7 @@ pub(crate) struct SessionSpec {
 /// session's access key id). Returns the one copy of the secret and token.
 /// The operations record their own failures (see `assume_role`).
 pub(crate) async fn issue(
-    state: &AppState,
+    state: &OpContext,
     spec: SessionSpec,
     event: crate::audit::AuditEvent,
 ) -> ApiResult<Credentials> {
@@ -75,7 +75,7 @@ pub(crate) async fn issue(
 /// As [`issue`], and runs `then` in the same transaction once the session
 /// is inserted: what `then` writes commits with the session or not at all.
 pub(crate) async fn issue_then(
-    state: &AppState,
+    state: &OpContext,
     spec: SessionSpec,
     event: crate::audit::AuditEvent,
     then: impl AsyncFnOnce(&mut AuditTx, &RoleSession) -> ApiResult<()>,

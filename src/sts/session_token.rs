@@ -10,7 +10,7 @@ use super::{check_duration_range, issue, Credentials, SessionSpec};
 use crate::audit::AuditEvent;
 use crate::auth::{Caller, CallerKind};
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::state::OpContext;
 
 pub const DEFAULT_DURATION: i64 = 43200;
 pub const MIN_DURATION: i64 = 900;
@@ -28,7 +28,7 @@ pub struct SessionTokenRequest {
 /// Issues a session for a user (or root) that has just proven who it is,
 /// by key or by password.
 pub(crate) async fn issue_user_session(
-    state: &AppState,
+    state: &OpContext,
     account_id: &str,
     user: Option<(&str, &str)>,
     issuer_arn: &str,
@@ -60,7 +60,7 @@ pub(crate) async fn issue_user_session(
 }
 
 pub async fn get_session_token(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     req: SessionTokenRequest,
 ) -> ApiResult<Credentials> {

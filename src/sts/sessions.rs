@@ -14,7 +14,7 @@ use crate::domain::{format_time_ms, RoleSession, Tag};
 use crate::error::{ApiError, ApiResult};
 use crate::iam::authorize;
 use crate::iam::roles::find_role;
-use crate::state::AppState;
+use crate::state::OpContext;
 use crate::store::{encode_marker, ListParams};
 
 pub const LIST_ACTION: &str = "iam:ListRoleSessions";
@@ -82,7 +82,7 @@ fn now() -> String {
 }
 
 pub async fn list_sessions(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     role_name: &str,
     params: &ListParams,
@@ -111,7 +111,7 @@ pub async fn list_sessions(
 }
 
 pub async fn revoke_session(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     role_name: &str,
     access_key_id: &str,
@@ -145,7 +145,7 @@ pub struct RevokedSessions {
 }
 
 pub async fn revoke_all_sessions(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     role_name: &str,
 ) -> ApiResult<RevokedSessions> {

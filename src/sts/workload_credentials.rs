@@ -15,11 +15,8 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use ipnet::IpNet;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::workloads::{decide_service_trust, token_workload_id};
 use super::{issue_then, SessionSpec};
@@ -27,73 +24,13 @@ use crate::audit::AuditEvent;
 use crate::auth::crypto::{secrets_equal, token_digest};
 use crate::domain::{format_time, format_time_ms, Role, Workload};
 use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::state::OpContext;
+
+pub use crate::runtime::issued_credentials::ContainerCredentials;
+use crate::runtime::issued_credentials::Issued;
 
 /// Live sessions a workload may hold at once.
 pub const MAX_LIVE_SESSIONS: i64 = 4;
-
-/// AWS's container-credentials reply, field names as the SDKs read them.
-#[derive(Clone, Serialize, ToSchema)]
-#[serde(rename_all = "PascalCase")]
-pub struct ContainerCredentials {
-    #[schema(example = "ASIAIOSFODNN7EXAMPLE")]
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    /// The session token (`X-Amz-Security-Token`).
-    pub token: String,
-    /// ISO-8601 UTC, whole seconds (`%Y-%m-%dT%H:%M:%SZ`, as botocore parses it).
-    #[schema(example = "2030-01-01T12:00:00Z")]
-    pub expiration: String,
-    #[schema(example = "arn:aws:iam::123456789012:role/ci-runner")]
-    pub role_arn: String,
-    #[schema(example = "123456789012")]
-    pub account_id: String,
-}
-
-impl std::fmt::Debug for ContainerCredentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "ContainerCredentials({}, ***)", self.access_key_id)
-    }
-}
-
-/// Credentials handed out, kept so that the next refresh can hand out the
-/// same session. In memory only, like the long-term key cache: the store
-/// keeps no session token.
-struct Issued {
-    credentials: ContainerCredentials,
-    role_id: String,
-    /// The token generation it was issued under.
-    token_issued_at: String,
-    /// Past this instant a refresh mints a new session.
-    reuse_until: time::OffsetDateTime,
-}
-
-#[derive(Clone)]
-pub struct IssuedCache {
-    inner: moka::sync::Cache<String, Arc<Issued>>,
-}
-
-impl Default for IssuedCache {
-    fn default() -> Self {
-        IssuedCache {
-            inner: moka::sync::Cache::builder()
-                .max_capacity(10_000)
-                // The longest session is 12 hours; half of it is reused.
-                .time_to_live(Duration::from_secs(6 * 3600))
-                .build(),
-        }
-    }
-}
-
-impl IssuedCache {
-    /// Dropped with the other caches on every change (`AppState::
-    /// invalidate_caches`): a reused session is checked in the store
-    /// anyway, but a deleted workload's or rotated token's credentials
-    /// should not outlive the change in memory.
-    pub fn invalidate_all(&self) {
-        self.inner.invalidate_all();
-    }
-}
 
 fn invalid_token() -> ApiError {
     ApiError::unauthenticated(
@@ -125,7 +62,7 @@ fn presented_token(authorization: Option<&str>) -> ApiResult<&str> {
 /// digest compared in constant time; not expired; used from an allowed
 /// network.
 async fn workload_for(
-    state: &AppState,
+    state: &OpContext,
     token: &str,
     source_ip: Option<IpAddr>,
 ) -> ApiResult<Workload> {
@@ -170,7 +107,7 @@ async fn workload_for(
 }
 
 /// The role the workload's profile holds now.
-async fn current_role(state: &AppState, workload: &Workload) -> ApiResult<Role> {
+async fn current_role(state: &OpContext, workload: &Workload) -> ApiResult<Role> {
     let profile = state
         .store
         .get_instance_profile_by_id(&workload.instance_profile_id)
@@ -194,7 +131,7 @@ async fn current_role(state: &AppState, workload: &Workload) -> ApiResult<Role> 
 /// generation, half its lifetime left, and still live in the store (not
 /// revoked one by one, by revoke-sessions, or with the workload's token).
 async fn reusable(
-    state: &AppState,
+    state: &OpContext,
     workload: &Workload,
     role: &Role,
 ) -> ApiResult<Option<ContainerCredentials>> {
@@ -223,7 +160,7 @@ async fn reusable(
 }
 
 pub async fn workload_credentials(
-    state: &AppState,
+    state: &OpContext,
     authorization: Option<&str>,
     source_ip: Option<IpAddr>,
 ) -> ApiResult<ContainerCredentials> {
@@ -245,7 +182,7 @@ pub async fn workload_credentials(
 }
 
 async fn mint(
-    state: &AppState,
+    state: &OpContext,
     workload: &Workload,
     role: &Role,
 ) -> ApiResult<ContainerCredentials> {

@@ -24,7 +24,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::iam::authorize::trust_policy;
 use crate::iam::{authorize_found, ActionContext};
 use crate::policy::{Principal, PrincipalKind, RequestContext};
-use crate::state::AppState;
+use crate::state::OpContext;
 use crate::store::{encode_marker, ListParams, Page};
 
 pub use crate::domain::workloads::WORKLOAD_TOKEN_PREFIX as TOKEN_PREFIX;
@@ -203,7 +203,7 @@ pub(crate) fn service_principal(service: &str) -> Principal {
 /// workload's account and ARN (`aws:SourceAccount`, `aws:SourceArn`, the
 /// confused-deputy keys), the time and, on refresh, the workload's address.
 pub(crate) fn decide_service_trust(
-    state: &AppState,
+    state: &OpContext,
     role: &Role,
     service: &str,
     workload_account: &str,
@@ -237,7 +237,7 @@ pub(crate) fn decide_service_trust(
 /// service and which workloads a role may be passed (and the role's tags as
 /// resource tags).
 async fn authorize_pass_role(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     role: &Role,
     service: &str,
@@ -252,7 +252,7 @@ async fn authorize_pass_role(
 
 /// The profile a request names, by name or ARN, in the caller's account.
 async fn find_profile(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     given: &str,
 ) -> ApiResult<InstanceProfile> {
@@ -284,7 +284,7 @@ async fn find_profile(
     Ok(profile)
 }
 
-async fn profile_role(state: &AppState, profile: &InstanceProfile) -> ApiResult<Option<Role>> {
+async fn profile_role(state: &OpContext, profile: &InstanceProfile) -> ApiResult<Option<Role>> {
     match &profile.role_id {
         Some(id) => Ok(state.store.get_role_by_id(id).await?),
         None => Ok(None),
@@ -293,7 +293,7 @@ async fn profile_role(state: &AppState, profile: &InstanceProfile) -> ApiResult<
 
 /// Builds the reply for a workload.
 pub async fn describe(
-    state: &AppState,
+    state: &OpContext,
     w: Workload,
     token: Option<WorkloadToken>,
 ) -> ApiResult<WorkloadResponse> {
@@ -329,7 +329,7 @@ pub async fn describe(
 }
 
 pub async fn create_workload(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     req: CreateWorkloadRequest,
 ) -> ApiResult<WorkloadResponse> {
@@ -403,7 +403,7 @@ pub async fn create_workload(
 /// A workload of the caller's account, `action` authorized on it (403
 /// before 404).
 async fn find_workload_authorized(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     id: &str,
     action: &str,
@@ -426,7 +426,7 @@ async fn find_workload_authorized(
 }
 
 pub async fn get_workload(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     id: &str,
 ) -> ApiResult<WorkloadResponse> {
@@ -435,7 +435,7 @@ pub async fn get_workload(
 }
 
 pub async fn list_workloads(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     params: &ListParams,
 ) -> ApiResult<Page<WorkloadResponse>> {
@@ -468,7 +468,7 @@ pub async fn list_workloads(
 
 /// Deletes the workload: its token stops working and the sessions it
 /// fetched are revoked.
-pub async fn delete_workload(state: &AppState, caller: &Caller, id: &str) -> ApiResult<()> {
+pub async fn delete_workload(state: &OpContext, caller: &Caller, id: &str) -> ApiResult<()> {
     let w = find_workload_authorized(state, caller, id, "latchkey:DeleteWorkload").await?;
     let event = AuditEvent::by(caller, "latchkey:DeleteWorkload", w.arn());
     audited(state, event, async |tx| {
@@ -485,7 +485,7 @@ pub async fn delete_workload(state: &AppState, caller: &Caller, id: &str) -> Api
 /// Issues a new token; the old one stops working, and the sessions fetched
 /// with it are revoked (whoever may hold the old token may hold them too).
 pub async fn rotate_token(
-    state: &AppState,
+    state: &OpContext,
     caller: &Caller,
     id: &str,
     req: RotateTokenRequest,

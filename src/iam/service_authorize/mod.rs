@@ -27,7 +27,7 @@ use crate::config::AuditAuthorize;
 use crate::error::{ApiError, ApiResult};
 use crate::policy::limits::MAX_RESOURCE_POLICY_SIZE;
 use crate::policy::{CompiledPolicy, PolicyDocument, PolicySource, RequestContext, SourceKind};
-use crate::state::AppState;
+use crate::state::OpContext;
 
 // The request types borrow their strings from the body (`JsonBytes`):
 // one decision per request is the hot path, and a forwarded request is a
@@ -263,7 +263,7 @@ fn split_url(url: &str) -> (Option<&str>, &str, &str) {
 /// account. A key of another account answers as an unknown key does
 /// (`InvalidClientTokenId`), so a tenant cannot learn that it exists.
 async fn identify(
-    state: &AppState,
+    state: &OpContext,
     service: &Caller,
     req: &AuthorizeRequest<'_>,
 ) -> ApiResult<Caller> {
@@ -305,7 +305,7 @@ async fn identify(
 }
 
 pub async fn authorize_request(
-    state: &AppState,
+    state: &OpContext,
     service: &Caller,
     req: AuthorizeRequest<'_>,
 ) -> ApiResult<AuthorizeOutcome> {
@@ -390,7 +390,7 @@ pub async fn authorize_request(
 /// Counts the decision and, by the `audit_authorize` setting, queues its
 /// audit record (the subject as principal, the asking service in params).
 fn record_decision(
-    state: &AppState,
+    state: &OpContext,
     service: &Caller,
     subject: &Caller,
     req: &AuthorizeRequest,

@@ -23,8 +23,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::auth::authenticate::ResolvedKey;
-use crate::state::{CacheGuard, CacheHasher};
+use crate::runtime::cache::{CacheGuard, CacheHasher};
+use crate::runtime::resolved_key::ResolvedKey;
 
 /// How many keys a worker thread keeps copies of: a platform's services
 /// and their busiest callers.
@@ -152,7 +152,7 @@ mod tests {
     use crate::auth::caller::{CallerIdentity, CallerKind};
     use crate::auth::Caller;
     use crate::domain::SecretAccessKey;
-    use crate::state::drop_between_bumps;
+    use crate::runtime::cache::drop_between_bumps;
 
     fn resolved(name: &str) -> Arc<ResolvedKey> {
         let identity = CallerIdentity::new(
