@@ -4,6 +4,7 @@
 
 pub mod access_analysis;
 pub mod access_keys;
+pub mod account_settings;
 pub mod accounts;
 pub mod audit;
 pub mod body_deadline;
@@ -53,6 +54,7 @@ use utoipa_actix_web::AppExt as _;
     )),
     tags(
         (name = "accounts", description = "Accounts (management account only)"),
+        (name = "account", description = "The caller's own account: password policy, alias, changing one's own password"),
         (name = "users", description = "IAM users, their access keys and passwords"),
         (name = "groups", description = "Groups and membership"),
         (name = "roles", description = "Roles and trust policies"),
@@ -105,6 +107,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
     // come first, so routing does not try every other pattern before them.
     evaluate::configure(cfg);
     accounts::configure(cfg);
+    // Before the `/{kind}/{name}/...` patterns, which would also match
+    // `/account/aliases/tags`.
+    account_settings::configure(cfg);
     users::configure(cfg);
     access_keys::configure(cfg);
     groups::configure(cfg);

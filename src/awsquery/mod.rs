@@ -5,7 +5,9 @@
 //! renders IAM's XML. No rule of IAM lives here.
 
 mod action;
+mod iam_absent;
 mod iam_access;
+mod iam_account;
 mod iam_instance_profiles;
 mod iam_oidc;
 mod iam_policies;
@@ -90,6 +92,8 @@ const IAM_TABLES: &[&[(&str, Handler)]] = &[
     iam_simulate::ACTIONS,
     iam_instance_profiles::ACTIONS,
     iam_oidc::ACTIONS,
+    iam_absent::ACTIONS,
+    iam_account::ACTIONS,
 ];
 const STS_TABLES: &[&[(&str, Handler)]] = &[sts_actions::ACTIONS];
 

@@ -1,6 +1,7 @@
 //! Plain domain types: ids, ARNs, validated names and paths, tags, and the
 //! entities the store returns. No I/O here.
 
+pub mod account_settings;
 pub mod arn;
 pub mod audit;
 pub mod entities;

@@ -25,6 +25,7 @@ macro_rules! on_db {
 }
 
 pub mod access_keys;
+pub mod account_settings;
 pub mod accounts;
 pub mod attachments;
 pub mod audit;

@@ -3,11 +3,13 @@
 //! that round-trip; raw requests for the protocol's own errors; botocore's
 //! output cases read back from our envelopes.
 
+mod account_settings;
 mod corpus;
 mod entities;
 mod policies;
 mod protocol;
 mod sts;
+mod terraform;
 
 use aws_sdk_iam::config::http::HttpResponse;
 use aws_sdk_iam::config::{BehaviorVersion, Credentials as SdkCredentials, Region};
