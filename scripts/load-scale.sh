@@ -25,7 +25,9 @@ SESSIONS=${2:-1000000}
 AUDIT=${3:-1000000}
 PROFILE=${PROFILE:-release}
 RUNS=${RUNS:-15}
-if [ "$PROFILE" = release ]; then
+if [ -n "${SCALE_BIN:-}" ]; then
+  :
+elif [ "$PROFILE" = release ]; then
   CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
     cargo build --release --bin latchkey --example seed_scale --example assume_role_load
 else
@@ -36,6 +38,11 @@ LOAD_SECONDS=${LOAD_SECONDS:-5}
 BIN=target/$PROFILE/latchkey
 SEED=target/$PROFILE/examples/seed_scale
 ASSUME=target/$PROFILE/examples/assume_role_load
+# SCALE_BIN=dir measures the latchkey, seed_scale and assume_role_load
+# binaries already built there instead.
+if [ -n "${SCALE_BIN:-}" ]; then
+  BIN=$SCALE_BIN/latchkey SEED=$SCALE_BIN/seed_scale ASSUME=$SCALE_BIN/assume_role_load
+fi
 WORK=${KEEP:-$(mktemp -d)}
 mkdir -p "$WORK"
 PORT=${PORT:-18390}
@@ -114,22 +121,24 @@ measure() { # LABEL BIN DATA_DIR USERS
     "$(median_ms "$u/v1/roles/scale-role/sessions?max_items=100&marker=$(b64 ASIAZ)")")")
 
   authorize_fixture "$u" "$ak" "$sk" "$WORK"
-  local by_key by_session assume scraped
+  local by_key by_session assume alone scraped
   by_key=$(wrk_rate -s "$WORK/authorize.lua" "$u/v1/authorize")
   by_session=$(wrk_rate -s "$WORK/authorize-session.lua" "$u/v1/authorize")
   assume=$("$ASSUME" "$u" "$data/root-credentials.json" "$LOAD_SECONDS" 32 | sed -E 's/.* = ([0-9]+) assume-role\/s.*/\1/')
-  # GET a user while 8 scrapers fetch /metrics back to back.
+  local user_header="Authorization: Basic $(printf '%s' "$AUTH" | base64 -w0)"
+  alone=$(wrk_rate -H "$user_header" "$u/v1/users/reader" | sed -E 's/, [0-9.]+ us\/req//')
+  # The same while 8 scrapers fetch /metrics back to back.
   local scrapers=()
   for _ in $(seq 8); do
     ( while :; do curl -s -o /dev/null -u "$AUTH" "$u/metrics"; done ) &
     scrapers+=($!)
   done
   # (Its server CPU per request would count the scrapes': left out.)
-  scraped=$(wrk_rate -H "Authorization: Basic $(printf '%s' "$AUTH" | base64 -w0)" "$u/v1/users/reader")
+  scraped=$(wrk_rate -H "$user_header" "$u/v1/users/reader")
   kill "${scrapers[@]}" 2>/dev/null; wait "${scrapers[@]}" 2>/dev/null || true
   scraped=$(sed -E 's/, [0-9.]+ us\/req//' <<<"$scraped")
-  LOAD_ROWS+=("$(printf '| %s | %s ms | %s MB | %s | %s | %s | %s |' "$label" "$startup_ms" "$rss_mb" \
-    "$by_key" "$by_session" "$assume" "$scraped")")
+  LOAD_ROWS+=("$(printf '| %s | %s ms | %s MB | %s | %s | %s | %s | %s |' "$label" "$startup_ms" "$rss_mb" \
+    "$by_key" "$by_session" "$assume" "$alone" "$scraped")")
   stop
   rm -rf "$data"
 }
@@ -160,6 +169,6 @@ echo "|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${LATENCY_ROWS[@]}"
 echo
 echo "throughput, ${LOAD_SECONDS}s each, 16 connections (assume-role: 32 clients)"
-echo "| database | startup | idle RSS | authorize, key-signed | authorize, session-signed | assume-role/s | GET user under 8 scrapers |"
-echo "|---|---|---|---|---|---|---|"
+echo "| database | startup | idle RSS | authorize, key-signed | authorize, session-signed | assume-role/s | GET user | GET user under 8 scrapers |"
+echo "|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${LOAD_ROWS[@]}"

@@ -78,6 +78,20 @@ pub enum ApiError {
     /// SECURITY_WARNING finding (the message names the finding codes).
     #[error("{0}")]
     PolicyLintFailed(String),
+    /// AssumeRoleWithWebIdentity: the token is malformed, unsigned, signed
+    /// by an unknown key, or not for this provider's clients (400).
+    #[error("{0}")]
+    InvalidIdentityToken(String),
+    /// AssumeRoleWithWebIdentity: the token's `exp` has passed (400).
+    #[error("{0}")]
+    ExpiredTokenException(String),
+    /// AssumeRoleWithWebIdentity: the provider refused a claim (403).
+    #[error("{0}")]
+    IdpRejectedClaim(String),
+    /// AssumeRoleWithWebIdentity: the provider's keys could not be
+    /// fetched (400, which the SDKs retry).
+    #[error("{0}")]
+    IdpCommunicationError(String),
     /// The database cannot take writes now (its disk is full, or failing):
     /// 503, which the AWS SDKs retry. Reads keep working.
     #[error("The service cannot store changes right now; try again later.")]
@@ -120,6 +134,10 @@ impl ApiError {
             ApiError::ServiceUnavailable(_) => "ServiceUnavailable",
             ApiError::NotFound(_) => "NotFound",
             ApiError::PolicyLintFailed(_) => "PolicyLintFailed",
+            ApiError::InvalidIdentityToken(_) => "InvalidIdentityToken",
+            ApiError::ExpiredTokenException(_) => "ExpiredTokenException",
+            ApiError::IdpRejectedClaim(_) => "IDPRejectedClaim",
+            ApiError::IdpCommunicationError(_) => "IDPCommunicationError",
             ApiError::StorageUnavailable => "ServiceUnavailable",
             ApiError::Unexpected(_) => "ServiceFailure",
         }
@@ -139,9 +157,12 @@ impl ApiError {
             | ApiError::SubjectNotAuthenticated { .. }
             | ApiError::BadRequest { .. }
             | ApiError::PackedPolicyTooLarge(_)
-            | ApiError::PolicyLintFailed(_) => 400,
+            | ApiError::PolicyLintFailed(_)
+            | ApiError::InvalidIdentityToken(_)
+            | ApiError::ExpiredTokenException(_)
+            | ApiError::IdpCommunicationError(_) => 400,
             ApiError::Throttling(_) => 429,
-            ApiError::AccessDenied(_) => 403,
+            ApiError::AccessDenied(_) | ApiError::IdpRejectedClaim(_) => 403,
             ApiError::Unauthenticated { .. } => 401,
             ApiError::PayloadTooLarge(_) => 413,
             ApiError::RequestTimeout(_) => 408,

@@ -44,6 +44,8 @@ pub struct OpContext {
     pub credential_reports: crate::runtime::reports::CredentialReports,
     /// Last-accessed jobs generated (`iam::last_accessed`).
     pub last_accessed_jobs: crate::runtime::reports::Jobs<crate::runtime::reports::LastAccessedJob>,
+    /// OIDC providers' signing keys (`sts::web_identity::keys`).
+    pub web_identity_keys: crate::sts::web_identity::keys::KeyCache,
     /// What this node knows of the database's change counter.
     pub coherence: crate::coherence::Coherence,
     /// Counts cache drops (writes here and elsewhere); see [`CacheGuard`].
@@ -110,6 +112,7 @@ impl OpContext {
             workload_credentials: IssuedCache::default(),
             credential_reports: Default::default(),
             last_accessed_jobs: Default::default(),
+            web_identity_keys: Default::default(),
             coherence: Default::default(),
             cache_generation,
         }

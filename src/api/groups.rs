@@ -1,7 +1,7 @@
 //! /v1/groups: groups and membership.
 
-use actix_web::{delete, get, post, put, web, HttpResponse};
-use serde::Serialize;
+use actix_web::{delete, get, patch, post, put, web, HttpResponse};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -18,6 +18,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(create_group)
         .service(list_groups)
         .service(get_group)
+        .service(update_group)
         .service(delete_group)
         .service(add_member)
         .service(remove_member)
@@ -100,6 +101,40 @@ async fn get_group(
         .map(|u| UserResponse::new(u, None))
         .collect();
     Ok(HttpResponse::Ok().json(GroupResponse::new(group, Some(members))))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateGroupRequest {
+    /// A new name (409 when another group has it).
+    pub new_name: Option<String>,
+    /// A new path.
+    pub new_path: Option<String>,
+}
+
+/// Rename or move a group; its members and policies stay.
+///
+/// Permissions: `iam:UpdateGroup` on the group's ARN and on the ARN it
+/// gets.
+#[utoipa::path(tag = "groups", params(("group" = String, Path)), request_body = UpdateGroupRequest, responses(
+    (status = 200, body = GroupResponse), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
+    (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse)))]
+#[patch("/groups/{group}")]
+async fn update_group(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: web::Json<UpdateGroupRequest>,
+) -> ApiResult<HttpResponse> {
+    let group = iam::groups::update_group(
+        &state,
+        &caller,
+        &path,
+        body.new_name.as_deref(),
+        body.new_path.as_deref(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(GroupResponse::new(group, None)))
 }
 
 /// Delete a group (members and policies must be removed first).

@@ -7,6 +7,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::listing::{list_response, ListQuery};
 use crate::auth::Caller;
+use crate::domain::Tag;
 use crate::error::{ApiResult, ErrorResponse};
 use crate::iam::instance_profiles::{self as profiles, ProfileView};
 use crate::state::AppState;
@@ -28,6 +29,8 @@ pub struct CreateInstanceProfileRequest {
     #[schema(example = "ci-runner")]
     pub name: String,
     pub path: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
 }
 
 /// The role of a profile, in short.
@@ -52,6 +55,9 @@ pub struct InstanceProfileResponse {
     pub created_at: String,
     /// The profile's role: none or one.
     pub roles: Vec<ProfileRole>,
+    /// On GET of one profile and on create; lists leave them out.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<Tag>,
 }
 
 impl From<ProfileView> for InstanceProfileResponse {
@@ -72,6 +78,7 @@ impl From<ProfileView> for InstanceProfileResponse {
                     path: r.path,
                 })
                 .collect(),
+            tags: v.tags,
         }
     }
 }
@@ -91,8 +98,14 @@ async fn create_instance_profile(
     caller: Caller,
     body: web::Json<CreateInstanceProfileRequest>,
 ) -> ApiResult<HttpResponse> {
-    let view = profiles::create_instance_profile(&state, &caller, &body.name, body.path.as_deref())
-        .await?;
+    let view = profiles::create_instance_profile(
+        &state,
+        &caller,
+        &body.name,
+        body.path.as_deref(),
+        &body.tags,
+    )
+    .await?;
     Ok(HttpResponse::Created().json(InstanceProfileResponse::from(view)))
 }
 

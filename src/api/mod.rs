@@ -4,6 +4,7 @@
 
 pub mod access_analysis;
 pub mod access_keys;
+pub mod account_settings;
 pub mod accounts;
 pub mod audit;
 pub mod body_deadline;
@@ -16,6 +17,7 @@ pub mod instance_profiles;
 pub mod listing;
 pub mod master_key;
 pub mod metrics;
+pub mod oidc_providers;
 mod openapi_doc;
 pub mod policies;
 pub mod principal_policies;
@@ -53,6 +55,7 @@ use utoipa_actix_web::AppExt as _;
     )),
     tags(
         (name = "accounts", description = "Accounts (management account only)"),
+        (name = "account", description = "The caller's own account: password policy, alias, changing one's own password"),
         (name = "users", description = "IAM users, their access keys and passwords"),
         (name = "groups", description = "Groups and membership"),
         (name = "roles", description = "Roles and trust policies"),
@@ -66,6 +69,7 @@ use utoipa_actix_web::AppExt as _;
         (name = "audit", description = "The audit trail"),
         (name = "master-key", description = "The master key that seals secrets at rest: status, online rotation (management account only)"),
         (name = "instance-profiles", description = "Instance profiles: the one role a workload gets"),
+        (name = "oidc-providers", description = "OpenID Connect identity providers trusted by AssumeRoleWithWebIdentity"),
         (name = "workloads", description = "Service principals, workloads and their credentials endpoint, identity proofs"),
         (name = "health", description = "Probes and metrics")
     )
@@ -104,12 +108,17 @@ pub fn configure(cfg: &mut ServiceConfig) {
     // come first, so routing does not try every other pattern before them.
     evaluate::configure(cfg);
     accounts::configure(cfg);
+    // Before the `/{kind}/{name}/...` patterns, which would also match
+    // `/account/aliases/tags`.
+    account_settings::configure(cfg);
     users::configure(cfg);
     access_keys::configure(cfg);
     groups::configure(cfg);
     roles::configure(cfg);
     policies::configure(cfg);
     principal_policies::configure(cfg);
+    // Before tags: its `/{kind}/{name}/tags` would take the providers' tags.
+    oidc_providers::configure(cfg);
     tags::configure(cfg);
     sts::configure(cfg);
     services::configure(cfg);

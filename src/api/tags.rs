@@ -1,5 +1,5 @@
 //! Tags and permissions boundaries, shared by several kinds of entity:
-//! `/v1/{kind}/{name}/tags` (users, roles, policies) and
+//! `/v1/{kind}/{name}/tags` (users, roles, policies, instance profiles) and
 //! `/v1/{kind}/{name}/permissions-boundary` (users, roles).
 
 use actix_web::{delete, get, post, put, web, HttpResponse};
@@ -22,13 +22,16 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(delete_boundary);
 }
 
-/// What carries tags: `users`, `roles` or `policies` (customer managed).
+/// What carries tags: `users`, `roles`, `policies` (customer managed) or
+/// `instance-profiles`.
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TaggableKind {
     Users,
     Roles,
     Policies,
+    #[serde(rename = "instance-profiles")]
+    InstanceProfiles,
 }
 
 impl From<TaggableKind> for Taggable {
@@ -37,6 +40,7 @@ impl From<TaggableKind> for Taggable {
             TaggableKind::Users => Taggable::User,
             TaggableKind::Roles => Taggable::Role,
             TaggableKind::Policies => Taggable::Policy,
+            TaggableKind::InstanceProfiles => Taggable::InstanceProfile,
         }
     }
 }
@@ -75,10 +79,10 @@ pub struct BoundaryRequest {
     pub policy_arn: String,
 }
 
-/// Add or replace tags (at most 50; keys are case-insensitive on users and
-/// roles).
+/// Add or replace tags (at most 50; keys are case-insensitive).
 ///
-/// Permissions: `iam:TagUser`, `iam:TagRole` or `iam:TagPolicy` on the entity's ARN.
+/// Permissions: `iam:TagUser`, `iam:TagRole`, `iam:TagPolicy` or
+/// `iam:TagInstanceProfile` on the entity's ARN.
 #[utoipa::path(tag = "tags", params(("kind" = TaggableKind, Path), ("name" = String, Path, description = "name (policies: name or URL-encoded ARN)")),
     request_body = TagRequest, responses(
     (status = 204), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
@@ -97,7 +101,8 @@ async fn tag(
 
 /// Remove tags by key.
 ///
-/// Permissions: `iam:UntagUser`, `iam:UntagRole` or `iam:UntagPolicy` on the entity's ARN.
+/// Permissions: `iam:UntagUser`, `iam:UntagRole`, `iam:UntagPolicy` or
+/// `iam:UntagInstanceProfile` on the entity's ARN.
 #[utoipa::path(tag = "tags", params(("kind" = TaggableKind, Path), ("name" = String, Path), UntagQuery), responses(
     (status = 204), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[delete("/{kind}/{name}/tags")]
@@ -121,7 +126,8 @@ async fn untag(
 
 /// List tags.
 ///
-/// Permissions: `iam:ListUserTags`, `iam:ListRoleTags` or `iam:ListPolicyTags` on the entity's ARN.
+/// Permissions: `iam:ListUserTags`, `iam:ListRoleTags`, `iam:ListPolicyTags`
+/// or `iam:ListInstanceProfileTags` on the entity's ARN.
 #[utoipa::path(tag = "tags", params(("kind" = TaggableKind, Path), ("name" = String, Path)), responses(
     (status = 200, body = TagList), (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
 #[get("/{kind}/{name}/tags")]

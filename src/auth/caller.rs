@@ -23,6 +23,9 @@ pub struct SessionInfo {
     /// The session policies as stored (JSON `[{"name","document"}]`), or
     /// None when none were passed.
     pub session_policies: Option<Arc<str>>,
+    /// `aws:FederatedProvider`: the OIDC provider's ARN for a session from
+    /// AssumeRoleWithWebIdentity.
+    pub federated_provider: Option<String>,
 }
 
 /// What kind of identity signed the request.

@@ -160,6 +160,10 @@ fn session_caller(record: SessionRecord, origin: Origin) -> ApiResult<Caller> {
         expires_at: s.expires_at.clone(),
         source_identity: s.source_identity.clone(),
         session_policies: s.session_policies.as_deref().map(Arc::from),
+        federated_provider: s
+            .issuer_arn
+            .contains(":oidc-provider/")
+            .then(|| s.issuer_arn.clone()),
     });
     let account = &s.account_id;
     let (arn, user_id, kind) = match (&s.role_id, &s.user_id) {

@@ -2,10 +2,12 @@
 //! shape with its `Roles` list, as IAM returns it.
 
 use super::action::{actions, Ctx, Handler, Outcome};
+use super::iam_principals::{list_tags, tag, untag};
 use super::render::{self, page_end};
 use super::xml::Xml;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::iam::instance_profiles::{self as profiles, ProfileView};
+use crate::iam::tags::Taggable;
 use crate::state::AppState;
 use crate::store::Page;
 
@@ -17,6 +19,9 @@ pub const ACTIONS: &[(&str, Handler)] = actions![
     "AddRoleToInstanceProfile" => add_role,
     "RemoveRoleFromInstanceProfile" => remove_role,
     "ListInstanceProfilesForRole" => list_for_role,
+    "TagInstanceProfile" => tag(Taggable::InstanceProfile, "InstanceProfileName"),
+    "UntagInstanceProfile" => untag(Taggable::InstanceProfile, "InstanceProfileName"),
+    "ListInstanceProfileTags" => list_tags(Taggable::InstanceProfile, "InstanceProfileName"),
 ];
 
 /// The trust policies of the profiles' roles, as shown (unpinned).
@@ -46,6 +51,9 @@ fn profile(x: &mut Xml, view: &ProfileView, trust: Option<&str>) {
     x.members("Roles", view.role.iter(), |m, role| {
         render::role(m, role, trust.unwrap_or_default(), None)
     });
+    if !view.tags.is_empty() {
+        render::tags(x, &view.tags);
+    }
 }
 
 async fn one(c: &Ctx<'_>, view: ProfileView) -> Outcome {
@@ -71,16 +79,12 @@ async fn list(c: &Ctx<'_>, page: Page<ProfileView>) -> Outcome {
 
 async fn create_instance_profile(c: &Ctx<'_>) -> Outcome {
     let p = c.params;
-    if !p.structs("Tags").is_empty() {
-        return Err(ApiError::InvalidInput(
-            "Tags on instance profiles are not supported by this server.".into(),
-        ));
-    }
     let view = profiles::create_instance_profile(
         c.state,
         c.caller,
         p.required("InstanceProfileName")?,
         p.get("Path"),
+        &p.tags("Tags")?,
     )
     .await?;
     one(c, view).await

@@ -3,12 +3,14 @@
 //! managed policies and their versions, and ListEntitiesForPolicy.
 
 use super::action::{actions, Ctx, Handler, Outcome};
+use super::iam_principals::{list_tags, tag, untag};
 use super::render::{self, encoded_document, page_end};
 use super::xml::Xml;
 use crate::domain::PolicyHolder::{self, Group, Role, User};
 use crate::error::{ApiError, ApiResult};
 use crate::iam;
 use crate::iam::policies::{CreatePolicyRequest, CreatePolicyVersionRequest};
+use crate::iam::tags::Taggable;
 use crate::store::policies::PolicyScope;
 
 pub const ACTIONS: &[(&str, Handler)] = actions![
@@ -43,6 +45,9 @@ pub const ACTIONS: &[(&str, Handler)] = actions![
     "SetDefaultPolicyVersion" => set_default_policy_version,
     "DeletePolicyVersion" => delete_policy_version,
     "ListEntitiesForPolicy" => list_entities_for_policy,
+    "TagPolicy" => tag(Taggable::Policy, "PolicyArn"),
+    "UntagPolicy" => untag(Taggable::Policy, "PolicyArn"),
+    "ListPolicyTags" => list_tags(Taggable::Policy, "PolicyArn"),
 ];
 
 /// The parameter that names the holder: `UserName`, `GroupName`, `RoleName`.

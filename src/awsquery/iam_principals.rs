@@ -24,6 +24,7 @@ pub const ACTIONS: &[(&str, Handler)] = actions![
     "CreateGroup" => create_group,
     "GetGroup" => get_group,
     "ListGroups" => list_groups,
+    "UpdateGroup" => update_group,
     "DeleteGroup" => delete_group,
     "AddUserToGroup" => add_user_to_group,
     "RemoveUserFromGroup" => remove_user_from_group,
@@ -165,6 +166,19 @@ async fn list_groups(c: &Ctx<'_>) -> Outcome {
     x.members("Groups", &page.items, render::group);
     page_end(&mut x, &page);
     Ok(Some(x))
+}
+
+async fn update_group(c: &Ctx<'_>) -> Outcome {
+    let p = c.params;
+    iam::groups::update_group(
+        c.state,
+        c.caller,
+        p.required("GroupName")?,
+        p.get("NewGroupName"),
+        p.get("NewPath"),
+    )
+    .await?;
+    done()
 }
 
 async fn delete_group(c: &Ctx<'_>) -> Outcome {

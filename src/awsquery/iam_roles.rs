@@ -17,6 +17,7 @@ pub const ACTIONS: &[(&str, Handler)] = actions![
     "GetRole" => get_role,
     "ListRoles" => list_roles,
     "UpdateRole" => update_role,
+    "UpdateRoleDescription" => update_role_description,
     "DeleteRole" => delete_role,
     "UpdateAssumeRolePolicy" => update_assume_role_policy,
     "PutRolePermissionsBoundary" => put_role_boundary,
@@ -89,6 +90,14 @@ async fn update_role(c: &Ctx<'_>) -> Outcome {
     iam::roles::update_role(c.state, c.caller, p.required("RoleName")?, req).await?;
     // UpdateRole has an output shape, empty.
     Ok(Some(Xml::new()))
+}
+
+async fn update_role_description(c: &Ctx<'_>) -> Outcome {
+    let p = c.params;
+    let (name, description) = (p.required("RoleName")?, p.required("Description")?);
+    let (role, tags) =
+        iam::roles::update_role_description(c.state, c.caller, name, description).await?;
+    role_reply(c.state, &role, &tags).await
 }
 
 async fn delete_role(c: &Ctx<'_>) -> Outcome {

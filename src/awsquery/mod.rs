@@ -5,9 +5,12 @@
 //! renders IAM's XML. No rule of IAM lives here.
 
 mod action;
+mod iam_absent;
 mod iam_access;
+mod iam_account;
 mod iam_account_details;
 mod iam_instance_profiles;
+mod iam_oidc;
 mod iam_policies;
 mod iam_principals;
 mod iam_reports;
@@ -92,6 +95,9 @@ const IAM_TABLES: &[&[(&str, Handler)]] = &[
     iam_instance_profiles::ACTIONS,
     iam_account_details::ACTIONS,
     iam_reports::ACTIONS,
+    iam_oidc::ACTIONS,
+    iam_absent::ACTIONS,
+    iam_account::ACTIONS,
 ];
 const STS_TABLES: &[&[(&str, Handler)]] = &[sts_actions::ACTIONS];
 
@@ -163,6 +169,18 @@ async fn serve(
         .into_iter()
         .find(|s| Some(s.version()) == version)
         .unwrap_or(Service::Iam);
+    // AssumeRoleWithWebIdentity is the one action taken without a
+    // signature: the token is its credential. Only when the router would
+    // send the request to exactly that STS action; any other action,
+    // signed or not, goes through authentication below.
+    if let Ok((Service::Sts, sts_actions::WEB_IDENTITY, _)) = route(req, &params) {
+        return (
+            Service::Sts,
+            sts_actions::assume_role_with_web_identity(state, &params)
+                .await
+                .map(|x| (sts_actions::WEB_IDENTITY, x)),
+        );
+    }
     let caller = match authenticate_request(
         state,
         &OwnedParts::of(req).parts(),

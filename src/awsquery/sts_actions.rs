@@ -6,13 +6,20 @@ use super::xml::Xml;
 use crate::sts;
 use crate::sts::assume_role::{AssumeRoleRequest, PolicyArn};
 use crate::sts::session_token::SessionTokenRequest;
+use crate::sts::web_identity::WebIdentityRequest;
 use crate::sts::Credentials;
 
 pub const ACTIONS: &[(&str, Handler)] = actions![
     "GetCallerIdentity" => get_caller_identity,
     "AssumeRole" => assume_role,
     "GetSessionToken" => get_session_token,
+    // Served before authentication (see `serve`); a signed request
+    // reaching the table is served the same way, its signature unused.
+    "AssumeRoleWithWebIdentity" => web_identity_signed,
 ];
+
+/// The action accepted without a signature.
+pub const WEB_IDENTITY: &str = "AssumeRoleWithWebIdentity";
 
 /// Needs no permission, as in AWS: every caller may learn who it is.
 async fn get_caller_identity(c: &Ctx<'_>) -> Outcome {
@@ -68,5 +75,43 @@ async fn get_session_token(c: &Ctx<'_>) -> Outcome {
     let creds = sts::session_token::get_session_token(c.state, c.caller, req).await?;
     let mut x = Xml::new();
     credentials(&mut x, &creds);
+    Ok(Some(x))
+}
+
+async fn web_identity_signed(c: &Ctx<'_>) -> Outcome {
+    assume_role_with_web_identity(c.state, c.params).await
+}
+
+/// AssumeRoleWithWebIdentity: no caller; the token is the credential.
+pub async fn assume_role_with_web_identity(
+    state: &crate::state::AppState,
+    p: &super::params::Params,
+) -> Outcome {
+    let req = WebIdentityRequest {
+        role_arn: p.required("RoleArn")?.to_string(),
+        role_session_name: p.required("RoleSessionName")?.to_string(),
+        web_identity_token: p.required("WebIdentityToken")?.to_string(),
+        duration_seconds: p.int("DurationSeconds")?,
+        policy: p.get("Policy").map(|_| p.document("Policy")).transpose()?,
+        policy_arns: p
+            .structs("PolicyArns")
+            .iter()
+            .map(|m| m.required("arn").map(|a| PolicyArn::Arn(a.to_string())))
+            .collect::<Result<_, _>>()?,
+    };
+    let reply = sts::web_identity::assume_role_with_web_identity(state, req).await?;
+    let mut x = Xml::new();
+    credentials(&mut x, &reply.credentials);
+    x.text(
+        "SubjectFromWebIdentityToken",
+        &reply.subject_from_web_identity_token,
+    )
+    .node("AssumedRoleUser", |x| {
+        x.text("AssumedRoleId", &reply.assumed_role_user.assumed_role_id)
+            .text("Arn", &reply.assumed_role_user.arn);
+    })
+    .opt("PackedPolicySize", reply.packed_policy_size)
+    .text("Provider", &reply.provider)
+    .text("Audience", &reply.audience);
     Ok(Some(x))
 }

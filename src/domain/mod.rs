@@ -1,11 +1,13 @@
 //! Plain domain types: ids, ARNs, validated names and paths, tags, and the
 //! entities the store returns. No I/O here.
 
+pub mod account_settings;
 pub mod arn;
 pub mod audit;
 pub mod entities;
 pub mod ids;
 pub mod names;
+pub mod oidc;
 pub mod session;
 pub mod tags;
 pub mod workloads;

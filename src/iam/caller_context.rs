@@ -80,6 +80,12 @@ pub fn add_caller_context(
                     ctx.insert(name, source);
                 }
             }
+            // A web identity session's provider (its issuer ARN).
+            GlobalKey::FederatedProvider => {
+                if let Some(provider) = session.and_then(|s| s.federated_provider.as_deref()) {
+                    ctx.insert(name, provider);
+                }
+            }
             // The target's, not the caller's: the decision adds them.
             GlobalKey::ResourceTag => {}
         }

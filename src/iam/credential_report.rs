@@ -8,8 +8,9 @@
 //! cannot exist (no password, no key, a key never used: its region and
 //! service), `no_information` where it exists but is unknown (a password
 //! never used to sign in), `not_supported` for the root's password cells.
-//! Latchkey has no MFA devices and no signing certificates yet: those
-//! cells are `false` and `N/A`.
+//! `password_next_rotation` follows the account password policy's maximum
+//! age (`N/A` without one). Latchkey has no MFA devices and no signing
+//! certificates yet: those cells are `false` and `N/A`.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -186,22 +187,46 @@ fn row(head: [String; 8], keys: &[AccessKey]) -> Vec<String> {
     cells
 }
 
-async fn user_row(state: &OpContext, user: &User) -> ApiResult<Vec<String>> {
+/// When a password set at `set_at` must change under a maximum age.
+fn next_rotation(set_at: &str, max_age_days: Option<i64>) -> String {
+    let parsed = time::PrimitiveDateTime::parse(
+        set_at.get(..19).unwrap_or(set_at),
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]"),
+    );
+    match (max_age_days, parsed) {
+        (Some(days), Ok(t)) => report_time(&crate::domain::format_time(
+            t.assume_utc() + time::Duration::days(days),
+        )),
+        _ => "N/A".into(),
+    }
+}
+
+async fn user_row(
+    state: &OpContext,
+    user: &User,
+    max_age_days: Option<i64>,
+) -> ApiResult<Vec<String>> {
     let store = &state.store;
     let arn = user.arn().to_string();
     let profile = store.get_login_profile(&user.id).await?;
-    let (enabled, last_used, last_changed) = match &profile {
-        None => ("false".into(), "N/A".into(), "N/A".into()),
+    let (enabled, last_used, last_changed, next) = match &profile {
+        None => ("false".into(), "N/A".into(), "N/A".into(), "N/A".into()),
         Some(p) => {
             let used = store.last_accessed_action(&arn, "sts:login").await?;
-            let changed = store
-                .last_password_change(&arn)
-                .await?
-                .unwrap_or_else(|| p.created_at.clone());
+            // The password history knows; a password set before it was
+            // kept is dated by the audit trail, else by its profile.
+            let changed = match store.password_set_at(&user.id).await? {
+                Some(t) => t,
+                None => store
+                    .last_password_change(&arn)
+                    .await?
+                    .unwrap_or_else(|| p.created_at.clone()),
+            };
             (
                 "true".to_string(),
                 opt_time(used.as_deref(), "no_information"),
                 report_time(&changed),
+                next_rotation(&changed, max_age_days),
             )
         }
     };
@@ -214,7 +239,7 @@ async fn user_row(state: &OpContext, user: &User) -> ApiResult<Vec<String>> {
             enabled,
             last_used,
             last_changed,
-            "N/A".into(),
+            next,
             "false".into(),
         ],
         &keys,
@@ -243,6 +268,10 @@ async fn build_report(state: &OpContext, account_id: &str) -> ApiResult<Credenti
         ],
         &store.list_root_access_keys(account_id).await?,
     )];
+    let max_age_days = store
+        .get_password_policy(account_id)
+        .await?
+        .and_then(|p| p.max_password_age);
     let mut after = String::new();
     loop {
         let params = ListParams {
@@ -252,7 +281,7 @@ async fn build_report(state: &OpContext, account_id: &str) -> ApiResult<Credenti
         };
         let page = store.list_users(account_id, &params).await?;
         for user in &page.items {
-            rows.push(user_row(state, user).await?);
+            rows.push(user_row(state, user, max_age_days).await?);
         }
         match (page.is_truncated, page.items.last()) {
             (true, Some(last)) => after = last.name.to_ascii_lowercase(),
@@ -285,5 +314,10 @@ mod tests {
         let r = row(Default::default(), &[]);
         assert_eq!(r.len(), COLUMNS.len());
         assert_eq!(&r[8..13], ["false", "N/A", "N/A", "N/A", "N/A"]);
+        assert_eq!(
+            next_rotation("2026-12-02T16:42:41.5Z", Some(90)),
+            "2027-03-02T16:42:41+00:00"
+        );
+        assert_eq!(next_rotation("2026-12-02T16:42:41Z", None), "N/A");
     }
 }

@@ -119,6 +119,43 @@ pub async fn list_groups_for_user(
     Ok(state.store.groups_of_user(&user.id).await?)
 }
 
+/// UpdateGroup: a new name and/or path. The group keeps its id, so its
+/// members and policies stay. AWS asks `iam:UpdateGroup` on both the
+/// group and the group it becomes.
+pub async fn update_group(
+    state: &OpContext,
+    caller: &Caller,
+    name: &str,
+    new_name: Option<&str>,
+    new_path: Option<&str>,
+) -> ApiResult<Group> {
+    let group = find_group_authorized(state, caller, name, "iam:UpdateGroup").await?;
+    let new_name = match new_name {
+        Some(n) => parse_name(EntityKind::Group, n)?.to_string(),
+        None => group.name.clone(),
+    };
+    let new_path = match new_path {
+        Some(p) => parse_path(Some(p))?.as_str().to_string(),
+        None => group.path.clone(),
+    };
+    let renamed = Group {
+        name: new_name,
+        path: new_path,
+        ..group.clone()
+    };
+    if renamed.arn().to_string() != group.arn().to_string() {
+        authorize(state, caller, "iam:UpdateGroup", &renamed.arn().to_string()).await?;
+    }
+    let event = AuditEvent::by(caller, "iam:UpdateGroup", group.arn().to_string())
+        .params(json!({"new_name": renamed.name, "new_path": renamed.path}));
+    audited(state, event, async |tx| {
+        tx.update_group(&group.id, &renamed.name, &renamed.path)
+            .await
+    })
+    .await?;
+    Ok(renamed)
+}
+
 pub async fn delete_group(state: &OpContext, caller: &Caller, name: &str) -> ApiResult<()> {
     let group = find_group_authorized(state, caller, name, "iam:DeleteGroup").await?;
     let deps = state.store.group_dependents(&group.id).await?;

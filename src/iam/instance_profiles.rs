@@ -4,11 +4,12 @@
 //! cannot be deleted, nor can a role that sits in a profile (§9.2).
 
 use super::roles::{find_role_authorized, find_role_authorized_with};
-use super::{all_of, arn_in, authorize, parse_name, parse_path, ActionContext};
+use super::{all_of, arn_in, authorize, authorize_with, parse_name, parse_path, ActionContext};
 use crate::audit::{audited, AuditEvent};
 use crate::auth::Caller;
 use crate::domain::ids::{new_unique_id, UniqueIdPrefix};
-use crate::domain::{format_time_ms, now, EntityKind, InstanceProfile, Role};
+use crate::domain::tags::validate_tags;
+use crate::domain::{format_time_ms, now, EntityKind, InstanceProfile, Role, Tag};
 use crate::error::{ApiError, ApiResult};
 use crate::state::OpContext;
 use crate::store::{ListParams, Page};
@@ -21,6 +22,9 @@ pub const MAX_PER_ACCOUNT: i64 = 1000;
 pub struct ProfileView {
     pub profile: InstanceProfile,
     pub role: Option<Role>,
+    /// Its tags on the single reads (get, create); lists leave them out,
+    /// as IAM's do.
+    pub tags: Vec<Tag>,
 }
 
 fn no_such_profile(name: &str) -> ApiError {
@@ -47,14 +51,27 @@ pub async fn find_profile_authorized(
     name: &str,
     action: &str,
 ) -> ApiResult<InstanceProfile> {
+    find_profile_authorized_with(state, caller, name, ActionContext::new(action)).await
+}
+
+/// [`find_profile_authorized`] with the keys the operation supplies; the
+/// profile's tags are added.
+pub async fn find_profile_authorized_with(
+    state: &OpContext,
+    caller: &Caller,
+    name: &str,
+    cx: ActionContext<'_>,
+) -> ApiResult<InstanceProfile> {
     let found = find_profile(state, caller, name).await;
     super::authorize_found(
         state,
         caller,
-        super::ActionContext::new(action),
+        cx,
         found,
-        // Instance profiles carry no tags in latchkey.
-        |p, _| p.arn().to_string(),
+        |p, cx| {
+            cx.target(&p.id, None);
+            p.arn().to_string()
+        },
         || arn_in(caller, "instance-profile", "/", name),
     )
     .await
@@ -65,7 +82,11 @@ pub async fn view(state: &OpContext, profile: InstanceProfile) -> ApiResult<Prof
         Some(id) => state.store.get_role_by_id(id).await?,
         None => None,
     };
-    Ok(ProfileView { profile, role })
+    Ok(ProfileView {
+        profile,
+        role,
+        tags: Vec::new(),
+    })
 }
 
 async fn views(state: &OpContext, page: Page<InstanceProfile>) -> ApiResult<Page<ProfileView>> {
@@ -85,14 +106,16 @@ pub async fn create_instance_profile(
     caller: &Caller,
     name: &str,
     path: Option<&str>,
+    tags: &[Tag],
 ) -> ApiResult<ProfileView> {
     let name = parse_name(EntityKind::InstanceProfile, name)?;
     let path = parse_path(path)?;
-    authorize(
+    validate_tags(tags).map_err(ApiError::ValidationError)?;
+    authorize_with(
         state,
         caller,
-        "iam:CreateInstanceProfile",
         &arn_in(caller, "instance-profile", path.as_str(), name.as_str()),
+        ActionContext::new("iam:CreateInstanceProfile").request_tags(tags),
     )
     .await?;
     if state
@@ -117,14 +140,18 @@ pub async fn create_instance_profile(
         caller,
         "iam:CreateInstanceProfile",
         profile.arn().to_string(),
-    );
+    )
+    .params(serde_json::json!({ "tags": tags }));
     audited(state, event, async |tx| {
-        tx.insert_instance_profile(&profile).await
+        tx.insert_instance_profile(&profile).await?;
+        tx.replace_tags_in(&profile.id, tags).await
     })
     .await?;
+    let tags = state.store.list_tags(&profile.id).await?;
     Ok(ProfileView {
         profile,
         role: None,
+        tags,
     })
 }
 
@@ -134,7 +161,11 @@ pub async fn get_instance_profile(
     name: &str,
 ) -> ApiResult<ProfileView> {
     let profile = find_profile_authorized(state, caller, name, "iam:GetInstanceProfile").await?;
-    view(state, profile).await
+    let tags = state.store.list_tags(&profile.id).await?;
+    Ok(ProfileView {
+        tags,
+        ..view(state, profile).await?
+    })
 }
 
 pub async fn list_instance_profiles(
@@ -198,7 +229,7 @@ pub async fn delete_instance_profile(
     );
     audited(state, event, async |tx| {
         match tx.delete_instance_profile(&profile.id).await? {
-            true => Ok(()),
+            true => Ok(tx.delete_all_tags(&profile.id).await?),
             // A role was added since the read.
             false => Err(conflict()),
         }

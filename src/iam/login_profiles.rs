@@ -15,7 +15,8 @@ use crate::state::AppState;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginProfileRequest {
-    /// 8 to 128 characters. Never logged or returned.
+    /// As the account's password policy asks (8 to 128 characters
+    /// without one). Never logged or returned.
     #[schema(format = Password)]
     pub password: String,
     #[serde(default)]
@@ -26,16 +27,6 @@ impl std::fmt::Debug for LoginProfileRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("LoginProfileRequest { password: *** }")
     }
-}
-
-fn check_password_policy(password: &str) -> ApiResult<()> {
-    let len = password.chars().count();
-    if !(8..=128).contains(&len) {
-        return Err(ApiError::InvalidInput(
-            "Password should have a minimum length of 8 and a maximum of 128 characters.".into(),
-        ));
-    }
-    Ok(())
 }
 
 /// Creates or replaces the user's password. Returns the profile and whether
@@ -133,9 +124,10 @@ async fn put(
         (PutMode::Update, None) => return Err(profile_not_found(&user.name)),
         _ => {}
     }
+    let new_password = change.password.is_some();
     let password_hash = match (change.password, &existing) {
         (Some(password), _) => {
-            check_password_policy(&password)?;
+            super::password_policy::check_new_password(state, &user, &password).await?;
             hash_password(&state.password_hashing, password).await?
         }
         (None, Some(current)) => current.password_hash.clone(),
@@ -158,7 +150,12 @@ async fn put(
     let event = AuditEvent::by(caller, action, user.arn().to_string())
         .params(json!({"password_reset_required": profile.password_reset_required}));
     let created = audited(state, event, async |tx| {
-        tx.upsert_login_profile(&profile).await
+        let created = tx.upsert_login_profile(&profile).await?;
+        if new_password {
+            tx.record_password(&user.id, &profile.password_hash, &now())
+                .await?;
+        }
+        Ok::<_, ApiError>(created)
     })
     .await?;
     Ok((profile, created))

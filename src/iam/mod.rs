@@ -4,8 +4,10 @@
 //! ends (REST and the AWS query protocol) call these, so neither can forget
 //! a check.
 
+pub mod absent_credentials;
 pub mod access_analysis;
 pub mod access_keys;
+pub mod account_aliases;
 pub mod account_details;
 pub mod accounts;
 pub mod action_context;
@@ -14,6 +16,7 @@ pub mod authorize;
 pub mod builtin;
 pub mod cached;
 mod caller_context;
+pub mod change_password;
 #[cfg(test)]
 mod context_tests;
 pub mod credential_report;
@@ -25,6 +28,8 @@ pub mod instance_profiles;
 pub mod last_accessed;
 pub mod login_profiles;
 pub mod master_key;
+pub mod oidc_providers;
+pub mod password_policy;
 pub mod policies;
 pub mod read_metrics;
 pub mod roles;

@@ -233,6 +233,34 @@ pub async fn update_role(
     })
 }
 
+/// UpdateRoleDescription: only the description changes; returns the role
+/// (with its tags), as IAM's reply carries it.
+pub async fn update_role_description(
+    state: &OpContext,
+    caller: &Caller,
+    name: &str,
+    description: &str,
+) -> ApiResult<(Role, Vec<Tag>)> {
+    let role = find_role_authorized(state, caller, name, "iam:UpdateRoleDescription").await?;
+    let description = Some(description.to_string());
+    check_description(&description)?;
+    let event = AuditEvent::by(caller, "iam:UpdateRoleDescription", role.arn().to_string())
+        .params(json!({ "description": description }));
+    audited(state, event, async |tx| {
+        tx.update_role(&role.id, description.as_deref(), role.max_session_duration)
+            .await
+    })
+    .await?;
+    let tags = state.store.list_tags(&role.id).await?;
+    Ok((
+        Role {
+            description,
+            ..role
+        },
+        tags,
+    ))
+}
+
 /// Replaces a role's trust policy; returns the role and the findings of
 /// the new policy (`strict` as for [`create_role`]).
 pub async fn update_trust_policy(

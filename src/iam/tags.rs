@@ -1,8 +1,9 @@
-//! Tags on users, roles and managed policies (at most 50; keys are
-//! case-insensitive on users and roles).
+//! Tags on users, roles, managed policies and instance profiles (at most
+//! 50; keys are case-insensitive).
 
 use serde_json::json;
 
+use super::instance_profiles::find_profile_authorized_with;
 use super::policies::resolve_policy_authorized_with;
 use super::roles::find_role_authorized_with;
 use super::users::find_user_authorized_with;
@@ -20,6 +21,7 @@ pub enum Taggable {
     User,
     Role,
     Policy,
+    InstanceProfile,
 }
 
 impl Taggable {
@@ -29,6 +31,7 @@ impl Taggable {
             Taggable::User => "User",
             Taggable::Role => "Role",
             Taggable::Policy => "Policy",
+            Taggable::InstanceProfile => "InstanceProfile",
         }
     }
 }
@@ -59,6 +62,10 @@ async fn resolve(
                 ));
             }
             (p.id, p.arn)
+        }
+        Taggable::InstanceProfile => {
+            let p = find_profile_authorized_with(state, caller, name, cx).await?;
+            (p.id.clone(), p.arn().to_string())
         }
     })
 }

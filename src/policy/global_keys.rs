@@ -29,10 +29,12 @@ pub enum GlobalKey {
     MultiFactorAuthPresent,
     SourceIdentity,
     ResourceTag,
+    /// The OIDC provider a web identity session came from.
+    FederatedProvider,
 }
 
 impl GlobalKey {
-    pub const ALL: [GlobalKey; 15] = [
+    pub const ALL: [GlobalKey; 16] = [
         GlobalKey::CurrentTime,
         GlobalKey::EpochTime,
         GlobalKey::SecureTransport,
@@ -48,6 +50,7 @@ impl GlobalKey {
         GlobalKey::MultiFactorAuthPresent,
         GlobalKey::SourceIdentity,
         GlobalKey::ResourceTag,
+        GlobalKey::FederatedProvider,
     ];
 
     /// The key's name as AWS writes it; for `PrincipalTag` and
@@ -69,6 +72,7 @@ impl GlobalKey {
             GlobalKey::MultiFactorAuthPresent => "aws:MultiFactorAuthPresent",
             GlobalKey::SourceIdentity => "aws:SourceIdentity",
             GlobalKey::ResourceTag => "aws:ResourceTag/",
+            GlobalKey::FederatedProvider => "aws:FederatedProvider",
         }
     }
 

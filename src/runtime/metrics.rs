@@ -57,6 +57,25 @@ type LatencyFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
 /// How long the database-read gauges (active sessions) are reused.
 pub const GAUGE_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// The labels of `web_identity_refusals`, each shown from the start: what
+/// `sts::web_identity::refusal::Refusal::label` returns. Kept here, below
+/// the operations, so that the registry imports nothing above it.
+pub const WEB_IDENTITY_REFUSALS: [&str; 13] = [
+    "malformed",
+    "alg_not_allowed",
+    "issuer_unknown",
+    "discovery_issuer_mismatch",
+    "kid_unknown_after_refresh",
+    "signature_invalid",
+    "expired",
+    "not_yet_valid",
+    "aud_mismatch",
+    "idp_unreachable",
+    "role_unknown",
+    "condition_failed",
+    "trust_denied",
+];
+
 pub struct Metrics {
     registry: Registry,
     /// When a scrape last read the gauges from the database, and the
@@ -73,6 +92,8 @@ pub struct Metrics {
     decision_counters: [(&'static str, Counter); 3],
     pub auth_failures: Family<ReasonLabels, Counter>,
     pub access_denied: Counter,
+    /// AssumeRoleWithWebIdentity refusals by the step that failed.
+    pub web_identity_refusals: Family<ReasonLabels, Counter>,
     pub audit_written: Counter,
     pub audit_dropped: Counter,
     pub audit_queue_depth: Gauge,
@@ -100,6 +121,15 @@ impl Metrics {
         let decisions = Family::<DecisionLabels, Counter>::default();
         let auth_failures = Family::<ReasonLabels, Counter>::default();
         let access_denied = Counter::default();
+        let web_identity_refusals = Family::<ReasonLabels, Counter>::default();
+        for reason in WEB_IDENTITY_REFUSALS {
+            let _ = web_identity_refusals.get_or_create(&ReasonLabels { reason });
+        }
+        registry.register(
+            "web_identity_refusals",
+            "AssumeRoleWithWebIdentity refusals by failing step",
+            web_identity_refusals.clone(),
+        );
         let audit_written = Counter::default();
         let audit_dropped = Counter::default();
         let audit_queue_depth = Gauge::default();
@@ -185,6 +215,7 @@ impl Metrics {
             decision_counters,
             auth_failures,
             access_denied,
+            web_identity_refusals,
             audit_written,
             audit_dropped,
             audit_queue_depth,

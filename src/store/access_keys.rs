@@ -35,6 +35,7 @@ impl Store {
         service: &str,
         region: &str,
     ) -> StoreResult<()> {
+        let _turn = self.write_turn().await;
         on_db!(self.db(), c => sqlx::query(
             "UPDATE access_keys SET last_used_at = $1, last_used_service = $2, last_used_region = $3 WHERE access_key_id = $4",
         )

@@ -12,23 +12,44 @@
 //! transaction, `conn_keeping_caches()` does not and is kept for the few
 //! writes no cache can hold a stale copy of (see the test in
 //! `coherence.rs`).
+//!
+//! On SQLite, concurrent writes commit together (`group.rs`): "the
+//! transaction" of a write is then its savepoint in the batch's, and the
+//! write is acknowledged only after the batch committed.
 
 use std::sync::LazyLock;
 
 use super::coherence::{advance, Advance};
 use super::error::{CarriesStoreError, StoreError, StoreResult};
+use super::group::Member;
 use super::{Page, Store, WriteTx};
 use crate::domain::audit::AuditEvent;
 use crate::domain::format_time_ms;
 
 /// An open write transaction with the audit record it will commit.
 pub struct AuditTx {
-    tx: WriteTx,
+    tx: Open,
     event: AuditEvent,
     /// The write changed what some node may have cached.
     changes_caches: bool,
     /// The write changed the action catalog.
     changes_catalog: bool,
+}
+
+/// Where an audited write runs: a transaction of its own (PostgreSQL), or
+/// its savepoint in SQLite's open batch (`group.rs`).
+enum Open {
+    Alone(WriteTx),
+    Member(Member),
+}
+
+impl Open {
+    fn conn(&mut self) -> super::Conn<'_> {
+        match self {
+            Open::Alone(tx) => tx.conn(),
+            Open::Member(member) => super::Backend::Sqlite(member.conn()),
+        }
+    }
 }
 
 impl AuditTx {
@@ -69,8 +90,8 @@ impl AuditTx {
 
     /// Serializes the writes that read before they write (a count checked
     /// against a quota, a row that must still exist) on `key` until the
-    /// transaction ends. SQLite's write transactions begin IMMEDIATE and
-    /// so run one at a time already; PostgreSQL's run side by side under
+    /// transaction ends. SQLite's writes run one at a time already (one
+    /// member of a batch after the other, each seeing the ones before); PostgreSQL's run side by side under
     /// READ COMMITTED, so there this takes a transaction-level advisory
     /// lock on the key's hash (a collision only serializes two unrelated
     /// writes).
@@ -110,8 +131,8 @@ const COLUMNS: &str =
     "id, event_time, request_id, account_id, principal_arn, access_key_id, action,
      resource, decision, error_code, source_ip, user_agent, params";
 
-async fn insert_event(tx: &mut WriteTx, e: &AuditEvent) -> sqlx::Result<()> {
-    on_db!(tx.conn(), c => sqlx::query(
+async fn insert_event(conn: super::Conn<'_>, e: &AuditEvent) -> sqlx::Result<()> {
+    on_db!(conn, c => sqlx::query(
         "INSERT INTO audit_events (event_time, request_id, account_id, principal_arn,
              access_key_id, action, resource, decision, error_code, source_ip, user_agent, params)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
@@ -275,12 +296,35 @@ pub(crate) fn list_audit_sql(q: &AuditQuery) -> (String, Vec<Bound>) {
     (sql, binds)
 }
 
+/// Runs an audited write, then its record and the counter's advance, on
+/// its open transaction.
+async fn write_recorded<T, E: CarriesStoreError>(
+    tx: &mut AuditTx,
+    write: impl AsyncFnOnce(&mut AuditTx) -> Result<T, E>,
+) -> Result<(T, Option<Advance>), E> {
+    let out = write(tx).await?;
+    tx.event.event_time = format_time_ms(time::OffsetDateTime::now_utc());
+    insert_event(tx.tx.conn(), &tx.event)
+        .await
+        .map_err(|e| StoreError::database(e, "writing the audit record of a mutation"))?;
+    let advanced = if tx.changes_caches {
+        Some(advance(tx.tx.conn(), tx.changes_catalog).await?)
+    } else {
+        None
+    };
+    Ok((out, advanced))
+}
+
 impl Store {
     /// Runs `write` in one transaction and commits it with `event`. The
     /// event's time is the commit's. An error from `write` rolls back and
     /// is returned as is; a failure to write the record rolls back too.
+    /// It returns only once the write committed.
     ///
-    /// SQLite's write transactions begin IMMEDIATE. A deferred one that
+    /// On SQLite the writes that arrive together share a transaction, each
+    /// in a savepoint of its own (group commit, `group.rs`): "rolls back"
+    /// is then to its savepoint, and a failed commit fails every write of
+    /// the batch. Its transactions begin IMMEDIATE. A deferred one that
     /// reads first and then writes gets SQLITE_BUSY at once, without the
     /// busy timeout, when another writer committed after its read (WAL's
     /// snapshot rule): a 500 for a request that only had to wait. IMMEDIATE
@@ -304,33 +348,41 @@ impl Store {
     ) -> Result<(T, Option<Advance>), E> {
         self.wait_for_wal_room().await;
         let result: Result<(T, Option<Advance>), E> = async {
+            let open = match &self.group {
+                Some(group) => Open::Member(group.join().await?),
+                None => Open::Alone(self.begin_write().await.map_err(StoreError::from)?),
+            };
             let mut tx = AuditTx {
-                tx: self.begin_write().await.map_err(StoreError::from)?,
+                tx: open,
                 event,
                 changes_caches: false,
                 changes_catalog: false,
             };
-            let out = write(&mut tx).await?;
-            let AuditTx {
-                mut tx,
-                mut event,
-                changes_caches,
-                changes_catalog,
-            } = tx;
-            event.event_time = format_time_ms(time::OffsetDateTime::now_utc());
-            insert_event(&mut tx, &event)
-                .await
-                .map_err(|e| StoreError::database(e, "writing the audit record of a mutation"))?;
-            let advanced = if changes_caches {
-                Some(advance(&mut tx, changes_catalog).await?)
-            } else {
-                None
-            };
-            tx.commit().await.map_err(StoreError::from)?;
-            self.count_commit();
-            Ok((out, advanced))
+            let written = write_recorded(&mut tx, write).await;
+            // Acknowledged only once committed: a member of a batch waits
+            // for the batch's commit.
+            match tx.tx {
+                Open::Alone(tx) => {
+                    let written = written?;
+                    tx.commit().await.map_err(StoreError::from)?;
+                    Ok(written)
+                }
+                Open::Member(member) => match written {
+                    Ok(written) => {
+                        member.commit().await?;
+                        Ok(written)
+                    }
+                    Err(e) => {
+                        member.abandon().await;
+                        Err(e)
+                    }
+                },
+            }
         }
         .await;
+        if result.is_ok() {
+            self.count_commit();
+        }
         self.write_health().observe(&result);
         result
     }
@@ -348,6 +400,7 @@ impl Store {
 
     async fn insert_audit_batch(&self, events: Vec<AuditEvent>) -> StoreResult<()> {
         self.wait_for_wal_room().await;
+        let _turn = self.write_turn().await;
         let mut tx = self.begin_write().await?;
         let mut left = events.len();
         let mut events = events.into_iter();
@@ -403,6 +456,7 @@ impl Store {
     /// Deletes the events older than `before`: the retention task, the one
     /// writer allowed through the append-only trigger's gate.
     pub async fn purge_audit_events(&self, before: &str) -> StoreResult<u64> {
+        let _turn = self.write_turn().await;
         let mut tx = self.begin_write().await?;
         let deleted = on_db!(tx.conn(), c => {
             sqlx::query("UPDATE audit_retention_gate SET open = 1")
@@ -420,73 +474,6 @@ impl Store {
         });
         tx.commit().await?;
         Ok(deleted)
-    }
-}
-
-/// Failed sign-ins, counted in the database so that every node sees the
-/// same count (`sts::login`). They live here, beside the audit queue's
-/// writes and exempt like them from the audited-write guard, because they
-/// are the same kind of record: attempts that failed, already written to
-/// the trail through the queue. They are no IAM mutation, and an attacker's
-/// every wrong password must not become an audited write that advances the
-/// change counter and drops the caches of every node.
-impl Store {
-    /// Counts one failure of `name` at `now_ms`; a count whose last failure
-    /// is at or before `window_start_ms` starts over. Returns the count.
-    pub async fn record_login_failure(
-        &self,
-        name: &str,
-        now_ms: i64,
-        window_start_ms: i64,
-    ) -> StoreResult<i64> {
-        let (failures,): (i64,) = on_db!(self.db(), c => sqlx::query_as(
-            "INSERT INTO login_failures (name, failures, last_failure_ms) VALUES ($1, 1, $2)
-             ON CONFLICT (name) DO UPDATE SET
-                 failures = CASE WHEN login_failures.last_failure_ms <= $3 THEN 1
-                                 ELSE login_failures.failures + 1 END,
-                 last_failure_ms = $2
-             RETURNING failures",
-        )
-        .bind(name)
-        .bind(now_ms)
-        .bind(window_start_ms)
-        .fetch_one(c)
-        .await)?;
-        Ok(failures)
-    }
-
-    /// Failures of `name` whose window is still open (last one after
-    /// `window_start_ms`).
-    pub async fn login_failures(&self, name: &str, window_start_ms: i64) -> StoreResult<i64> {
-        let row: Option<(i64,)> = on_db!(self.db(), c => sqlx::query_as(
-            "SELECT failures FROM login_failures WHERE name = $1 AND last_failure_ms > $2",
-        )
-        .bind(name)
-        .bind(window_start_ms)
-        .fetch_optional(c)
-        .await)?;
-        Ok(row.map_or(0, |(n,)| n))
-    }
-
-    /// Forgets the failures of `name` (a successful sign-in).
-    pub async fn clear_login_failures(&self, name: &str) -> StoreResult<()> {
-        on_db!(self.db(), c => sqlx::query("DELETE FROM login_failures WHERE name = $1")
-            .bind(name)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(())
-    }
-
-    /// Deletes the counts whose window ended (the purge task).
-    pub async fn purge_login_failures(&self, window_start_ms: i64) -> StoreResult<u64> {
-        Ok(on_db!(self.db(), c => sqlx::query(
-            "DELETE FROM login_failures WHERE last_failure_ms <= $1"
-        )
-        .bind(window_start_ms)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?)
     }
 }
 
@@ -553,6 +540,9 @@ mod tests {
         "set_workload_token_expires_at",
         "probe_write",
         "copy_table_from",
+        "record_login_failure",
+        "clear_login_failures",
+        "purge_login_failures",
     ];
 
     /// Guards "no mutation goes unaudited": every INSERT, UPDATE or DELETE

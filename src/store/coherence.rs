@@ -7,7 +7,7 @@
 //! caches is the new state.
 
 use super::error::StoreResult;
-use super::{Store, WriteTx};
+use super::{Backend, Conn, Store};
 
 /// The PostgreSQL channel a write that advanced the counter notifies.
 const CHANNEL: &str = "latchkey_coherence";
@@ -29,22 +29,30 @@ pub struct Counter {
 
 /// Advances the counter inside a write transaction (`Store::audited`). Only
 /// called there, so that no write commits without it.
-pub(super) async fn advance(tx: &mut WriteTx, catalog: bool) -> StoreResult<Advance> {
-    let counter: Counter = on_db!(tx.conn(), c => sqlx::query_as(
-        "UPDATE coherence SET generation = generation + 1, catalog = catalog + $1
-         WHERE id = 1 RETURNING generation, catalog",
-    )
-    .bind(i64::from(catalog))
-    .fetch_one(c)
-    .await)?;
-    if let super::Backend::Postgres(c) = tx.conn() {
-        // Delivered when (and only if) the transaction commits: the other
-        // nodes poll at once instead of at their next tick.
-        sqlx::query("SELECT pg_notify($1, '')")
-            .bind(CHANNEL)
-            .execute(c)
-            .await?;
-    }
+pub(super) async fn advance(conn: Conn<'_>, catalog: bool) -> StoreResult<Advance> {
+    const SQL: &str = "UPDATE coherence SET generation = generation + 1, catalog = catalog + $1
+         WHERE id = 1 RETURNING generation, catalog";
+    let counter: Counter = match conn {
+        Backend::Sqlite(c) => {
+            sqlx::query_as(SQL)
+                .bind(i64::from(catalog))
+                .fetch_one(c)
+                .await?
+        }
+        Backend::Postgres(c) => {
+            let counter = sqlx::query_as(SQL)
+                .bind(i64::from(catalog))
+                .fetch_one(&mut *c)
+                .await?;
+            // Delivered when (and only if) the transaction commits: the
+            // other nodes poll at once instead of at their next tick.
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind(CHANNEL)
+                .execute(c)
+                .await?;
+            counter
+        }
+    };
     Ok(Advance {
         generation: counter.generation,
         catalog: catalog.then_some(counter.catalog),

@@ -382,10 +382,62 @@ pub const TABLES: &[Table] = &[
         &[("name", Text), ("failures", Int), ("last_failure_ms", Int)],
         Handling::Copy,
     ),
+    // Migration 0011: the account password policy, password history and
+    // account aliases.
+    table(
+        "password_policies",
+        &[
+            ("account_id", Text),
+            ("minimum_password_length", Int),
+            ("require_symbols", Bool),
+            ("require_numbers", Bool),
+            ("require_uppercase_characters", Bool),
+            ("require_lowercase_characters", Bool),
+            ("allow_users_to_change_password", Bool),
+            ("max_password_age", Int),
+            ("password_reuse_prevention", Int),
+            ("hard_expiry", Bool),
+            ("updated_at", Text),
+        ],
+        Handling::Copy,
+    ),
+    table(
+        "password_history",
+        &[
+            ("user_id", Text),
+            ("seq", Int),
+            ("password_hash", Text),
+            ("set_at", Text),
+        ],
+        Handling::Copy,
+    ),
+    table(
+        "account_aliases",
+        &[("account_id", Text), ("alias", Text), ("created_at", Text)],
+        Handling::Copy,
+    ),
     table(
         "master_key",
         &[("id", Int), ("key_check", Text), ("updated_at", Text)],
         Handling::KeyCheck,
+    ),
+    // Migration 0010: OpenID Connect providers (their tags are in `tags`).
+    table(
+        "oidc_providers",
+        &[
+            ("id", Text),
+            ("account_id", Text),
+            ("url", Text),
+            ("client_ids", Text),
+            ("thumbprints", Text),
+            ("key_source", Text),
+            ("jwks_uri", Text),
+            ("jwks_json", Text),
+            ("ca_bundle_pem", Text),
+            ("extra_claims", Text),
+            ("created_at", Text),
+        ],
+        Handling::Copy,
     ),
     table(
         "_sqlx_migrations",

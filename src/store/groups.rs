@@ -106,6 +106,24 @@ impl AuditTx {
         }
     }
 
+    /// Renames or moves a group (its id, members and policies stay).
+    pub async fn update_group(&mut self, id: &str, name: &str, path: &str) -> StoreResult<()> {
+        let updated = on_db!(self.conn(), c => sqlx::query("UPDATE groups SET name = $1, name_lower = $2, path = $3 WHERE id = $4")
+                .bind(name)
+                .bind(name.to_ascii_lowercase())
+                .bind(path)
+                .bind(id)
+                .execute(c)
+                .await.map(|r| r.rows_affected()));
+        match updated {
+            Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists(format!(
+                "Group with name {name} already exists."
+            ))),
+            Err(e) => Err(e.into()),
+            Ok(_) => Ok(()),
+        }
+    }
+
     /// Adds a member; false when the user already is one (adding is
     /// idempotent in AWS).
     pub async fn add_group_member(

@@ -43,6 +43,7 @@ impl Store {
     /// write-ahead log, as every IAM write does. Not an IAM mutation, so
     /// not audited.
     async fn probe_write(&self) -> StoreResult<()> {
+        let _turn = self.write_turn().await;
         let mut tx = self.begin_write().await?;
         let now = crate::domain::format_time_ms(time::OffsetDateTime::now_utc());
         on_db!(tx.conn(), c => sqlx::query("UPDATE write_probe SET probed_at = $1 WHERE id = 1")

@@ -25,6 +25,7 @@ macro_rules! on_db {
 }
 
 pub mod access_keys;
+pub mod account_settings;
 pub mod accounts;
 pub mod attachments;
 pub mod audit;
@@ -33,13 +34,16 @@ pub mod coherence;
 pub mod copy;
 pub mod copy_tables;
 pub mod error;
+pub(crate) mod group;
 pub mod groups;
 pub mod health;
 pub mod inline_policies;
 pub mod instance_profiles;
 pub mod last_accessed;
+pub mod login_failures;
 pub mod login_profiles;
 pub mod master_key;
+pub mod oidc_providers;
 pub mod plans;
 pub mod policies;
 pub mod roles;
@@ -95,6 +99,12 @@ impl WriteTx {
     }
 }
 
+/// The write turn a write outside the audited pipeline holds
+/// ([`Store::write_turn`]).
+pub(crate) struct WriteTurn {
+    _turn: Option<tokio::sync::OwnedMutexGuard<group::Batch>>,
+}
+
 /// True for a `postgres://` or `postgresql://` URL: the PostgreSQL backend.
 pub fn is_postgres_url(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
@@ -120,6 +130,8 @@ pub struct Store {
     /// at once rather than at its next tick (`wal.rs`).
     committed: std::sync::Arc<tokio::sync::Notify>,
     write_health: std::sync::Arc<WriteHealth>,
+    /// SQLite's write turn and open batch (`group.rs`); None on PostgreSQL.
+    group: Option<std::sync::Arc<group::Group>>,
 }
 
 impl Store {
@@ -229,7 +241,12 @@ impl Store {
         options: Option<SqliteConnectOptions>,
         wal_cap: u64,
     ) -> Self {
+        let group = match &db {
+            Backend::Sqlite(pool) => Some(group::Group::new(pool.clone())),
+            Backend::Postgres(_) => None,
+        };
         Store {
+            group,
             db,
             path: path.map(|p| std::sync::Arc::new(p.to_path_buf())),
             options,
@@ -279,6 +296,25 @@ impl Store {
             Backend::Sqlite(pool) => Backend::Sqlite(pool.begin_with("BEGIN IMMEDIATE").await?),
             Backend::Postgres(pool) => Backend::Postgres(pool.begin().await?),
         })
+    }
+
+    /// Waits for SQLite's write turn (after the open batch commits), for a
+    /// write outside the audited pipeline: held until dropped, so that it
+    /// queues with the batches instead of sleeping in SQLite's busy
+    /// handler. Nothing to wait for on PostgreSQL.
+    pub(crate) async fn write_turn(&self) -> WriteTurn {
+        match &self.group {
+            Some(group) => WriteTurn {
+                _turn: Some(group.exclusive().await),
+            },
+            None => WriteTurn { _turn: None },
+        }
+    }
+
+    /// SQLite's transactions of audited writes committed so far, each of
+    /// one or more writes (group commit); None on PostgreSQL.
+    pub fn batch_commits(&self) -> Option<u64> {
+        self.group.as_ref().map(|group| group.commits())
     }
 
     /// How many audited writes (and session expiry moves) have committed.

@@ -79,6 +79,10 @@ fn list_queries() -> Vec<(&'static str, &'static str)> {
             "a user's last password change",
             super::last_accessed::LAST_PASSWORD_CHANGE_SQL,
         ),
+        (
+            "list OIDC providers",
+            super::oidc_providers::LIST_OIDC_PROVIDERS_SQL,
+        ),
     ]
 }
 

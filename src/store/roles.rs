@@ -72,6 +72,7 @@ impl Store {
     /// IAM's RoleLastUsed. Not audited: it is bookkeeping of reads, not a
     /// change anyone made.
     pub async fn record_role_use(&self, role_id: &str, at: &str, region: &str) -> StoreResult<()> {
+        let _turn = self.write_turn().await;
         on_db!(self.db(), c => sqlx::query("UPDATE roles SET last_used_at = $1, last_used_region = $2 WHERE id = $3")
             .bind(at)
             .bind(region)

@@ -70,6 +70,7 @@ impl Store {
     /// Moves a session's expiry. Operators can cut a session short with it;
     /// the tests use it to expire a session without waiting.
     pub async fn set_session_expires_at(&self, access_key_id: &str, at: &str) -> StoreResult<bool> {
+        let _turn = self.write_turn().await;
         let result = on_db!(self.db(), c => sqlx::query("UPDATE role_sessions SET expires_at = $1 WHERE access_key_id = $2")
             .bind(at)
             .bind(access_key_id)
@@ -142,6 +143,7 @@ impl Store {
     /// Deletes sessions that expired before `before`; returns how many.
     /// The minutes whose sessions are all gone go with them.
     pub async fn purge_expired_sessions(&self, before: &str) -> StoreResult<u64> {
+        let _turn = self.write_turn().await;
         let result = on_db!(self.db(), c => sqlx::query("DELETE FROM role_sessions WHERE expires_at < $1")
             .bind(before)
             .execute(c)

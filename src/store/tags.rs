@@ -1,4 +1,4 @@
-//! Tags of users, roles and managed policies, keyed by the entity's unique
+//! Tags of users, roles, managed policies and instance profiles, keyed by the entity's unique
 //! id. Keys are unique ignoring case: a new `Dept` replaces `dept`.
 
 use super::audit::AuditTx;
@@ -69,6 +69,15 @@ impl AuditTx {
                 .execute(c)
                 .await.map(|r| r.rows_affected()))?;
         }
+        Ok(())
+    }
+
+    /// Drops every tag of an entity being deleted.
+    pub async fn delete_all_tags(&mut self, entity_id: &str) -> StoreResult<()> {
+        on_db!(self.conn(), c => sqlx::query("DELETE FROM tags WHERE entity_id = $1")
+            .bind(entity_id)
+            .execute(c)
+            .await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 }

@@ -133,6 +133,7 @@ impl AuditTx {
     }
 
     pub async fn delete_user(&mut self, id: &str) -> StoreResult<()> {
+        self.delete_password_history(id).await?;
         on_db!(self.conn(), c => sqlx::query("DELETE FROM tags WHERE entity_id = $1")
             .bind(id)
             .execute(c)

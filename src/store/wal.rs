@@ -118,10 +118,15 @@ impl Store {
         // SQLite answers "busy" at once, without waiting, while another
         // connection's automatic checkpoint runs: try again a few times.
         for _ in 0..TRUNCATE_ATTEMPTS {
+            // TRUNCATE takes SQLite's write lock, which back-to-back
+            // batches hold nearly all the time: it queues for the turn
+            // rather than hope to find the lock free in the busy handler.
+            let turn = self.write_turn().await;
             emptied = sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(TRUNCATE)")
                 .fetch_one(&mut *conn)
                 .await
                 .map(|(busy, _, _)| busy == 0);
+            drop(turn);
             if !matches!(emptied, Ok(false)) {
                 break;
             }

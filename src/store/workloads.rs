@@ -86,6 +86,7 @@ impl Store {
     /// Moves a token's expiry; the tests use it to expire a token without
     /// waiting.
     pub async fn set_workload_token_expires_at(&self, id: &str, at: &str) -> StoreResult<bool> {
+        let _turn = self.write_turn().await;
         let result = on_db!(self.db(), c => sqlx::query("UPDATE workloads SET token_expires_at = $1 WHERE id = $2")
             .bind(at)
             .bind(id)
@@ -97,6 +98,7 @@ impl Store {
     /// Forgets the links of sessions that expired before `before` (the
     /// purge task deletes the sessions themselves).
     pub async fn purge_workload_session_links(&self, before: &str) -> StoreResult<u64> {
+        let _turn = self.write_turn().await;
         let result = on_db!(self.db(), c => sqlx::query("DELETE FROM workload_sessions WHERE expires_at < $1")
             .bind(before)
             .execute(c)

@@ -113,13 +113,13 @@ pub struct AssumeRoleResponse {
 }
 
 /// The request's parameters, checked before anything is looked up.
-struct Checked {
-    role_arn: Arn,
-    duration: i64,
-    inline_policy: Option<String>,
+pub(crate) struct Checked {
+    pub role_arn: Arn,
+    pub duration: i64,
+    pub inline_policy: Option<String>,
 }
 
-fn check_params(req: &AssumeRoleRequest) -> ApiResult<Checked> {
+pub(crate) fn check_params(req: &AssumeRoleRequest) -> ApiResult<Checked> {
     check_token_param(&req.role_session_name, "roleSessionName", 2, 64, "")?;
     let arn_len = req.role_arn.chars().count();
     if !(20..=2048).contains(&arn_len) {
@@ -320,7 +320,7 @@ fn request_context(ctx: &mut RequestContext, req: &AssumeRoleRequest) {
     }
 }
 
-fn check_duration(duration: i64, chained: bool, role: &Role) -> ApiResult<()> {
+pub(crate) fn check_duration(duration: i64, chained: bool, role: &Role) -> ApiResult<()> {
     if chained && duration > CHAINED_MAX_DURATION {
         return Err(ApiError::ValidationError(
             "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.".into(),
@@ -338,7 +338,7 @@ fn check_duration(duration: i64, chained: bool, role: &Role) -> ApiResult<()> {
 /// Freezes the session policies: the inline one and the current default
 /// version of each managed one, which must be AWS managed or belong to the
 /// role's account.
-async fn freeze_policies(
+pub(crate) async fn freeze_policies(
     state: &OpContext,
     role: &Role,
     inline: Option<&str>,
@@ -380,7 +380,11 @@ async fn freeze_policies(
 }
 
 /// The packed size as a percentage of `PACKED_BUDGET`; over 100 fails.
-fn packed_percent(inline: Option<&str>, arns: &[PolicyArn], tags: &[Tag]) -> ApiResult<u32> {
+pub(crate) fn packed_percent(
+    inline: Option<&str>,
+    arns: &[PolicyArn],
+    tags: &[Tag],
+) -> ApiResult<u32> {
     let inline_bytes = match inline {
         // Compact JSON, so that formatting does not count.
         Some(text) => serde_json::from_str::<Value>(text)

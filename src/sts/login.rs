@@ -20,6 +20,7 @@ use crate::state::AppState;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
+    /// The 12-digit account id, or the account's alias.
     #[schema(example = "123456789012")]
     pub account_id: String,
     #[schema(example = "alice")]
@@ -63,7 +64,14 @@ fn bad_credentials() -> ApiError {
     )
 }
 
-pub async fn login(state: &AppState, req: LoginRequest) -> ApiResult<LoginResponse> {
+pub async fn login(state: &AppState, mut req: LoginRequest) -> ApiResult<LoginResponse> {
+    // An alias signs in as its account: the lockout and the audit record
+    // then name the account id, whichever the user typed.
+    if AccountId::parse(&req.account_id).is_err() {
+        if let Some(id) = state.store.account_of_alias(&req.account_id).await? {
+            req.account_id = id;
+        }
+    }
     let duration = req.duration_seconds.unwrap_or(DEFAULT_DURATION);
     check_duration_range(duration, MIN_DURATION, MAX_DURATION)?;
     let throttle = &state.login_throttle;
@@ -127,6 +135,19 @@ pub async fn login(state: &AppState, req: LoginRequest) -> ApiResult<LoginRespon
         .params(json!({"account_id": req.account_id, "user_name": req.user_name, "duration_seconds": duration}));
     event.account_id = Some(user.account_id.clone());
     event.principal_arn = Some(arn.clone());
+    // The policy's maximum age: an expired password signs in only to be
+    // changed, or, under hard expiry, not at all.
+    let (expired, hard_expired) = state
+        .store
+        .password_expiry(&user.account_id, &user.id, &profile.created_at)
+        .await?;
+    if hard_expired {
+        let e = ApiError::AccessDenied(
+            "The password has expired; an administrator must reset it.".into(),
+        );
+        state.audit.record(event.failed_with(&e));
+        return Err(e);
+    }
     let credentials = issue_user_session(
         state,
         &user.account_id,
@@ -144,6 +165,6 @@ pub async fn login(state: &AppState, req: LoginRequest) -> ApiResult<LoginRespon
             arn,
             user_id: user.id,
         },
-        password_reset_required: profile.password_reset_required,
+        password_reset_required: profile.password_reset_required || expired,
     })
 }

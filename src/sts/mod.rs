@@ -11,6 +11,7 @@ pub mod login;
 pub mod purge;
 pub mod session_token;
 pub mod sessions;
+pub mod web_identity;
 pub mod workload_credentials;
 pub mod workloads;
 

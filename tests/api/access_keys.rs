@@ -241,13 +241,14 @@ async fn login_profile_create_replace_get_delete() {
     let got: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(got["user_name"], "lea");
 
-    // Too short and too long passwords; missing users.
+    // Too short and too long passwords (AWS's code, also without an
+    // account password policy); missing users.
     for bad in ["short", &"p".repeat(129)] {
         assert_error(
             app.put("/v1/users/lea/login-profile", &json!({"password": bad}))
                 .await,
             400,
-            "InvalidInput",
+            "PasswordPolicyViolation",
         )
         .await;
     }
@@ -283,7 +284,7 @@ async fn login_profile_create_replace_get_delete() {
         )
         .await,
         400,
-        "InvalidInput",
+        "PasswordPolicyViolation",
     )
     .await;
     assert_error(

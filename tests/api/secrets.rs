@@ -56,7 +56,7 @@ async fn secrets_stay_out_of_logs_and_lists() {
         )
         .await,
         400,
-        "InvalidInput",
+        "PasswordPolicyViolation",
     )
     .await;
 

@@ -341,6 +341,27 @@ fn judge(
     }))
 }
 
+/// For an OIDC provider (`...:oidc-provider/HOST/PATH`): the token claims
+/// the grant depends on, from its `HOST/PATH:CLAIM` condition keys; or a
+/// warning that it depends on none.
+fn required_claims(provider: &str, keys: &[String]) -> String {
+    let Some((_, host)) = provider.split_once(":oidc-provider/") else {
+        return String::new();
+    };
+    let prefix = format!("{}:", host.to_ascii_lowercase());
+    let claims: Vec<&str> = keys
+        .iter()
+        .filter(|k| k.to_ascii_lowercase().starts_with(&prefix))
+        .map(|k| &k[prefix.len()..])
+        .collect();
+    if claims.is_empty() {
+        " Any token of this provider for any of its client ids will do: no claim is required."
+            .into()
+    } else {
+        format!(" The token must carry the claims: {}.", claims.join(", "))
+    }
+}
+
 fn condition_note(conditional: bool, keys: &[String]) -> String {
     if conditional {
         format!(
@@ -607,7 +628,10 @@ fn named_principals(
                 PrincipalType::Federated => (
                     true,
                     None,
-                    format!("The trust policy allows identities of {name} with {action} ({trust_part})."),
+                    format!(
+                        "The trust policy allows identities of {name} with {action} ({trust_part}).{}",
+                        required_claims(&name, &keys)
+                    ),
                 ),
                 _ => (
                     true,

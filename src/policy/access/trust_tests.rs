@@ -179,3 +179,37 @@ fn public_and_federated_are_external() {
         }
     );
 }
+
+#[test]
+fn an_oidc_provider_is_external_with_the_claims_it_requires() {
+    let provider = "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com";
+    let found = analyze(
+        serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Federated": provider},
+             "Action": "sts:AssumeRoleWithWebIdentity",
+             "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+                           "StringLike": {"token.actions.githubusercontent.com:sub": "repo:o/r:*"}}}]}),
+        &[],
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    let p = &found[0];
+    assert_eq!(p.principal_type, PrincipalType::Federated);
+    assert_eq!(p.principal, provider);
+    assert!(p.external && p.conditional);
+    assert!(
+        p.reason.contains("must carry the claims: aud, sub"),
+        "{}",
+        p.reason
+    );
+    let open = analyze(
+        serde_json::json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Federated": provider},
+             "Action": "sts:AssumeRoleWithWebIdentity"}]}),
+        &[],
+    );
+    assert!(
+        open[0].reason.contains("no claim is required"),
+        "{}",
+        open[0].reason
+    );
+}

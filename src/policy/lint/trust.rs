@@ -27,6 +27,14 @@ pub(super) const MISSING_GITHUB_REPO_CONDITION_KEY: Check = Check {
     code: "MISSING_GITHUB_REPO_CONDITION_KEY",
     severity: Severity::SecurityWarning,
 };
+pub(super) const MISSING_OIDC_AUDIENCE_CONDITION: Check = Check {
+    code: "MISSING_OIDC_AUDIENCE_CONDITION",
+    severity: Severity::SecurityWarning,
+};
+pub(super) const OIDC_SUBJECT_UNRESTRICTED: Check = Check {
+    code: "OIDC_SUBJECT_UNRESTRICTED",
+    severity: Severity::SecurityWarning,
+};
 pub(super) const MISMATCHED_ACTION_FOR_PRINCIPAL: Check = Check {
     code: "MISMATCHED_ACTION_FOR_PRINCIPAL",
     severity: Severity::Error,
@@ -176,10 +184,18 @@ fn check_oidc(cx: &mut Ctx<'_, '_>, s: &Stmt<'_>, p: &PrincipalView<'_>) {
         let Some(host) = oidc_host(item.text) else {
             continue;
         };
+        let registered = item.text.contains(":oidc-provider/");
         let host_lower = host.to_ascii_lowercase();
         let tests = |suffix: &str| keys.iter().any(|k| *k == format!("{host_lower}:{suffix}"));
+        // `:sub` tested only with `*` admits every subject all the same.
+        let sub_key = format!("{host_lower}:sub");
+        let sub_restricted = s.ops().any(|op| {
+            op.entries.iter().any(|e| {
+                e.key.eq_ignore_ascii_case(&sub_key) && e.values.iter().any(|v| v.text != "*")
+            })
+        });
         if host_lower == GITHUB {
-            if !tests("sub") {
+            if !sub_restricted {
                 cx.push(
                     MISSING_GITHUB_REPO_CONDITION_KEY,
                     Some(s.index),
@@ -191,7 +207,18 @@ fn check_oidc(cx: &mut Ctx<'_, '_>, s: &Stmt<'_>, p: &PrincipalView<'_>) {
                     ),
                 );
             }
-        } else if !(tests("aud") || tests("sub") || tests("amr")) {
+        } else if registered && !sub_restricted {
+            cx.push(
+                OIDC_SUBJECT_UNRESTRICTED,
+                Some(s.index),
+                &item.path,
+                format!(
+                    "Every subject {host} issues tokens for (any repository, project or \
+                     service account) can assume this role. Add a condition on {host}:sub \
+                     naming the one that should."
+                ),
+            );
+        } else if !(registered || tests("aud") || tests("sub") || tests("amr")) {
             cx.push(
                 MISSING_OIDC_CONDITION_KEY,
                 Some(s.index),
@@ -200,6 +227,17 @@ fn check_oidc(cx: &mut Ctx<'_, '_>, s: &Stmt<'_>, p: &PrincipalView<'_>) {
                     "Every identity {host} issues tokens for can assume this role. Add a \
                      condition on {host}:aud (your client or app id) and, where it fits, \
                      {host}:sub."
+                ),
+            );
+        }
+        if registered && !tests("aud") {
+            cx.push(
+                MISSING_OIDC_AUDIENCE_CONDITION,
+                Some(s.index),
+                &item.path,
+                format!(
+                    "Tokens {host} issued for any audience the provider lists can assume \
+                     this role. Add a condition on {host}:aud naming this role's client id."
                 ),
             );
         }

@@ -4,6 +4,7 @@
 //! output cases read back from our envelopes.
 
 mod account_details;
+mod account_settings;
 mod corpus;
 mod entities;
 mod last_accessed;
@@ -11,6 +12,7 @@ mod policies;
 mod protocol;
 mod reports;
 mod sts;
+mod terraform;
 
 use aws_sdk_iam::config::http::HttpResponse;
 use aws_sdk_iam::config::{BehaviorVersion, Credentials as SdkCredentials, Region};

@@ -67,6 +67,12 @@ async fn the_credential_report_in_aws_columns_with_a_key_used_through_sigv4() {
         .send()
         .await
         .unwrap();
+    // Passwords expire after 90 days: the report says when.
+    iam.update_account_password_policy()
+        .max_password_age(90)
+        .send()
+        .await
+        .unwrap();
     let login = app
         .client
         .post(app.url("/v1/sts/login"))
@@ -97,6 +103,7 @@ async fn the_credential_report_in_aws_columns_with_a_key_used_through_sigv4() {
     assert_eq!(root["access_key_1_last_used_service"], "iam");
 
     let a = &rows[1];
+    let b = &rows[2];
     assert_eq!(
         a["arn"],
         format!("arn:aws:iam::{}:user/alice", app.account_id)
@@ -106,7 +113,9 @@ async fn the_credential_report_in_aws_columns_with_a_key_used_through_sigv4() {
     assert_eq!(rows[3]["password_enabled"], "true");
     assert_eq!(rows[3]["password_last_used"], "no_information");
     assert!(a["password_last_changed"].ends_with("+00:00"), "{a:?}");
-    assert_eq!(a["password_next_rotation"], "N/A");
+    assert!(a["password_next_rotation"].ends_with("+00:00"), "{a:?}");
+    assert!(a["password_next_rotation"] > a["password_last_changed"]);
+    assert_eq!(b["password_next_rotation"], "N/A");
     assert_eq!(a["mfa_active"], "false");
     assert_eq!(a["access_key_1_active"], "true");
     assert!(a["access_key_1_last_rotated"].ends_with("+00:00"));
@@ -121,7 +130,6 @@ async fn the_credential_report_in_aws_columns_with_a_key_used_through_sigv4() {
     assert_eq!(a["cert_1_active"], "false");
     assert_eq!(a["cert_2_last_rotated"], "N/A");
 
-    let b = &rows[2];
     assert_eq!(b["password_enabled"], "false");
     assert_eq!(b["password_last_used"], "N/A");
     assert_eq!(b["access_key_1_active"], "false");

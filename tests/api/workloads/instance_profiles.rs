@@ -270,13 +270,13 @@ async fn instance_profiles_through_the_aws_sdk() {
             .await,
     );
     assert_eq!((code.as_str(), status), ("NoSuchEntity", 404));
-    // Profile tags are not kept: refused rather than dropped.
-    let (code, status) = failure(
-        iam.create_instance_profile()
-            .instance_profile_name("tagged")
-            .tags(crate::awsquery::tag("team", "blue"))
-            .send()
-            .await,
-    );
-    assert_eq!((code.as_str(), status), ("InvalidInput", 400));
+    // Profile tags are kept and shown.
+    let tagged = iam
+        .create_instance_profile()
+        .instance_profile_name("tagged")
+        .tags(crate::awsquery::tag("team", "blue"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tagged.instance_profile().unwrap().tags()[0].key(), "team");
 }

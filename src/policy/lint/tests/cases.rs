@@ -208,6 +208,18 @@ const CASES: &[Case] = &[
         r#"{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringLike":{"token.actions.githubusercontent.com:sub":"repo:org/app:*"}}}"#,
     ),
     case(
+        "MISSING_OIDC_AUDIENCE_CONDITION",
+        T,
+        r#"{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/gitlab.example.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"gitlab.example.com:sub":"project_path:g/p:ref_type:branch:ref:main"}}}"#,
+        r#"{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/gitlab.example.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"gitlab.example.com:aud":"https://latchkey.example"}}}"#,
+    ),
+    case(
+        "OIDC_SUBJECT_UNRESTRICTED",
+        T,
+        r#"{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/oidc.eks.example.com/id/ABC"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"oidc.eks.example.com/id/ABC:aud":"sts.amazonaws.com"},"StringLike":{"oidc.eks.example.com/id/ABC:sub":"*"}}}"#,
+        r#"{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/oidc.eks.example.com/id/ABC"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"oidc.eks.example.com/id/ABC:sub":"system:serviceaccount:ci:deployer"}}}"#,
+    ),
+    case(
         "MISMATCHED_ACTION_FOR_PRINCIPAL",
         T,
         r#"{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:saml-provider/okta"},"Action":"sts:AssumeRoleWithWebIdentity"}"#,
