@@ -22,19 +22,40 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(delete_alias);
 }
 
+/// The policy as `GET` shows it: its fields, plus whether passwords
+/// expire. Spelled out rather than `#[serde(flatten)]`: the schema of the
+/// flattened `PasswordPolicy` refuses additional properties (it is also the
+/// PUT body, which refuses unknown fields), so a flattened reply would not
+/// match its own published schema.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PasswordPolicyResponse {
-    #[serde(flatten)]
-    pub policy: PasswordPolicy,
+    pub minimum_password_length: i64,
+    pub require_symbols: bool,
+    pub require_numbers: bool,
+    pub require_uppercase_characters: bool,
+    pub require_lowercase_characters: bool,
+    pub allow_users_to_change_password: bool,
+    /// Days a password stays valid; absent: passwords never expire.
+    pub max_password_age: Option<i64>,
+    pub password_reuse_prevention: Option<i64>,
+    pub hard_expiry: bool,
     /// Whether passwords expire (a maximum age is set).
     pub expire_passwords: bool,
 }
 
 impl From<PasswordPolicy> for PasswordPolicyResponse {
-    fn from(policy: PasswordPolicy) -> Self {
+    fn from(p: PasswordPolicy) -> Self {
         PasswordPolicyResponse {
-            expire_passwords: policy.max_password_age.is_some(),
-            policy,
+            expire_passwords: p.max_password_age.is_some(),
+            minimum_password_length: p.minimum_password_length,
+            require_symbols: p.require_symbols,
+            require_numbers: p.require_numbers,
+            require_uppercase_characters: p.require_uppercase_characters,
+            require_lowercase_characters: p.require_lowercase_characters,
+            allow_users_to_change_password: p.allow_users_to_change_password,
+            max_password_age: p.max_password_age,
+            password_reuse_prevention: p.password_reuse_prevention,
+            hard_expiry: p.hard_expiry,
         }
     }
 }

@@ -68,8 +68,8 @@ async fn generate_credential_report(
 ///
 /// Permissions: `iam:GetCredentialReport`.
 #[utoipa::path(tag = "access-analysis", responses(
-    (status = 200, body = CredentialReportResponse, content_type = "application/json"),
-    (status = 200, body = String, content_type = "text/csv"),
+    (status = 200, description = "The report: JSON, or CSV with `Accept: text/csv`",
+        content((CredentialReportResponse = "application/json"), (String = "text/csv"))),
     (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse),
     (status = 404, body = ErrorResponse), (status = 410, body = ErrorResponse)))]
 #[get("/credential-report")]
