@@ -19,22 +19,7 @@ PROFILE="${PROFILE:-release}"
 cargo build --profile "$PROFILE" --bin latchkey --example web_identity_load
 BIN="target/$PROFILE"
 [ "$PROFILE" = dev ] && BIN=target/debug
-DATABASE_ARGS=()
-[ -n "${LATCHKEY_DATABASE_URL:-}" ] && DATABASE_ARGS=(--database-url "$LATCHKEY_DATABASE_URL")
-
-DATA="$(mktemp -d)"
-PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-URL="http://127.0.0.1:${PORT}"
-# Log only warnings: one info line per call would measure the logger.
-RUST_LOG=warn "$BIN/latchkey" serve --bind "127.0.0.1:${PORT}" --data-dir "$DATA" "${DATABASE_ARGS[@]}" \
-  >"$DATA/server.log" 2>&1 &
-SERVER=$!
-cleanup() { kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; rm -rf "$DATA"; }
-trap cleanup EXIT
-
-for _ in $(seq 1 100); do
-  curl -fsS "$URL/healthz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+. scripts/lib/serve.sh
+serve_for_load "$BIN"
 
 "$BIN/examples/web_identity_load" "$URL" "$DATA/root-credentials.json" "$SECONDS_PER_RUN" "$CONCURRENCY"
