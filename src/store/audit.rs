@@ -296,23 +296,60 @@ pub(crate) fn list_audit_sql(q: &AuditQuery) -> (String, Vec<Bound>) {
     (sql, binds)
 }
 
-/// Runs an audited write, then its record and the counter's advance, on
-/// its open transaction.
+/// Runs an audited write, then the counter's advance, on its open
+/// transaction. Its record is inserted here when the write has a
+/// transaction of its own; a member of a SQLite batch hands its record to
+/// the batch instead, which inserts the records of all its members in a
+/// few statements just before its COMMIT (each statement inside the write
+/// turn is a round trip to SQLite's thread that every writer queued behind
+/// waits for).
 async fn write_recorded<T, E: CarriesStoreError>(
     tx: &mut AuditTx,
     write: impl AsyncFnOnce(&mut AuditTx) -> Result<T, E>,
 ) -> Result<(T, Option<Advance>), E> {
     let out = write(tx).await?;
     tx.event.event_time = format_time_ms(time::OffsetDateTime::now_utc());
-    insert_event(tx.tx.conn(), &tx.event)
-        .await
-        .map_err(|e| StoreError::database(e, "writing the audit record of a mutation"))?;
+    if let Open::Alone(alone) = &mut tx.tx {
+        insert_event(alone.conn(), &tx.event)
+            .await
+            .map_err(|e| StoreError::database(e, "writing the audit record of a mutation"))?;
+    }
     let advanced = if tx.changes_caches {
         Some(advance(tx.tx.conn(), tx.changes_catalog).await?)
     } else {
         None
     };
     Ok((out, advanced))
+}
+
+/// Inserts `events` on `conn`, many rows per statement: full chunks of
+/// [`ROWS_PER_INSERT`], then the remainder in power-of-two chunks, so that
+/// every statement has one of eight shapes, each prepared once and cached
+/// (a statement per remainder size would be prepared anew for nearly every
+/// batch). The events are moved into the statement's arguments (bound by
+/// reference, each string would be copied once more).
+pub(super) async fn insert_events(
+    conn: super::Conn<'_>,
+    events: Vec<AuditEvent>,
+) -> sqlx::Result<()> {
+    let mut left = events.len();
+    let mut events = events.into_iter();
+    on_db!(conn, c => {
+        while left > 0 {
+            let rows = if left >= ROWS_PER_INSERT {
+                ROWS_PER_INSERT
+            } else {
+                1 << left.ilog2()
+            };
+            left -= rows;
+            let chunk = events.by_ref().take(rows);
+            bind_events!(sqlx::query(insert_sql(rows)), chunk)
+                .persistent(true)
+                .execute(&mut *c)
+                .await?;
+        }
+        Ok(())
+    })
 }
 
 impl Store {
@@ -369,7 +406,7 @@ impl Store {
                 }
                 Open::Member(member) => match written {
                     Ok(written) => {
-                        member.commit().await?;
+                        member.commit(tx.event).await?;
                         Ok(written)
                     }
                     Err(e) => {
@@ -388,10 +425,9 @@ impl Store {
     }
 
     /// Writes a batch of events (from the audit queue) in one transaction,
-    /// many rows per statement: each statement is a round trip to the
-    /// database, and the queue must keep up with `/v1/authorize`. The
-    /// events are moved into the statement's arguments (bound by
-    /// reference, each string would be copied once more).
+    /// many rows per statement ([`insert_events`]): each statement is a
+    /// round trip to the database, and the queue must keep up with
+    /// `/v1/authorize`.
     pub async fn insert_audit_events(&self, events: Vec<AuditEvent>) -> StoreResult<()> {
         let result = self.insert_audit_batch(events).await;
         self.write_health().observe(&result);
@@ -402,26 +438,7 @@ impl Store {
         self.wait_for_wal_room().await;
         let _turn = self.write_turn().await;
         let mut tx = self.begin_write().await?;
-        let mut left = events.len();
-        let mut events = events.into_iter();
-        while left > 0 {
-            // Full chunks, then the remainder in power-of-two chunks: every
-            // statement has one of eight shapes, each prepared once and
-            // cached (a statement per remainder size would be prepared anew
-            // for nearly every batch).
-            let rows = if left >= ROWS_PER_INSERT {
-                ROWS_PER_INSERT
-            } else {
-                1 << left.ilog2()
-            };
-            left -= rows;
-            let chunk = events.by_ref().take(rows);
-            on_db!(tx.conn(), c => bind_events!(sqlx::query(insert_sql(rows)), chunk)
-                .persistent(true)
-                .execute(c)
-                .await
-                .map(|_| ()))?;
-        }
+        insert_events(tx.conn(), events).await?;
         tx.commit().await?;
         self.wal_written();
         Ok(())

@@ -6,9 +6,13 @@
 //! writes that arrive together share one transaction:
 //!
 //! - A member takes the turn, opens the batch's transaction if none is
-//!   open, and writes inside a `SAVEPOINT` of its own (its audit record and
-//!   the counter's advance too). A write that fails rolls back to it, so it
-//!   undoes nothing of its neighbours'.
+//!   open, and writes inside a `SAVEPOINT` of its own (the counter's
+//!   advance too). A write that fails rolls back to it, so it undoes
+//!   nothing of its neighbours'. A write that succeeded leaves its audit
+//!   record with the batch, which inserts the records of all its members
+//!   in a few multi-row statements just before its `COMMIT`: one round
+//!   trip inside the turn per member less. A failure to insert them fails
+//!   the batch, as a failed commit does.
 //! - It then commits the batch if nobody waits for the turn (a lone writer
 //!   never waits for a timer) or the batch holds [`MAX_BATCH`] writes;
 //!   otherwise it hands the turn, and the open transaction, to the next.
@@ -37,6 +41,7 @@ use sqlx::{Sqlite, SqliteConnection, SqlitePool, Transaction};
 use tokio::sync::{watch, Mutex, OwnedMutexGuard};
 
 use super::error::{is_storage_failure, StoreError, StoreResult};
+use crate::domain::audit::AuditEvent;
 
 /// The most writes one transaction carries: a bound on how long the first
 /// member of a batch waits for its answer.
@@ -79,6 +84,8 @@ pub(crate) struct Batch {
     tx: Option<Transaction<'static, Sqlite>>,
     /// Writes the transaction holds (released savepoints).
     members: usize,
+    /// The audit records of those writes, inserted at the commit.
+    records: Vec<AuditEvent>,
     /// A member's savepoint is open: its write runs, or its future was
     /// dropped inside it and the next turn must roll it back.
     in_savepoint: bool,
@@ -94,6 +101,7 @@ impl Batch {
     fn end(&mut self, outcome: Outcome) {
         self.tx = None;
         self.members = 0;
+        self.records.clear();
         self.in_savepoint = false;
         self.next_savepoint = false;
         let next = watch::channel(None).0;
@@ -151,6 +159,7 @@ impl Group {
             batch: Arc::new(Mutex::new(Batch {
                 tx: None,
                 members: 0,
+                records: Vec::new(),
                 in_savepoint: false,
                 next_savepoint: false,
                 outcome: watch::channel(None).0,
@@ -275,9 +284,9 @@ impl Member {
         self.batch().conn()
     }
 
-    /// Keeps the write: releases its savepoint, then answers once the
-    /// batch committed.
-    pub(crate) async fn commit(mut self) -> StoreResult<()> {
+    /// Keeps the write and its audit record: releases its savepoint, then
+    /// answers once the batch committed.
+    pub(crate) async fn commit(mut self, record: AuditEvent) -> StoreResult<()> {
         let waiting = self.group.waiting.load(Ordering::Acquire) > 0;
         let batch = self.batch();
         // Someone will carry on (`settle`): open its savepoint now.
@@ -295,6 +304,7 @@ impl Member {
         batch.in_savepoint = false;
         batch.next_savepoint = next;
         batch.members += 1;
+        batch.records.push(record);
         let mut outcome = batch.outcome.subscribe();
         self.settle().await;
         let ended = outcome.wait_for(Option::is_some).await.map(|o| o.clone());
@@ -339,8 +349,18 @@ async fn settle(group: &Arc<Group>, batch: OwnedMutexGuard<Batch>) {
     }
 }
 
-/// Commits the open batch and tells its members; returns the turn.
+/// Inserts the batch's audit records, commits it and tells its members;
+/// returns the turn.
 async fn commit(mut batch: OwnedMutexGuard<Batch>, group: Arc<Group>) -> OwnedMutexGuard<Batch> {
+    let records = std::mem::take(&mut batch.records);
+    if !records.is_empty() {
+        let conn = super::Backend::Sqlite(batch.conn());
+        if let Err(e) = super::audit::insert_events(conn, records).await {
+            tracing::warn!(error = %e, "writing the audit records of a batch failed; the batch rolls back");
+            batch.end(Outcome::failed(&e));
+            return batch;
+        }
+    }
     if let Some(tx) = batch.tx.take() {
         let outcome = match tx.commit().await {
             Ok(()) => {
