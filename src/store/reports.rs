@@ -225,3 +225,105 @@ pub(crate) const TRIM_JOBS_SQL: &str = "DELETE FROM last_accessed_jobs
          ORDER BY created_ms DESC LIMIT 1 OFFSET $2)";
 
 pub(crate) const PURGE_JOBS_SQL: &str = "DELETE FROM last_accessed_jobs WHERE created_ms <= $1";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(id: &str, account: &str, created_ms: i64) -> LastAccessedJobRow {
+        LastAccessedJobRow {
+            job_id: id.into(),
+            account_id: account.into(),
+            arn: "arn:aws:iam::123456789012:user/a".into(),
+            granularity: "SERVICE_LEVEL".into(),
+            status: "COMPLETED".into(),
+            created_at: "2026-12-02T00:00:00Z".into(),
+            completed_at: None,
+            created_ms,
+            result: "{}".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn one_generation_at_a_time_taken_over_when_stale_or_expired() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).await.unwrap();
+        let a = "123456789012";
+        assert!(store
+            .claim_credential_report(a, "one", 100, 0, 0)
+            .await
+            .unwrap());
+        // Running since 100: not stale before 100, so a second claim loses.
+        assert!(!store
+            .claim_credential_report(a, "two", 150, 99, 0)
+            .await
+            .unwrap());
+        // Stale: taken over; the first generation's result is dropped.
+        assert!(store
+            .claim_credential_report(a, "two", 200, 100, 0)
+            .await
+            .unwrap());
+        assert!(!store
+            .complete_credential_report(a, "one", 210, "t1", "[]")
+            .await
+            .unwrap());
+        assert!(store
+            .complete_credential_report(a, "two", 220, "t2", "[[\"x\"]]")
+            .await
+            .unwrap());
+        let row = store.credential_report(a).await.unwrap().unwrap();
+        assert_eq!(
+            (row.state.as_str(), row.generated_time.as_deref()),
+            ("COMPLETE", Some("t2"))
+        );
+        // A fresh report is kept; an expired one is replaced.
+        assert!(!store
+            .claim_credential_report(a, "three", 300, 300, 219)
+            .await
+            .unwrap());
+        assert!(store
+            .claim_credential_report(a, "three", 300, 300, 220)
+            .await
+            .unwrap());
+        store.abandon_credential_report(a, "three").await.unwrap();
+        assert!(store.credential_report(a).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn jobs_are_bounded_per_account_and_purged_by_age() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).await.unwrap();
+        for i in 0..5 {
+            store
+                .insert_last_accessed_job(&job(&format!("j{i}"), "a", i), 3)
+                .await
+                .unwrap();
+        }
+        store
+            .insert_last_accessed_job(&job("other", "b", 0), 3)
+            .await
+            .unwrap();
+        let live = |id: &'static str, account: &'static str| {
+            let store = store.clone();
+            async move {
+                store
+                    .last_accessed_job(id, account, -1)
+                    .await
+                    .unwrap()
+                    .is_some()
+            }
+        };
+        assert!(!live("j1", "a").await, "beyond the 3 newest");
+        assert!(live("j2", "a").await && live("j4", "a").await);
+        assert!(!live("j4", "b").await, "another account's job");
+        assert!(live("other", "b").await, "bounded per account");
+        // Expired: not read, then purged.
+        assert!(store
+            .last_accessed_job("j2", "a", 2)
+            .await
+            .unwrap()
+            .is_none());
+        assert_eq!(store.purge_last_accessed_jobs(3).await.unwrap(), 3);
+        assert!(live("j4", "a").await && !live("j3", "a").await);
+    }
+}
