@@ -40,10 +40,6 @@ pub struct OpContext {
     pub audit: AuditLog,
     /// Workload credentials handed out, for reuse by the next refresh.
     pub workload_credentials: IssuedCache,
-    /// Credential reports generated, per account (`iam::credential_report`).
-    pub credential_reports: crate::runtime::reports::CredentialReports,
-    /// Last-accessed jobs generated (`iam::last_accessed`).
-    pub last_accessed_jobs: crate::runtime::reports::Jobs<crate::runtime::reports::LastAccessedJob>,
     /// OIDC providers' signing keys (`sts::web_identity::keys`).
     pub web_identity_keys: crate::sts::web_identity::keys::KeyCache,
     /// What this node knows of the database's change counter.
@@ -110,8 +106,6 @@ impl OpContext {
             metrics,
             audit,
             workload_credentials: IssuedCache::default(),
-            credential_reports: Default::default(),
-            last_accessed_jobs: Default::default(),
             web_identity_keys: Default::default(),
             coherence: Default::default(),
             cache_generation,

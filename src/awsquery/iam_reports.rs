@@ -1,6 +1,7 @@
 //! The scanners' reports over the query protocol: the credential report
 //! (its CSV base64-encoded in `Content`, as AWS sends it), last-accessed
-//! jobs, and the condition keys of policies.
+//! jobs (with the entities behind a service), and the condition keys of
+//! policies.
 
 use base64::Engine as _;
 
@@ -8,7 +9,7 @@ use super::action::{actions, Ctx, Handler, Outcome};
 use super::xml::Xml;
 use crate::iam;
 use crate::iam::credential_report::to_csv;
-use crate::runtime::reports::ServiceLastAccessed;
+use crate::iam::last_accessed_jobs::ServiceLastAccessed;
 use crate::store::{decode_marker, encode_marker, DEFAULT_MAX_ITEMS};
 
 pub const ACTIONS: &[(&str, Handler)] = actions![
@@ -16,6 +17,7 @@ pub const ACTIONS: &[(&str, Handler)] = actions![
     "GetCredentialReport" => get_credential_report,
     "GenerateServiceLastAccessedDetails" => generate_service_last_accessed_details,
     "GetServiceLastAccessedDetails" => get_service_last_accessed_details,
+    "GetServiceLastAccessedDetailsWithEntities" => get_service_last_accessed_details_with_entities,
     "GetContextKeysForCustomPolicy" => get_context_keys_for_custom_policy,
     "GetContextKeysForPrincipalPolicy" => get_context_keys_for_principal_policy,
 ];
@@ -43,7 +45,7 @@ async fn get_credential_report(c: &Ctx<'_>) -> Outcome {
 
 async fn generate_service_last_accessed_details(c: &Ctx<'_>) -> Outcome {
     let p = c.params;
-    let id = iam::last_accessed::generate_service_last_accessed_details(
+    let id = iam::last_accessed_jobs::generate_service_last_accessed_details(
         c.state,
         c.caller,
         p.required("Arn")?,
@@ -70,15 +72,10 @@ fn service(x: &mut Xml, s: &ServiceLastAccessed, action_level: bool) {
     }
 }
 
-/// The services are paged by position: a job does not change once made.
-async fn get_service_last_accessed_details(c: &Ctx<'_>) -> Outcome {
+/// MaxItems (1..=1000, 100 by default) and Marker of a job's page: a
+/// job does not change once made, so its lists are paged by position.
+fn page_bounds(c: &Ctx<'_>, len: usize) -> Result<(usize, usize), crate::error::ApiError> {
     let p = c.params;
-    let job = iam::last_accessed::get_service_last_accessed_details(
-        c.state,
-        c.caller,
-        p.required("JobId")?,
-    )
-    .await?;
     let max = p.int("MaxItems")?.unwrap_or(DEFAULT_MAX_ITEMS);
     if !(1..=1000).contains(&max) {
         return Err(crate::error::ApiError::ValidationError(format!(
@@ -91,21 +88,65 @@ async fn get_service_last_accessed_details(c: &Ctx<'_>) -> Outcome {
             .parse::<usize>()
             .map_err(|_| crate::store::StoreError::InvalidMarker)?,
     };
-    let end = start.saturating_add(max as usize).min(job.services.len());
-    let page = job.services.get(start..end).unwrap_or_default();
+    Ok((start, start.saturating_add(max as usize).min(len)))
+}
+
+fn page_end(x: &mut Xml, end: usize, len: usize) {
+    x.text("IsTruncated", end < len);
+    if end < len {
+        x.text("Marker", encode_marker(&end.to_string()));
+    }
+}
+
+async fn get_service_last_accessed_details(c: &Ctx<'_>) -> Outcome {
+    let job = iam::last_accessed_jobs::get_service_last_accessed_details(
+        c.state,
+        c.caller,
+        c.params.required("JobId")?,
+    )
+    .await?;
+    let services = &job.result.services;
+    let (start, end) = page_bounds(c, services.len())?;
+    let page = services.get(start..end).unwrap_or_default();
     let action_level = job.granularity == "ACTION_LEVEL";
     let mut x = Xml::new();
-    x.text("JobStatus", "COMPLETED")
-        .text("JobType", job.granularity)
+    x.text("JobStatus", &job.status)
+        .text("JobType", &job.granularity)
         .text("JobCreationDate", &job.created)
         .members("ServicesLastAccessed", page, |m, s| {
             service(m, s, action_level)
         })
-        .text("JobCompletionDate", &job.created)
-        .text("IsTruncated", end < job.services.len());
-    if end < job.services.len() {
-        x.text("Marker", encode_marker(&end.to_string()));
-    }
+        .opt("JobCompletionDate", job.completed.as_deref());
+    page_end(&mut x, end, services.len());
+    Ok(Some(x))
+}
+
+async fn get_service_last_accessed_details_with_entities(c: &Ctx<'_>) -> Outcome {
+    let p = c.params;
+    let (job, entities) = iam::last_accessed_jobs::get_service_last_accessed_details_with_entities(
+        c.state,
+        c.caller,
+        p.required("JobId")?,
+        p.required("ServiceNamespace")?,
+    )
+    .await?;
+    let (start, end) = page_bounds(c, entities.len())?;
+    let page = entities.get(start..end).unwrap_or_default();
+    let mut x = Xml::new();
+    x.text("JobStatus", &job.status)
+        .text("JobCreationDate", &job.created)
+        .opt("JobCompletionDate", job.completed.as_deref())
+        .members("EntityDetailsList", page, |m, e| {
+            m.node("EntityInfo", |i| {
+                i.text("Arn", &e.info.arn)
+                    .text("Name", &e.info.name)
+                    .text("Type", &e.info.kind)
+                    .text("Id", &e.info.id)
+                    .text("Path", &e.info.path);
+            })
+            .opt("LastAuthenticated", e.last_authenticated.as_deref());
+        });
+    page_end(&mut x, end, entities.len());
     Ok(Some(x))
 }
 

@@ -2,7 +2,9 @@
 //! with its password, MFA, access-key and certificate state, in AWS's
 //! columns and conventions. GenerateCredentialReport starts it in the
 //! background (STARTED, then COMPLETE), GetCredentialReport reads it; it
-//! is kept in memory per account for four hours (`runtime::reports`).
+//! is kept in the database, one per account, valid four hours
+//! (`store::reports`), so any node answers for a report another node
+//! generated.
 //!
 //! Conventions (AWS's): times ISO-8601 with `+00:00`; `N/A` where a value
 //! cannot exist (no password, no key, a key never used: its region and
@@ -12,16 +14,34 @@
 //! age (`N/A` without one). Latchkey has no MFA devices and no signing
 //! certificates yet: those cells are `false` and `N/A`.
 
-use std::sync::Arc;
-use std::time::Instant;
-
 use super::authorize;
 use crate::auth::Caller;
 use crate::domain::{now, AccessKey, Arn, User};
 use crate::error::{ApiError, ApiResult};
-use crate::runtime::reports::{CredentialReport, ReportSlot, REPORT_VALIDITY};
 use crate::state::OpContext;
 use crate::store::ListParams;
+
+/// How long a report may be read, in milliseconds (AWS: four hours).
+pub const REPORT_VALIDITY_MS: i64 = 4 * 3600 * 1000;
+
+/// A generation that has not completed after this long is taken for dead
+/// (its node stopped) and the next GenerateCredentialReport starts over.
+/// Far above what a report of AWS's 5,000-user quota takes; a generation
+/// that still finishes after it finds its claim taken and is dropped.
+const GENERATION_TIMEOUT_MS: i64 = 10 * 60 * 1000;
+
+/// A finished credential report: its rows, each with one cell per column.
+#[derive(Debug)]
+pub struct CredentialReport {
+    /// ISO-8601, as GetCredentialReport's `GeneratedTime`.
+    pub generated_time: String,
+    pub rows: Vec<Vec<String>>,
+}
+
+pub(crate) fn now_ms() -> i64 {
+    i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000)
+        .unwrap_or(i64::MAX)
+}
 
 pub const COLUMNS: [&str; 22] = [
     "user",
@@ -80,50 +100,109 @@ pub async fn generate_credential_report(
 ) -> ApiResult<GenerationState> {
     authorize(state, caller, "iam:GenerateCredentialReport", "*").await?;
     let account = caller.account_id.clone();
-    match state.credential_reports.start(&account) {
-        Some(ReportSlot::InProgress) => return Ok(GenerationState::InProgress),
-        Some(ReportSlot::Complete(_)) => return Ok(GenerationState::Complete),
-        None => {}
-    }
-    let context = state.clone();
-    tokio::spawn(async move {
-        let report = match build_report(&context, &account).await {
-            Ok(report) => Some(report),
-            Err(e) => {
-                tracing::error!(account_id = %account, error = ?e, "credential report failed");
-                None
+    let store = &state.store;
+    let now = now_ms();
+    // A read decides the usual answers; only a generation to start writes.
+    // Two tries: a claim lost to a generation that then failed and was
+    // forgotten leaves no row to answer from.
+    for _ in 0..2 {
+        match store.credential_report(&account).await? {
+            Some(r) if r.state == "STARTED" && r.started_ms > now - GENERATION_TIMEOUT_MS => {
+                return Ok(GenerationState::InProgress)
             }
-        };
-        context.credential_reports.finish(&account, report);
-    });
-    Ok(GenerationState::Started)
+            Some(r)
+                if r.state == "COMPLETE"
+                    && r.generated_ms.is_some_and(|t| t > now - REPORT_VALIDITY_MS) =>
+            {
+                return Ok(GenerationState::Complete)
+            }
+            _ => {}
+        }
+        let claim = uuid::Uuid::new_v4().to_string();
+        if store
+            .claim_credential_report(
+                &account,
+                &claim,
+                now,
+                now - GENERATION_TIMEOUT_MS,
+                now - REPORT_VALIDITY_MS,
+            )
+            .await?
+        {
+            let context = state.clone();
+            tokio::spawn(async move { generate(&context, &account, &claim).await });
+            return Ok(GenerationState::Started);
+        }
+    }
+    Ok(GenerationState::InProgress)
+}
+
+/// Builds the report of the generation `claim` and completes it; on a
+/// failure, forgets it so that the next Generate starts over.
+async fn generate(state: &OpContext, account: &str, claim: &str) {
+    let store = &state.store;
+    let done = match build_report(state, account).await {
+        Ok(report) => match serde_json::to_string(&report.rows) {
+            Ok(content) => store
+                .complete_credential_report(
+                    account,
+                    claim,
+                    now_ms(),
+                    &report.generated_time,
+                    &content,
+                )
+                .await
+                .map(|_| ())
+                .map_err(ApiError::from),
+            Err(e) => Err(ApiError::Unexpected(e.into())),
+        },
+        Err(e) => Err(e),
+    };
+    if let Err(e) = done {
+        tracing::error!(account_id = %account, error = ?e, "credential report failed");
+        if let Err(e) = store.abandon_credential_report(account, claim).await {
+            tracing::warn!(account_id = %account, error = ?e, "forgetting a failed credential report failed");
+        }
+    }
 }
 
 pub async fn get_credential_report(
     state: &OpContext,
     caller: &Caller,
-) -> ApiResult<Arc<CredentialReport>> {
+) -> ApiResult<CredentialReport> {
     authorize(state, caller, "iam:GetCredentialReport", "*").await?;
-    match state.credential_reports.get(&caller.account_id) {
-        None => Err(ApiError::Report {
-            code: "ReportNotPresent",
-            status: 410,
-            message: "Credential report not present. Use GenerateCredentialReport to generate a report.".into(),
-        }),
-        Some(ReportSlot::InProgress) => Err(ApiError::Report {
+    let row = state.store.credential_report(&caller.account_id).await?;
+    let not_present = || ApiError::Report {
+        code: "ReportNotPresent",
+        status: 410,
+        message:
+            "Credential report not present. Use GenerateCredentialReport to generate a report."
+                .into(),
+    };
+    let Some(row) = row else {
+        return Err(not_present());
+    };
+    let (Some(generated_ms), Some(generated_time), Some(content)) =
+        (row.generated_ms, row.generated_time, row.content)
+    else {
+        return Err(ApiError::Report {
             code: "ReportInProgress",
             status: 404,
             message: "Credential report generation is in progress; try again shortly.".into(),
-        }),
-        Some(ReportSlot::Complete(r)) if r.generated_at.elapsed() >= REPORT_VALIDITY => {
-            Err(ApiError::Report {
-                code: "ReportExpired",
-                status: 410,
-                message: "The credential report has expired. Use GenerateCredentialReport to generate a new one.".into(),
-            })
-        }
-        Some(ReportSlot::Complete(r)) => Ok(r),
+        });
+    };
+    if generated_ms <= now_ms() - REPORT_VALIDITY_MS {
+        return Err(ApiError::Report {
+            code: "ReportExpired",
+            status: 410,
+            message: "The credential report has expired. Use GenerateCredentialReport to generate a new one.".into(),
+        });
     }
+    let rows = serde_json::from_str(&content).map_err(|e| ApiError::Unexpected(e.into()))?;
+    Ok(CredentialReport {
+        generated_time,
+        rows,
+    })
 }
 
 /// The report as CSV text: AWS's header, then the rows.
@@ -290,7 +369,6 @@ async fn build_report(state: &OpContext, account_id: &str) -> ApiResult<Credenti
     }
     Ok(CredentialReport {
         generated_time,
-        generated_at: Instant::now(),
         rows,
     })
 }

@@ -11,19 +11,19 @@
 //! `/v1/authorize` decisions when `audit_authorize = "all"`; reads of
 //! latchkey's own API are not recorded, so a read action shows no use.
 //! A job is computed when generated (one primary-key read per principal)
-//! and kept in memory on the node (`runtime::reports`).
+//! and kept in the database (`last_accessed_jobs`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use super::access_analysis::{boundary_document, identity_documents, parse_stored};
 use super::authorize;
+use super::last_accessed_jobs::{ActionLastAccessed, EntityInfo, JobResult, ServiceLastAccessed};
 use crate::auth::Caller;
-use crate::domain::{format_time, now, Group, ManagedPolicy, PolicyHolder, Role, User};
+use crate::domain::{format_time, Group, ManagedPolicy, PolicyHolder, Role, User};
 use crate::error::{ApiError, ApiResult};
 use crate::policy::access::effective::effective_permissions;
 use crate::policy::access::{DocumentKind, DocumentSource, NamedDocument};
 use crate::policy::PolicyDocument;
-use crate::runtime::reports::{ActionLastAccessed, LastAccessedJob, ServiceLastAccessed};
 use crate::state::OpContext;
 use crate::store::last_accessed::role_principal;
 
@@ -35,10 +35,10 @@ pub enum Entity {
 }
 
 /// A principal whose uses count for an entity: its key in
-/// `last_accessed` and the ARN a report names (a role's, not a session's).
+/// `last_accessed` and the entity a report names (a role, not a session).
 struct Principal {
     key: String,
-    arn: String,
+    info: EntityInfo,
 }
 
 fn no_such(arn: &str) -> ApiError {
@@ -51,7 +51,11 @@ fn invalid_arn(arn: &str) -> ApiError {
 
 /// Finds the user, group, role or policy an IAM ARN names in the caller's
 /// account (or an AWS-managed policy).
-async fn find_entity(state: &OpContext, caller: &Caller, arn: &str) -> ApiResult<Entity> {
+pub(super) async fn find_entity(
+    state: &OpContext,
+    caller: &Caller,
+    arn: &str,
+) -> ApiResult<Entity> {
     let rest = arn
         .strip_prefix("arn:aws:iam::")
         .ok_or_else(|| invalid_arn(arn))?;
@@ -84,7 +88,7 @@ async fn find_entity(state: &OpContext, caller: &Caller, arn: &str) -> ApiResult
     }
 }
 
-fn entity_arn(e: &Entity) -> String {
+pub(super) fn entity_arn(e: &Entity) -> String {
     match e {
         Entity::User(u) => u.arn().to_string(),
         Entity::Group(g) => g.arn().to_string(),
@@ -153,14 +157,26 @@ fn user_principal(u: &User) -> Principal {
     let arn = u.arn().to_string();
     Principal {
         key: arn.clone(),
-        arn,
+        info: EntityInfo {
+            arn,
+            name: u.name.clone(),
+            kind: "USER".into(),
+            id: u.id.clone(),
+            path: u.path.clone(),
+        },
     }
 }
 
 fn role_principal_of(r: &Role) -> Principal {
     Principal {
         key: role_principal(&r.account_id, &r.name),
-        arn: r.arn().to_string(),
+        info: EntityInfo {
+            arn: r.arn().to_string(),
+            name: r.name.clone(),
+            kind: "ROLE".into(),
+            id: r.id.clone(),
+            path: r.path.clone(),
+        },
     }
 }
 
@@ -216,17 +232,16 @@ async fn principals(state: &OpContext, e: &Entity, account: &str) -> ApiResult<V
     })
 }
 
-/// Per lower-cased action, every principal's newest use: (time, ARN).
+/// Per lower-cased action, every principal's newest use: (time, the
+/// principal's index in `principals`).
 async fn uses(
     state: &OpContext,
     principals: &[Principal],
-) -> ApiResult<HashMap<String, Vec<(String, String)>>> {
-    let mut out: HashMap<String, Vec<(String, String)>> = HashMap::new();
-    for p in principals {
+) -> ApiResult<HashMap<String, Vec<(String, usize)>>> {
+    let mut out: HashMap<String, Vec<(String, usize)>> = HashMap::new();
+    for (i, p) in principals.iter().enumerate() {
         for row in state.store.last_accessed(&p.key).await? {
-            out.entry(row.action)
-                .or_default()
-                .push((row.event_time, p.arn.clone()));
+            out.entry(row.action).or_default().push((row.event_time, i));
         }
     }
     Ok(out)
@@ -242,15 +257,18 @@ fn service_name(prefix: &str) -> String {
 }
 
 /// The report of an entity: every service its policies grant, in prefix
-/// order, with the newest use of any of its actions.
-async fn report(
+/// order, with the newest use of any of its actions and each principal's
+/// newest use of the service; and the principals whose uses count.
+pub(super) async fn report(
     state: &OpContext,
     e: &Entity,
     account: &str,
     action_level: bool,
-) -> ApiResult<Vec<ServiceLastAccessed>> {
+) -> ApiResult<JobResult> {
     let granted = granted_actions(state, e).await?;
-    let used = uses(state, &principals(state, e, account).await?).await?;
+    let principals = principals(state, e, account).await?;
+    let used = uses(state, &principals).await?;
+    let arn_of = |i: usize| principals[i].info.arn.clone();
     let mut by_service: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for action in granted {
         if let Some((prefix, name)) = action.split_once(':') {
@@ -260,18 +278,25 @@ async fn report(
                 .push(name.to_string());
         }
     }
-    let mut out = Vec::new();
+    let mut services = Vec::new();
     for (prefix, names) in by_service {
         let mut actions = Vec::new();
-        let mut entities = HashSet::new();
+        let mut by_entity: BTreeMap<usize, String> = BTreeMap::new();
         let mut newest: Option<(String, String)> = None;
         for name in names {
             let key = format!("{prefix}:{name}").to_ascii_lowercase();
             let last = used.get(&key).and_then(|list| {
-                for (_, arn) in list {
-                    entities.insert(arn.clone());
+                for (t, i) in list {
+                    by_entity
+                        .entry(*i)
+                        .and_modify(|known| {
+                            if t > known {
+                                known.clone_from(t);
+                            }
+                        })
+                        .or_insert_with(|| t.clone());
                 }
-                list.iter().max().cloned()
+                list.iter().map(|(t, i)| (t.clone(), arn_of(*i))).max()
             });
             if let Some(l) = &last {
                 if newest.as_ref().is_none_or(|n| l > n) {
@@ -284,67 +309,20 @@ async fn report(
                 last_entity: last.map(|(_, a)| a),
             });
         }
-        out.push(ServiceLastAccessed {
+        services.push(ServiceLastAccessed {
             service_name: service_name(&prefix),
             namespace: prefix,
             last_authenticated: newest.as_ref().map(|(t, _)| t.clone()),
             last_entity: newest.map(|(_, a)| a),
-            total_entities: i64::try_from(entities.len()).unwrap_or(i64::MAX),
+            total_entities: i64::try_from(by_entity.len()).unwrap_or(i64::MAX),
             actions: if action_level { actions } else { Vec::new() },
+            entity_uses: by_entity.into_iter().collect(),
         });
     }
-    Ok(out)
-}
-
-/// GenerateServiceLastAccessedDetails: computes the job and returns its id.
-pub async fn generate_service_last_accessed_details(
-    state: &OpContext,
-    caller: &Caller,
-    arn: &str,
-    granularity: Option<&str>,
-) -> ApiResult<String> {
-    let action_level = match granularity {
-        None | Some("SERVICE_LEVEL") => false,
-        Some("ACTION_LEVEL") => true,
-        Some(other) => {
-            return Err(ApiError::ValidationError(format!(
-                "1 validation error detected: Value '{other}' at 'granularity' failed to satisfy constraint: Member must satisfy enum value set: [SERVICE_LEVEL, ACTION_LEVEL]"
-            )))
-        }
-    };
-    authorize(state, caller, "iam:GenerateServiceLastAccessedDetails", arn).await?;
-    let entity = find_entity(state, caller, arn).await?;
-    let created = now();
-    let services = report(state, &entity, &caller.account_id, action_level).await?;
-    let id = uuid::Uuid::new_v4().to_string();
-    state.last_accessed_jobs.insert(
-        id.clone(),
-        LastAccessedJob {
-            account_id: caller.account_id.clone(),
-            granularity: if action_level {
-                "ACTION_LEVEL"
-            } else {
-                "SERVICE_LEVEL"
-            },
-            created,
-            services,
-        },
-    );
-    Ok(id)
-}
-
-/// GetServiceLastAccessedDetails: a job of the caller's account.
-pub async fn get_service_last_accessed_details(
-    state: &OpContext,
-    caller: &Caller,
-    job_id: &str,
-) -> ApiResult<std::sync::Arc<LastAccessedJob>> {
-    authorize(state, caller, "iam:GetServiceLastAccessedDetails", "*").await?;
-    state
-        .last_accessed_jobs
-        .get(job_id)
-        .filter(|j| j.account_id == caller.account_id)
-        .ok_or_else(|| ApiError::NoSuchEntity(format!("The job with ID {job_id} cannot be found.")))
+    Ok(JobResult {
+        services,
+        entities: principals.into_iter().map(|p| p.info).collect(),
+    })
 }
 
 /// The condition keys documents use, each once (first spelling kept), in
@@ -457,7 +435,9 @@ pub async fn unused_access(
     let since =
         format_time(time::OffsetDateTime::now_utc() - time::Duration::days(i64::from(days)));
     let is_old = |t: Option<&str>| t.is_none_or(|t| t < since.as_str());
-    let services = report(state, &entity, &caller.account_id, true).await?;
+    let services = report(state, &entity, &caller.account_id, true)
+        .await?
+        .services;
     let mut unused_actions = Vec::new();
     let mut used_actions = Vec::new();
     for s in &services {

@@ -26,6 +26,7 @@ pub mod holders;
 pub mod inline_policies;
 pub mod instance_profiles;
 pub mod last_accessed;
+pub mod last_accessed_jobs;
 pub mod login_profiles;
 pub mod master_key;
 pub mod oidc_providers;

@@ -14,5 +14,4 @@ pub mod issued_credentials;
 pub mod login_throttle;
 pub mod metrics;
 pub mod policy_cache;
-pub mod reports;
 pub mod resolved_key;

@@ -560,6 +560,13 @@ mod tests {
         "record_login_failure",
         "clear_login_failures",
         "purge_login_failures",
+        // Generated reports (`reports.rs`): what a read found, kept for
+        // the nodes that serve the next call; no IAM change.
+        "claim_credential_report",
+        "complete_credential_report",
+        "abandon_credential_report",
+        "insert_last_accessed_job",
+        "purge_last_accessed_jobs",
     ];
 
     /// Guards "no mutation goes unaudited": every INSERT, UPDATE or DELETE

@@ -439,6 +439,36 @@ pub const TABLES: &[Table] = &[
         ],
         Handling::Copy,
     ),
+    // Migration 0014: generated reports. A report copied is as valid on
+    // the target as it was on the source (its times are absolute).
+    table(
+        "credential_reports",
+        &[
+            ("account_id", Text),
+            ("state", Text),
+            ("claim", Text),
+            ("started_ms", Int),
+            ("generated_ms", Int),
+            ("generated_time", Text),
+            ("content", Text),
+        ],
+        Handling::Copy,
+    ),
+    table(
+        "last_accessed_jobs",
+        &[
+            ("job_id", Text),
+            ("account_id", Text),
+            ("arn", Text),
+            ("granularity", Text),
+            ("status", Text),
+            ("created_at", Text),
+            ("completed_at", Text),
+            ("created_ms", Int),
+            ("result", Text),
+        ],
+        Handling::Copy,
+    ),
     table(
         "_sqlx_migrations",
         &[

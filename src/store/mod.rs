@@ -46,6 +46,7 @@ pub mod master_key;
 pub mod oidc_providers;
 pub mod plans;
 pub mod policies;
+pub mod reports;
 pub mod roles;
 pub mod services;
 pub mod sessions;

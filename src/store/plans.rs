@@ -80,6 +80,11 @@ fn list_queries() -> Vec<(&'static str, &'static str)> {
             super::last_accessed::LAST_PASSWORD_CHANGE_SQL,
         ),
         (
+            "trim an account's last-accessed jobs",
+            super::reports::TRIM_JOBS_SQL,
+        ),
+        ("purge last-accessed jobs", super::reports::PURGE_JOBS_SQL),
+        (
             "list OIDC providers",
             super::oidc_providers::LIST_OIDC_PROVIDERS_SQL,
         ),

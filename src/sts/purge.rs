@@ -1,6 +1,7 @@
 //! Expired sessions are kept for a retention (so that an operator can still
 //! see them), then deleted by a background task, with the sign-in failure
-//! counts whose lockout window ended.
+//! counts whose lockout window ended and the last-accessed jobs older than
+//! a day (`iam::last_accessed_jobs`).
 //!
 //! Every node runs this task; that is safe without coordination. Each
 //! purge is one DELETE of rows past a cutoff, so two nodes purging at once
@@ -26,6 +27,10 @@ pub async fn purge_once(state: &AppState, retention: Duration) -> crate::error::
     // Their links to the workloads that fetched them go too.
     state.store.purge_workload_session_links(&cutoff).await?;
     state.login_throttle.purge(&state.store).await?;
+    // No cache holds a job either.
+    let jobs_before =
+        crate::iam::credential_report::now_ms() - crate::iam::last_accessed_jobs::JOB_LIFETIME_MS;
+    state.store.purge_last_accessed_jobs(jobs_before).await?;
     Ok(purged)
 }
 

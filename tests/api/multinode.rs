@@ -15,6 +15,10 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{json, Value};
 
+use aws_sdk_iam::types::{AccessAdvisorUsageGranularityType, JobStatusType, ReportStateType};
+
+use crate::awsquery::reports::generate_report;
+use crate::awsquery::{allow, iam_client};
 use crate::coherence::{refused, within_a_second};
 use crate::helpers::{assert_error, json_with_status, policy, spawn_app, Credentials, TestApp};
 use crate::sts::{assume_ok, caller_identity, role_trusting_user, As};
@@ -167,6 +171,87 @@ async fn revocations_on_one_process_are_refused_by_the_other_within_a_second() {
         refused,
     )
     .await;
+}
+
+/// Reports are kept in the database: one generated through one process is
+/// read through the other (issue 19 on issue 16's nodes), and a second
+/// generation through the other answers COMPLETE with the same report.
+#[tokio::test]
+async fn reports_generated_on_one_process_are_read_on_the_other() {
+    let (app, one, two) = two_processes().await;
+    let (a, b) = (
+        iam_client(&one.app, &app.root),
+        iam_client(&two.app, &app.root),
+    );
+    one.app.create_user("alice").await;
+
+    generate_report(&a).await;
+    let got = b.get_credential_report().send().await.unwrap();
+    let csv = String::from_utf8(got.content().unwrap().as_ref().to_vec()).unwrap();
+    let users: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next())
+        .collect();
+    assert_eq!(users, ["<root_account>", "alice"]);
+    let again = b.generate_credential_report().send().await.unwrap();
+    assert_eq!(again.state(), Some(&ReportStateType::Complete));
+    let same = a.get_credential_report().send().await.unwrap();
+    assert_eq!(same.generated_time(), got.generated_time());
+
+    // A group's job: generated on A, read with its entities on B.
+    a.create_group().group_name("devs").send().await.unwrap();
+    a.add_user_to_group()
+        .group_name("devs")
+        .user_name("alice")
+        .send()
+        .await
+        .unwrap();
+    a.put_group_policy()
+        .group_name("devs")
+        .policy_name("groups")
+        .policy_document(allow("iam:CreateGroup"))
+        .send()
+        .await
+        .unwrap();
+    let group_arn = format!("arn:aws:iam::{}:group/devs", app.account_id);
+    let job_id = a
+        .generate_service_last_accessed_details()
+        .arn(&group_arn)
+        .granularity(AccessAdvisorUsageGranularityType::ActionLevel)
+        .send()
+        .await
+        .unwrap()
+        .job_id()
+        .unwrap()
+        .to_string();
+    let job = b
+        .get_service_last_accessed_details()
+        .job_id(&job_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(job.job_status(), &JobStatusType::Completed);
+    let services = job.services_last_accessed();
+    assert_eq!(services.len(), 1, "{services:?}");
+    assert_eq!(services[0].service_namespace(), "iam");
+    assert_eq!(
+        services[0].tracked_actions_last_accessed()[0].action_name(),
+        Some("CreateGroup")
+    );
+    let entities = b
+        .get_service_last_accessed_details_with_entities()
+        .job_id(&job_id)
+        .service_namespace("iam")
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<&str> = entities
+        .entity_details_list()
+        .iter()
+        .map(|e| e.entity_info().unwrap().name())
+        .collect();
+    assert_eq!(names, ["alice"]);
 }
 
 /// What the writers saw: the users whose creation was acknowledged, and

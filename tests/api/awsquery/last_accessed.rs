@@ -255,3 +255,123 @@ async fn a_role_is_every_one_of_its_sessions() {
         Some(role_arn.as_str())
     );
 }
+
+#[tokio::test]
+async fn a_group_job_names_the_members_behind_each_service() {
+    let app = spawn_app().await;
+    let iam = iam_client(&app, &app.root);
+    iam.create_group().group_name("devs").send().await.unwrap();
+    iam.put_group_policy()
+        .group_name("devs")
+        .policy_name("groups")
+        .policy_document(allow("iam:CreateGroup"))
+        .send()
+        .await
+        .unwrap();
+    let user = app.user_with_key("user").await;
+    app.create_user("idle").await;
+    for name in ["user", "idle"] {
+        iam.add_user_to_group()
+            .group_name("devs")
+            .user_name(name)
+            .send()
+            .await
+            .unwrap();
+    }
+    iam_client(&app, &user)
+        .create_group()
+        .group_name("made-by-user")
+        .send()
+        .await
+        .unwrap();
+    let group_arn = format!("arn:aws:iam::{}:group/devs", app.account_id);
+    let id = iam
+        .generate_service_last_accessed_details()
+        .arn(&group_arn)
+        .send()
+        .await
+        .unwrap()
+        .job_id()
+        .unwrap()
+        .to_string();
+    let got = iam
+        .get_service_last_accessed_details_with_entities()
+        .job_id(&id)
+        .service_namespace("iam")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(got.job_status(), &JobStatusType::Completed);
+    assert!(!got.is_truncated());
+    let entities = got.entity_details_list();
+    let names: Vec<&str> = entities
+        .iter()
+        .map(|e| e.entity_info().unwrap().name())
+        .collect();
+    assert_eq!(names, ["user", "idle"], "the one that used iam first");
+    let used = entities[0].entity_info().unwrap();
+    assert_eq!(
+        used.arn(),
+        format!("arn:aws:iam::{}:user/user", app.account_id)
+    );
+    assert_eq!(
+        used.r#type(),
+        &aws_sdk_iam::types::PolicyOwnerEntityType::User
+    );
+    assert_eq!(used.path(), Some("/"));
+    assert!(used.id().starts_with("AIDA"), "{used:?}");
+    assert!(entities[0].last_authenticated().is_some());
+    assert!(entities[1].last_authenticated().is_none());
+
+    // Paged by MaxItems and Marker.
+    let first = iam
+        .get_service_last_accessed_details_with_entities()
+        .job_id(&id)
+        .service_namespace("iam")
+        .max_items(1)
+        .send()
+        .await
+        .unwrap();
+    assert!(first.is_truncated());
+    let rest = iam
+        .get_service_last_accessed_details_with_entities()
+        .job_id(&id)
+        .service_namespace("iam")
+        .marker(first.marker().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        rest.entity_details_list()[0].entity_info().unwrap().name(),
+        "idle"
+    );
+    assert!(!rest.is_truncated());
+
+    // A service the group is not granted: nobody.
+    let none = iam
+        .get_service_last_accessed_details_with_entities()
+        .job_id(&id)
+        .service_namespace("s3")
+        .send()
+        .await
+        .unwrap();
+    assert!(none.entity_details_list().is_empty());
+    let (code, status) = failure(
+        iam.get_service_last_accessed_details_with_entities()
+            .job_id("no-such-job")
+            .service_namespace("iam")
+            .send()
+            .await,
+    );
+    assert_eq!((code.as_str(), status), ("NoSuchEntity", 404));
+    // A member without the permission is refused.
+    let (code, _) = failure(
+        iam_client(&app, &user)
+            .get_service_last_accessed_details_with_entities()
+            .job_id(&id)
+            .service_namespace("iam")
+            .send()
+            .await,
+    );
+    assert_eq!(code, "AccessDenied");
+}

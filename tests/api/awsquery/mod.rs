@@ -10,7 +10,7 @@ mod entities;
 mod last_accessed;
 mod policies;
 mod protocol;
-mod reports;
+pub(crate) mod reports;
 mod sts;
 mod terraform;
 
