@@ -28,6 +28,7 @@ pub mod instance_profiles;
 pub mod last_accessed;
 pub mod login_profiles;
 pub mod master_key;
+pub mod mfa_devices;
 pub mod oidc_providers;
 pub mod password_policy;
 pub mod policies;
