@@ -54,9 +54,7 @@ pub fn base32_decode(text: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len() * 5 / 8);
     let (mut buffer, mut bits) = (0u32, 0u32);
     for c in text.bytes().filter(|&c| c != b'=') {
-        let value = ALPHABET
-            .iter()
-            .position(|&a| a == c.to_ascii_uppercase())? as u32;
+        let value = ALPHABET.iter().position(|&a| a == c.to_ascii_uppercase())? as u32;
         buffer = (buffer << 5) | value;
         bits += 5;
         if bits >= 8 {

@@ -101,8 +101,13 @@ pub fn add_caller_context(
 
 /// Whole seconds since `at` (a session's MFA time), never negative.
 fn mfa_age(at: &str) -> Option<i64> {
-    let at = time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).ok()?;
-    Some((time::OffsetDateTime::now_utc() - at).whole_seconds().max(0))
+    let at =
+        time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).ok()?;
+    Some(
+        (time::OffsetDateTime::now_utc() - at)
+            .whole_seconds()
+            .max(0),
+    )
 }
 
 /// `aws:CurrentTime` and `aws:EpochTime` for `now`. They change once a

@@ -39,7 +39,8 @@ impl Seed {
     /// The `otpauth://` URI authenticator apps read from a QR code.
     pub fn otpauth_uri(&self, account_alias: &str, name: &str) -> String {
         let label = format!("{account_alias}:{name}");
-        let label = percent_encoding::utf8_percent_encode(&label, percent_encoding::NON_ALPHANUMERIC);
+        let label =
+            percent_encoding::utf8_percent_encode(&label, percent_encoding::NON_ALPHANUMERIC);
         format!(
             "otpauth://totp/{label}?secret={}&issuer=latchkey&algorithm=SHA1&digits=6&period=30",
             self.0
@@ -85,7 +86,9 @@ impl Assignment {
 }
 
 fn no_such(serial: &str) -> ApiError {
-    ApiError::NoSuchEntity(format!("MFA device with serial number {serial} does not exist."))
+    ApiError::NoSuchEntity(format!(
+        "MFA device with serial number {serial} does not exist."
+    ))
 }
 
 fn check_serial(serial: &str) -> ApiResult<()> {
@@ -110,9 +113,7 @@ fn check_code(code: &str, field: &str) -> ApiResult<()> {
 }
 
 fn invalid_codes() -> ApiError {
-    ApiError::InvalidAuthenticationCode(
-        "Authentication code for device is not valid.".into(),
-    )
+    ApiError::InvalidAuthenticationCode("Authentication code for device is not valid.".into())
 }
 
 /// The device a serial names in the caller's account, or NoSuchEntity.
@@ -436,7 +437,10 @@ pub async fn untag(
     let d = find_device_authorized(state, caller, serial, cx).await?;
     let event =
         AuditEvent::by(caller, action, d.serial.clone()).params(json!({ "tag_keys": keys }));
-    audited(state, event, async |tx| tx.untag_entity(&d.serial, keys).await).await
+    audited(state, event, async |tx| {
+        tx.untag_entity(&d.serial, keys).await
+    })
+    .await
 }
 
 pub async fn list_tags(state: &OpContext, caller: &Caller, serial: &str) -> ApiResult<Vec<Tag>> {

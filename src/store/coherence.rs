@@ -107,11 +107,7 @@ mod tests {
     /// cached (misses are not), and a workload session link revokes older
     /// sessions only with `touch()`; accepting an MFA code moves only a
     /// device's replay guard, and no cache holds devices.
-    const KEEP_CACHES: &[&str] = &[
-        "accept_mfa_step",
-        "insert_session",
-        "link_workload_session",
-    ];
+    const KEEP_CACHES: &[&str] = &["accept_mfa_step", "insert_session", "link_workload_session"];
 
     /// Guards "a write that changes cached state advances the counter":
     /// only the functions above write through `conn_keeping_caches()`.

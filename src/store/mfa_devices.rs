@@ -236,7 +236,11 @@ impl AuditTx {
     /// Unassigns a device from its user; false when it is not enabled for
     /// that user. The replay guard stays: a code used before cannot be
     /// used again after a re-enable.
-    pub async fn deactivate_mfa_device(&mut self, serial: &str, user_id: &str) -> StoreResult<bool> {
+    pub async fn deactivate_mfa_device(
+        &mut self,
+        serial: &str,
+        user_id: &str,
+    ) -> StoreResult<bool> {
         let n = on_db!(self.conn(), c => sqlx::query(
             "UPDATE mfa_devices SET user_id = NULL, enabled_at = NULL
              WHERE serial = $1 AND user_id = $2",

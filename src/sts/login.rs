@@ -164,11 +164,9 @@ pub async fn login(state: &AppState, mut req: LoginRequest) -> ApiResult<LoginRe
     let mfa = if user_has_device(state, &user.id).await? {
         let matched = match req.mfa_code.as_deref() {
             None => Err(mfa_required()),
-            Some(code) => {
-                match_code(state, &user.id, req.mfa_serial_number.as_deref(), code)
-                    .await?
-                    .ok_or_else(bad_mfa_code)
-            }
+            Some(code) => match_code(state, &user.id, req.mfa_serial_number.as_deref(), code)
+                .await?
+                .ok_or_else(bad_mfa_code),
         };
         match matched {
             Ok(m) => Some(m),
