@@ -225,3 +225,33 @@ async fn a_master_key_rotation_reseals_every_seed() {
     let code = code_at(&seed, now + 1);
     session(&app, &gina, Some((&serial, &code))).await.unwrap();
 }
+
+#[tokio::test]
+async fn resync_follows_a_device_whose_clock_runs_ahead() {
+    let app = spawn_app().await;
+    let iam = iam_client(&app, &app.root);
+    let hugo = app.user_with_key("hugo").await;
+    let (serial, seed) = create_device(&iam, "hugo").await;
+    let now = enable(&iam, "hugo", &serial, &seed).await;
+    let resync = |first: String, second: String| {
+        iam.resync_mfa_device()
+            .user_name("hugo")
+            .serial_number(&serial)
+            .authentication_code1(first)
+            .authentication_code2(second)
+            .send()
+    };
+    let bad = wrong_code(&seed);
+    let refused = resync(bad.clone(), bad).await;
+    assert_eq!(failure(refused), ("InvalidAuthenticationCode".into(), 403));
+    // The device shows codes six steps (three minutes) ahead.
+    resync(code_at(&seed, now + 5), code_at(&seed, now + 6))
+        .await
+        .unwrap();
+    let on_server_time = session(&app, &hugo, Some((&serial, &code_at(&seed, now + 1)))).await;
+    assert_eq!(on_server_time.unwrap_err(), ("AccessDenied".into(), 403));
+    let on_device_time = code_at(&seed, now + 7);
+    session(&app, &hugo, Some((&serial, &on_device_time)))
+        .await
+        .unwrap();
+}
