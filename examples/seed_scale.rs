@@ -145,6 +145,7 @@ async fn main() -> anyhow::Result<()> {
                     tags: "[]".into(),
                     transitive_tag_keys: "[]".into(),
                     source_identity: None,
+                    mfa_authenticated_at: None,
                     chained: false,
                     issued_at: format_time_ms(now),
                     expires_at: format_time_ms(

@@ -31,6 +31,7 @@ fn row(n: u64) -> RoleSession {
         tags: "[]".into(),
         transitive_tag_keys: "[]".into(),
         source_identity: None,
+        mfa_authenticated_at: None,
         chained: false,
         issued_at: format_time_ms(now),
         expires_at: format_time_ms(now + time::Duration::hours(1)),

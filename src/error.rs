@@ -35,6 +35,9 @@ pub enum ApiError {
     ValidationError(String),
     #[error("{0}")]
     AccessDenied(String),
+    /// EnableMFADevice / ResyncMFADevice: the codes are not the device's (403).
+    #[error("{0}")]
+    InvalidAuthenticationCode(String),
     /// STS: the session policies and tags exceed the packed budget.
     #[error("{0}")]
     PackedPolicyTooLarge(String),
@@ -118,6 +121,7 @@ impl ApiError {
             ApiError::EntityAlreadyExists(_) => "EntityAlreadyExists",
             ApiError::DeleteConflict(_) => "DeleteConflict",
             ApiError::LimitExceeded(_) => "LimitExceeded",
+            ApiError::InvalidAuthenticationCode(_) => "InvalidAuthenticationCode",
             ApiError::MalformedPolicyDocument(_) => "MalformedPolicyDocument",
             ApiError::InvalidInput(_) => "InvalidInput",
             ApiError::ValidationError(_) => "ValidationError",
@@ -162,7 +166,9 @@ impl ApiError {
             | ApiError::ExpiredTokenException(_)
             | ApiError::IdpCommunicationError(_) => 400,
             ApiError::Throttling(_) => 429,
-            ApiError::AccessDenied(_) | ApiError::IdpRejectedClaim(_) => 403,
+            ApiError::AccessDenied(_)
+            | ApiError::IdpRejectedClaim(_)
+            | ApiError::InvalidAuthenticationCode(_) => 403,
             ApiError::Unauthenticated { .. } => 401,
             ApiError::PayloadTooLarge(_) => 413,
             ApiError::RequestTimeout(_) => 408,

@@ -17,6 +17,7 @@ pub mod instance_profiles;
 pub mod listing;
 pub mod master_key;
 pub mod metrics;
+pub mod mfa_devices;
 pub mod oidc_providers;
 mod openapi_doc;
 pub mod policies;
@@ -69,6 +70,7 @@ use utoipa_actix_web::AppExt as _;
         (name = "audit", description = "The audit trail"),
         (name = "master-key", description = "The master key that seals secrets at rest: status, online rotation (management account only)"),
         (name = "instance-profiles", description = "Instance profiles: the one role a workload gets"),
+        (name = "mfa", description = "Virtual MFA devices (TOTP): create, enable for a user, resync, deactivate, delete, tags"),
         (name = "oidc-providers", description = "OpenID Connect identity providers trusted by AssumeRoleWithWebIdentity"),
         (name = "workloads", description = "Service principals, workloads and their credentials endpoint, identity proofs"),
         (name = "health", description = "Probes and metrics")
@@ -111,6 +113,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
     // Before the `/{kind}/{name}/...` patterns, which would also match
     // `/account/aliases/tags`.
     account_settings::configure(cfg);
+    // Before users and tags, whose patterns would take
+    // `/users/{name}/mfa-devices` and `/mfa-devices/{serial}/tags`.
+    mfa_devices::configure(cfg);
     users::configure(cfg);
     access_keys::configure(cfg);
     groups::configure(cfg);

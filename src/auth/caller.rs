@@ -26,6 +26,9 @@ pub struct SessionInfo {
     /// `aws:FederatedProvider`: the OIDC provider's ARN for a session from
     /// AssumeRoleWithWebIdentity.
     pub federated_provider: Option<String>,
+    /// When MFA was authenticated for the session (ISO-8601 with
+    /// milliseconds); None when it was issued without MFA.
+    pub mfa_authenticated_at: Option<String>,
 }
 
 /// What kind of identity signed the request.

@@ -10,5 +10,6 @@ pub mod key_rotation;
 pub mod password;
 pub mod session_key;
 pub mod sigv4;
+pub mod totp;
 
 pub use caller::{Caller, CallerKind};

@@ -164,6 +164,7 @@ fn session_caller(record: SessionRecord, origin: Origin) -> ApiResult<Caller> {
             .issuer_arn
             .contains(":oidc-provider/")
             .then(|| s.issuer_arn.clone()),
+        mfa_authenticated_at: s.mfa_authenticated_at.clone(),
     });
     let account = &s.account_id;
     let (arn, user_id, kind) = match (&s.role_id, &s.user_id) {

@@ -35,12 +35,15 @@ macro_rules! actions {
 }
 pub(crate) use actions;
 
-/// `UserName` when given; otherwise, as AWS, the calling user's own name.
-/// None for callers that are not IAM users (the root, role sessions).
+/// `UserName` when given; otherwise, as AWS, the calling user's own name
+/// (with its keys or its own session). None for callers that are not IAM
+/// users (the root, role sessions).
 pub fn user_name_or_self(ctx: &Ctx<'_>) -> Option<String> {
     match (ctx.params.get("UserName"), &ctx.caller.kind) {
         (Some(name), _) => Some(name.to_string()),
-        (None, CallerKind::User { name, .. }) => Some(name.clone()),
+        (None, CallerKind::User { name, .. } | CallerKind::UserSession { name, .. }) => {
+            Some(name.clone())
+        }
         _ => None,
     }
 }

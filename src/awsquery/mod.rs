@@ -10,6 +10,7 @@ mod iam_access;
 mod iam_account;
 mod iam_account_details;
 mod iam_instance_profiles;
+mod iam_mfa;
 mod iam_oidc;
 mod iam_policies;
 mod iam_principals;
@@ -98,6 +99,7 @@ const IAM_TABLES: &[&[(&str, Handler)]] = &[
     iam_oidc::ACTIONS,
     iam_absent::ACTIONS,
     iam_account::ACTIONS,
+    iam_mfa::ACTIONS,
 ];
 const STS_TABLES: &[&[(&str, Handler)]] = &[sts_actions::ACTIONS];
 

@@ -55,6 +55,8 @@ async fn assume_role(c: &Ctx<'_>) -> Outcome {
         tags: p.tags("Tags")?,
         transitive_tag_keys: p.list("TransitiveTagKeys"),
         source_identity: p.get("SourceIdentity").map(String::from),
+        serial_number: p.get("SerialNumber").map(String::from),
+        token_code: p.get("TokenCode").map(String::from),
     };
     let reply = sts::assume_role::assume_role(c.state, c.caller, req).await?;
     let mut x = Xml::new();
@@ -69,8 +71,11 @@ async fn assume_role(c: &Ctx<'_>) -> Outcome {
 }
 
 async fn get_session_token(c: &Ctx<'_>) -> Outcome {
+    let p = c.params;
     let req = SessionTokenRequest {
-        duration_seconds: c.params.int("DurationSeconds")?,
+        duration_seconds: p.int("DurationSeconds")?,
+        serial_number: p.get("SerialNumber").map(String::from),
+        token_code: p.get("TokenCode").map(String::from),
     };
     let creds = sts::session_token::get_session_token(c.state, c.caller, req).await?;
     let mut x = Xml::new();

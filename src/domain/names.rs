@@ -12,12 +12,14 @@ pub enum EntityKind {
     Policy,
     InlinePolicy,
     InstanceProfile,
+    MfaDevice,
 }
 
 impl EntityKind {
     fn max_len(self) -> usize {
         match self {
             EntityKind::User | EntityKind::Role => 64,
+            EntityKind::MfaDevice => 226,
             _ => 128,
         }
     }
@@ -30,6 +32,7 @@ impl EntityKind {
             EntityKind::Role => "roleName",
             EntityKind::Policy | EntityKind::InlinePolicy => "policyName",
             EntityKind::InstanceProfile => "instanceProfileName",
+            EntityKind::MfaDevice => "virtualMFADeviceName",
         }
     }
 
@@ -41,6 +44,7 @@ impl EntityKind {
             EntityKind::Role => "role",
             EntityKind::Policy | EntityKind::InlinePolicy => "policy",
             EntityKind::InstanceProfile => "instance profile",
+            EntityKind::MfaDevice => "MFA device",
         }
     }
 }

@@ -26,6 +26,9 @@ pub struct RoleSession {
     pub issued_at: String,
     pub expires_at: String,
     pub revoked_at: Option<String>,
+    /// When MFA was authenticated for this session (`aws:MultiFactorAuthAge`
+    /// counts from it); None when no MFA was used.
+    pub mfa_authenticated_at: Option<String>,
 }
 
 impl std::fmt::Debug for RoleSession {

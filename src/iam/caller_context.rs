@@ -68,11 +68,18 @@ pub fn add_caller_context(
                     ctx.insert(name, session.issued_at.as_str());
                 }
             }
-            // No MFA yet; the key is present (false) only with temporary
-            // credentials.
+            // Present only with temporary credentials (absent with
+            // long-term keys): whether MFA was authenticated for them.
             GlobalKey::MultiFactorAuthPresent => {
-                if session.is_some() {
-                    ctx.insert(name, "false");
+                if let Some(session) = session {
+                    let present = session.mfa_authenticated_at.is_some();
+                    ctx.insert(name, if present { "true" } else { "false" });
+                }
+            }
+            GlobalKey::MultiFactorAuthAge => {
+                let at = session.and_then(|s| s.mfa_authenticated_at.as_deref());
+                if let Some(age) = at.and_then(mfa_age) {
+                    ctx.insert(name, age.to_string());
                 }
             }
             GlobalKey::SourceIdentity => {
@@ -90,6 +97,17 @@ pub fn add_caller_context(
             GlobalKey::ResourceTag => {}
         }
     }
+}
+
+/// Whole seconds since `at` (a session's MFA time), never negative.
+fn mfa_age(at: &str) -> Option<i64> {
+    let at =
+        time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).ok()?;
+    Some(
+        (time::OffsetDateTime::now_utc() - at)
+            .whole_seconds()
+            .max(0),
+    )
 }
 
 /// `aws:CurrentTime` and `aws:EpochTime` for `now`. They change once a

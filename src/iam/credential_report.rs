@@ -11,8 +11,9 @@
 //! service), `no_information` where it exists but is unknown (a password
 //! never used to sign in), `not_supported` for the root's password cells.
 //! `password_next_rotation` follows the account password policy's maximum
-//! age (`N/A` without one). Latchkey has no MFA devices and no signing
-//! certificates yet: those cells are `false` and `N/A`.
+//! age (`N/A` without one). `mfa_active` is true for a user with a virtual
+//! MFA device enabled (the root has none here). Latchkey has no signing
+//! certificates: those cells are `false` and `N/A`.
 
 use super::authorize;
 use crate::auth::Caller;
@@ -284,6 +285,7 @@ async fn user_row(
     state: &OpContext,
     user: &User,
     max_age_days: Option<i64>,
+    with_mfa: &[String],
 ) -> ApiResult<Vec<String>> {
     let store = &state.store;
     let arn = user.arn().to_string();
@@ -319,7 +321,7 @@ async fn user_row(
             last_used,
             last_changed,
             next,
-            "false".into(),
+            with_mfa.contains(&user.id).to_string(),
         ],
         &keys,
     ))
@@ -351,6 +353,7 @@ async fn build_report(state: &OpContext, account_id: &str) -> ApiResult<Credenti
         .get_password_policy(account_id)
         .await?
         .and_then(|p| p.max_password_age);
+    let with_mfa = store.users_with_mfa(account_id).await?;
     let mut after = String::new();
     loop {
         let params = ListParams {
@@ -360,7 +363,7 @@ async fn build_report(state: &OpContext, account_id: &str) -> ApiResult<Credenti
         };
         let page = store.list_users(account_id, &params).await?;
         for user in &page.items {
-            rows.push(user_row(state, user, max_age_days).await?);
+            rows.push(user_row(state, user, max_age_days, &with_mfa).await?);
         }
         match (page.is_truncated, page.items.last()) {
             (true, Some(last)) => after = last.name.to_ascii_lowercase(),

@@ -29,6 +29,7 @@ pub mod last_accessed;
 pub mod last_accessed_jobs;
 pub mod login_profiles;
 pub mod master_key;
+pub mod mfa_devices;
 pub mod oidc_providers;
 pub mod password_policy;
 pub mod policies;

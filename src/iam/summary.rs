@@ -27,6 +27,7 @@ pub async fn account_summary(
 ) -> ApiResult<Vec<(&'static str, i64)>> {
     authorize(state, caller, "iam:GetAccountSummary", "*").await?;
     let counts = state.store.account_counts(&caller.account_id).await?;
+    let mfa = state.store.mfa_counts(&caller.account_id).await?;
     let size = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
     Ok(vec![
         ("Users", counts.users),
@@ -52,8 +53,8 @@ pub async fn account_summary(
         ("AttachedPoliciesPerRoleQuota", MAX_ATTACHED_POLICIES),
         ("AccountAccessKeysPresent", i64::from(counts.root_keys > 0)),
         ("AccountMFAEnabled", 0),
-        ("MFADevices", 0),
-        ("MFADevicesInUse", 0),
+        ("MFADevices", mfa.devices),
+        ("MFADevicesInUse", mfa.in_use),
         ("InstanceProfiles", 0),
         ("ServerCertificates", 0),
         ("Providers", 0),

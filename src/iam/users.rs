@@ -187,6 +187,8 @@ pub async fn delete_user(state: &OpContext, caller: &Caller, name: &str) -> ApiR
         Some("Cannot delete entity, must delete access keys first.")
     } else if deps.login_profile {
         Some("Cannot delete entity, must delete login profile first.")
+    } else if deps.mfa_devices > 0 {
+        Some("Cannot delete entity, must delete MFA device first.")
     } else if deps.inline_policies > 0 {
         Some("Cannot delete entity, must delete policies first.")
     } else if deps.attached_policies > 0 {

@@ -31,10 +31,12 @@ pub enum GlobalKey {
     ResourceTag,
     /// The OIDC provider a web identity session came from.
     FederatedProvider,
+    /// Seconds since the session's MFA authentication.
+    MultiFactorAuthAge,
 }
 
 impl GlobalKey {
-    pub const ALL: [GlobalKey; 16] = [
+    pub const ALL: [GlobalKey; 17] = [
         GlobalKey::CurrentTime,
         GlobalKey::EpochTime,
         GlobalKey::SecureTransport,
@@ -51,6 +53,7 @@ impl GlobalKey {
         GlobalKey::SourceIdentity,
         GlobalKey::ResourceTag,
         GlobalKey::FederatedProvider,
+        GlobalKey::MultiFactorAuthAge,
     ];
 
     /// The key's name as AWS writes it; for `PrincipalTag` and
@@ -73,6 +76,7 @@ impl GlobalKey {
             GlobalKey::SourceIdentity => "aws:SourceIdentity",
             GlobalKey::ResourceTag => "aws:ResourceTag/",
             GlobalKey::FederatedProvider => "aws:FederatedProvider",
+            GlobalKey::MultiFactorAuthAge => "aws:MultiFactorAuthAge",
         }
     }
 
@@ -95,19 +99,19 @@ impl GlobalKey {
             .find(|k| k.name().eq_ignore_ascii_case(name))
     }
 
-    fn bit(self) -> u16 {
-        1 << self as u16
+    fn bit(self) -> u32 {
+        1 << self as u32
     }
 }
 
 /// A set of [`GlobalKey`]s.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct GlobalKeys(u16);
+pub struct GlobalKeys(u32);
 
 impl GlobalKeys {
     pub const NONE: GlobalKeys = GlobalKeys(0);
     /// Every derived key: for simulations, which show the whole context.
-    pub const ALL: GlobalKeys = GlobalKeys(u16::MAX);
+    pub const ALL: GlobalKeys = GlobalKeys(u32::MAX);
 
     /// The derived key `name` denotes, or none.
     pub fn of_name(name: &str) -> GlobalKeys {

@@ -109,6 +109,7 @@ impl AuditTx {
     pub async fn delete_account(&mut self, id: &str) -> StoreResult<()> {
         self.delete_account_settings(id).await?;
         self.delete_account_reports(id).await?;
+        self.delete_account_mfa_devices(id).await?;
         on_db!(self.conn(), c => sqlx::query("DELETE FROM access_keys WHERE account_id = $1 AND user_id IS NULL")
             .bind(id)
             .execute(c)

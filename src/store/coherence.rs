@@ -105,8 +105,9 @@ mod tests {
     /// The writes that leave every node's caches as they are, and why
     /// none of them can leave a stale entry: a new session's key was never
     /// cached (misses are not), and a workload session link revokes older
-    /// sessions only with `touch()`.
-    const KEEP_CACHES: &[&str] = &["insert_session", "link_workload_session"];
+    /// sessions only with `touch()`; accepting an MFA code moves only a
+    /// device's replay guard, and no cache holds devices.
+    const KEEP_CACHES: &[&str] = &["accept_mfa_step", "insert_session", "link_workload_session"];
 
     /// Guards "a write that changes cached state advances the counter":
     /// only the functions above write through `conn_keeping_caches()`.

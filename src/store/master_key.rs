@@ -13,15 +13,22 @@ use crate::domain::now;
 pub enum SealedTable {
     AccessKeys,
     Sessions,
+    /// TOTP seeds, sealed under the device's serial.
+    MfaDevices,
 }
 
 impl SealedTable {
-    pub const ALL: [SealedTable; 2] = [SealedTable::AccessKeys, SealedTable::Sessions];
+    pub const ALL: [SealedTable; 3] = [
+        SealedTable::AccessKeys,
+        SealedTable::Sessions,
+        SealedTable::MfaDevices,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             SealedTable::AccessKeys => "access_keys",
             SealedTable::Sessions => "role_sessions",
+            SealedTable::MfaDevices => "mfa_devices",
         }
     }
 }
@@ -37,6 +44,9 @@ fn count_elsewhere_sql(table: SealedTable) -> &'static str {
         SealedTable::Sessions => {
             "SELECT COUNT(*) FROM role_sessions WHERE substr(secret_ciphertext, 1, $1) <> $2"
         }
+        SealedTable::MfaDevices => {
+            "SELECT COUNT(*) FROM mfa_devices WHERE substr(seed_ciphertext, 1, $1) <> $2"
+        }
     }
 }
 
@@ -50,6 +60,11 @@ fn select_elsewhere_sql(table: SealedTable) -> &'static str {
             "SELECT access_key_id, secret_ciphertext FROM role_sessions
              WHERE substr(secret_ciphertext, 1, $1) <> $2 ORDER BY access_key_id LIMIT $3"
         }
+        // The serial is the seed's sealing context, as a key id is a secret's.
+        SealedTable::MfaDevices => {
+            "SELECT serial AS access_key_id, seed_ciphertext AS secret_ciphertext FROM mfa_devices
+             WHERE substr(seed_ciphertext, 1, $1) <> $2 ORDER BY serial LIMIT $3"
+        }
     }
 }
 
@@ -62,6 +77,10 @@ fn replace_sql(table: SealedTable) -> &'static str {
         SealedTable::Sessions => {
             "UPDATE role_sessions SET secret_ciphertext = $1
              WHERE access_key_id = $2 AND secret_ciphertext = $3"
+        }
+        SealedTable::MfaDevices => {
+            "UPDATE mfa_devices SET seed_ciphertext = $1
+             WHERE serial = $2 AND seed_ciphertext = $3"
         }
     }
 }

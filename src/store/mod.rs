@@ -43,6 +43,7 @@ pub mod last_accessed;
 pub mod login_failures;
 pub mod login_profiles;
 pub mod master_key;
+pub mod mfa_devices;
 pub mod oidc_providers;
 pub mod plans;
 pub mod policies;

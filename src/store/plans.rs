@@ -56,6 +56,14 @@ fn count_params(sql: &str) -> usize {
 fn list_queries() -> Vec<(&'static str, &'static str)> {
     vec![
         ("list users", super::users::LIST_USERS_SQL),
+        (
+            "list virtual MFA devices",
+            super::mfa_devices::LIST_VIRTUAL_MFA_DEVICES_SQL,
+        ),
+        (
+            "list a user's MFA devices",
+            super::mfa_devices::LIST_USER_MFA_DEVICES_SQL,
+        ),
         ("list roles", super::roles::LIST_ROLES_SQL),
         ("list groups", super::groups::LIST_GROUPS_SQL),
         ("list policies", super::policies::LIST_POLICIES_SQL),

@@ -13,6 +13,7 @@ pub struct UserDependents {
     pub inline_policies: i64,
     pub attached_policies: i64,
     pub groups: i64,
+    pub mfa_devices: i64,
 }
 
 impl Store {
@@ -52,7 +53,8 @@ impl Store {
     }
 
     pub async fn user_dependents(&self, id: &str) -> StoreResult<UserDependents> {
-        let (access_keys, login_profile, inline_policies, attached_policies, groups): (
+        let (access_keys, login_profile, inline_policies, attached_policies, groups, mfa_devices): (
+            i64,
             i64,
             i64,
             i64,
@@ -63,7 +65,8 @@ impl Store {
                         (SELECT COUNT(*) FROM login_profiles WHERE user_id = $1),
                         (SELECT COUNT(*) FROM user_inline_policies WHERE user_id = $1),
                         (SELECT COUNT(*) FROM user_attached_policies WHERE user_id = $1),
-                        (SELECT COUNT(*) FROM group_members WHERE user_id = $1)",
+                        (SELECT COUNT(*) FROM group_members WHERE user_id = $1),
+                        (SELECT COUNT(*) FROM mfa_devices WHERE user_id = $1)",
         )
         .bind(id)
         .fetch_one(c)
@@ -74,6 +77,7 @@ impl Store {
             inline_policies,
             attached_policies,
             groups,
+            mfa_devices,
         })
     }
 }

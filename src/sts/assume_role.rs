@@ -12,13 +12,15 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 
+use super::session_token::{check_mfa_params, mfa_failed};
 use super::{
-    check_duration_range, check_token_param, issue, model_error, to_json, Credentials, SessionSpec,
+    check_duration_range, check_token_param, issue_then, model_error, to_json, Credentials,
+    SessionSpec,
 };
 use crate::audit::AuditEvent;
 use crate::auth::{Caller, CallerKind};
 use crate::domain::tags::{validate_tags, MAX_TAGS};
-use crate::domain::{Arn, FrozenPolicy, Role, Tag};
+use crate::domain::{format_time_ms, Arn, FrozenPolicy, Role, Tag};
 use crate::error::{ApiError, ApiResult};
 use crate::iam::authorize::{identity_side, trust_policy, IdentitySide};
 use crate::iam::documents::validated_text;
@@ -57,7 +59,7 @@ impl PolicyArn {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssumeRoleRequest {
     #[schema(example = "arn:aws:iam::123456789012:role/deployer")]
@@ -90,6 +92,22 @@ pub struct AssumeRoleRequest {
     pub transitive_tag_keys: Vec<String>,
     /// Needs `sts:SetSourceIdentity`; fixed for the rest of a role chain.
     pub source_identity: Option<String>,
+    /// The calling user's MFA device (its ARN); with `token_code`, the
+    /// trust policy sees `aws:MultiFactorAuthPresent` true and the session
+    /// is MFA-authenticated.
+    pub serial_number: Option<String>,
+    /// The device's current 6-digit code; accepted once.
+    pub token_code: Option<String>,
+}
+
+impl std::fmt::Debug for AssumeRoleRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AssumeRoleRequest")
+            .field("role_arn", &self.role_arn)
+            .field("role_session_name", &self.role_session_name)
+            .field("serial_number", &self.serial_number)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -428,6 +446,7 @@ pub async fn assume_role(
         "tags": req.tags,
         "transitive_tag_keys": req.transitive_tag_keys,
         "source_identity": req.source_identity,
+        "serial_number": req.serial_number,
     }));
     let role_arn = req.role_arn.clone();
     let result = assume_role_audited(state, caller, req, event.clone()).await;
@@ -477,12 +496,37 @@ async fn assume_role_audited(
     let checked = check_params(&req)?;
     let parent = inherited(caller, &req)?;
     let role = find_role(state, caller, &checked.role_arn).await?;
+    let user_id = match &caller.kind {
+        CallerKind::User { user_id, .. } | CallerKind::UserSession { user_id, .. } => {
+            Some(user_id.as_str())
+        }
+        _ => None,
+    };
+    let mfa = check_mfa_params(
+        state,
+        user_id,
+        req.serial_number.as_deref(),
+        req.token_code.as_deref(),
+    )
+    .await?;
+    // A valid code authenticates MFA now; otherwise a calling session's
+    // MFA carries over, with its original time.
+    let mfa_at = match &mfa {
+        Some(_) => Some(format_time_ms(time::OffsetDateTime::now_utc())),
+        None => caller
+            .session()
+            .and_then(|s| s.mfa_authenticated_at.clone()),
+    };
 
     // The decision: sts:AssumeRole, then sts:TagSession and
     // sts:SetSourceIdentity when the call uses them.
     let trust = trust_policy(state, &role)?;
     let mut side = identity_side(state, caller, RequestContext::new()).await?;
     request_context(&mut side.context, &req);
+    if mfa.is_some() {
+        side.context.insert("aws:MultiFactorAuthPresent", "true");
+        side.context.insert("aws:MultiFactorAuthAge", "0");
+    }
     let principal = caller.engine_principal();
     let mut actions = vec!["sts:AssumeRole"];
     if !req.tags.is_empty() {
@@ -511,7 +555,7 @@ async fn assume_role_audited(
     let packed = packed_percent(checked.inline_policy.as_deref(), &req.policy_arns, &tags)?;
     let source_identity = parent.source_identity.or(req.source_identity);
 
-    let credentials = issue(
+    let credentials = issue_then(
         state,
         SessionSpec {
             account_id: role.account_id.clone(),
@@ -525,8 +569,13 @@ async fn assume_role_audited(
             source_identity: source_identity.clone(),
             chained: parent.chained,
             duration_seconds: checked.duration,
+            mfa_authenticated_at: mfa_at,
         },
         event,
+        async |tx, _| match &mfa {
+            Some(code) if !code.accept(tx).await? => Err(mfa_failed()),
+            _ => Ok(()),
+        },
     )
     .await?;
     tracing::info!(

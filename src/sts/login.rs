@@ -3,6 +3,11 @@
 //! argon2id, against a dummy hash when the user (or its password) does not
 //! exist, so the answer takes as long either way. Repeated failures for one
 //! account and user name lock that name out for a while.
+//!
+//! A user with an MFA device enabled also gives a code. Only once the
+//! password is verified does the answer say that a code is needed
+//! (`MFACodeRequired`), so the question cannot probe passwords' owners; a
+//! wrong code counts as a failed sign-in.
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -14,6 +19,7 @@ use crate::audit::{AuditDecision, AuditEvent};
 use crate::auth::password::verify_password;
 use crate::domain::AccountId;
 use crate::error::{ApiError, ApiResult};
+use crate::iam::mfa_devices::{match_code, user_has_device};
 use crate::runtime::login_throttle::LOCKOUT;
 use crate::state::AppState;
 
@@ -30,6 +36,13 @@ pub struct LoginRequest {
     pub password: String,
     /// 900 to 129600 seconds; default 43200.
     pub duration_seconds: Option<i64>,
+    /// The current code of the user's MFA device: required when the user
+    /// has one enabled. Accepted once; never logged.
+    #[schema(example = "123456")]
+    pub mfa_code: Option<String>,
+    /// Which of the user's devices `mfa_code` is from; by default, any of
+    /// them.
+    pub mfa_serial_number: Option<String>,
 }
 
 impl std::fmt::Debug for LoginRequest {
@@ -55,6 +68,20 @@ pub struct LoginResponse {
     pub user: LoginUser,
     /// The password must be changed (set by an administrator).
     pub password_reset_required: bool,
+}
+
+fn mfa_required() -> ApiError {
+    ApiError::unauthenticated(
+        "MFACodeRequired",
+        "This user has an MFA device: sign in again with its current code (mfa_code).",
+    )
+}
+
+fn bad_mfa_code() -> ApiError {
+    ApiError::unauthenticated(
+        "InvalidAuthenticationCode",
+        "The MFA code is incorrect or was already used.",
+    )
 }
 
 fn bad_credentials() -> ApiError {
@@ -125,16 +152,43 @@ pub async fn login(state: &AppState, mut req: LoginRequest) -> ApiResult<LoginRe
         tracing::info!(account_id = %req.account_id, user_name = %req.user_name, "login failed");
         return Err(bad_credentials());
     };
+    let arn = user.arn().to_string();
+    let mut event = AuditEvent::anonymous("sts:Login", arn.clone()).params(json!({
+        "account_id": req.account_id,
+        "user_name": req.user_name,
+        "duration_seconds": duration,
+        "mfa": req.mfa_code.is_some(),
+    }));
+    event.account_id = Some(user.account_id.clone());
+    event.principal_arn = Some(arn.clone());
+    let mfa = if user_has_device(state, &user.id).await? {
+        let matched = match req.mfa_code.as_deref() {
+            None => Err(mfa_required()),
+            Some(code) => match_code(state, &user.id, req.mfa_serial_number.as_deref(), code)
+                .await?
+                .ok_or_else(bad_mfa_code),
+        };
+        match matched {
+            Ok(m) => Some(m),
+            Err(e) => {
+                if req.mfa_code.is_some() {
+                    throttle
+                        .record_failure(&state.store, &req.account_id, &req.user_name)
+                        .await?;
+                    state.metrics.auth_failure("bad_mfa_code");
+                }
+                state.audit.record(event.failed_with(&e));
+                return Err(e);
+            }
+        }
+    } else {
+        None
+    };
     if failures > 0 {
         throttle
             .reset(&state.store, &req.account_id, &req.user_name)
             .await?;
     }
-    let arn = user.arn().to_string();
-    let mut event = AuditEvent::anonymous("sts:Login", arn.clone())
-        .params(json!({"account_id": req.account_id, "user_name": req.user_name, "duration_seconds": duration}));
-    event.account_id = Some(user.account_id.clone());
-    event.principal_arn = Some(arn.clone());
     // The policy's maximum age: an expired password signs in only to be
     // changed, or, under hard expiry, not at all.
     let (expired, hard_expired) = state
@@ -155,8 +209,14 @@ pub async fn login(state: &AppState, mut req: LoginRequest) -> ApiResult<LoginRe
         &arn,
         duration,
         event.clone(),
+        mfa,
     )
     .await
+    .map_err(|e| match e {
+        // The code was accepted by another request in the meantime.
+        ApiError::AccessDenied(_) => bad_mfa_code(),
+        other => other,
+    })
     .inspect_err(|e| state.audit.record(event.failed_with(e)))?;
     tracing::info!(user = %arn, access_key_id = %credentials.access_key_id, "login");
     Ok(LoginResponse {

@@ -59,6 +59,9 @@ pub(crate) struct SessionSpec {
     pub source_identity: Option<String>,
     pub chained: bool,
     pub duration_seconds: i64,
+    /// When MFA was authenticated, for a session issued with (or chained
+    /// from one issued with) a valid code.
+    pub mfa_authenticated_at: Option<String>,
 }
 
 /// Draws credentials, seals the secret, stores the token's digest and
@@ -100,6 +103,7 @@ pub(crate) async fn issue_then(
         issued_at: format_time_ms(issued),
         expires_at: format_time_ms(expires),
         revoked_at: None,
+        mfa_authenticated_at: spec.mfa_authenticated_at,
     };
     // 80 random bits of key id make a collision all but impossible; a
     // second draw makes it impossible in practice.

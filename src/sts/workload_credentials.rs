@@ -208,6 +208,7 @@ async fn mint(
             source_identity: None,
             chained: false,
             duration_seconds: duration,
+            mfa_authenticated_at: None,
         },
         event,
         // Linked in the session's own transaction: a workload deleted

@@ -26,6 +26,7 @@ mod lint_cli;
 mod lint_writes;
 mod master_key;
 mod metrics;
+mod mfa;
 mod multinode;
 mod oidc;
 mod openapi;

@@ -250,6 +250,8 @@ async fn run(
         tags: Vec::new(),
         transitive_tag_keys: Vec::new(),
         source_identity: None,
+        serial_number: None,
+        token_code: None,
     };
     let checked = check_params(&as_assume_role).map_err(Err)?;
     let role = role_of(state, &checked.role_arn)
@@ -313,6 +315,7 @@ async fn run(
             source_identity: None,
             chained: false,
             duration_seconds: checked.duration,
+            mfa_authenticated_at: None,
         },
         event.clone(),
     )
