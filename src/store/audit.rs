@@ -17,8 +17,7 @@
 //! transaction" of a write is then its savepoint in the batch's, and the
 //! write is acknowledged only after the batch committed.
 
-use std::sync::LazyLock;
-
+use super::audit_rows;
 use super::coherence::{advance, Advance};
 use super::error::{CarriesStoreError, StoreError, StoreResult};
 use super::group::Member;
@@ -122,90 +121,9 @@ pub struct AuditQuery {
     pub max_items: i64,
 }
 
-/// Rows per multi-row INSERT: 12 parameters each, well under SQLite's
-/// 32766 parameters per statement (and PostgreSQL's 65535). A power of two
-/// (see `insert_audit_events`).
-const ROWS_PER_INSERT: usize = 128;
-
 const COLUMNS: &str =
     "id, event_time, request_id, account_id, principal_arn, access_key_id, action,
      resource, decision, error_code, source_ip, user_agent, params";
-
-async fn insert_event(conn: super::Conn<'_>, e: &AuditEvent) -> sqlx::Result<()> {
-    on_db!(conn, c => sqlx::query(
-        "INSERT INTO audit_events (event_time, request_id, account_id, principal_arn,
-             access_key_id, action, resource, decision, error_code, source_ip, user_agent, params)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
-    .bind(&e.event_time)
-    .bind(&e.request_id)
-    .bind(&e.account_id)
-    .bind(&e.principal_arn)
-    .bind(&e.access_key_id)
-    .bind(&e.action)
-    .bind(&e.resource)
-    .bind(&e.decision)
-    .bind(&e.error_code)
-    .bind(&e.source_ip)
-    .bind(&e.user_agent)
-    .bind(&e.params)
-    .execute(c)
-    .await
-    .map(|_| ()))
-}
-
-/// Columns an INSERT of the audit queue binds per row.
-const COLUMNS_INSERTED: usize = 12;
-
-/// The INSERT of `rows` rows (a power of two up to [`ROWS_PER_INSERT`]),
-/// built once: the queue writer runs it for every 128 events.
-fn insert_sql(rows: usize) -> &'static str {
-    static SQL: LazyLock<Vec<String>> = LazyLock::new(|| {
-        (0..=ROWS_PER_INSERT.ilog2())
-            .map(|shift| {
-                let values: Vec<String> = (0..1usize << shift)
-                    .map(|row| {
-                        let params: Vec<String> = (1..=COLUMNS_INSERTED)
-                            .map(|col| format!("${}", row * COLUMNS_INSERTED + col))
-                            .collect();
-                        format!("({})", params.join(", "))
-                    })
-                    .collect();
-                format!(
-                    "INSERT INTO audit_events (event_time, request_id, account_id, principal_arn,
-                         access_key_id, action, resource, decision, error_code, source_ip,
-                         user_agent, params) VALUES {}",
-                    values.join(", ")
-                )
-            })
-            .collect()
-    });
-    &SQL[rows.ilog2() as usize]
-}
-
-/// Binds each event's columns (moved, not copied), in the order of
-/// [`insert_sql`]; a macro so that it serves both drivers' queries.
-macro_rules! bind_events {
-    ($query:expr, $events:expr) => {{
-        let mut q = $query;
-        for e in $events {
-            q = q
-                .bind(e.event_time)
-                .bind(e.request_id)
-                .bind(e.account_id)
-                .bind(e.principal_arn)
-                .bind(e.access_key_id)
-                .bind(e.action)
-                .bind(e.resource)
-                .bind(e.decision)
-                .bind(e.error_code)
-                .bind(e.source_ip)
-                .bind(e.user_agent)
-                .bind(e.params);
-        }
-        q
-    }};
-}
 
 /// A value bound into the audit list query.
 #[derive(Debug, Clone)]
@@ -310,7 +228,7 @@ async fn write_recorded<T, E: CarriesStoreError>(
     let out = write(tx).await?;
     tx.event.event_time = format_time_ms(time::OffsetDateTime::now_utc());
     if let Open::Alone(alone) = &mut tx.tx {
-        insert_event(alone.conn(), &tx.event)
+        insert_events(alone.conn(), vec![tx.event.clone()])
             .await
             .map_err(|e| StoreError::database(e, "writing the audit record of a mutation"))?;
     }
@@ -322,34 +240,12 @@ async fn write_recorded<T, E: CarriesStoreError>(
     Ok((out, advanced))
 }
 
-/// Inserts `events` on `conn`, many rows per statement: full chunks of
-/// [`ROWS_PER_INSERT`], then the remainder in power-of-two chunks, so that
-/// every statement has one of eight shapes, each prepared once and cached
-/// (a statement per remainder size would be prepared anew for nearly every
-/// batch). The events are moved into the statement's arguments (bound by
-/// reference, each string would be copied once more).
-pub(super) async fn insert_events(
-    conn: super::Conn<'_>,
-    events: Vec<AuditEvent>,
-) -> sqlx::Result<()> {
-    let mut left = events.len();
-    let mut events = events.into_iter();
-    on_db!(conn, c => {
-        while left > 0 {
-            let rows = if left >= ROWS_PER_INSERT {
-                ROWS_PER_INSERT
-            } else {
-                1 << left.ilog2()
-            };
-            left -= rows;
-            let chunk = events.by_ref().take(rows);
-            bind_events!(sqlx::query(insert_sql(rows)), chunk)
-                .persistent(true)
-                .execute(&mut *c)
-                .await?;
-        }
-        Ok(())
-    })
+/// Inserts `events` on `conn`, many rows per statement (`audit_rows.rs`).
+async fn insert_events(conn: super::Conn<'_>, events: Vec<AuditEvent>) -> sqlx::Result<()> {
+    match conn {
+        super::Backend::Sqlite(c) => audit_rows::insert_sqlite(c, events).await,
+        super::Backend::Postgres(c) => audit_rows::insert_postgres(c, events).await,
+    }
 }
 
 impl Store {
@@ -497,20 +393,6 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_insert_shape_binds_its_rows() {
-        for shift in 0..=ROWS_PER_INSERT.ilog2() {
-            let rows = 1usize << shift;
-            let placeholders = insert_sql(rows).matches('$').count();
-            let last = format!("${})", rows * COLUMNS_INSERTED);
-            assert!(
-                insert_sql(rows).ends_with(&last),
-                "{rows} rows end with {last}"
-            );
-            assert_eq!(placeholders, rows * COLUMNS_INSERTED);
-        }
-    }
 
     /// A batch that is not a multiple of 128 goes out in chunks of several
     /// shapes; every event lands once, in order, with its own columns.

@@ -354,8 +354,7 @@ async fn settle(group: &Arc<Group>, batch: OwnedMutexGuard<Batch>) {
 async fn commit(mut batch: OwnedMutexGuard<Batch>, group: Arc<Group>) -> OwnedMutexGuard<Batch> {
     let records = std::mem::take(&mut batch.records);
     if !records.is_empty() {
-        let conn = super::Backend::Sqlite(batch.conn());
-        if let Err(e) = super::audit::insert_events(conn, records).await {
+        if let Err(e) = super::audit_rows::insert_sqlite(batch.conn(), records).await {
             tracing::warn!(error = %e, "writing the audit records of a batch failed; the batch rolls back");
             batch.end(Outcome::failed(&e));
             return batch;

@@ -29,6 +29,7 @@ pub mod account_settings;
 pub mod accounts;
 pub mod attachments;
 pub mod audit;
+mod audit_rows;
 pub mod backup;
 pub mod coherence;
 pub mod copy;
