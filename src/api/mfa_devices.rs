@@ -9,6 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::listing::list_response;
+use super::tags::{TagList, TagRequest, UntagQuery};
 use crate::auth::Caller;
 use crate::domain::{Arn, MfaDevice, MfaDeviceRow, Tag};
 use crate::error::{ApiResult, ErrorResponse};
@@ -143,24 +144,6 @@ pub struct EnableBody {
     pub authentication_code_2: String,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TagsBody {
-    pub tags: Vec<Tag>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TagList {
-    pub tags: Vec<Tag>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct UntagQuery {
-    /// Comma-separated tag keys to remove.
-    pub keys: String,
-}
-
 /// Create a virtual MFA device.
 ///
 /// Permissions: `iam:CreateVirtualMFADevice` on the device's ARN (with
@@ -242,7 +225,7 @@ async fn list_tags(
 /// Add or replace tags (at most 50 in all).
 ///
 /// Permissions: `iam:TagMFADevice`.
-#[utoipa::path(tag = "mfa", params(("serial" = String, Path)), request_body = TagsBody, responses(
+#[utoipa::path(tag = "mfa", params(("serial" = String, Path)), request_body = TagRequest, responses(
     (status = 204), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
     (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse),
     (status = 409, description = "LimitExceeded", body = ErrorResponse)))]
@@ -251,7 +234,7 @@ async fn tag(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    body: web::Json<TagsBody>,
+    body: web::Json<TagRequest>,
 ) -> ApiResult<HttpResponse> {
     mfa::tag(&state, &caller, &path, &body.tags).await?;
     Ok(HttpResponse::NoContent().finish())

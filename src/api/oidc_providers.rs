@@ -6,10 +6,11 @@
 
 use actix_web::{delete, get, post, put, web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::listing::list_response;
+use super::tags::{TagList, TagRequest, UntagQuery};
 use crate::auth::Caller;
 use crate::domain::oidc::OidcProvider;
 use crate::domain::Tag;
@@ -93,24 +94,6 @@ pub struct ClientIdBody {
 pub struct ThumbprintsBody {
     /// Replaces the list: up to 5 SHA-1 thumbprints, 40 hex digits each.
     pub thumbprints: Vec<String>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct TagsBody {
-    pub tags: Vec<Tag>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct TagList {
-    pub tags: Vec<Tag>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct UntagQuery {
-    /// Comma-separated tag keys to remove.
-    pub keys: String,
 }
 
 /// Create an OpenID Connect provider.
@@ -258,7 +241,7 @@ async fn list_tags(
 /// Add or replace tags (at most 50 in all).
 ///
 /// Permissions: `iam:TagOpenIDConnectProvider`.
-#[utoipa::path(tag = "oidc-providers", params(("provider" = String, Path)), request_body = TagsBody, responses(
+#[utoipa::path(tag = "oidc-providers", params(("provider" = String, Path)), request_body = TagRequest, responses(
     (status = 204), (status = 400, body = ErrorResponse), (status = 401, body = ErrorResponse),
     (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse),
     (status = 409, description = "LimitExceeded", body = ErrorResponse)))]
@@ -267,7 +250,7 @@ async fn tag(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    body: web::Json<TagsBody>,
+    body: web::Json<TagRequest>,
 ) -> ApiResult<HttpResponse> {
     oidc::tag(&state, &caller, &path, &body.tags).await?;
     Ok(HttpResponse::NoContent().finish())

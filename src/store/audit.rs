@@ -215,23 +215,17 @@ pub(crate) fn list_audit_sql(q: &AuditQuery) -> (String, Vec<Bound>) {
 }
 
 /// Runs an audited write, then the counter's advance, on its open
-/// transaction. Its record is inserted here when the write has a
-/// transaction of its own; a member of a SQLite batch hands its record to
-/// the batch instead, which inserts the records of all its members in a
-/// few statements just before its COMMIT (each statement inside the write
-/// turn is a round trip to SQLite's thread that every writer queued behind
-/// waits for).
+/// transaction. Its record is inserted by the caller, once the write
+/// succeeded: at once when the write has a transaction of its own, by the
+/// batch just before its COMMIT for a member of a SQLite batch (each
+/// statement inside the write turn is a round trip to SQLite's thread that
+/// every writer queued behind waits for).
 async fn write_recorded<T, E: CarriesStoreError>(
     tx: &mut AuditTx,
     write: impl AsyncFnOnce(&mut AuditTx) -> Result<T, E>,
 ) -> Result<(T, Option<Advance>), E> {
     let out = write(tx).await?;
     tx.event.event_time = format_time_ms(time::OffsetDateTime::now_utc());
-    if let Open::Alone(alone) = &mut tx.tx {
-        insert_events(alone.conn(), vec![tx.event.clone()])
-            .await
-            .map_err(|e| StoreError::database(e, "writing the audit record of a mutation"))?;
-    }
     let advanced = if tx.changes_caches {
         Some(advance(tx.tx.conn(), tx.changes_catalog).await?)
     } else {
@@ -295,9 +289,14 @@ impl Store {
             // Acknowledged only once committed: a member of a batch waits
             // for the batch's commit.
             match tx.tx {
-                Open::Alone(tx) => {
+                Open::Alone(mut alone) => {
                     let written = written?;
-                    tx.commit().await.map_err(StoreError::from)?;
+                    insert_events(alone.conn(), vec![tx.event])
+                        .await
+                        .map_err(|e| {
+                            StoreError::database(e, "writing the audit record of a mutation")
+                        })?;
+                    alone.commit().await.map_err(StoreError::from)?;
                     Ok(written)
                 }
                 Open::Member(member) => match written {
