@@ -15,7 +15,8 @@ use tokio::task::JoinHandle;
 use super::AuditEvent;
 use crate::domain::format_time_ms;
 use crate::runtime::metrics::Metrics;
-use crate::store::{Store, StoreError};
+use crate::store::audit_writer::AuditWriter;
+use crate::store::{CarriesStoreError as _, Store};
 
 /// Most events written in one transaction.
 const BATCH: usize = 1024;
@@ -157,6 +158,7 @@ async fn write_loop(
     hurry: Arc<Notify>,
     metrics: Arc<Metrics>,
 ) {
+    let mut writer = store.audit_writer();
     let mut batch = Vec::with_capacity(BATCH);
     loop {
         tokio::select! {
@@ -179,12 +181,12 @@ async fn write_loop(
                         }
                     }
                 }
-                write(&store, &mut batch, &metrics).await;
+                write(&mut writer, &mut batch, &metrics).await;
             }
             _ = shutdown.notified() => {
                 receiver.close();
                 while receiver.recv_many(&mut batch, BATCH).await > 0 {
-                    write(&store, &mut batch, &metrics).await;
+                    write(&mut writer, &mut batch, &metrics).await;
                 }
                 tracing::info!("audit queue flushed");
                 return;
@@ -193,7 +195,7 @@ async fn write_loop(
     }
 }
 
-async fn write(store: &Store, batch: &mut Vec<Msg>, metrics: &Metrics) {
+async fn write(writer: &mut AuditWriter, batch: &mut Vec<Msg>, metrics: &Metrics) {
     let mut events = Vec::with_capacity(batch.len());
     let mut flushes = Vec::new();
     for msg in batch.drain(..) {
@@ -202,47 +204,58 @@ async fn write(store: &Store, batch: &mut Vec<Msg>, metrics: &Metrics) {
             Msg::Flush(done) => flushes.push(done),
         }
     }
-    write_events(store, events, metrics).await;
+    write_events(writer, events, metrics).await;
     for done in flushes {
         let _ = done.send(());
     }
 }
 
-async fn write_events(store: &Store, batch: Vec<AuditEvent>, metrics: &Metrics) {
+async fn write_events(writer: &mut AuditWriter, batch: Vec<AuditEvent>, metrics: &Metrics) {
     let events = batch.len();
     if events == 0 {
         return;
     }
-    // While the disk refuses writes, each batch is kept (a copy: the store
-    // moves events into its statements) and retried, so an episode of a
-    // full disk costs the batch that found it, not everything after.
     let mut retry_at = STORAGE_RETRY_FIRST;
     let mut waited = Duration::ZERO;
     let mut batch = batch;
     loop {
-        let kept = store.write_health().failing().then(|| batch.clone());
-        match store.insert_audit_events(batch).await {
+        // A database that cannot be reached fails before the batch is
+        // handed over, so the batch is still here to retry. A failure while
+        // writing consumes it (the store moves events into its statements):
+        // while the disk refuses writes each batch is copied first, so that
+        // an episode of a full disk costs the batch that found it, not
+        // everything after.
+        let (error, again) = match writer.ready().await {
+            Err(e) => (e, Some(batch)),
             Ok(()) => {
-                metrics.audit_written.inc_by(events as u64);
-                return;
+                let kept = writer.write_health().failing().then(|| batch.clone());
+                match writer.insert(batch).await {
+                    Ok(()) => {
+                        metrics.audit_written.inc_by(events as u64);
+                        return;
+                    }
+                    Err(e) => (e, kept),
+                }
             }
-            Err(StoreError::StorageUnavailable) if waited < STORAGE_RETRY_FOR => {
-                let Some(again) = kept else {
-                    metrics.audit_dropped.inc_by(events as u64);
-                    tracing::error!(
-                        events,
-                        "writing audit events failed: the disk refuses writes; dropped"
-                    );
-                    return;
-                };
+        };
+        match again {
+            Some(again) if error.is_storage_unavailable() && waited < STORAGE_RETRY_FOR => {
                 tokio::time::sleep(retry_at).await;
                 waited += retry_at;
                 retry_at = (retry_at * 2).min(STORAGE_RETRY_MAX);
                 batch = again;
             }
-            Err(e) => {
+            _ if error.is_storage_unavailable() => {
                 metrics.audit_dropped.inc_by(events as u64);
-                tracing::error!(error = ?e, events, "writing audit events failed; dropped");
+                tracing::error!(
+                    events,
+                    "writing audit events failed: the disk refuses writes; dropped"
+                );
+                return;
+            }
+            _ => {
+                metrics.audit_dropped.inc_by(events as u64);
+                tracing::error!(error = ?error, events, "writing audit events failed; dropped");
                 return;
             }
         }

@@ -30,6 +30,7 @@ pub mod accounts;
 pub mod attachments;
 pub mod audit;
 mod audit_rows;
+pub mod audit_writer;
 pub mod backup;
 pub mod coherence;
 pub mod copy;
