@@ -146,6 +146,7 @@ async fn main() -> anyhow::Result<()> {
                     transitive_tag_keys: "[]".into(),
                     source_identity: None,
                     mfa_authenticated_at: None,
+                    issued_by: Some("sts:AssumeRole".into()),
                     chained: false,
                     issued_at: format_time_ms(now),
                     expires_at: format_time_ms(

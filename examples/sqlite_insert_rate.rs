@@ -32,6 +32,7 @@ fn row(n: u64) -> RoleSession {
         transitive_tag_keys: "[]".into(),
         source_identity: None,
         mfa_authenticated_at: None,
+        issued_by: Some("sts:AssumeRole".into()),
         chained: false,
         issued_at: format_time_ms(now),
         expires_at: format_time_ms(now + time::Duration::hours(1)),

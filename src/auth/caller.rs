@@ -29,6 +29,18 @@ pub struct SessionInfo {
     /// When MFA was authenticated for the session (ISO-8601 with
     /// milliseconds); None when it was issued without MFA.
     pub mfa_authenticated_at: Option<String>,
+    /// Issued by GetSessionToken (not by a password sign-in, which makes
+    /// the same kind of user session).
+    pub from_get_session_token: bool,
+}
+
+impl SessionInfo {
+    /// Credentials from GetSessionToken call IAM only when MFA was given
+    /// (AWS-IAM-NOTES §7.5); every other session is held to its policies
+    /// alone.
+    pub fn may_call_iam(&self) -> bool {
+        !self.from_get_session_token || self.mfa_authenticated_at.is_some()
+    }
 }
 
 /// What kind of identity signed the request.

@@ -165,6 +165,7 @@ fn session_caller(record: SessionRecord, origin: Origin) -> ApiResult<Caller> {
             .contains(":oidc-provider/")
             .then(|| s.issuer_arn.clone()),
         mfa_authenticated_at: s.mfa_authenticated_at.clone(),
+        from_get_session_token: s.issued_by.as_deref() == Some("sts:GetSessionToken"),
     });
     let account = &s.account_id;
     let (arn, user_id, kind) = match (&s.role_id, &s.user_id) {

@@ -29,6 +29,9 @@ pub struct RoleSession {
     /// When MFA was authenticated for this session (`aws:MultiFactorAuthAge`
     /// counts from it); None when no MFA was used.
     pub mfa_authenticated_at: Option<String>,
+    /// The STS action that issued the session (`sts:GetSessionToken`,
+    /// `sts:Login`, ...); None for sessions issued before it was kept.
+    pub issued_by: Option<String>,
 }
 
 impl std::fmt::Debug for RoleSession {

@@ -442,6 +442,15 @@ async fn authorize_question(
     context: Option<RequestContext>,
     target_tags: Option<&TargetTags>,
 ) -> ApiResult<()> {
+    if action.starts_with("iam:") && caller.session().is_some_and(|s| !s.may_call_iam()) {
+        crate::audit::denied(state, caller, action, resource);
+        return Err(ApiError::AccessDenied(format!(
+            "User: {} is not authorized to perform: {action} on resource: {resource} because \
+             credentials from GetSessionToken call IAM only when MFA was given (pass \
+             SerialNumber and TokenCode to GetSessionToken)",
+            caller.arn
+        )));
+    }
     if caller.is_root() {
         return Ok(());
     }

@@ -237,6 +237,7 @@ pub const TABLES: &[Table] = &[
             ("expires_at", Text),
             ("revoked_at", Text),
             ("mfa_authenticated_at", Text),
+            ("issued_by", Text),
         ],
         Handling::Copy,
     ),

@@ -14,7 +14,7 @@ macro_rules! session_columns {
         "s.access_key_id, s.account_id, s.role_id, s.user_id, s.session_name,
          s.issuer_arn, s.secret_ciphertext, s.token_sha256, s.session_policies, s.tags,
          s.transitive_tag_keys, s.source_identity, s.chained, s.issued_at, s.expires_at,
-         s.revoked_at, s.mfa_authenticated_at"
+         s.revoked_at, s.mfa_authenticated_at, s.issued_by"
     };
 }
 
@@ -185,8 +185,8 @@ impl AuditTx {
             "INSERT INTO role_sessions (access_key_id, account_id, role_id, user_id, session_name,
                  issuer_arn, secret_ciphertext, token_sha256, session_policies, tags,
                  transitive_tag_keys, source_identity, chained, issued_at, expires_at,
-                 mfa_authenticated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                 mfa_authenticated_at, issued_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
              ON CONFLICT DO NOTHING",
         )
         .bind(&s.access_key_id)
@@ -205,6 +205,7 @@ impl AuditTx {
         .bind(&s.issued_at)
         .bind(&s.expires_at)
         .bind(&s.mfa_authenticated_at)
+        .bind(&s.issued_by)
         .execute(c)
         .await.map(|r| r.rows_affected()))?;
         Ok(inserted == 1)

@@ -570,6 +570,7 @@ async fn assume_role_audited(
             chained: parent.chained,
             duration_seconds: checked.duration,
             mfa_authenticated_at: mfa_at,
+            issued_by: "sts:AssumeRole",
         },
         event,
         async |tx, _| match &mfa {

@@ -204,6 +204,7 @@ pub async fn login(state: &AppState, mut req: LoginRequest) -> ApiResult<LoginRe
     }
     let credentials = issue_user_session(
         state,
+        "sts:Login",
         &user.account_id,
         Some((&user.id, &user.name)),
         &arn,

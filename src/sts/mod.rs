@@ -62,6 +62,8 @@ pub(crate) struct SessionSpec {
     /// When MFA was authenticated, for a session issued with (or chained
     /// from one issued with) a valid code.
     pub mfa_authenticated_at: Option<String>,
+    /// The action that issues it, kept with the session.
+    pub issued_by: &'static str,
 }
 
 /// Draws credentials, seals the secret, stores the token's digest and
@@ -104,6 +106,7 @@ pub(crate) async fn issue_then(
         expires_at: format_time_ms(expires),
         revoked_at: None,
         mfa_authenticated_at: spec.mfa_authenticated_at,
+        issued_by: Some(spec.issued_by.to_string()),
     };
     // 80 random bits of key id make a collision all but impossible; a
     // second draw makes it impossible in practice.

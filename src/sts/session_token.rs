@@ -86,9 +86,11 @@ pub(crate) async fn check_mfa_params(
 }
 
 /// Issues a session for a user (or root) that has just proven who it is,
-/// by key or by password.
+/// by key (`sts:GetSessionToken`) or by password (`sts:Login`).
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn issue_user_session(
     state: &OpContext,
+    issued_by: &'static str,
     account_id: &str,
     user: Option<(&str, &str)>,
     issuer_arn: &str,
@@ -118,6 +120,7 @@ pub(crate) async fn issue_user_session(
             chained: false,
             duration_seconds: duration,
             mfa_authenticated_at: mfa_at,
+            issued_by,
         },
         event,
         async |tx, _| match &mfa {
@@ -161,6 +164,7 @@ pub async fn get_session_token(
         .await?;
         issue_user_session(
             state,
+            "sts:GetSessionToken",
             &caller.account_id,
             user,
             &caller.arn,

@@ -209,6 +209,8 @@ async fn mint(
             chained: false,
             duration_seconds: duration,
             mfa_authenticated_at: None,
+            // Audited as the AssumeRole it stands for.
+            issued_by: "sts:AssumeRole",
         },
         event,
         // Linked in the session's own transaction: a workload deleted

@@ -316,6 +316,7 @@ async fn run(
             chained: false,
             duration_seconds: checked.duration,
             mfa_authenticated_at: None,
+            issued_by: "sts:AssumeRoleWithWebIdentity",
         },
         event.clone(),
     )

@@ -3,7 +3,8 @@
 //! computed here from that seed (RFC 6238, independently of the server's
 //! code), and its codes make sessions whose `aws:MultiFactorAuthPresent`
 //! is true, once each. The IAM User Guide's force-MFA policy allows
-//! exactly what it should with long-term keys, a session without MFA and
+//! exactly what it should with long-term keys, a session without MFA (no
+//! IAM at all, as AWS has it for GetSessionToken credentials) and
 //! one with MFA; Terraform's force_destroy gets past an enabled device;
 //! login asks for a code only after the password; a master-key rotation
 //! re-seals the seeds. The seed never appears in a list or the audit trail.

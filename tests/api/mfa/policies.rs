@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use super::{code_at, create_device, enable, put_user_policy, session, wrong_code};
 use crate::awsquery::{allow, failure, iam_client, iam_client_with_token, sts_client, trust_root};
-use crate::helpers::{spawn_app, Credentials};
+use crate::helpers::{json_with_status, spawn_app, Credentials};
 
 /// The IAM User Guide's "Allows MFA-authenticated IAM users to manage their
 /// own credentials on the Security credentials page" policy.
@@ -111,9 +111,12 @@ async fn the_user_guide_force_mfa_policy_allows_exactly_what_it_should() {
         "CreateVirtualMFADevice",
     ];
     assert_eq!(allowed_calls(&own, 1).await, without_mfa, "long-term keys");
+    // GetSessionToken credentials without MFA call no IAM at all, whatever
+    // the policies say (the guide's "console without MFA" case is bob's
+    // long-term key above).
     let (plain, token) = session(&app, &bob, None).await.unwrap();
     let plain = iam_client_with_token(&app, &plain, Some(token));
-    assert_eq!(allowed_calls(&plain, 2).await, without_mfa, "no MFA");
+    assert!(allowed_calls(&plain, 2).await.is_empty(), "no MFA");
 
     let code = code_at(&seed, now + 1);
     let (mfa, token) = session(&app, &bob, Some((&serial, &code))).await.unwrap();
@@ -216,4 +219,77 @@ async fn assume_role_needs_a_code_when_the_trust_asks_and_carries_a_sessions_mfa
     let (plain, token) = session(&app, dave, None).await.unwrap();
     let denied = failure(assume(&plain, Some(token), None).await);
     assert_eq!(denied, ("AccessDenied".into(), 403));
+}
+
+#[tokio::test]
+async fn session_token_credentials_call_iam_only_with_mfa_and_sign_in_sessions_by_policy() {
+    let app = spawn_app().await;
+    let root = iam_client(&app, &app.root);
+    let carol = app.user_with_key("carol").await;
+    put_user_policy(&app, "carol", "work", &allow("iam:ListUsers")).await;
+
+    let (plain, token) = session(&app, &carol, None).await.unwrap();
+    let refused = iam_client_with_token(&app, &plain, Some(token.clone()))
+        .list_users()
+        .send()
+        .await;
+    let message = refused
+        .as_ref()
+        .err()
+        .and_then(|e| e.message())
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(failure(refused), ("AccessDenied".into(), 403));
+    assert!(message.contains("MFA"), "{message}");
+    // Of STS, GetCallerIdentity still answers.
+    let me = sts_client(&app, &plain, Some(token))
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
+    assert!(me.arn().unwrap().ends_with(":user/carol"));
+
+    let (serial, seed) = create_device(&root, "carol").await;
+    let now = enable(&root, "carol", &serial, &seed).await;
+    let code = code_at(&seed, now + 1);
+    let (with_mfa, token) = session(&app, &carol, Some((&serial, &code)))
+        .await
+        .unwrap();
+    let listed = iam_client_with_token(&app, &with_mfa, Some(token))
+        .list_users()
+        .send()
+        .await
+        .unwrap();
+    assert!(listed.users().iter().any(|u| u.user_name() == "carol"));
+
+    // A password sign-in makes the same kind of user session, but it is
+    // not GetSessionToken: its policies alone decide.
+    app.create_user("dave").await;
+    put_user_policy(&app, "dave", "work", &allow("iam:ListUsers")).await;
+    let password = "Correct-horse-battery-9";
+    json_with_status(
+        app.put("/v1/users/dave/login-profile", &json!({"password": password}))
+            .await,
+        201,
+    )
+    .await;
+    let signed_in = app
+        .client
+        .post(app.url("/v1/sts/login"))
+        .json(&json!({"account_id": app.account_id, "user_name": "dave", "password": password}))
+        .send()
+        .await
+        .unwrap();
+    let signed_in = json_with_status(signed_in, 200).await;
+    let creds = &signed_in["credentials"];
+    let dave = Credentials {
+        access_key_id: creds["access_key_id"].as_str().unwrap().into(),
+        secret_access_key: creds["secret_access_key"].as_str().unwrap().into(),
+    };
+    let token = creds["session_token"].as_str().unwrap().to_string();
+    iam_client_with_token(&app, &dave, Some(token))
+        .list_users()
+        .send()
+        .await
+        .unwrap();
 }

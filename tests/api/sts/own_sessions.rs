@@ -103,12 +103,15 @@ async fn session_token_durations_permissions_and_who_may_ask() {
     )
     .await;
     let own = Session::from_reply(&reply);
-    // The user's permissions, no more.
-    json_with_status(
+    // Without MFA the credentials call no IAM, not even what the user's
+    // policies allow (the MFA tests show the same session with a code).
+    let body = assert_error(
         send(request(&app, As::Session(&own), Method::GET, "/v1/users")).await,
-        200,
+        403,
+        "AccessDenied",
     )
     .await;
+    assert!(body.to_string().contains("MFA"), "{body}");
     assert_error(
         send(request(&app, As::Session(&own), Method::GET, "/v1/roles")).await,
         403,
