@@ -1,9 +1,10 @@
 //! /v1/mfa-devices and /v1/users/{name}/mfa-devices: virtual TOTP devices.
 //! `{serial}` is the device's ARN with `/` escaped as `%2F`. The seed is
-//! in the creation reply only, as base32 and as an `otpauth://` URI (what
-//! a QR code for an authenticator app holds).
+//! in the creation reply only: as base32, as an `otpauth://` URI, and as
+//! that URI's QR code in a PNG for an authenticator app to scan.
 
 use actix_web::{delete, get, post, web, HttpResponse};
+use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -49,8 +50,10 @@ pub struct CreatedDevice {
     pub serial_number: String,
     /// The TOTP seed, base32 (RFC 4648, no padding).
     pub base32_seed: String,
-    /// `otpauth://totp/...`: render it as a QR code for an authenticator app.
+    /// `otpauth://totp/...`, what an authenticator app reads.
     pub otpauth_uri: String,
+    /// The same URI as a QR code: a PNG, base64 (IAM's `QRCodePNG`).
+    pub qr_code_png: String,
     pub tags: Vec<Tag>,
 }
 
@@ -163,8 +166,10 @@ async fn create(
     let body = body.into_inner();
     let (device, seed, tags) =
         mfa::create(&state, &caller, &body.name, body.path.as_deref(), body.tags).await?;
+    let qr_code = seed.qr_code_png(&device.account_id, &device.name)?;
     Ok(HttpResponse::Created().json(CreatedDevice {
         otpauth_uri: seed.otpauth_uri(&device.account_id, &device.name),
+        qr_code_png: base64::engine::general_purpose::STANDARD.encode(qr_code),
         base32_seed: seed.expose().to_string(),
         serial_number: device.serial,
         tags,

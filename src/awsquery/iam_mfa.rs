@@ -1,7 +1,7 @@
 //! Virtual MFA devices over the query protocol, with IAM's shapes: the
 //! seed comes back once, from CreateVirtualMFADevice, base64-encoded as
-//! AWS sends blobs (the SDKs decode it to the base32 text). No QR code PNG
-//! (`QRCodePNG`): /v1 gives the `otpauth://` URI instead.
+//! AWS sends blobs (the SDKs decode it to the base32 text), with the same
+//! seed as a QR code in a PNG (`QRCodePNG`).
 
 use base64::Engine as _;
 
@@ -46,11 +46,14 @@ async fn create(c: &Ctx<'_>) -> Outcome {
         p.tags("Tags")?,
     )
     .await?;
-    let encoded = base64::engine::general_purpose::STANDARD.encode(seed.expose());
+    let base64 = &base64::engine::general_purpose::STANDARD;
+    let encoded = base64.encode(seed.expose());
+    let qr_code = base64.encode(seed.qr_code_png(&device.account_id, &device.name)?);
     let mut x = Xml::new();
     x.node("VirtualMFADevice", |d| {
         d.text("SerialNumber", &device.serial)
-            .text("Base32StringSeed", &encoded);
+            .text("Base32StringSeed", &encoded)
+            .text("QRCodePNG", &qr_code);
         if !tags.is_empty() {
             render::tags(d, &tags);
         }

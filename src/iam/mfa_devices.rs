@@ -46,6 +46,12 @@ impl Seed {
             self.0
         )
     }
+
+    /// [`Self::otpauth_uri`] as a QR code in a PNG (`QRCodePNG`).
+    pub fn qr_code_png(&self, account_alias: &str, name: &str) -> ApiResult<Vec<u8>> {
+        super::mfa_qr::qr_code_png(&self.otpauth_uri(account_alias, name))
+            .map_err(ApiError::Unexpected)
+    }
 }
 
 impl std::fmt::Debug for Seed {

@@ -30,6 +30,7 @@ pub mod last_accessed_jobs;
 pub mod login_profiles;
 pub mod master_key;
 pub mod mfa_devices;
+mod mfa_qr;
 pub mod oidc_providers;
 pub mod password_policy;
 pub mod policies;

@@ -4,11 +4,13 @@
 use std::time::{Duration, Instant};
 
 use aws_sdk_iam::types::AssignmentStatusType;
+use base64::Engine as _;
 use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::{
-    code_at, create_device, enable, mfa_only, put_user_policy, session, step_now, wrong_code,
+    code_at, create_device, enable, mfa_only, put_user_policy, scan_qr_code, session, step_now,
+    wrong_code,
 };
 use crate::awsquery::{failure, iam_client, iam_client_with_token};
 use crate::helpers::{assert_error, json_with_status, spawn_app, Credentials};
@@ -110,10 +112,12 @@ async fn login_asks_for_a_code_only_after_the_password_and_takes_each_code_once(
     .await;
     let serial = created["serial_number"].as_str().unwrap().to_string();
     let seed = created["base32_seed"].as_str().unwrap().to_string();
-    assert!(created["otpauth_uri"]
-        .as_str()
-        .unwrap()
-        .starts_with("otpauth://totp/"));
+    let uri = created["otpauth_uri"].as_str().unwrap();
+    assert!(uri.starts_with("otpauth://totp/"));
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(created["qr_code_png"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(scan_qr_code(&png), uri);
     let now = step_now();
     let enabled = app
         .post(

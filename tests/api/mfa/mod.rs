@@ -66,7 +66,8 @@ pub fn wrong_code(seed: &str) -> String {
         .unwrap()
 }
 
-/// A virtual device created by `iam` (its serial and base32 seed).
+/// A virtual device created by `iam` (its serial and base32 seed). Its QR
+/// code, scanned as an authenticator app would, holds the same seed.
 pub async fn create_device(iam: &aws_sdk_iam::Client, name: &str) -> (String, String) {
     let out = iam
         .create_virtual_mfa_device()
@@ -76,7 +77,28 @@ pub async fn create_device(iam: &aws_sdk_iam::Client, name: &str) -> (String, St
         .unwrap();
     let device = out.virtual_mfa_device().unwrap();
     let seed = String::from_utf8(device.base32_string_seed().unwrap().as_ref().to_vec()).unwrap();
+    let uri = scan_qr_code(device.qr_code_png().unwrap().as_ref());
+    assert!(uri.starts_with("otpauth://totp/"), "{uri}");
+    assert!(uri.contains(&format!("secret={seed}&")), "{uri}");
     (device.serial_number().to_string(), seed)
+}
+
+/// The text of the QR code in a PNG, read with crates other than the
+/// server's (png decodes, rqrr finds and reads the code).
+pub fn scan_qr_code(png_bytes: &[u8]) -> String {
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    // One bit per pixel, widened to a byte (0 or 255).
+    decoder.set_transformations(png::Transformations::EXPAND);
+    let mut reader = decoder.read_info().unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let frame = reader.next_frame(&mut pixels).unwrap();
+    assert_eq!(frame.color_type, png::ColorType::Grayscale);
+    let (width, height) = (frame.width as usize, frame.height as usize);
+    let mut image =
+        rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| pixels[y * width + x]);
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code");
+    grids[0].decode().unwrap().1
 }
 
 /// Enables the device for `user` with the codes of the previous and the

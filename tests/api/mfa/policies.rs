@@ -252,9 +252,7 @@ async fn session_token_credentials_call_iam_only_with_mfa_and_sign_in_sessions_b
     let (serial, seed) = create_device(&root, "carol").await;
     let now = enable(&root, "carol", &serial, &seed).await;
     let code = code_at(&seed, now + 1);
-    let (with_mfa, token) = session(&app, &carol, Some((&serial, &code)))
-        .await
-        .unwrap();
+    let (with_mfa, token) = session(&app, &carol, Some((&serial, &code))).await.unwrap();
     let listed = iam_client_with_token(&app, &with_mfa, Some(token))
         .list_users()
         .send()
@@ -268,8 +266,11 @@ async fn session_token_credentials_call_iam_only_with_mfa_and_sign_in_sessions_b
     put_user_policy(&app, "dave", "work", &allow("iam:ListUsers")).await;
     let password = "Correct-horse-battery-9";
     json_with_status(
-        app.put("/v1/users/dave/login-profile", &json!({"password": password}))
-            .await,
+        app.put(
+            "/v1/users/dave/login-profile",
+            &json!({"password": password}),
+        )
+        .await,
         201,
     )
     .await;
