@@ -23,6 +23,8 @@ pub struct AuditWriter {
     /// PostgreSQL: the writer's own connection, opened on first use and
     /// dropped after any failure (a broken connection is not reused).
     own: Option<PgConnection>,
+    /// A transaction is open on `own`, ready for the next batch.
+    begun: bool,
 }
 
 impl Store {
@@ -30,6 +32,7 @@ impl Store {
         AuditWriter {
             store: self.clone(),
             own: None,
+            begun: false,
         }
     }
 }
@@ -39,21 +42,36 @@ impl AuditWriter {
         self.store.write_health()
     }
 
-    /// Makes sure there is a connection to write on, so that a database
-    /// that cannot be reached fails the batch before it is handed over (and
-    /// the caller can keep it for a retry).
+    /// Opens the transaction the next batch is written in, so that a
+    /// database that cannot be reached fails before the batch is handed
+    /// over (and the caller keeps it for a retry). A connection idle since
+    /// the last batch may have been closed by the server, a pooler or a
+    /// failover: its `BEGIN` finds out, and a fresh connection takes its
+    /// place.
     pub async fn ready(&mut self) -> StoreResult<()> {
         let Backend::Postgres(pool) = self.store.db() else {
             return Ok(());
         };
-        if self.own.is_some() {
+        if self.begun {
             return Ok(());
         }
-        let result = PgConnection::connect_with(&pool.connect_options())
-            .await
-            .map_err(|e| StoreError::database(e, "connecting the audit writer"));
-        self.store.write_health().observe(&result);
-        self.own = Some(result?);
+        if let Some(conn) = self.own.as_mut() {
+            if sqlx::query("BEGIN").execute(&mut *conn).await.is_ok() {
+                self.begun = true;
+                return Ok(());
+            }
+            self.own = None;
+        }
+        let opened = async {
+            let mut conn = PgConnection::connect_with(&pool.connect_options()).await?;
+            sqlx::query("BEGIN").execute(&mut conn).await?;
+            Ok(conn)
+        }
+        .await
+        .map_err(|e| StoreError::database(e, "connecting the audit writer"));
+        self.store.write_health().observe(&opened);
+        self.own = Some(opened?);
+        self.begun = true;
         Ok(())
     }
 
@@ -63,16 +81,17 @@ impl AuditWriter {
             return self.store.insert_audit_events(events).await;
         }
         self.ready().await?;
+        self.begun = false;
         let Some(conn) = self.own.as_mut() else {
             return Err(StoreError::StorageUnavailable);
         };
         let written = async {
-            let mut tx = conn.begin().await?;
-            audit_rows::insert_postgres(&mut tx, events).await?;
-            tx.commit().await
+            audit_rows::insert_postgres(conn, events).await?;
+            sqlx::query("COMMIT").execute(&mut *conn).await.map(drop)
         }
         .await;
         if written.is_err() {
+            // Its transaction is in an unknown state: the connection goes.
             self.own = None;
         }
         let result = written.map_err(|e| StoreError::database(e, "writing audit events"));

@@ -7,8 +7,8 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    assert_error, captured_logs, json_with_status, spawn_app, spawn_app_with, spawn_stoppable_app,
-    stop_app, Credentials, TestApp,
+    assert_error, captured_logs, json_with_status, skip_on_postgres_only, spawn_app,
+    spawn_app_with, spawn_stoppable_app, stop_app, Credentials, TestApp,
 };
 
 const UA: &str = "audit-test/1.0";
@@ -509,6 +509,37 @@ async fn queued_decisions_are_written_at_graceful_shutdown() {
         .filter(|l| l.contains(" WARN ") || l.contains(" ERROR "))
         .collect();
     assert_eq!(n, 40, "warnings and errors logged: {audit_lines:#?}");
+}
+
+#[tokio::test]
+async fn a_writer_connection_closed_by_the_server_loses_no_decision() {
+    if skip_on_postgres_only("the audit writer's own connection is PostgreSQL's") {
+        return;
+    }
+    let app = spawn_app_with(|c| c.audit_authorize = latchkey::config::AuditAuthorize::All).await;
+    let alice = app.user_with_key("alice").await;
+    let storage = app.authorizing_service("storage").await;
+    let object = |i: usize| format!("arn:aws:s3:::bucket/object-{i}");
+    authorize(&app, &storage, &alice.access_key_id, &object(0)).await;
+    // The audit query waits for the queue: the writer has its connection.
+    assert_eq!(
+        events(&app, &app.root, "action=s3:GetObject").await.len(),
+        1
+    );
+    // The server ends every connection of the app, the writer's among them,
+    // as a restart, a failover or a pooler's idle timeout would.
+    let db = app.database().await;
+    db.execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .await
+    .unwrap();
+    for i in 1..=10 {
+        authorize(&app, &storage, &alice.access_key_id, &object(i)).await;
+    }
+    let written = events(&app, &app.root, "action=s3:GetObject").await;
+    assert_eq!(written.len(), 11, "{written:#?}");
 }
 
 #[tokio::test]
