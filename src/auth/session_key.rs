@@ -22,7 +22,7 @@ use crate::auth::authenticate::{expired_token, invalid_key, Origin, ResolvedKey}
 use crate::auth::caller::{CallerIdentity, SessionInfo};
 use crate::auth::crypto::{secrets_equal, token_digest};
 use crate::auth::{Caller, CallerKind};
-use crate::domain::{format_time_ms, now, Arn, SecretAccessKey};
+use crate::domain::{format_time_ms, now, Arn, SecretAccessKey, ISSUED_BY_GET_SESSION_TOKEN};
 use crate::error::{ApiError, ApiResult};
 use crate::runtime::resolved_key::SessionCheck;
 use crate::state::OpContext;
@@ -165,7 +165,7 @@ fn session_caller(record: SessionRecord, origin: Origin) -> ApiResult<Caller> {
             .contains(":oidc-provider/")
             .then(|| s.issuer_arn.clone()),
         mfa_authenticated_at: s.mfa_authenticated_at.clone(),
-        from_get_session_token: s.issued_by.as_deref() == Some("sts:GetSessionToken"),
+        from_get_session_token: s.issued_by.as_deref() == Some(ISSUED_BY_GET_SESSION_TOKEN),
     });
     let account = &s.account_id;
     let (arn, user_id, kind) = match (&s.role_id, &s.user_id) {

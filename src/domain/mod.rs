@@ -18,7 +18,7 @@ pub use entities::*;
 pub use ids::{AccessKeyId, AccountId, SecretAccessKey};
 pub use mfa::{MfaDevice, MfaDeviceRow};
 pub use names::{EntityKind, EntityName, IamPath};
-pub use session::{format_time_ms, FrozenPolicy, RoleSession};
+pub use session::{format_time_ms, FrozenPolicy, RoleSession, ISSUED_BY_GET_SESSION_TOKEN};
 pub use tags::Tag;
 pub use workloads::{InstanceProfile, ServiceName, ServicePrincipal, Workload};
 

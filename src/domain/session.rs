@@ -34,6 +34,10 @@ pub struct RoleSession {
     pub issued_by: Option<String>,
 }
 
+/// `issued_by` of a session from GetSessionToken, whose credentials call
+/// IAM only with MFA.
+pub const ISSUED_BY_GET_SESSION_TOKEN: &str = "sts:GetSessionToken";
+
 impl std::fmt::Debug for RoleSession {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RoleSession")

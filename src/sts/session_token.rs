@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::{check_duration_range, issue_then, Credentials, SessionSpec};
 use crate::audit::AuditEvent;
 use crate::auth::{Caller, CallerKind};
-use crate::domain::format_time_ms;
+use crate::domain::{format_time_ms, ISSUED_BY_GET_SESSION_TOKEN};
 use crate::error::{ApiError, ApiResult};
 use crate::iam::mfa_devices::{match_code, MatchedCode};
 use crate::state::OpContext;
@@ -164,7 +164,7 @@ pub async fn get_session_token(
         .await?;
         issue_user_session(
             state,
-            "sts:GetSessionToken",
+            ISSUED_BY_GET_SESSION_TOKEN,
             &caller.account_id,
             user,
             &caller.arn,
