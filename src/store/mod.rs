@@ -198,6 +198,15 @@ impl Store {
             .busy_timeout(Duration::from_secs(5))
             .pragma("journal_size_limit", wal_checkpoint_bytes.to_string());
         let own_options = options.clone();
+        // sqlx takes no lock to migrate SQLite (it does on PostgreSQL):
+        // nodes starting at once on a new database would each apply the
+        // first migration, and all but one fail. A lock file beside the
+        // database makes them take turns; the later ones find the
+        // migrations applied. It is taken before the first connection too:
+        // that connection turns a new file to WAL, which needs the file to
+        // itself, and SQLite answers "database is locked" at once, without
+        // its busy timeout, to a second node doing the same.
+        let lock = migration_lock(path).await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             // When SQLite rolls a transaction back by itself (SQLITE_FULL),
@@ -218,17 +227,9 @@ impl Store {
             .connect_with(options)
             .await
             .with_context(|| format!("opening {}", path.display()))?;
-        {
-            // sqlx takes no lock to migrate SQLite (it does on PostgreSQL):
-            // nodes starting at once on a new database would each apply the
-            // first migration, and all but one fail. A lock file beside the
-            // database makes them take turns; the later ones find the
-            // migrations applied.
-            let lock = migration_lock(path).await?;
-            let migrated = sqlx::migrate!("./migrations/sqlite").run(&pool).await;
-            drop(lock);
-            migrated.context("running migrations")?;
-        }
+        let migrated = sqlx::migrate!("./migrations/sqlite").run(&pool).await;
+        drop(lock);
+        migrated.context("running migrations")?;
         Ok(Store::assemble(
             Backend::Sqlite(pool),
             Some(path),
