@@ -46,8 +46,9 @@ pub fn qr_code_png(text: &str) -> anyhow::Result<Vec<u8>> {
 mod tests {
     use super::*;
 
+    // tests/api/mfa scans the code back with another crate.
     #[test]
-    fn the_png_holds_a_square_scannable_code() {
+    fn the_png_is_a_square_of_whole_modules() {
         let png = qr_code_png("otpauth://totp/123456789012:alice?secret=JBSWY3DPEHPK3PXP").unwrap();
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
         let decoder = png::Decoder::new(std::io::Cursor::new(&png));
