@@ -13,7 +13,8 @@ use super::{
     wrong_code,
 };
 use crate::awsquery::{failure, iam_client, iam_client_with_token};
-use crate::helpers::{assert_error, json_with_status, spawn_app, Credentials};
+use crate::helpers::{assert_error, json_with_status, spawn_app};
+use crate::sts::Session;
 
 #[tokio::test]
 async fn terraform_force_destroy_deactivates_an_enabled_device_before_delete_user() {
@@ -162,18 +163,7 @@ async fn login_asks_for_a_code_only_after_the_password_and_takes_each_code_once(
     let r = login(with(json!({"password": password, "mfa_code": code})))
         .await
         .unwrap();
-    let ok = json_with_status(r, 200).await;
-    let creds = Credentials {
-        access_key_id: ok["credentials"]["access_key_id"].as_str().unwrap().into(),
-        secret_access_key: ok["credentials"]["secret_access_key"]
-            .as_str()
-            .unwrap()
-            .into(),
-    };
-    let token = ok["credentials"]["session_token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let signed_in = Session::from_reply(&json_with_status(r, 200).await);
     let r = login(with(json!({"password": password, "mfa_code": code})))
         .await
         .unwrap();
@@ -182,7 +172,7 @@ async fn login_asks_for_a_code_only_after_the_password_and_takes_each_code_once(
     // The login session is MFA-authenticated: a policy that allows only
     // with aws:MultiFactorAuthPresent true lets it through.
     put_user_policy(&app, "frank", "roles-with-mfa", &mfa_only("iam:ListRoles")).await;
-    let client = iam_client_with_token(&app, &creds, Some(token));
+    let client = iam_client_with_token(&app, &signed_in.creds, Some(signed_in.token));
     client.list_roles().send().await.unwrap();
     let listed = app
         .request(Method::GET, "/v1/users/frank/mfa-devices")

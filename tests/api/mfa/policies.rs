@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 use super::{code_at, create_device, enable, put_user_policy, session, wrong_code};
 use crate::awsquery::{allow, failure, iam_client, iam_client_with_token, sts_client, trust_root};
 use crate::helpers::{json_with_status, spawn_app, Credentials};
+use crate::sts::Session;
 
 /// The IAM User Guide's "Allows MFA-authenticated IAM users to manage their
 /// own credentials on the Security credentials page" policy.
@@ -281,14 +282,8 @@ async fn session_token_credentials_call_iam_only_with_mfa_and_sign_in_sessions_b
         .send()
         .await
         .unwrap();
-    let signed_in = json_with_status(signed_in, 200).await;
-    let creds = &signed_in["credentials"];
-    let dave = Credentials {
-        access_key_id: creds["access_key_id"].as_str().unwrap().into(),
-        secret_access_key: creds["secret_access_key"].as_str().unwrap().into(),
-    };
-    let token = creds["session_token"].as_str().unwrap().to_string();
-    iam_client_with_token(&app, &dave, Some(token))
+    let dave = Session::from_reply(&json_with_status(signed_in, 200).await);
+    iam_client_with_token(&app, &dave.creds, Some(dave.token))
         .list_users()
         .send()
         .await
